@@ -1,0 +1,106 @@
+using System.CommandLine;
+using LearningMechanics;
+using LearningMechanics.Cli;
+using LearningMechanics.Experiments;
+using LearningMechanics.Lab;
+using Spectre.Console;
+
+using Table = Spectre.Console.Table;
+
+namespace LearningMechanics.Cli
+{
+    /// <summary>
+    /// The <c>lmech</c> command line (DESIGN.md "Command-line contract"). Exit codes: 0 ran (whatever the verdicts),
+    /// 1 a claim could not be evaluated or the run failed, 2 bad input.
+    /// </summary>
+    public static class Lmech
+    {
+        public const int Ok = 0, NotEvaluated = 1, BadInput = 2;
+
+        public static int Main(string[] args) => Execute(args);
+
+        /// <summary>Runs one command line and returns its exit code (used by tests too).</summary>
+        public static int Execute(string[] args)
+        {
+            var root = new RootCommand("LearningMechanics: theory predicts, a real network measures, the tool states the verdict.");
+            root.Subcommands.Add(ListCommand());
+            root.Subcommands.Add(RunCommand());
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                foreach (var e in parsed.Errors) Console.Error.WriteLine($"error: {e.Message}");
+                Console.Error.WriteLine("Try 'lmech --help'.");
+                return BadInput;
+            }
+            try { return parsed.Invoke(); }
+            catch (BadInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return BadInput; }
+        }
+
+        private static Command ListCommand()
+        {
+            var cmd = new Command("list", "List every experiment: id, claim, source seed.");
+            cmd.SetAction(_ =>
+            {
+                var table = new Table().AddColumns("id", "claim", "source");
+                foreach (var e in Registry.All) table.AddRow(Markup.Escape(e.Id), Markup.Escape(e.Summary), Markup.Escape(e.Source));
+                AnsiConsole.Write(table);
+                return Ok;
+            });
+            return cmd;
+        }
+
+        private static Command RunCommand()
+        {
+            var id = new Argument<string>("experiment") { Description = "experiment id (see 'lmech list') or 'all'" };
+            var quick = new Option<bool>("--quick") { Description = "quick mode (default): ≤ 60 s per experiment on 2 cores" };
+            var full = new Option<bool>("--full") { Description = "full mode: publication-size ensembles (minutes)" };
+            var seed = new Option<ulong>("--seed") { Description = "random seed (fixes every draw)", DefaultValueFactory = _ => 42 };
+            var outDir = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "lmech-results" };
+            var set = new Option<string[]>("--set") { Description = "override a setting, key=value (repeatable)", AllowMultipleArgumentsPerToken = false };
+            var cmd = new Command("run", "Run an experiment: prediction, measurement, verdicts, report.") { id, quick, full, seed, outDir, set };
+            cmd.SetAction(p =>
+            {
+                if (p.GetValue(quick) && p.GetValue(full)) throw new BadInputException("--quick and --full exclude each other.");
+                var mode = p.GetValue(full) ? RunMode.Full : RunMode.Quick;
+                string which = p.GetValue(id)!;
+                var experiments = which.Equals("all", StringComparison.OrdinalIgnoreCase) ? Registry.All : [Registry.Get(which)];
+                var overrides = Settings.ParsePairs(p.GetValue(set) ?? []);
+                string dir = p.GetValue(outDir)!;
+                // Validate every experiment's settings and the folder before any work starts.
+                foreach (var e in experiments)
+                    Runner.Prepare(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count)));
+                int code = Ok;
+                foreach (var e in experiments)
+                {
+                    var run = Runner.Run(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count), new ConsoleProgress(e.Id)));
+                    PrintClaims(run);
+                    if (run.Count(Verdict.Inconclusive) > 0) code = NotEvaluated;
+                }
+                AnsiConsole.MarkupLine($"Index of all runs: [link]{Markup.Escape(Path.GetFullPath(Path.Combine(dir, "index.html")))}[/]");
+                return code;
+            });
+            return cmd;
+        }
+
+        /// <summary>With 'run all', a --set applies to the experiments that declare the key; alone, every key must be known.</summary>
+        private static Dictionary<string, string> OverridesFor(IExperiment e, Dictionary<string, string> all, int count) =>
+            count == 1 ? all : all.Where(kv => e.Settings.Any(s => s.Key.Equals(kv.Key, StringComparison.OrdinalIgnoreCase)))
+                                  .ToDictionary(kv => kv.Key, kv => kv.Value);
+
+        private static void PrintClaims(RunRecord run)
+        {
+            var table = new Table { Title = new TableTitle($"{Markup.Escape(run.ExperimentId)} ({run.Mode.ToString().ToLowerInvariant()}, seed {run.Seed}, {run.ElapsedSeconds:F1} s)") };
+            table.AddColumns("claim", "predicted", "measured", "± SE", "tolerance", "verdict");
+            foreach (var c in run.Output.Claims)
+            {
+                string colour = c.Verdict switch { Verdict.Pass => "green", Verdict.Fail => "red", _ => "yellow" };
+                table.AddRow(Markup.Escape(c.Id), Fmt(c.Predicted), Fmt(c.Measured), Fmt(c.StdErr), Fmt(c.Tolerance),
+                    $"[{colour}]{c.Verdict.ToString().ToLowerInvariant()}[/]");
+            }
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine($"{run.Count(Verdict.Pass)} pass, {run.Count(Verdict.Fail)} fail, {run.Count(Verdict.Inconclusive)} inconclusive. Report: [link]{Markup.Escape(Path.GetFullPath(Path.Combine(run.Directory, "report.html")))}[/]");
+        }
+
+        private static string Fmt(double? v) => v is { } x ? x.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : "—";
+    }
+}

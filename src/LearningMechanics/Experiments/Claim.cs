@@ -1,0 +1,27 @@
+namespace LearningMechanics.Experiments;
+
+/// <summary>The outcome of comparing a prediction with a measurement.</summary>
+public enum Verdict { Pass, Fail, Inconclusive }
+
+/// <summary>
+/// One testable statement: the theory's prediction, the measurement with its standard error, the tolerance
+/// (derived from the standard error plus any stated model error) and the verdict. Numbers that could not be
+/// obtained are null and the <see cref="Note"/> says why.
+/// </summary>
+public sealed record Claim(string Id, string Statement, string Source, double? Predicted, double? Measured,
+    double? StdErr, double? Tolerance, Verdict Verdict, string? Note = null)
+{
+    /// <summary>
+    /// Pass when |predicted − measured| ≤ tolerance; inconclusive when any of them is missing or not finite.
+    /// </summary>
+    public static Claim Compare(string id, string statement, string source, double predicted, double measured,
+        double stdErr, double tolerance, string? note = null)
+    {
+        double? F(double v) => double.IsFinite(v) ? v : null;
+        bool finite = double.IsFinite(predicted) && double.IsFinite(measured) && double.IsFinite(tolerance);
+        var verdict = !finite ? Verdict.Inconclusive
+            : Math.Abs(predicted - measured) <= tolerance ? Verdict.Pass : Verdict.Fail;
+        if (!finite) note = (note is null ? "" : note + " ") + "A prediction, measurement or tolerance was not finite.";
+        return new Claim(id, statement, source, F(predicted), F(measured), F(stdErr), F(tolerance), verdict, note);
+    }
+}

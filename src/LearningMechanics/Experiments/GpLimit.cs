@@ -1,0 +1,343 @@
+using System.Diagnostics;
+using System.Globalization;
+using LearningMechanics.Architecture;
+using LearningMechanics.Data;
+using LearningMechanics.Networks;
+using LearningMechanics.Numerics;
+using LearningMechanics.Theory;
+using LearningMechanics.Theory.Kernels;
+
+namespace LearningMechanics.Experiments;
+
+/// <summary>
+/// <c>gp-limit</c> (claims.md A1/A2): ensembles of independently initialised finite MLPs against the NNGP kernel.
+///
+/// Measurement. For every ensemble member the hidden layers are real networks (explicit Gaussian weights, batched
+/// GEMM forward pass). Given the last hidden layer φ(z^ℓ), the readout z = (σ_w/√n)·w·φ + σ_b·b is exactly Gaussian
+/// with covariance K̂(x, x′) = σ_b² + σ_w²·φ(z^ℓ(x))·φ(z^ℓ(x′))/n ("conditional kernel"). Hence E[z z′] = E[K̂] and
+/// E[z⁴] = 3·E[K̂²] exactly, and averaging K̂ instead of z z′ (Rao–Blackwellisation) measures covariance and
+/// kurtosis with far smaller error at the same ensemble size; it also gives every depth ℓ ≤ L from one network.
+/// The sampled outputs z themselves feed the normality test.
+///
+/// Predictions. (a) E[K̂] → K_NNGP with an O(1/n) correction (seed 002 §2.1; seed 004 eq. 4.118 and §4.4's 1/n
+/// metric correction): fitted as (E[K̂] − K)/√(KK) = a + b/n + c/n², claim a = 0. (b) excess kurtosis ∝ 1/n at
+/// fixed depth (seed 004 §4.3, §5.4). (c) exact finite-n kurtosis where it is known in closed form: one hidden layer,
+/// any φ: κ = 3σ_w⁴·Var[φ(z)²]/(n·(σ_b² + σ_w²E[φ²])²); scale-invariant φ with σ_b = 0 (ReLU, linear), any depth ℓ:
+/// κ = 3·((1 + (A₄/A₂² − 1)/n)^ℓ − 1), A_p = E[φ(z)^p] at unit variance (DESIGN.md conventions; ReLU: 1 + 5/n).
+/// (d) at the largest width the output is N(0, K_NNGP): Anderson–Darling not rejected at 1 %.
+/// </summary>
+public sealed class GpLimit : IExperiment
+{
+    public string Id => "gp-limit";
+    public string Title => "Random networks are Gaussian processes at infinite width";
+    public string Summary => "random MLP outputs become Gaussian with covariance = NNGP kernel; kernel error and excess kurtosis shrink ∝ 1/n";
+    public string Source => "seed 002 §2.1–2.2; seed 004 ch. 4–5; claims.md A1, A2";
+
+    public IReadOnlyList<SettingInfo> Settings { get; } =
+    [
+        new("widths", "hidden widths n of the ensembles", "8,16,32,64,128,256,512", "8,16,32,64,128,256,512,1024"),
+        new("depth", "hidden layers L (every depth 1…L is measured)", "3", "4"),
+        new("nets", "networks per width", "2000", "10000"),
+        new("acts", "activations", "relu,erf,tanh", "relu,erf,tanh,linear"),
+        new("d", "input dimension", "16", "16"),
+        new("sw2", "σ_w², or 'critical' for each activation's critical value at σ_b² = 0", "critical", "critical"),
+        new("sb2", "σ_b²", "0", "0"),
+        new("fit_min", "smallest width used in the 1/n fits", "32", "32"),
+    ];
+
+    private static readonly (int I, int J)[] Pairs =
+        [.. from i in Enumerable.Range(0, 4) from j in Enumerable.Range(i, 4 - i) select (i, j)];
+
+    private static readonly string[] InputNames = ["x0", "x1 (cos 0.95)", "x2 (⊥ x0)", "x3 = −x0"];
+
+    public ExperimentOutput Run(RunContext ctx)
+    {
+        var s = ctx.Settings;
+        int[] widths = s.GetIntList("widths").Distinct().Order().ToArray();
+        int depth = s.GetInt("depth", 1), nets = s.GetInt("nets", 20), d = s.GetInt("d", 2), fitMin = s.GetInt("fit_min", 1);
+        double sb2 = s.GetDouble("sb2", 0);
+        var acts = s.GetList("acts").Select(Activation.Parse).ToArray();
+        if (acts.Length == 0) throw new BadInputException($"Setting acts is empty. Allowed: {string.Join(", ", Activation.Names)}.");
+        var specs = acts.Select(a => new MlpSpec(d, widths[0], depth, a, WeightVariance(s.GetString("sw2"), a), sb2).Validated()).ToArray();
+
+        var output = new ExperimentOutput();
+        var root = new Rng(ctx.Seed);
+        var x = Inputs.ProbeSet(d, root.Split(ulong.MaxValue));
+        output.Facts["inputs"] = "x0 random on the sphere |x|² = d; x1 at cosine 0.95 to x0; x2 orthogonal to x0; x3 = −x0";
+        output.Facts["blas"] = Blas.Backend;
+        for (int a = 0; a < acts.Length; a++)
+            output.Facts[$"sigma_w2.{acts[a].Name}"] = specs[a].Sw2.ToString("R", CultureInfo.InvariantCulture);
+
+        var clock = Stopwatch.StartNew();
+        var theory = specs.Select(sp => Nngp.Layers(sp, x)).ToArray();   // theory[a][ℓ] = kernel after ℓ hidden layers
+        output.Timings["theory_s"] = clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        var sims = Simulate(ctx, specs, widths, nets, x, root);
+        output.Timings["simulation_s"] = clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        Analyse(output, acts, specs, theory, sims, widths, depth, fitMin);
+        output.Timings["analysis_s"] = clock.Elapsed.TotalSeconds;
+        return output;
+    }
+
+    private static double WeightVariance(string setting, Activation act)
+    {
+        if (string.Equals(setting, "critical", StringComparison.OrdinalIgnoreCase)) return Criticality.CriticalWeightVariance(act);
+        if (double.TryParse(setting, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v)) return v;
+        throw new BadInputException($"Setting sw2='{setting}' must be a positive number or 'critical'.");
+    }
+
+    /// <summary>Raw ensemble draws at one width: conditional kernels K̂[act][depth-1][pair][net] and sampled outputs z[act][net] at x0.</summary>
+    private sealed record WidthDraws(int Width, double[][][][] Kc, double[][] Z);
+
+    private static WidthDraws[] Simulate(RunContext ctx, MlpSpec[] specs, int[] widths, int nets, Matrix x, Rng root)
+    {
+        int depth = specs[0].Depth, nActs = specs.Length;
+        long total = widths.Sum(n => (long)nets * n * n), done = 0;
+        var result = new WidthDraws[widths.Length];
+        Blas.SingleThreaded(() =>
+        {
+            for (int wi = 0; wi < widths.Length; wi++)
+            {
+                int n = widths[wi];
+                var kc = Jagged(nActs, depth, Pairs.Length, nets);
+                var z = Enumerable.Range(0, nActs).Select(_ => new double[nets]).ToArray();
+                int wIndex = wi;
+                Parallel.For(0, nets, new ParallelOptions { CancellationToken = ctx.Cancellation },
+                    () => new Worker(specs, n),
+                    (i, _, worker) =>
+                    {
+                        worker.Draw(root.Split((ulong)i, (ulong)wIndex), x, kc, z, i);
+                        long now = Interlocked.Add(ref done, (long)n * n);
+                        if (i % 64 == 0) ctx.Progress?.Report(new ProgressInfo($"width {n}", now, total));
+                        return worker;
+                    },
+                    _ => { });
+                result[wi] = new WidthDraws(n, kc, z);
+            }
+        });
+        ctx.Progress?.Report(new ProgressInfo("networks", total, total));
+        return result;
+    }
+
+    private static double[][][][] Jagged(int a, int b, int c, int n) =>
+        [.. Enumerable.Range(0, a).Select(_ => Enumerable.Range(0, b).Select(_ => Enumerable.Range(0, c).Select(_ => new double[n]).ToArray()).ToArray())];
+
+    /// <summary>Per-thread buffers: one parameter set shared by all activations, one workspace per activation.</summary>
+    private sealed class Worker
+    {
+        private readonly Mlp[] nets;
+        private readonly Mlp.Workspace[] ws;
+        private readonly double[] gram = new double[16];
+
+        public Worker(MlpSpec[] specs, int width)
+        {
+            var shared = new Mlp(specs[0] with { Width = width });
+            nets = specs.Select(sp => shared.SharingParameters(sp with { Width = width })).ToArray();
+            ws = nets.Select(m => m.CreateWorkspace(4)).ToArray();
+        }
+
+        public void Draw(Rng rng, Matrix x, double[][][][] kc, double[][] z, int index)
+        {
+            nets[0].Initialize(rng);
+            for (int a = 0; a < nets.Length; a++)
+            {
+                var spec = nets[a].Spec;
+                z[a][index] = nets[a].Forward(x, ws[a])[0, 0];
+                for (int l = 0; l < spec.Depth; l++)
+                {
+                    Blas.Syrk(4, spec.Width, spec.Sw2 / spec.Width, ws[a].Post[l].Data, spec.Width, 0.0, gram, 4);
+                    for (int p = 0; p < Pairs.Length; p++) kc[a][l][p][index] = spec.Sb2 + gram[Pairs[p].I * 4 + Pairs[p].J];
+                }
+            }
+        }
+    }
+
+    /// <summary>Excess kurtosis of the output from conditional variances: κ = 3(E[K̂²]/E[K̂]² − 1), SE by the delta method.</summary>
+    internal static (double Kappa, double StdErr) KurtosisFromConditionalVariance(ReadOnlySpan<double> k)
+    {
+        int m = k.Length;
+        double m1 = 0, m2 = 0;
+        foreach (var v in k) { m1 += v; m2 += v * v; }
+        m1 /= m; m2 /= m;
+        double v11 = 0, v12 = 0, v22 = 0;
+        foreach (var v in k)
+        {
+            double a = v - m1, b = v * v - m2;
+            v11 += a * a; v12 += a * b; v22 += b * b;
+        }
+        v11 /= m - 1; v12 /= m - 1; v22 /= m - 1;
+        double g1 = -6 * m2 / (m1 * m1 * m1), g2 = 3 / (m1 * m1);
+        double var = (g1 * g1 * v11 + 2 * g1 * g2 * v12 + g2 * g2 * v22) / m;
+        return (3 * (m2 / (m1 * m1) - 1), Math.Sqrt(Math.Max(var, 0)));
+    }
+
+    /// <summary>Exact finite-width excess kurtosis of the depth-ℓ output where a closed form exists, else null.</summary>
+    internal static double? ExactKurtosis(MlpSpec spec, Matrix k1, int ell, int n)
+    {
+        var act = spec.Activation;
+        if (act.IsScaleInvariant && spec.Sb2 == 0)
+        {
+            double r = act.Moment(4, 1) / Math.Pow(act.Moment(2, 1), 2);
+            return 3 * (Math.Pow(1 + (r - 1) / n, ell) - 1);
+        }
+        if (ell != 1) return null;
+        double q = k1[0, 0], e2 = act.Moment(2, q), e4 = act.Moment(4, q);
+        double mean = spec.Sb2 + spec.Sw2 * e2;
+        return 3 * spec.Sw2 * spec.Sw2 * (e4 - e2 * e2) / (n * mean * mean);
+    }
+
+    private static void Analyse(ExperimentOutput output, Activation[] acts, MlpSpec[] specs, Matrix[][] theory,
+        WidthDraws[] sims, int[] widths, int depth, int fitMin)
+    {
+        var covRows = new List<(string Act, int Depth, int Width, int I, int J, double K, double Mean, double Se)>();
+        var kurtRows = new List<(string Act, int Depth, int Width, double Kappa, double Se, double Exact)>();
+        for (int a = 0; a < acts.Length; a++)
+            foreach (var sim in sims)
+                for (int l = 1; l <= depth; l++)
+                {
+                    var kth = theory[a][l];
+                    for (int p = 0; p < Pairs.Length; p++)
+                    {
+                        var draws = sim.Kc[a][l - 1][p];
+                        covRows.Add((acts[a].Name, l, sim.Width, Pairs[p].I, Pairs[p].J, kth[Pairs[p].I, Pairs[p].J],
+                            Statistics.Mean(draws), Statistics.StandardError(draws)));
+                    }
+                    var (kappa, se) = KurtosisFromConditionalVariance(sim.Kc[a][l - 1][0]);
+                    kurtRows.Add((acts[a].Name, l, sim.Width, kappa, se, ExactKurtosis(specs[a], theory[a][0], l, sim.Width) ?? double.NaN));
+                }
+
+        output.Tables["covariance"] = Table.FromRows(covRows, ("activation", r => r.Act), ("depth", r => r.Depth), ("width", r => r.Width),
+            ("input_i", r => r.I), ("input_j", r => r.J), ("nngp", r => r.K), ("ensemble_mean", r => r.Mean), ("stderr", r => r.Se),
+            ("normalised_deviation", r => (r.Mean - r.K) / Norm(theory, acts, r.Act, r.Depth, r.I, r.J)));
+        output.Tables["kurtosis"] = Table.FromRows(kurtRows, ("activation", r => r.Act), ("depth", r => r.Depth), ("width", r => r.Width),
+            ("excess_kurtosis", r => r.Kappa), ("stderr", r => r.Se), ("exact_prediction", r => r.Exact));
+
+        var covSeries = new List<SeriesSpec>();
+        var kurtSeries = new List<SeriesSpec>();
+        for (int a = 0; a < acts.Length; a++)
+        {
+            string name = acts[a].Name;
+            var kOut = theory[a][depth];
+
+            // (a) covariance → NNGP: intercept of the 1/n fit, worst pair by z-score.
+            Claim? worst = null; double worstZ = -1;
+            foreach (var (i, j) in Pairs)
+            {
+                var rows = covRows.Where(r => r.Act == name && r.Depth == depth && r.I == i && r.J == j && r.Width >= fitMin).ToList();
+                double norm = Math.Sqrt(kOut[i, i] * kOut[j, j]);
+                var claim = InterceptClaim(name, depth, i, j, rows.Select(r => (double)r.Width).ToArray(),
+                    rows.Select(r => (r.Mean - r.K) / norm).ToArray(), rows.Select(r => Math.Max(r.Se / norm, 1e-12)).ToArray(), fitMin);
+                double z = claim.Measured is { } m && claim.StdErr is { } e && e > 0 ? Math.Abs(m) / e : claim.Verdict == Verdict.Inconclusive ? double.PositiveInfinity : 0;
+                if (z > worstZ) { worstZ = z; worst = claim; }
+            }
+            output.Claims.Add(worst!);
+
+            var maxDev = widths.Select(n => covRows.Where(r => r.Act == name && r.Depth == depth && r.Width == n)
+                .Max(r => Math.Abs(r.Mean - r.K) / Norm(theory, acts, name, depth, r.I, r.J))).ToArray();
+            var maxSe = widths.Select(n => covRows.Where(r => r.Act == name && r.Depth == depth && r.Width == n)
+                .Max(r => r.Se / Norm(theory, acts, name, depth, r.I, r.J))).ToArray();
+            covSeries.Add(new SeriesSpec($"{name}: max |Ĉ−K|/√(KK)", widths.Select(w => (double)w).ToArray(), maxDev, SeriesKind.Points));
+            covSeries.Add(new SeriesSpec($"{name}: largest SE", widths.Select(w => (double)w).ToArray(), maxSe, SeriesKind.Line, Dashed: true));
+
+            // (b) kurtosis ∝ 1/n at depth L.
+            var kr = kurtRows.Where(r => r.Act == name && r.Depth == depth).ToList();
+            var fitRows = kr.Where(r => r.Width >= fitMin).ToList();
+            output.Claims.Add(SlopeClaim(name, depth, fitMin, fitRows.Select(r => (double)r.Width).ToArray(),
+                fitRows.Select(r => r.Kappa).ToArray(), fitRows.Select(r => r.Se).ToArray()));
+            kurtSeries.Add(new SeriesSpec($"{name} measured", kr.Select(r => (double)r.Width).ToArray(), kr.Select(r => r.Kappa).ToArray(),
+                SeriesKind.Points, kr.Select(r => r.Se).ToArray()));
+            if (kr.All(r => double.IsFinite(r.Exact)))
+                kurtSeries.Add(new SeriesSpec($"{name} exact", kr.Select(r => (double)r.Width).ToArray(), kr.Select(r => r.Exact).ToArray(), SeriesKind.Line));
+
+            // (c) exact finite-width kurtosis wherever known.
+            output.Claims.Add(ExactKurtosisClaim(name, kurtRows.Where(r => r.Act == name && double.IsFinite(r.Exact))
+                .Select(r => (r.Depth, r.Width, r.Kappa, r.Se, r.Exact)).ToList()));
+
+            // (d) normality at the largest width.
+            var zs = sims[^1].Z[a];
+            double sd = Math.Sqrt(kOut[0, 0]);
+            var (a2, pValue) = AndersonDarling.TestNormal(zs, 0, sd);
+            const double critical1Pct = 3.857;   // A² critical value at 1 % for a fully specified distribution (case 0)
+            output.Claims.Add(Claim.Compare($"normal-{name}",
+                $"{name}, depth {depth}, width {widths[^1]}: output at x0 ~ N(0, K_NNGP) (Anderson–Darling, 1 % level)",
+                "seed 002 §2.1; claims.md A1", 1.0, a2, 0.76, critical1Pct - 1.0,
+                $"A² = {a2:G4}, p = {pValue:G3} over {zs.Length} networks; under the null E[A²] = 1, reject when A² > {critical1Pct}."));
+            output.Plots.Add(Histogram(name, depth, widths[^1], zs, sd));
+        }
+
+        output.Plots.Insert(0, new PlotSpec($"Covariance error vs width (depth {depth})", "width n", "|ensemble covariance − NNGP| / √(K K)",
+            covSeries, LogX: true, LogY: true, Caption: "Largest deviation over the 10 input pairs; dashed: the largest standard error. Deviation above the SE line is the O(1/n) correction."));
+        output.Plots.Insert(1, new PlotSpec($"Output excess kurtosis vs width (depth {depth})", "width n", "excess kurtosis E[z⁴]/E[z²]² − 3",
+            kurtSeries, LogX: true, LogY: true, Caption: "Points: measured (conditional-variance estimator) ± SE. Lines: exact finite-width formula where known. A 1/n law is a slope −1 line."));
+    }
+
+    private static double Norm(Matrix[][] theory, Activation[] acts, string act, int depth, int i, int j)
+    {
+        var k = theory[Array.FindIndex(acts, a => a.Name == act)][depth];
+        return Math.Sqrt(k[i, i] * k[j, j]);
+    }
+
+    private static Claim InterceptClaim(string act, int depth, int i, int j, double[] n, double[] dev, double[] se, int fitMin)
+    {
+        string id = $"cov-{act}";
+        string statement = $"{act}, depth {depth}: ensemble covariance → NNGP kernel; (Ĉ − K)/√(KK) = a + b/n + c/n² with a = 0 (worst input pair shown)";
+        const string source = "seed 002 §2.1–2.2; seed 004 eq. 4.118; claims.md A1";
+        int p = n.Length >= 4 ? 3 : n.Length == 3 ? 2 : 0;
+        if (p == 0)
+            return new Claim(id, statement, source, 0, null, null, null, Verdict.Inconclusive, $"Need ≥ 3 widths ≥ fit_min = {fitMin}, have {n.Length}.");
+        var design = new Matrix(n.Length, p);
+        for (int r = 0; r < n.Length; r++) for (int c = 0; c < p; c++) design[r, c] = Math.Pow(1 / n[r], c);
+        var (beta, cov, chi2) = Statistics.WeightedLeastSquares(design, dev, se);
+        double seA = Math.Sqrt(cov[0, 0]);
+        return Claim.Compare(id, statement, source, 0, beta[0], seA, 4 * seA,
+            $"pair ({InputNames[i]}, {InputNames[j]}); fitted 1/n coefficient b = {beta[1]:G3} ± {Math.Sqrt(cov[1, 1]):G2}; reduced χ² = {chi2:G3}; widths {n.Min()}…{n.Max()}; tolerance 4·SE.");
+    }
+
+    private static Claim SlopeClaim(string act, int depth, int fitMin, double[] n, double[] kappa, double[] se)
+    {
+        string id = $"kurtosis-slope-{act}";
+        string statement = $"{act}, depth {depth}: output excess kurtosis decays as 1/n (log–log slope −1)";
+        const string source = "seed 004 §4.3, §5.4 (κ ∝ ℓ/n); claims.md A1";
+        if (n.Length < 3 || kappa.Any(k => !(k > 0)))
+            return new Claim(id, statement, source, -1, null, null, null, Verdict.Inconclusive,
+                $"Need ≥ 3 widths ≥ fit_min = {fitMin} with positive kurtosis, have {n.Length}.");
+        var fit = Statistics.LogLogSlope(n, kappa, se);
+        double model = (depth - 1) / (double)fitMin;
+        return Claim.Compare(id, statement, source, -1, fit.Slope, fit.SlopeStdErr, 4 * fit.SlopeStdErr + model,
+            $"weighted fit over widths {n.Min()}…{n.Max()} (reduced χ² = {fit.ReducedChiSquare:G3}); tolerance 4·SE + model error (L−1)/n_min = {model:G3}, the relative size of the next (ℓ/n)² term at the smallest fitted width.");
+    }
+
+    private static Claim ExactKurtosisClaim(string act, List<(int Depth, int Width, double Kappa, double Se, double Exact)> rows)
+    {
+        string id = $"kurtosis-exact-{act}";
+        string statement = $"{act}: output excess kurtosis equals its exact finite-width value at every width and depth where one is known";
+        const string source = "seed 004 §4.3 (one layer), DESIGN.md conventions ((1 + 5/n)^ℓ for ReLU)";
+        if (rows.Count == 0)
+            return new Claim(id, statement, source, null, null, null, null, Verdict.Inconclusive, "No exact formula applies to this configuration.");
+        var w = rows.MaxBy(r => Math.Abs(r.Kappa - r.Exact) / r.Se);
+        return Claim.Compare(id, statement, source, w.Exact, w.Kappa, w.Se, 4 * w.Se,
+            $"worst of {rows.Count} (depth, width) points: depth {w.Depth}, width {w.Width}, z = {(w.Kappa - w.Exact) / w.Se:G3}; tolerance 4·SE.");
+    }
+
+    private static PlotSpec Histogram(string act, int depth, int width, double[] z, double sd)
+    {
+        const int bins = 40;
+        double lo = -4, hi = 4, h = (hi - lo) / bins;
+        var counts = new double[bins];
+        foreach (var v in z)
+        {
+            int b = (int)Math.Floor((v / sd - lo) / h);
+            if (b >= 0 && b < bins) counts[b]++;
+        }
+        var centres = Enumerable.Range(0, bins).Select(b => lo + (b + 0.5) * h).ToArray();
+        var density = counts.Select(c => c / (z.Length * h)).ToArray();
+        var grid = Enumerable.Range(0, 161).Select(i => lo + i * (hi - lo) / 160).ToArray();
+        var pdf = grid.Select(t => Math.Exp(-t * t / 2) / Math.Sqrt(2 * Math.PI)).ToArray();
+        return new PlotSpec($"{act}: output distribution at width {width}, depth {depth}", "z / √K_NNGP", "density",
+            [new SeriesSpec("networks", centres, density, SeriesKind.Bars), new SeriesSpec("N(0, 1) prediction", grid, pdf, SeriesKind.Line)],
+            Caption: $"{z.Length} independently initialised networks, output at x0 scaled by the predicted standard deviation.");
+    }
+}

@@ -1,0 +1,11 @@
+namespace LearningMechanics.Experiments;
+
+/// <summary>The experiment gallery, by id.</summary>
+public static class Registry
+{
+    public static IReadOnlyList<IExperiment> All { get; } = [new GpLimit()];
+
+    public static IExperiment Get(string id) =>
+        All.FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.OrdinalIgnoreCase))
+        ?? throw new BadInputException($"Unknown experiment '{id}'. Allowed: {string.Join(", ", All.Select(e => e.Id))}, all.");
+}

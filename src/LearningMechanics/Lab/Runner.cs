@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using LearningMechanics.Experiments;
+using LearningMechanics.Reports;
+using LearningMechanics.Storage;
+
+namespace LearningMechanics.Lab;
+
+/// <summary>How to run an experiment: mode, seed, output folder, <c>--set</c> overrides, progress sink.</summary>
+public sealed record RunOptions(RunMode Mode = RunMode.Quick, ulong Seed = 42, string OutDir = "lmech-results",
+    IReadOnlyDictionary<string, string>? Overrides = null, IProgress<ProgressInfo>? Progress = null, CancellationToken Cancellation = default);
+
+/// <summary>
+/// Runs gallery experiments and stores everything they produce: <c>DIR/&lt;id&gt;/result.json</c>, one CSV per
+/// series table, <c>report.html</c>, rows in <c>DIR/results.db</c> and <c>DIR/index.html</c>. A previous run of the
+/// same experiment is moved to <c>DIR/&lt;id&gt;/history/&lt;run id&gt;/</c>, never overwritten.
+/// </summary>
+public static class Runner
+{
+    public const string DatabaseFile = "results.db";
+
+    /// <summary>Checks settings and the output folder, so bad input fails before any work.</summary>
+    public static Settings Prepare(IExperiment experiment, RunOptions options)
+    {
+        var settings = new Settings(experiment.Settings, options.Mode, options.Overrides ?? new Dictionary<string, string>());
+        EnsureWritable(options.OutDir);
+        return settings;
+    }
+
+    public static RunRecord Run(IExperiment experiment, RunOptions options)
+    {
+        var settings = Prepare(experiment, options);
+        var started = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var output = experiment.Run(new RunContext(options.Mode, options.Seed, settings, options.Progress, options.Cancellation));
+        double elapsed = clock.Elapsed.TotalSeconds;
+        var config = new Dictionary<string, string>(settings.Values);
+        foreach (var (k, v) in output.Facts) config[k] = v;
+        config["threads"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var run = new RunRecord($"{experiment.Id}-{started:yyyyMMdd'T'HHmmssfff'Z'}-s{options.Seed}", experiment.Id, experiment.Title,
+            experiment.Summary, experiment.Source, RunRecord.LibraryVersion, options.Seed, options.Mode, config, output, started, elapsed,
+            Path.Combine(options.OutDir, experiment.Id));
+        Save(run, options.OutDir);
+        return run;
+    }
+
+    /// <summary>Writes a finished run to disk and the database and refreshes the index page.</summary>
+    public static void Save(RunRecord run, string outDir)
+    {
+        Directory.CreateDirectory(run.Directory);
+        using var db = new ResultsDb(Path.Combine(outDir, DatabaseFile));
+        string existing = Path.Combine(run.Directory, "result.json");
+        if (File.Exists(existing))
+        {
+            string oldId = ResultJson.ReadRunId(existing) ?? $"unknown-{File.GetLastWriteTimeUtc(existing):yyyyMMdd'T'HHmmss'Z'}";
+            string target = Path.Combine(run.Directory, "history", oldId);
+            for (int k = 2; Directory.Exists(target); k++) target = Path.Combine(run.Directory, "history", $"{oldId}-{k}");
+            Directory.CreateDirectory(target);
+            foreach (var f in Directory.GetFiles(run.Directory)) File.Move(f, Path.Combine(target, Path.GetFileName(f)));
+            db.UpdateReportPath(oldId, $"{run.ExperimentId}/history/{Path.GetFileName(target)}/report.html");
+        }
+        var csvFiles = new List<string>();
+        foreach (var (name, table) in run.Output.Tables)
+        {
+            string file = $"{name}.csv";
+            File.WriteAllText(Path.Combine(run.Directory, file), CsvWriter.ToCsv(table));
+            csvFiles.Add(file);
+        }
+        File.WriteAllText(Path.Combine(run.Directory, "result.json"), ResultJson.Serialize(run));
+        File.WriteAllText(Path.Combine(run.Directory, "report.html"), HtmlReport.Render(run, csvFiles));
+        db.Insert(run, $"{run.ExperimentId}/report.html");
+        File.WriteAllText(Path.Combine(outDir, "index.html"), HtmlReport.RenderIndex(db.Runs()));
+    }
+
+    private static void EnsureWritable(string dir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+            string probe = Path.Combine(dir, $".lmech-write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new BadInputException($"Output folder '{dir}' is not writable ({e.Message}). Choose another with --out DIR.");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+namespace LearningMechanics.Numerics;
+
+/// <summary>Dense row-major float64 matrix over a flat array (no hidden copies: <see cref="Data"/> is the storage).</summary>
+public sealed class Matrix
+{
+    public int Rows { get; }
+    public int Cols { get; }
+    public double[] Data { get; }
+
+    public Matrix(int rows, int cols)
+    {
+        if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"Matrix size {rows}×{cols} must be non-negative.");
+        Rows = rows; Cols = cols; Data = new double[checked(rows * cols)];
+    }
+
+    public Matrix(int rows, int cols, double[] data)
+    {
+        if (data.Length != rows * cols) throw new ArgumentException($"Matrix {rows}×{cols} needs {rows * cols} values, got {data.Length}.");
+        Rows = rows; Cols = cols; Data = data;
+    }
+
+    public ref double this[int i, int j] => ref Data[i * Cols + j];
+
+    public Span<double> Row(int i) => Data.AsSpan(i * Cols, Cols);
+
+    public static Matrix FromRows(double[][] rows)
+    {
+        int r = rows.Length, c = r == 0 ? 0 : rows[0].Length;
+        var m = new Matrix(r, c);
+        for (int i = 0; i < r; i++)
+        {
+            if (rows[i].Length != c) throw new ArgumentException($"Row {i} has {rows[i].Length} values, expected {c}.");
+            rows[i].CopyTo(m.Row(i));
+        }
+        return m;
+    }
+
+    public static Matrix Identity(int n)
+    {
+        var m = new Matrix(n, n);
+        for (int i = 0; i < n; i++) m[i, i] = 1;
+        return m;
+    }
+
+    public Matrix Clone() => new(Rows, Cols, (double[])Data.Clone());
+
+    public Matrix Transposed()
+    {
+        var t = new Matrix(Cols, Rows);
+        for (int i = 0; i < Rows; i++)
+            for (int j = 0; j < Cols; j++) t[j, i] = this[i, j];
+        return t;
+    }
+
+    /// <summary>op(A)·op(B) through <see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, double, Span{double}, int)"/>.</summary>
+    public static Matrix Multiply(Matrix a, Matrix b, Transpose ta = Transpose.No, Transpose tb = Transpose.No)
+    {
+        int m = ta == Transpose.No ? a.Rows : a.Cols, k = ta == Transpose.No ? a.Cols : a.Rows;
+        int kb = tb == Transpose.No ? b.Rows : b.Cols, n = tb == Transpose.No ? b.Cols : b.Rows;
+        if (k != kb) throw new ArgumentException($"Cannot multiply {m}×{k} by {kb}×{n}.");
+        var c = new Matrix(m, n);
+        Blas.Gemm(ta, tb, m, n, k, 1.0, a.Data, a.Cols, b.Data, b.Cols, 0.0, c.Data, Math.Max(1, n));
+        return c;
+    }
+
+    public static Matrix operator *(Matrix a, Matrix b) => Multiply(a, b);
+
+    /// <summary>Largest |a_ij − a_ji| (0 for a symmetric matrix).</summary>
+    public double AsymmetryNorm()
+    {
+        if (Rows != Cols) throw new InvalidOperationException("Matrix is not square.");
+        double worst = 0;
+        for (int i = 0; i < Rows; i++)
+            for (int j = i + 1; j < Cols; j++) worst = Math.Max(worst, Math.Abs(this[i, j] - this[j, i]));
+        return worst;
+    }
+
+    public double MaxAbsDifference(Matrix other)
+    {
+        if (other.Rows != Rows || other.Cols != Cols) throw new ArgumentException("Shapes differ.");
+        double worst = 0;
+        for (int i = 0; i < Data.Length; i++) worst = Math.Max(worst, Math.Abs(Data[i] - other.Data[i]));
+        return worst;
+    }
+}

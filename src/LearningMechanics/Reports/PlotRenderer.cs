@@ -1,0 +1,69 @@
+using LearningMechanics.Experiments;
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
+
+namespace LearningMechanics.Reports;
+
+/// <summary>Renders a <see cref="PlotSpec"/> to standalone SVG with OxyPlot (pure managed, no native code).</summary>
+public static class PlotRenderer
+{
+    private static readonly OxyColor[] Palette =
+        [OxyColor.Parse("#1f77b4"), OxyColor.Parse("#d62728"), OxyColor.Parse("#2ca02c"), OxyColor.Parse("#9467bd"),
+         OxyColor.Parse("#ff7f0e"), OxyColor.Parse("#8c564b"), OxyColor.Parse("#e377c2"), OxyColor.Parse("#7f7f7f")];
+
+    public static string ToSvg(PlotSpec spec, int width = 760, int height = 440)
+    {
+        var model = new PlotModel { Title = spec.Title, TitleFontSize = 14, DefaultFont = "sans-serif", PlotAreaBorderColor = OxyColors.Gray };
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside, LegendFontSize = 11 });
+        model.Axes.Add(Axis(spec.LogX, AxisPosition.Bottom, spec.XLabel));
+        model.Axes.Add(Axis(spec.LogY, AxisPosition.Left, spec.YLabel));
+        // Series sharing a name prefix ("relu: …", "relu measured") share a colour.
+        var colourOf = new Dictionary<string, OxyColor>();
+        OxyColor Colour(string name)
+        {
+            string key = name.Split(' ', ':')[0];
+            if (!colourOf.TryGetValue(key, out var c)) colourOf[key] = c = Palette[colourOf.Count % Palette.Length];
+            return c;
+        }
+        foreach (var s in spec.Series)
+        {
+            var colour = Colour(s.Name);
+            bool Valid(int i) => double.IsFinite(s.X[i]) && double.IsFinite(s.Y[i]) && (!spec.LogX || s.X[i] > 0) && (!spec.LogY || s.Y[i] > 0);
+            switch (s.Kind)
+            {
+                case SeriesKind.Line:
+                    var line = new LineSeries { Title = s.Name, Color = colour, StrokeThickness = 1.8, LineStyle = s.Dashed ? LineStyle.Dash : LineStyle.Solid };
+                    for (int i = 0; i < s.X.Length; i++) if (Valid(i)) line.Points.Add(new DataPoint(s.X[i], s.Y[i]));
+                    model.Series.Add(line);
+                    break;
+                case SeriesKind.Points:
+                    var pts = new ScatterErrorSeries { Title = s.Name, MarkerFill = colour, MarkerType = MarkerType.Circle, MarkerSize = 3.5, ErrorBarColor = colour };
+                    for (int i = 0; i < s.X.Length; i++)
+                        if (Valid(i)) pts.Points.Add(new ScatterErrorPoint(s.X[i], s.Y[i], 0, s.YErr is null ? 0 : Math.Min(s.YErr[i], spec.LogY ? 0.999 * s.Y[i] : double.MaxValue)));
+                    model.Series.Add(pts);
+                    break;
+                case SeriesKind.Bars:
+                    var hist = new HistogramSeries { Title = s.Name, FillColor = OxyColor.FromAColor(110, colour), StrokeColor = colour, StrokeThickness = 0.5 };
+                    double h = s.X.Length > 1 ? s.X[1] - s.X[0] : 1;
+                    for (int i = 0; i < s.X.Length; i++)
+                        if (Valid(i)) hist.Items.Add(new HistogramItem(s.X[i] - h / 2, s.X[i] + h / 2, s.Y[i] * h, 1));
+                    model.Series.Add(hist);
+                    break;
+            }
+        }
+        return new SvgExporter { Width = width, Height = height }.ExportToString(model);
+    }
+
+    private static Axis Axis(bool log, AxisPosition position, string title)
+    {
+        Axis axis = log ? new LogarithmicAxis() : new LinearAxis();
+        axis.Position = position;
+        axis.Title = title;
+        axis.MajorGridlineStyle = LineStyle.Solid;
+        axis.MajorGridlineColor = OxyColor.FromAColor(40, OxyColors.Black);
+        axis.MinorGridlineStyle = LineStyle.None;
+        return axis;
+    }
+}
