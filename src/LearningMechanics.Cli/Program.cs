@@ -32,7 +32,7 @@ namespace LearningMechanics.Cli
                 Console.Error.WriteLine("Try 'lmech --help'.");
                 return BadInput;
             }
-            try { return parsed.Invoke(); }
+            try { return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
             catch (BadInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return BadInput; }
         }
 

@@ -12,7 +12,7 @@ namespace LearningMechanics.Theory.Kernels;
 public abstract class Activation
 {
     /// <summary>Quadrature order for activations without a closed form (tensor rule: order² evaluations).</summary>
-    public const int DefaultQuadratureOrder = 96;
+    public const int DefaultQuadratureOrder = 128;
 
     public abstract string Name { get; }
     public abstract double Apply(double z);
@@ -65,14 +65,23 @@ public sealed class Relu : Activation
 
     /// <summary>
     /// Arc-cosine kernel of degree 1 (Cho &amp; Saul 2009; claims.md §2.3):
-    /// E[relu(u)relu(v)] = √(k11k22)·(sin θ + (π − θ)cos θ)/(2π), θ = arccos(k12/√(k11k22)) with the cosine clamped.
+    /// E[relu(u)relu(v)] = √(k11k22)·(sin θ + (π − θ)cos θ)/(2π), θ = arccos(c), c = k12/√(k11k22) clamped to [−1, 1].
+    /// θ is taken as atan2(√((1 − c)(1 + c)), c), and near θ = π (opposite inputs), where the two terms cancel,
+    /// sin δ − δ cos δ (δ = π − θ) is summed as its series δ³/3 − δ⁵/30 + δ⁷/840 − δ⁹/45360.
     /// </summary>
     public override double PairExpectation(double k11, double k12, double k22)
     {
         double norm = Math.Sqrt(k11 * k22);
         if (norm == 0) return 0;
-        double c = Math.Clamp(k12 / norm, -1, 1), theta = Math.Acos(c);
-        return norm * (Math.Sqrt(1 - c * c) + (Math.PI - theta) * c) / (2 * Math.PI);
+        double c = Math.Clamp(k12 / norm, -1, 1), s = Math.Sqrt((1 - c) * (1 + c));
+        double theta = Math.Atan2(s, c), delta = Math.PI - theta, g;
+        if (delta < 0.1)
+        {
+            double d2 = delta * delta;
+            g = delta * d2 * (1.0 / 3 - d2 * (1.0 / 30 - d2 * (1.0 / 840 - d2 / 45360)));
+        }
+        else g = s + delta * c;
+        return norm * g / (2 * Math.PI);
     }
 
     /// <summary>E[relu(z)^p] = k^{p/2}·E[|z|^p]/2 = k^{p/2}·2^{p/2−1}Γ((p+1)/2)/√π for z ~ N(0, k).</summary>

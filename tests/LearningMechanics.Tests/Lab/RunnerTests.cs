@@ -1,0 +1,120 @@
+using System.Text.Json;
+using LearningMechanics.Experiments;
+using LearningMechanics.Lab;
+using LearningMechanics.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace LearningMechanics.Tests.Lab;
+
+/// <summary>A small gp-limit run written to disk, then result.json, the CSVs, SQLite and the reports read back.</summary>
+public class RunnerTests : IDisposable
+{
+    private readonly string dir = Path.Combine(Path.GetTempPath(), $"lmech-test-{Guid.NewGuid():N}");
+
+    public void Dispose() { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+
+    private static readonly Dictionary<string, string> Small = new()
+    {
+        ["widths"] = "8,16,32,64", ["nets"] = "300", ["depth"] = "2", ["acts"] = "relu,tanh", ["fit_min"] = "8",
+    };
+
+    [Fact]
+    public void RunIsWrittenAsJsonCsvSqliteAndHtmlAndReadsBack()
+    {
+        var run = Runner.Run(Registry.Get("gp-limit"), new RunOptions(RunMode.Quick, 5, dir, Small));
+        string expDir = Path.Combine(dir, "gp-limit");
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(expDir, "result.json")));
+        var root = doc.RootElement;
+        Assert.Equal("gp-limit", root.GetProperty("experiment").GetString());
+        Assert.Equal(5ul, root.GetProperty("seed").GetUInt64());
+        Assert.Equal("quick", root.GetProperty("mode").GetString());
+        Assert.Equal("300", root.GetProperty("config").GetProperty("nets").GetString());
+        Assert.True(root.GetProperty("timings").GetProperty("total_s").GetDouble() > 0);
+        var claims = root.GetProperty("claims").EnumerateArray().ToList();
+        Assert.Equal(8, claims.Count);   // 4 claims × 2 activations
+        foreach (var c in claims)
+        {
+            string verdict = c.GetProperty("verdict").GetString()!;
+            Assert.Contains(verdict, new[] { "pass", "fail", "inconclusive" });
+            if (verdict == "inconclusive") continue;
+            double pred = c.GetProperty("predicted").GetDouble(), meas = c.GetProperty("measured").GetDouble(), tol = c.GetProperty("tolerance").GetDouble();
+            Assert.Equal(Math.Abs(pred - meas) <= tol, verdict == "pass");
+        }
+        var series = root.GetProperty("series").GetProperty("kurtosis");
+        Assert.Equal(2 * 4 * 2, series.GetProperty("width").GetArrayLength());   // acts × widths × depths
+
+        var csv = File.ReadAllLines(Path.Combine(expDir, "kurtosis.csv"));
+        Assert.Equal("activation,depth,width,excess_kurtosis,stderr,exact_prediction", csv[0]);
+        Assert.Equal(17, csv.Length);
+
+        using (var db = new ResultsDb(Path.Combine(dir, Runner.DatabaseFile)))
+        {
+            var runs = db.Runs();
+            Assert.Single(runs);
+            Assert.Equal(run.RunId, runs[0].RunId);
+            Assert.Equal(run.Count(Verdict.Pass), runs[0].Passed);
+            var dbClaims = db.Claims(run.RunId);
+            Assert.Equal(claims.Select(c => c.GetProperty("id").GetString()), dbClaims.Select(c => c.Id));
+            Assert.Equal(claims.Select(c => c.GetProperty("verdict").GetString()), dbClaims.Select(c => c.Verdict));
+        }
+        // And with plain SQL, as another tool would read it.
+        using (var conn = new SqliteConnection($"Data Source={Path.Combine(dir, Runner.DatabaseFile)};Pooling=False"))
+        {
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "SELECT COUNT(*) FROM claims WHERE run_id = $id";
+            cmd.Parameters.AddWithValue("$id", run.RunId);
+            Assert.Equal(8L, (long)cmd.ExecuteScalar()!);
+        }
+
+        string html = File.ReadAllText(Path.Combine(expDir, "report.html"));
+        Assert.Contains("<svg", html);
+        Assert.Contains("kurtosis-slope-relu", html);
+        Assert.DoesNotContain("<script", html);
+        Assert.Contains(run.RunId, File.ReadAllText(Path.Combine(dir, "index.html")));
+    }
+
+    [Fact]
+    public void ASecondRunKeepsTheFirstInHistoryAndBothInTheDatabase()
+    {
+        var first = Runner.Run(Registry.Get("gp-limit"), new RunOptions(RunMode.Quick, 1, dir, Small));
+        var second = Runner.Run(Registry.Get("gp-limit"), new RunOptions(RunMode.Quick, 2, dir, Small));
+        string history = Path.Combine(dir, "gp-limit", "history", first.RunId);
+        Assert.True(File.Exists(Path.Combine(history, "result.json")));
+        Assert.True(File.Exists(Path.Combine(history, "report.html")));
+        Assert.Equal(first.RunId, ResultJson.ReadRunId(Path.Combine(history, "result.json")));
+        Assert.Equal(second.RunId, ResultJson.ReadRunId(Path.Combine(dir, "gp-limit", "result.json")));
+        using var db = new ResultsDb(Path.Combine(dir, Runner.DatabaseFile));
+        var runs = db.Runs();
+        Assert.Equal(2, runs.Count);
+        Assert.Equal($"gp-limit/history/{first.RunId}/report.html", runs.Single(r => r.RunId == first.RunId).ReportPath);
+        string index = File.ReadAllText(Path.Combine(dir, "index.html"));
+        Assert.Contains(first.RunId, index);
+        Assert.Contains(second.RunId, index);
+    }
+
+    [Fact]
+    public void SameSeedReproducesTheMeasurementsExactly()
+    {
+        var a = Registry.Get("gp-limit").Run(new RunContext(RunMode.Quick, 9, new Settings(Registry.Get("gp-limit").Settings, RunMode.Quick, Small)));
+        var b = Registry.Get("gp-limit").Run(new RunContext(RunMode.Quick, 9, new Settings(Registry.Get("gp-limit").Settings, RunMode.Quick, Small)));
+        Assert.Equal(a.Claims.Select(c => c.Measured), b.Claims.Select(c => c.Measured));
+        var c = Registry.Get("gp-limit").Run(new RunContext(RunMode.Quick, 10, new Settings(Registry.Get("gp-limit").Settings, RunMode.Quick, Small)));
+        Assert.NotEqual(a.Claims.Select(x => x.Measured), c.Claims.Select(x => x.Measured));
+    }
+
+    [Fact]
+    public void HtmlEscapesUserText()
+    {
+        var output = new ExperimentOutput();
+        output.Claims.Add(new Claim("<b>x</b>", "a < b & c", "s", 1, 1, 0, 0, Verdict.Pass, "<script>alert(1)</script>"));
+        var run = new RunRecord("r<1>", "e", "T<i>", "S", "src", "0", 1, RunMode.Quick, new Dictionary<string, string> { ["k<"] = "v>" },
+            output, DateTime.UtcNow, 1, dir);
+        string html = LearningMechanics.Reports.HtmlReport.Render(run, ["a&b.csv"]);
+        Assert.DoesNotContain("<script>", html);
+        Assert.DoesNotContain("<b>x</b>", html);
+        Assert.Contains("&lt;script&gt;", html);
+        Assert.Contains("a &lt; b &amp; c", html);
+    }
+}

@@ -1,0 +1,81 @@
+using LearningMechanics.Numerics;
+
+namespace LearningMechanics.Tests.Numerics;
+
+/// <summary>LAPACKE against the managed Jacobi/Cholesky fallbacks, and both against reconstruction identities.</summary>
+public class LapackTests
+{
+    private static Matrix RandomMatrix(int r, int c, ulong seed)
+    {
+        var m = new Matrix(r, c);
+        new Rng(seed).FillGaussian(m.Data);
+        return m;
+    }
+
+    private static Matrix RandomSpd(int n, ulong seed)
+    {
+        var a = RandomMatrix(n, n + 3, seed);
+        var s = Matrix.Multiply(a, a, Transpose.No, Transpose.Yes);
+        for (int i = 0; i < n; i++) s[i, i] += 0.1;
+        return s;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    [InlineData(40)]
+    public void SymmetricEigenAgreesAndReconstructs(int n)
+    {
+        var a = RandomSpd(n, 5);
+        foreach (var (values, v) in new[] { Lapack.SymmetricEigen(a), ManagedLapack.SymmetricEigen(a) })
+        {
+            for (int i = 1; i < n; i++) Assert.True(values[i] >= values[i - 1]);
+            var rec = new Matrix(n, n);
+            for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) { double s = 0; for (int k = 0; k < n; k++) s += v[i, k] * values[k] * v[j, k]; rec[i, j] = s; }
+            Assert.True(rec.MaxAbsDifference(a) < 1e-10 * values[^1], $"reconstruction error {rec.MaxAbsDifference(a)}");
+            var vtv = Matrix.Multiply(v, v, Transpose.Yes);
+            Assert.True(vtv.MaxAbsDifference(Matrix.Identity(n)) < 1e-12);
+        }
+        var native = Lapack.SymmetricEigen(a).Values; var managed = ManagedLapack.SymmetricEigen(a).Values;
+        for (int i = 0; i < n; i++) Assert.Equal(native[i], managed[i], 1e-10 * native[^1]);
+    }
+
+    [Fact]
+    public void CholeskyFactorAndSolveAgree()
+    {
+        int n = 30;
+        var a = RandomSpd(n, 9); var b = RandomMatrix(n, 3, 10);
+        var ln = Lapack.Cholesky(a); var lm = ManagedLapack.Cholesky(a);
+        Assert.True(ln.MaxAbsDifference(lm) < 1e-11);
+        Assert.True(Matrix.Multiply(ln, ln, Transpose.No, Transpose.Yes).MaxAbsDifference(a) < 1e-10);
+        var x = Lapack.CholeskySolve(ln, b);
+        Assert.True(x.MaxAbsDifference(ManagedLapack.CholeskySolve(lm, b)) < 1e-9);
+        Assert.True((a * x).MaxAbsDifference(b) < 1e-9);
+    }
+
+    [Fact]
+    public void CholeskyRejectsIndefiniteMatrices()
+    {
+        var a = Matrix.FromRows([[1.0, 2.0], [2.0, 1.0]]);
+        Assert.Throws<NotPositiveDefiniteException>(() => Lapack.Cholesky(a));
+        Assert.Throws<NotPositiveDefiniteException>(() => ManagedLapack.Cholesky(a));
+    }
+
+    [Theory]
+    [InlineData(12, 7)]
+    [InlineData(7, 12)]
+    [InlineData(9, 9)]
+    public void SvdAgreesAndReconstructs(int m, int n)
+    {
+        var a = RandomMatrix(m, n, 21);
+        var (un, sn, vtn) = Lapack.Svd(a);
+        var (um, sm, vtm) = ManagedLapack.Svd(a);
+        for (int i = 0; i < sn.Length; i++) Assert.Equal(sn[i], sm[i], 1e-10);
+        foreach (var (u, s, vt) in new[] { (un, sn, vtn), (um, sm, vtm) })
+        {
+            var us = u.Clone();
+            for (int i = 0; i < us.Rows; i++) for (int j = 0; j < s.Length; j++) us[i, j] *= s[j];
+            Assert.True((us * vt).MaxAbsDifference(a) < 1e-10);
+        }
+    }
+}
