@@ -3,10 +3,12 @@ using System.Collections.Concurrent;
 namespace LearningMechanics.Numerics;
 
 /// <summary>
-/// Gauss–Hermite quadrature for Gaussian expectations, nodes and weights by Golub–Welsch: the nodes are the
-/// eigenvalues of the Jacobi matrix of the probabilists' Hermite polynomials (off-diagonal √k) and the weights
-/// the squared first components of its eigenvectors, so Σ wᵢ f(xᵢ) ≈ E_{z~N(0,1)}[f(z)], exact for
-/// polynomials of degree ≤ 2q − 1.
+/// Gauss–Hermite quadrature for Gaussian expectations. Nodes by Golub–Welsch (eigenvalues of the Jacobi matrix of
+/// the probabilists' Hermite polynomials, off-diagonal √k), polished by Newton; weights from the Christoffel function
+/// wᵢ = 1/Σ_{k&lt;q} p_k(xᵢ)² of the orthonormal polynomials (equal to Golub–Welsch's squared first eigenvector
+/// components, but accurate also for the tiny outer weights). Σ wᵢ f(xᵢ) ≈ E_{z~N(0,1)}[f(z)], exact for
+/// polynomials of degree ≤ 2q − 1. Accuracy for non-polynomial f depends on its smoothness on the scale of the
+/// Gaussian: for tanh(√K·z) the relative error is ~1e-11 at K ≈ 1.5 but ~4e-7 at K ≈ 3.5 with 128 points.
 /// </summary>
 public static class GaussHermite
 {
@@ -20,20 +22,41 @@ public static class GaussHermite
         {
             var j = new Matrix(q, q);
             for (int k = 1; k < q; k++) j[k, k - 1] = j[k - 1, k] = Math.Sqrt(k);
-            var (values, vectors) = Lapack.SymmetricEigen(j);
+            var x = Lapack.SymmetricEigen(j).Values;
             var w = new double[q];
-            for (int i = 0; i < q; i++) w[i] = vectors[0, i] * vectors[0, i];
-            double sum = w.Sum();
-            for (int i = 0; i < q; i++) w[i] /= sum;
-            // Symmetrise: the rule is exactly symmetric about 0; average mirror pairs to remove eigen-solver noise.
+            for (int i = 0; i < q; i++)
+            {
+                // Polish the node by Newton on the orthonormal p_q (p_q' = √q·p_{q−1}); the weight is the Christoffel
+                // function 1/Σ_{k<q} p_k(x)², which stays accurate where eigenvector components underflow.
+                for (int it = 0; it < 3; it++)
+                {
+                    var (pq, pq1, _) = Orthonormal(q, x[i]);
+                    x[i] -= pq / (Math.Sqrt(q) * pq1);
+                }
+                w[i] = 1 / Orthonormal(q, x[i]).SumSquares;
+            }
+            // The rule is exactly symmetric about 0: average mirror pairs to remove rounding noise.
             for (int i = 0; i < q / 2; i++)
             {
-                double x = 0.5 * (values[q - 1 - i] - values[i]), ww = 0.5 * (w[i] + w[q - 1 - i]);
-                values[i] = -x; values[q - 1 - i] = x; w[i] = w[q - 1 - i] = ww;
+                double xm = 0.5 * (x[q - 1 - i] - x[i]), wm = 0.5 * (w[i] + w[q - 1 - i]);
+                x[i] = -xm; x[q - 1 - i] = xm; w[i] = w[q - 1 - i] = wm;
             }
-            if (q % 2 == 1) values[q / 2] = 0;
-            return (values, w);
+            if (q % 2 == 1) x[q / 2] = 0;
+            return (x, w);
         });
+    }
+
+    /// <summary>Orthonormal probabilists' Hermite polynomials p_k = He_k/√(k!) at x: p_q, p_{q−1} and Σ_{k&lt;q} p_k².</summary>
+    private static (double Pq, double Pq1, double SumSquares) Orthonormal(int q, double x)
+    {
+        double pPrev = 0, p = 1, sum = 0;
+        for (int k = 0; k < q; k++)
+        {
+            sum += p * p;
+            double next = (x * p - Math.Sqrt(k) * pPrev) / Math.Sqrt(k + 1);
+            pPrev = p; p = next;
+        }
+        return (p, pPrev, sum);
     }
 
     /// <summary>E[f(z)] for z ~ N(0, variance).</summary>
