@@ -22,6 +22,7 @@ namespace LearningMechanics.Cli
         /// <summary>Runs one command line and returns its exit code (used by tests too).</summary>
         public static int Execute(string[] args)
         {
+            if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 120);
             var root = new RootCommand("LearningMechanics: theory predicts, a real network measures, the tool states the verdict.");
             root.Subcommands.Add(ListCommand());
             root.Subcommands.Add(RunCommand());

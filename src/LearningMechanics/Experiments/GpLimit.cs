@@ -35,9 +35,9 @@ public sealed class GpLimit : IExperiment
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
     [
-        new("widths", "hidden widths n of the ensembles", "8,16,32,64,128,256,512", "8,16,32,64,128,256,512,1024"),
+        new("widths", "hidden widths n of the ensembles", "8,16,32,64,128,256,512,1024", "8,16,32,64,128,256,512,1024,2048"),
         new("depth", "hidden layers L (every depth 1…L is measured)", "3", "4"),
-        new("nets", "networks per width", "2000", "10000"),
+        new("nets", "networks per width", "3000", "10000"),
         new("acts", "activations", "relu,erf,tanh", "relu,erf,tanh,linear"),
         new("d", "input dimension", "16", "16"),
         new("sw2", "σ_w², or 'critical' for each activation's critical value at σ_b² = 0", "critical", "critical"),

@@ -58,14 +58,18 @@ public static unsafe class Blas
             OpenBlas.cblas_dgemv(OpenBlas.RowMajor, Op(ta), m, n, alpha, pa, lda, px, 1, beta, py, 1);
     }
 
-    /// <summary>Number of threads OpenBLAS uses (1 on the managed path).</summary>
+    /// <summary>Number of threads a single BLAS call may use (OpenBLAS's setting, or the managed GEMM's).</summary>
     public static int Threads
     {
-        get => OpenBlas.BlasAvailable ? OpenBlas.openblas_get_num_threads() : 1;
-        set { if (OpenBlas.BlasAvailable) OpenBlas.openblas_set_num_threads(Math.Max(1, value)); }
+        get => OpenBlas.BlasAvailable ? OpenBlas.openblas_get_num_threads() : ManagedBlas.Threads;
+        set
+        {
+            ManagedBlas.Threads = Math.Max(1, value);
+            if (OpenBlas.BlasAvailable) OpenBlas.openblas_set_num_threads(Math.Max(1, value));
+        }
     }
 
-    /// <summary>Runs <paramref name="work"/> with OpenBLAS single-threaded (for callers that parallelise outside BLAS), then restores the count.</summary>
+    /// <summary>Runs <paramref name="work"/> with BLAS single-threaded (for callers that parallelise outside BLAS), then restores the count.</summary>
     public static void SingleThreaded(Action work)
     {
         int before = Threads;

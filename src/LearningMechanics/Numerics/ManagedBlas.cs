@@ -26,43 +26,67 @@ public static class ManagedBlas
         if (k == 0 || alpha == T.Zero || m == 0 || n == 0) return;
 
         int nr = 2 * Vector256<T>.Count;
-        int nPanels = (n + nr - 1) / nr;
+        int nPanels = (n + nr - 1) / nr, nBlocks = (m + MC - 1) / MC;
         T[] bPack = ArrayPool<T>.Shared.Rent(KC * nPanels * nr);
-        T[] aPack = ArrayPool<T>.Shared.Rent(KC * (MC + MR));
-        Span<T> tile = stackalloc T[MR * 2 * Vector256<T>.Count];
+        // Row blocks run in parallel when the product is large enough to pay for it (and threads are allowed).
+        int threads = (double)m * n * k >= 2e6 ? Math.Min(Threads, nBlocks) : 1;
         try
         {
             for (int p0 = 0; p0 < k; p0 += KC)
             {
                 int kc = Math.Min(KC, k - p0);
                 PackB(tb, b, ldb, p0, kc, n, nr, bPack);
-                for (int i0 = 0; i0 < m; i0 += MC)
-                {
-                    int mc = Math.Min(MC, m - i0);
-                    PackA(ta, a, lda, i0, mc, p0, kc, alpha, aPack);
-                    for (int jp = 0; jp < nPanels; jp++)
+                if (threads <= 1)
+                    for (int blk = 0; blk < nBlocks; blk++) RowBlock(ta, a, lda, alpha, c, ldc, m, n, p0, kc, blk, bPack);
+                else
+                    unsafe
                     {
-                        int j0 = jp * nr, nb = Math.Min(nr, n - j0);
-                        ReadOnlySpan<T> bPanel = bPack.AsSpan(jp * kc * nr, kc * nr);
-                        for (int ii = 0; ii < mc; ii += MR)
+                        // Spans cannot enter a lambda: pin the operands and rebuild the spans inside each task.
+                        fixed (T* pa = a) fixed (T* pc = c)
                         {
-                            int mb = Math.Min(MR, mc - ii);
-                            MicroKernel(aPack.AsSpan(ii * kc, kc * MR), bPanel, kc, tile);
-                            for (int r = 0; r < mb; r++)
-                            {
-                                var dst = c.Slice((i0 + ii + r) * ldc + j0, nb);
-                                TensorPrimitives.Add(dst, tile.Slice(r * nr, nb), dst);
-                            }
+                            nint aPtr = (nint)pa, cPtr = (nint)pc;
+                            int aLen = a.Length, cLen = c.Length, pk = p0, kk = kc;
+                            Parallel.For(0, nBlocks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                                blk => RowBlock(ta, new ReadOnlySpan<T>((void*)aPtr, aLen), lda, alpha, new Span<T>((void*)cPtr, cLen),
+                                    ldc, m, n, pk, kk, blk, bPack));
                         }
+                    }
+            }
+        }
+        finally { ArrayPool<T>.Shared.Return(bPack); }
+    }
+
+    /// <summary>Threads the managed GEMM may use (set through <see cref="Blas.Threads"/>).</summary>
+    internal static int Threads { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>C[rows of block blk] += α·op(A)[block, p0:p0+kc]·op(B)[p0:p0+kc, :] with B already packed.</summary>
+    private static void RowBlock<T>(Transpose ta, ReadOnlySpan<T> a, int lda, T alpha, Span<T> c, int ldc, int m, int n,
+        int p0, int kc, int blk, T[] bPack) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nr = 2 * Vector256<T>.Count, nPanels = (n + nr - 1) / nr;
+        int i0 = blk * MC, mc = Math.Min(MC, m - i0);
+        T[] aPack = ArrayPool<T>.Shared.Rent(kc * (MC + MR));
+        Span<T> tile = stackalloc T[MR * nr];
+        try
+        {
+            PackA(ta, a, lda, i0, mc, p0, kc, alpha, aPack);
+            for (int jp = 0; jp < nPanels; jp++)
+            {
+                int j0 = jp * nr, nb = Math.Min(nr, n - j0);
+                ReadOnlySpan<T> bPanel = bPack.AsSpan(jp * kc * nr, kc * nr);
+                for (int ii = 0; ii < mc; ii += MR)
+                {
+                    int mb = Math.Min(MR, mc - ii);
+                    MicroKernel(aPack.AsSpan(ii * kc, kc * MR), bPanel, kc, tile);
+                    for (int r = 0; r < mb; r++)
+                    {
+                        var dst = c.Slice((i0 + ii + r) * ldc + j0, nb);
+                        TensorPrimitives.Add(dst, tile.Slice(r * nr, nb), dst);
                     }
                 }
             }
         }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(bPack);
-            ArrayPool<T>.Shared.Return(aPack);
-        }
+        finally { ArrayPool<T>.Shared.Return(aPack); }
     }
 
     /// <summary>Packs op(B)[p0:p0+kc, :] into column panels of width nr, zero-padded at the right edge.</summary>

@@ -47,6 +47,27 @@ public class RngTests
     }
 
     [Fact]
+    public void GaussianDrawsPassAndersonDarlingAndHitTheZigguratTailAtTheRightRate()
+    {
+        const int n = 1_000_000;
+        var z = new double[n];
+        new Rng(2718).FillGaussian(z);
+        // The whole distribution (a wrong ziggurat table or wedge test shows up here) ...
+        Assert.True(AndersonDarling.TestNormal(z, 0, 1).PValue > 1e-3);
+        // ... and the tail beyond the base layer R = 3.6541528853610088, drawn by a separate code path.
+        foreach (double t in new[] { 3.6541528853610088, 4.5 })
+        {
+            double p = 2 * (1 - AndersonDarling.NormalCdf(t)), observed = z.Count(v => Math.Abs(v) > t) / (double)n;
+            double se = Math.Sqrt(p * (1 - p) / n);
+            Assert.True(Math.Abs(observed - p) <= 4 * se, $"P(|z| > {t}): {observed} vs {p} ± {se}");
+        }
+        // Single draws follow the same law as bulk draws.
+        var rng = new Rng(5);
+        var single = Enumerable.Range(0, 200_000).Select(_ => rng.NextGaussian()).ToArray();
+        Assert.True(AndersonDarling.TestNormal(single, 0, 1).PValue > 1e-3);
+    }
+
+    [Fact]
     public void OddLengthsAndScaleAreHandled()
     {
         var z = new double[7];

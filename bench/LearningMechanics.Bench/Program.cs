@@ -1,0 +1,23 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Environments;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using LearningMechanics.Bench;
+
+// Usage: dotnet run -c Release --project bench/LearningMechanics.Bench -- [gemm|coretype|ensemble|all]
+var which = args.Length > 0 ? args[0] : "all";
+var quick = Job.Default.WithWarmupCount(3).WithIterationCount(10).WithLaunchCount(1);
+
+if (which is "gemm" or "all")
+    BenchmarkRunner.Run<GemmBenchmarks>(DefaultConfig.Instance.AddJob(quick));
+
+if (which is "coretype" or "all")
+{
+    var config = DefaultConfig.Instance.AddJob(quick.WithId("auto").AsBaseline());
+    foreach (var core in new[] { "Haswell", "Zen", "SkylakeX", "Sandybridge" })
+        config = config.AddJob(quick.WithId(core).WithEnvironmentVariables(new EnvironmentVariable("OPENBLAS_CORETYPE", core)));
+    BenchmarkRunner.Run<CoreTypeBenchmarks>(config);
+}
+
+if (which is "ensemble" or "all")
+    BenchmarkRunner.Run<EnsembleBenchmarks>(DefaultConfig.Instance.AddJob(quick));

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the whole test suite (installing the Debian packages it needs first) and ends with the line
+# "N passed, N failed, N skipped" read from the test results.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh || exit 1
+rm -rf TestResults
+dotnet test LearningMechanics.slnx -c Release --logger "trx;LogFileName=tests.trx" --results-directory TestResults
+rc=$?
+trx=$(find TestResults -name '*.trx' 2>/dev/null | head -n 1)
+if [ -z "$trx" ]; then
+  echo "0 passed, 0 failed"
+  exit 1
+fi
+counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+passed=$(get passed); failed=$(get failed); errors=$(get error); skipped=$(get notExecuted)
+echo "$passed passed, $((failed + errors)) failed, ${skipped:-0} skipped"
+exit $rc
