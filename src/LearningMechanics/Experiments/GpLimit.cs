@@ -239,8 +239,8 @@ public sealed class GpLimit : IExperiment
                 .Max(r => Math.Abs(r.Mean - r.K) / Norm(theory, acts, name, depth, r.I, r.J))).ToArray();
             var maxSe = widths.Select(n => covRows.Where(r => r.Act == name && r.Depth == depth && r.Width == n)
                 .Max(r => r.Se / Norm(theory, acts, name, depth, r.I, r.J))).ToArray();
-            covSeries.Add(new SeriesSpec($"{name}: max |Ĉ−K|/√(KK)", widths.Select(w => (double)w).ToArray(), maxDev, SeriesKind.Points));
-            covSeries.Add(new SeriesSpec($"{name}: largest SE", widths.Select(w => (double)w).ToArray(), maxSe, SeriesKind.Line, Dashed: true));
+            covSeries.Add(new SeriesSpec($"{name} deviation", widths.Select(w => (double)w).ToArray(), maxDev, SeriesKind.Points));
+            covSeries.Add(new SeriesSpec($"{name} SE", widths.Select(w => (double)w).ToArray(), maxSe, SeriesKind.Line, Dashed: true));
 
             // (b) kurtosis ∝ 1/n at depth L.
             var kr = kurtRows.Where(r => r.Act == name && r.Depth == depth).ToList();

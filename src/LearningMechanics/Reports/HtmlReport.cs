@@ -44,7 +44,7 @@ public static class HtmlReport
 
         if (run.Output.Plots.Count > 0)
         {
-            sb.Append("<h2>Plots</h2>");
+            sb.Append("<h2 id=plots>Plots</h2>");
             foreach (var p in run.Output.Plots)
             {
                 sb.Append("<figure>").Append(StripXmlProlog(PlotRenderer.ToSvg(p)));

@@ -15,8 +15,9 @@ public static class PlotRenderer
 
     public static string ToSvg(PlotSpec spec, int width = 760, int height = 440)
     {
-        var model = new PlotModel { Title = spec.Title, TitleFontSize = 14, DefaultFont = "sans-serif", PlotAreaBorderColor = OxyColors.Gray };
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside, LegendFontSize = 11 });
+        var model = new PlotModel { Title = spec.Title, TitleFontSize = 14, DefaultFont = "Arial", PlotAreaBorderColor = OxyColors.Gray };
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.TopRight, LegendPlacement = LegendPlacement.Inside, LegendFontSize = 11,
+            LegendBackground = OxyColor.FromAColor(225, OxyColors.White), LegendBorder = OxyColors.LightGray });
         model.Axes.Add(Axis(spec.LogX, AxisPosition.Bottom, spec.XLabel));
         model.Axes.Add(Axis(spec.LogY, AxisPosition.Left, spec.YLabel));
         // Series sharing a name prefix ("relu: …", "relu measured") share a colour.
@@ -53,7 +54,39 @@ public static class PlotRenderer
                     break;
             }
         }
-        return new SvgExporter { Width = width, Height = height }.ExportToString(model);
+        using var stream = new MemoryStream();
+        using (var rc = new MeasuredSvgContext(stream, width, height, model.Background))
+        {
+            ((IPlotModel)model).Update(true);
+            ((IPlotModel)model).Render(rc, new OxyRect(0, 0, width, height));
+            rc.Complete();
+            rc.Flush();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>
+    /// SVG output with a conservative text measure: OxyPlot's default (PDF Helvetica metrics) reports text ~1.5×
+    /// narrower than browsers draw it with common sans fonts, which clipped legends. Advances per character follow
+    /// DejaVu/Liberation Sans roughly (narrow ≈ 0.3 em, wide ≈ 0.9 em, others 0.64 em); line height 1.25 em.
+    /// </summary>
+    private sealed class MeasuredSvgContext(Stream s, double width, double height, OxyColor background)
+        : SvgRenderContext(s, width, height, true, new PdfRenderContext(width, height, background), background, false)
+    {
+        public override OxySize MeasureText(string text, string fontFamily, double fontSize, double fontWeight)
+        {
+            if (string.IsNullOrEmpty(text)) return OxySize.Empty;
+            var lines = text.Split('\n');
+            double widest = lines.Max(line => line.Sum(ch => ch switch
+            {
+                'i' or 'l' or 'j' or 'I' or '.' or ',' or ':' or ';' or '|' or '!' or '\'' or ' ' or '(' or ')' or 't' or 'f' or 'r' => 0.33,
+                'm' or 'w' or 'M' or 'W' or '—' => 0.92,
+                _ when char.IsUpper(ch) => 0.7,
+                _ => 0.64,
+            }));
+            double bold = fontWeight >= 600 ? 1.08 : 1.0;
+            return new OxySize(widest * fontSize * bold, 1.25 * fontSize * lines.Length);
+        }
     }
 
     private static Axis Axis(bool log, AxisPosition position, string title)
