@@ -23,6 +23,15 @@ public sealed record MlpSpec(int InputDim, int Width, int Depth, Activation Acti
         return this;
     }
 
+    /// <summary>The same network in the general description: [Dense(n), φ] × Depth, Dense(OutputDim), NTK parameterisation.</summary>
+    public NetworkSpec ToNetworkSpec()
+    {
+        var layers = new List<Layer>();
+        for (int l = 0; l < Depth; l++) { layers.Add(new Dense(Width)); layers.Add(new ActivationLayer(Activation)); }
+        layers.Add(new Dense(OutputDim));
+        return new NetworkSpec(layers, Parameterization.Ntk, Sw2, Sb2);
+    }
+
     /// <summary>Fan-in of layer l (0-based, the readout is layer <see cref="Depth"/>).</summary>
     public int FanIn(int layer) => layer == 0 ? InputDim : Width;
 

@@ -1,8 +1,5 @@
 namespace LearningMechanics.Experiments;
 
-/// <summary>Progress of a long computation: a stage label and the fraction done.</summary>
-public readonly record struct ProgressInfo(string Stage, long Done, long Total);
-
 /// <summary>Everything an experiment gets for a run.</summary>
 public sealed record RunContext(RunMode Mode, ulong Seed, Settings Settings, IProgress<ProgressInfo>? Progress = null,
     CancellationToken Cancellation = default);

@@ -1,26 +1,32 @@
-using System.Numerics.Tensors;
+using System.Globalization;
 using LearningMechanics.Numerics;
-using MathNet.Numerics;
 
 namespace LearningMechanics.Theory.Kernels;
 
 /// <summary>
-/// A pointwise nonlinearity φ together with the Gaussian expectations the kernel recursions need.
-/// Activations with a closed form for E[φ(u)φ(v)] override <see cref="PairExpectation"/>; every other one is
-/// integrated by 2-D Gauss–Hermite quadrature (<see cref="GaussHermite.Expect2"/>).
+/// A pointwise nonlinearity φ with the Gaussian expectations the kernel recursions need: E[φ(u)φ(v)] (NNGP) and
+/// E[φ′(u)φ′(v)] (NTK) for (u, v) ~ N(0, [[k11, k12], [k12, k22]]) (seed 002 §2.2, §3.4; seed 004 eqs. 4.36, 8.x).
+/// Activations with closed forms override <see cref="PairExpectation"/> / <see cref="DerivativePairExpectation"/>;
+/// every other one is integrated by 2-D Gauss–Hermite quadrature of order <see cref="QuadratureOrder"/>, whose error
+/// <see cref="QuadratureError"/> estimates by comparing with a rule of 3/4 the order.
 /// </summary>
 public abstract class Activation
 {
-    /// <summary>Quadrature order for activations without a closed form (tensor rule: order² evaluations).</summary>
+    /// <summary>Default quadrature order for activations without a closed form (tensor rule: order² evaluations).</summary>
     public const int DefaultQuadratureOrder = 128;
 
     public abstract string Name { get; }
     public abstract double Apply(double z);
     /// <summary>φ′(z) (one-sided where φ has a kink: ReLU′(0) = 0).</summary>
     public abstract double Derivative(double z);
+    /// <summary>True when E[φφ] (and E[φ′φ′] where defined) have closed forms.</summary>
     public virtual bool HasClosedForm => false;
-    /// <summary>True for φ(λz) = λφ(z), λ > 0 (ReLU, linear): seed 004 §5.2's scale-invariant universality class.</summary>
+    /// <summary>True for φ(λz) = λφ(z), λ &gt; 0 (ReLU, leaky ReLU, abs, linear): seed 004 §5.2's scale-invariant class.</summary>
     public virtual bool IsScaleInvariant => false;
+    /// <summary>False when φ′ is a delta function (step, sign): the NTK is undefined.</summary>
+    public virtual bool IsDifferentiable => true;
+    /// <summary>Quadrature order used by the default expectations; raise it for sharp activations or large variances.</summary>
+    public int QuadratureOrder { get; init; } = DefaultQuadratureOrder;
 
     /// <summary>φ applied elementwise (vectorised where the activation allows).</summary>
     public virtual void Apply(ReadOnlySpan<double> z, Span<double> result)
@@ -28,104 +34,134 @@ public abstract class Activation
         for (int i = 0; i < z.Length; i++) result[i] = Apply(z[i]);
     }
 
-    /// <summary>E[φ(u)φ(v)] for (u, v) ~ N(0, [[k11, k12], [k12, k22]]) (seed 002 §2.2; 004 eq. 4.36).</summary>
-    public virtual double PairExpectation(double k11, double k12, double k22) => Quadrature(k11, k12, k22, DefaultQuadratureOrder);
+    /// <summary>E[φ(u)φ(v)].</summary>
+    public virtual double PairExpectation(double k11, double k12, double k22) => Quadrature(k11, k12, k22, QuadratureOrder);
 
-    /// <summary>The same expectation by Gauss–Hermite quadrature of the given order, whatever closed form exists.</summary>
+    /// <summary>E[φ′(u)φ′(v)], the NTK's "Σ̇" (seed 002 §3.4).</summary>
+    public virtual double DerivativePairExpectation(double k11, double k12, double k22)
+    {
+        RequireDifferentiable();
+        return GaussHermite.Expect2(Derivative, Derivative, k11, k12, k22, QuadratureOrder);
+    }
+
+    /// <summary>E[φ(u)φ(v)] by Gauss–Hermite quadrature of the given order, whatever closed form exists.</summary>
     public double Quadrature(double k11, double k12, double k22, int order) => GaussHermite.Expect2(Apply, Apply, k11, k12, k22, order);
+
+    /// <summary>E[φ′(u)φ′(v)] by Gauss–Hermite quadrature of the given order.</summary>
+    public double DerivativeQuadrature(double k11, double k12, double k22, int order) =>
+        GaussHermite.Expect2(Derivative, Derivative, k11, k12, k22, order);
+
+    /// <summary>
+    /// Error estimate of the quadrature value of E[φφ]: |Q(q) − Q(3q/4)|, 0 for closed forms. Gauss–Hermite errors
+    /// fall fast with the order for smooth φ, so the difference bounds the error of the less accurate rule.
+    /// </summary>
+    public double QuadratureError(double k11, double k12, double k22) =>
+        HasClosedForm ? 0 : Math.Abs(Quadrature(k11, k12, k22, QuadratureOrder) - Quadrature(k11, k12, k22, QuadratureOrder * 3 / 4));
 
     /// <summary>E[φ(z)^p] for z ~ N(0, k): closed forms where overridden, otherwise a 1-D rule of order 200.</summary>
     public virtual double Moment(int p, double k) => GaussHermite.Expect(z => Math.Pow(Apply(z), p), k, 200);
 
+    protected void RequireDifferentiable()
+    {
+        if (!IsDifferentiable)
+            throw new BadInputException($"Activation '{Name}' has no derivative (φ′ is a delta function), so its NTK is undefined; use it for NNGP kernels only.");
+    }
+
     public override string ToString() => Name;
 
-    /// <summary>The activations known by name, for the command line and configs.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["relu", "erf", "tanh", "linear"];
+    /// <summary>The activations known by name. Parameterised ones take an argument: leaky_relu(0.1), monomial(3).</summary>
+    public static IReadOnlyList<string> Names { get; } =
+        ["relu", "leaky_relu(α)", "abs", "erf", "tanh", "sigmoid", "softplus", "silu", "gelu", "elu", "sin", "cos",
+         "linear", "sign", "step", "monomial(p)"];
 
     /// <summary>Looks an activation up by name; unknown names throw with the allowed list.</summary>
-    public static Activation Parse(string name) => name.Trim().ToLowerInvariant() switch
+    public static Activation Parse(string text)
     {
-        "relu" => new Relu(),
-        "erf" => new Erf(),
-        "tanh" => new Tanh(),
-        "linear" or "identity" => new Linear(),
-        _ => throw new BadInputException($"Unknown activation '{name}'. Allowed: {string.Join(", ", Names)}."),
-    };
+        string t = text.Trim().ToLowerInvariant();
+        string name = t, arg = "";
+        int open = t.IndexOf('(');
+        if (open >= 0)
+        {
+            if (!t.EndsWith(')')) throw new BadInputException($"Malformed activation '{text}': expected name(argument).");
+            name = t[..open].Trim(); arg = t[(open + 1)..^1].Trim();
+        }
+        double Arg(double fallback)
+        {
+            if (arg.Length == 0) return fallback;
+            return double.TryParse(arg, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
+                ? v : throw new BadInputException($"Activation '{text}': argument '{arg}' is not a number.");
+        }
+        Activation act = name switch
+        {
+            "relu" => new Relu(),
+            "leaky_relu" or "leakyrelu" => new LeakyRelu(Arg(0.01)),
+            "abs" => new Abs(),
+            "erf" => new Erf(),
+            "tanh" => new Tanh(),
+            "sigmoid" => new Sigmoid(),
+            "softplus" => new Softplus(),
+            "silu" or "swish" => new Silu(),
+            "gelu" => new Gelu(),
+            "elu" => new Elu(),
+            "sin" => new Sin(),
+            "cos" => new Cos(),
+            "linear" or "identity" => new Linear(),
+            "sign" => new Sign(),
+            "step" or "heaviside" => new Step(),
+            "monomial" or "pow" => new Monomial(Arg(double.NaN) is var p && p == Math.Floor(p) && p is >= 1 and <= 12 ? (int)p
+                : throw new BadInputException($"Activation '{text}': monomial(p) needs an integer p in 1…12.")),
+            _ => throw new BadInputException($"Unknown activation '{text}'. Allowed: {string.Join(", ", Names)}."),
+        };
+        if (arg.Length > 0 && act is not (LeakyRelu or Monomial))
+            throw new BadInputException($"Activation '{name}' takes no argument (got '{text}').");
+        return act;
+    }
+
+    /// <summary>A user-supplied activation with its derivative; its kernels are computed by quadrature.</summary>
+    public static Activation Custom(string name, Func<double, double> phi, Func<double, double>? derivative = null) =>
+        new CustomActivation(name, phi, derivative);
 }
 
-/// <summary>ReLU, φ(z) = max(0, z).</summary>
-public sealed class Relu : Activation
+/// <summary>Correlation helpers shared by the arc-cosine family.</summary>
+internal static class ArcCosine
 {
-    public override string Name => "relu";
-    public override bool HasClosedForm => true;
-    public override double Apply(double z) => z > 0 ? z : 0;
-    public override double Derivative(double z) => z > 0 ? 1 : 0;
-    public override bool IsScaleInvariant => true;
-    public override void Apply(ReadOnlySpan<double> z, Span<double> result) => TensorPrimitives.Max(z, 0.0, result);
-
-    /// <summary>
-    /// Arc-cosine kernel of degree 1 (Cho &amp; Saul 2009; claims.md §2.3):
-    /// E[relu(u)relu(v)] = √(k11k22)·(sin θ + (π − θ)cos θ)/(2π), θ = arccos(c), c = k12/√(k11k22) clamped to [−1, 1].
-    /// θ is taken as atan2(√((1 − c)(1 + c)), c), and near θ = π (opposite inputs), where the two terms cancel,
-    /// sin δ − δ cos δ (δ = π − θ) is summed as its series δ³/3 − δ⁵/30 + δ⁷/840 − δ⁹/45360.
-    /// </summary>
-    public override double PairExpectation(double k11, double k12, double k22)
+    /// <summary>(√(k11k22), c, θ) with c = k12/√(k11k22) clamped to [−1, 1] and θ = atan2(√((1−c)(1+c)), c).</summary>
+    public static (double Norm, double C, double Theta) Angle(double k11, double k12, double k22)
     {
         double norm = Math.Sqrt(k11 * k22);
+        double c = norm > 0 ? Math.Clamp(k12 / norm, -1, 1) : 0;
+        return (norm, c, Math.Atan2(Math.Sqrt((1 - c) * (1 + c)), c));
+    }
+
+    /// <summary>
+    /// Degree-1 arc-cosine kernel E[relu(u)relu(v)] = √(k11k22)·(sin θ + (π − θ)cos θ)/(2π) (Cho &amp; Saul 2009;
+    /// claims.md §2.3). Near θ = π, sin δ − δ cos δ (δ = π − θ) is summed as its series to avoid cancellation.
+    /// </summary>
+    public static double Degree1(double k11, double k12, double k22)
+    {
+        var (norm, c, theta) = Angle(k11, k12, k22);
         if (norm == 0) return 0;
-        double c = Math.Clamp(k12 / norm, -1, 1), s = Math.Sqrt((1 - c) * (1 + c));
-        double theta = Math.Atan2(s, c), delta = Math.PI - theta, g;
+        double delta = Math.PI - theta, g;
         if (delta < 0.1)
         {
             double d2 = delta * delta;
             g = delta * d2 * (1.0 / 3 - d2 * (1.0 / 30 - d2 * (1.0 / 840 - d2 / 45360)));
         }
-        else g = s + delta * c;
+        else g = Math.Sqrt((1 - c) * (1 + c)) + delta * c;
         return norm * g / (2 * Math.PI);
     }
 
-    /// <summary>E[relu(z)^p] = k^{p/2}·E[|z|^p]/2 = k^{p/2}·2^{p/2−1}Γ((p+1)/2)/√π for z ~ N(0, k).</summary>
-    public override double Moment(int p, double k) =>
-        Math.Pow(k, p / 2.0) * Math.Pow(2, p / 2.0 - 1) * SpecialFunctions.Gamma((p + 1) / 2.0) / Math.Sqrt(Math.PI);
-}
-
-/// <summary>Error function φ(z) = erf(z).</summary>
-public sealed class Erf : Activation
-{
-    public override string Name => "erf";
-    public override bool HasClosedForm => true;
-    public override double Apply(double z) => SpecialFunctions.Erf(z);
-    public override double Derivative(double z) => 2 / Math.Sqrt(Math.PI) * Math.Exp(-z * z);
-
-    /// <summary>Williams (1997): E[erf(u)erf(v)] = (2/π)·arcsin(2k12/√((1 + 2k11)(1 + 2k22))) (claims.md §2.3).</summary>
-    public override double PairExpectation(double k11, double k12, double k22) =>
-        2 / Math.PI * Math.Asin(Math.Clamp(2 * k12 / Math.Sqrt((1 + 2 * k11) * (1 + 2 * k22)), -1, 1));
-}
-
-/// <summary>Hyperbolic tangent; no closed form, integrated by quadrature.</summary>
-public sealed class Tanh : Activation
-{
-    public override string Name => "tanh";
-    public override double Apply(double z) => Math.Tanh(z);
-    public override double Derivative(double z) { double t = Math.Tanh(z); return 1 - t * t; }
-    public override void Apply(ReadOnlySpan<double> z, Span<double> result) => TensorPrimitives.Tanh(z, result);
-}
-
-/// <summary>Identity φ(z) = z (deep linear networks): E[uv] = k12.</summary>
-public sealed class Linear : Activation
-{
-    public override string Name => "linear";
-    public override bool HasClosedForm => true;
-    public override double Apply(double z) => z;
-    public override double Derivative(double z) => 1;
-    public override bool IsScaleInvariant => true;
-    public override void Apply(ReadOnlySpan<double> z, Span<double> result) => z.CopyTo(result);
-    public override double PairExpectation(double k11, double k12, double k22) => k12;
-    public override double Moment(int p, double k)
+    /// <summary>Degree-0 arc-cosine kernel E[1{u&gt;0}1{v&gt;0}] = (π − θ)/(2π) (Cho &amp; Saul 2009).</summary>
+    public static double Degree0(double k11, double k12, double k22)
     {
-        if (p % 2 == 1) return 0;
-        double m = 1;
-        for (int j = p - 1; j > 1; j -= 2) m *= j;              // (p − 1)!! for a Gaussian
-        return m * Math.Pow(k, p / 2.0);
+        var (norm, _, theta) = Angle(k11, k12, k22);
+        return norm == 0 ? 0 : (Math.PI - theta) / (2 * Math.PI);
+    }
+
+    /// <summary>E[sign(u)sign(v)] = (2/π)·arcsin(c) = 1 − 2θ/π.</summary>
+    public static double SignSign(double k11, double k12, double k22)
+    {
+        var (norm, _, theta) = Angle(k11, k12, k22);
+        return norm == 0 ? 0 : 1 - 2 * theta / Math.PI;
     }
 }

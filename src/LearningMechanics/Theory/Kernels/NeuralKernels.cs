@@ -1,0 +1,118 @@
+using LearningMechanics.Architecture;
+using LearningMechanics.Numerics;
+
+namespace LearningMechanics.Theory.Kernels;
+
+/// <summary>How to compute kernel matrices.</summary>
+/// <param name="Ntk">Also compute the NTK Θ (else NNGP only).</param>
+/// <param name="RowBlock">Rows per tile: memory is O(RowBlock × M) plus O((N + M) × layers) for the diagonal traces.</param>
+/// <param name="Progress">Receives (rows done, rows) after each tile.</param>
+/// <param name="Cancellation">Stops between tiles.</param>
+public sealed record KernelOptions(bool Ntk = true, int RowBlock = 64, IProgress<ProgressInfo>? Progress = null, CancellationToken Cancellation = default);
+
+/// <summary>
+/// Infinite-width NNGP K and NTK Θ of any <see cref="NetworkSpec"/> (seed 002 §2.2, §3.4; seed 004 ch. 4 and eq. 9.x;
+/// DESIGN.md kernel conventions), for pairs of input sets X₁ (N×d) and X₂ (M×d):
+/// <list type="bullet">
+/// <item>input: K = x·x′/d, Θ = 0;</item>
+/// <item>Dense, NTK parameterisation: K′ = σ_w²K + σ_b², Θ′ = σ_w²Θ + K′ (weights and biases trained), so Θ¹ = K¹;
+/// standard parameterisation: Θ′ = σ_w²Θ + fan_in·K + 1 (∂z/∂W = h carries no 1/√fan_in; Θ grows with width);</item>
+/// <item>activation: K′ = E[φ(u)φ(v)], Θ′ = E[φ′(u)φ′(v)]·Θ, (u, v) ~ N(0, [[K₁₁, K₁₂], [K₁₂, K₂₂]]);</item>
+/// <item>LayerNorm: K′ = (K − m₁m₂)/√((K₁₁ − m₁²)(K₂₂ − m₂²)), Θ′ = Θ/√(…), m the feature mean (E[φ(u)] after an activation);</item>
+/// <item>Residual h + s·block(h), block ending in a Dense layer: K′ = K + s²K_block, Θ′ = Θ + s²Θ_block.</item>
+/// </list>
+/// Each entry (i, j) depends only on x_i·x_j and on per-input diagonal traces, so the recursion runs tile by tile
+/// (rows in blocks, multi-threaded) and large matrices stream to disk without intermediate copies.
+/// </summary>
+public static class NeuralKernels
+{
+    /// <summary>Both kernel matrices in memory (N×M, or N×N when <paramref name="x2"/> is null).</summary>
+    public static (Matrix Nngp, Matrix? Ntk) Compute(NetworkSpec spec, Matrix x1, Matrix? x2 = null, KernelOptions? options = null)
+    {
+        options ??= new KernelOptions();
+        int m = (x2 ?? x1).Rows;
+        var k = new Matrix(x1.Rows, m);
+        var t = options.Ntk ? new Matrix(x1.Rows, m) : null;
+        Stream(spec, x1, x2, options, (r0, rows, kb, tb) =>
+        {
+            Array.Copy(kb, 0, k.Data, (long)r0 * m, (long)rows * m);
+            if (t is not null) Array.Copy(tb!, 0, t.Data, (long)r0 * m, (long)rows * m);
+        });
+        return (k, t);
+    }
+
+    /// <summary>
+    /// Computes the kernels in row blocks and hands each block to <paramref name="sink"/> (row start, row count,
+    /// NNGP block, NTK block or null), in order. The buffers are reused: the sink must consume them before returning.
+    /// </summary>
+    public static void Stream(NetworkSpec spec, Matrix x1, Matrix? x2, KernelOptions options, Action<int, int, double[], double[]?> sink)
+    {
+        ValidateInputs(x1, "x");
+        if (x2 is not null)
+        {
+            ValidateInputs(x2, "x2");
+            if (x2.Cols != x1.Cols) throw new BadInputException($"x has {x1.Cols} features but x2 has {x2.Cols}.");
+        }
+        if (options.RowBlock < 1) throw new ArgumentOutOfRangeException(nameof(options), "RowBlock must be ≥ 1.");
+        var net = CompiledNetwork.Compile(spec, x1.Cols, options.Ntk);
+        var traces1 = net.Traces(x1, options.Cancellation);
+        var traces2 = x2 is null ? traces1 : net.Traces(x2, options.Cancellation);
+        var right = x2 ?? x1;
+        int n = x1.Rows, m = right.Rows, d = x1.Cols, block = Math.Min(options.RowBlock, Math.Max(n, 1));
+        var gram = new double[(long)block * m];
+        var kBuf = new double[(long)block * m];
+        var tBuf = options.Ntk ? new double[(long)block * m] : null;
+        for (int r0 = 0; r0 < n; r0 += block)
+        {
+            options.Cancellation.ThrowIfCancellationRequested();
+            int rows = Math.Min(block, n - r0);
+            Blas.Gemm(Transpose.No, Transpose.Yes, rows, m, d, 1.0 / d, x1.Data.AsSpan(r0 * d, rows * d), d, right.Data, d, 0.0, gram, m);
+            Parallel.For(0, rows, new ParallelOptions { CancellationToken = options.Cancellation }, r =>
+            {
+                Span<double> stack = stackalloc double[2 * net.MaxNesting + 2];
+                var a = traces1[r0 + r];
+                for (int j = 0; j < m; j++)
+                {
+                    var (kv, tv) = net.Entry(gram[(long)r * m + j], a, traces2[j], stack, null);
+                    kBuf[(long)r * m + j] = kv;
+                    if (tBuf is not null) tBuf[(long)r * m + j] = tv;
+                }
+            });
+            sink(r0, rows, kBuf, tBuf);
+            options.Progress?.Report(new ProgressInfo("kernel rows", r0 + rows, n));
+        }
+    }
+
+    /// <summary>
+    /// Kernels of the preactivations after every top-level Dense layer (index 0 = first layer; the last = the output)
+    /// for a small input set, as (K, Θ) pairs.
+    /// </summary>
+    public static List<(Matrix Nngp, Matrix Ntk)> PerLayer(NetworkSpec spec, Matrix x)
+    {
+        ValidateInputs(x, "x");
+        var net = CompiledNetwork.Compile(spec, x.Cols, ntk: spec.Layers.All(l => l is not ActivationLayer a || a.Activation.IsDifferentiable));
+        var traces = net.Traces(x, default);
+        var gram = new Matrix(x.Rows, x.Rows);
+        Blas.Syrk(x.Rows, x.Cols, 1.0 / x.Cols, x.Data, x.Cols, 0.0, gram.Data, x.Rows);
+        var result = net.DenseOutputs.Select(_ => (new Matrix(x.Rows, x.Rows), new Matrix(x.Rows, x.Rows))).ToList();
+        Span<double> stack = stackalloc double[2 * net.MaxNesting + 2];
+        for (int i = 0; i < x.Rows; i++)
+            for (int j = 0; j < x.Rows; j++)
+            {
+                int li = 0;
+                net.Entry(gram[i, j], traces[i], traces[j], stack, (op, kv, tv) =>
+                {
+                    if (li < net.DenseOutputs.Count && net.DenseOutputs[li] == op) { result[li].Item1[i, j] = kv; result[li].Item2[i, j] = tv; li++; }
+                });
+            }
+        return result;
+    }
+
+    private static void ValidateInputs(Matrix x, string name)
+    {
+        if (x.Cols < 1) throw new BadInputException($"{name} has no features (0 columns).");
+        for (int i = 0; i < x.Rows; i++)
+            for (int j = 0; j < x.Cols; j++)
+                if (!double.IsFinite(x[i, j])) throw new BadInputException($"{name} contains {x[i, j]} at row {i}, column {j}: inputs must be finite.");
+    }
+}
