@@ -25,6 +25,12 @@ public abstract class Activation
     public virtual bool IsScaleInvariant => false;
     /// <summary>False when φ′ is a delta function (step, sign): the NTK is undefined.</summary>
     public virtual bool IsDifferentiable => true;
+    /// <summary>
+    /// False when φ (or φ′) has a kink or jump at 0 (ELU, or a user function marked so): its expectations then use
+    /// kink-aware Gauss–Legendre integration (<see cref="GaussLegendre.ExpectPairKinked"/>) instead of Gauss–Hermite,
+    /// which converges only algebraically across a kink.
+    /// </summary>
+    public virtual bool IsSmooth => true;
     /// <summary>Quadrature order used by the default expectations; raise it for sharp activations or large variances.</summary>
     public int QuadratureOrder { get; init; } = DefaultQuadratureOrder;
 
@@ -35,13 +41,15 @@ public abstract class Activation
     }
 
     /// <summary>E[φ(u)φ(v)].</summary>
-    public virtual double PairExpectation(double k11, double k12, double k22) => Quadrature(k11, k12, k22, QuadratureOrder);
+    public virtual double PairExpectation(double k11, double k12, double k22) =>
+        IsSmooth ? Quadrature(k11, k12, k22, QuadratureOrder) : GaussLegendre.ExpectPairKinked(Apply, Apply, k11, k12, k22);
 
     /// <summary>E[φ′(u)φ′(v)], the NTK's "Σ̇" (seed 002 §3.4).</summary>
     public virtual double DerivativePairExpectation(double k11, double k12, double k22)
     {
         RequireDifferentiable();
-        return GaussHermite.Expect2(Derivative, Derivative, k11, k12, k22, QuadratureOrder);
+        return IsSmooth ? GaussHermite.Expect2(Derivative, Derivative, k11, k12, k22, QuadratureOrder)
+            : GaussLegendre.ExpectPairKinked(Derivative, Derivative, k11, k12, k22);
     }
 
     /// <summary>E[φ(u)φ(v)] by Gauss–Hermite quadrature of the given order, whatever closed form exists.</summary>
@@ -52,11 +60,18 @@ public abstract class Activation
         GaussHermite.Expect2(Derivative, Derivative, k11, k12, k22, order);
 
     /// <summary>
-    /// Error estimate of the quadrature value of E[φφ]: |Q(q) − Q(3q/4)|, 0 for closed forms. Gauss–Hermite errors
-    /// fall fast with the order for smooth φ, so the difference bounds the error of the less accurate rule.
+    /// Error estimate of E[φφ] as computed: 0 for closed forms; for Gauss–Hermite |Q(q) − Q(3q/4)|, which bounds the
+    /// error of Q(q) since the error falls fast with the order for smooth φ; for the kink-aware rule the difference
+    /// between 12 and 8 points per panel.
     /// </summary>
-    public double QuadratureError(double k11, double k12, double k22) =>
-        HasClosedForm ? 0 : Math.Abs(Quadrature(k11, k12, k22, QuadratureOrder) - Quadrature(k11, k12, k22, QuadratureOrder * 3 / 4));
+    public double QuadratureError(double k11, double k12, double k22)
+    {
+        if (HasClosedForm) return 0;
+        if (IsSmooth) return Math.Abs(Quadrature(k11, k12, k22, QuadratureOrder) - Quadrature(k11, k12, k22, QuadratureOrder * 3 / 4));
+        double s1 = Math.Sqrt(k11), s2 = Math.Sqrt(k22), c = Math.Clamp(k12 / (s1 * s2), -1, 1), sc = Math.Sqrt((1 - c) * (1 + c));
+        double Coarse(double z1) => Apply(s1 * z1) * (sc == 0 ? Apply(s2 * c * z1) : GaussLegendre.ExpectNormal(z2 => Apply(s2 * (c * z1 + sc * z2)), -c * z1 / sc, 8));
+        return Math.Abs(PairExpectation(k11, k12, k22) - GaussLegendre.ExpectNormal(Coarse, 0, 8));
+    }
 
     /// <summary>E[φ(z)^p] for z ~ N(0, k): closed forms where overridden, otherwise a 1-D rule of order 200.</summary>
     public virtual double Moment(int p, double k) => GaussHermite.Expect(z => Math.Pow(Apply(z), p), k, 200);
@@ -118,8 +133,8 @@ public abstract class Activation
     }
 
     /// <summary>A user-supplied activation with its derivative; its kernels are computed by quadrature.</summary>
-    public static Activation Custom(string name, Func<double, double> phi, Func<double, double>? derivative = null) =>
-        new CustomActivation(name, phi, derivative);
+    public static Activation Custom(string name, Func<double, double> phi, Func<double, double>? derivative = null, bool smooth = true) =>
+        new CustomActivation(name, phi, derivative, smooth);
 }
 
 /// <summary>Correlation helpers shared by the arc-cosine family.</summary>

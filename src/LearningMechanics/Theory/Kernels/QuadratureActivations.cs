@@ -44,18 +44,21 @@ public sealed class Gelu : Activation
     public override double Derivative(double z) => AndersonDarling.NormalCdf(z) + z * Math.Exp(-z * z / 2) / Math.Sqrt(2 * Math.PI);
 }
 
-/// <summary>ELU (α = 1): z for z &gt; 0, e^z − 1 otherwise; kernels by quadrature.</summary>
+/// <summary>ELU (α = 1): z for z &gt; 0, e^z − 1 otherwise; C¹ only (φ″ jumps at 0, φ′ has a kink there), so its
+/// kernels by kink-aware quadrature.</summary>
 public sealed class Elu : Activation
 {
     public override string Name => "elu";
+    public override bool IsSmooth => false;
     public override double Apply(double z) => z > 0 ? z : Math.Exp(z) - 1;
     public override double Derivative(double z) => z > 0 ? 1 : Math.Exp(z);
 }
 
 /// <summary>A user-supplied φ (and φ′, needed for the NTK); kernels by quadrature.</summary>
-internal sealed class CustomActivation(string name, Func<double, double> phi, Func<double, double>? derivative) : Activation
+internal sealed class CustomActivation(string name, Func<double, double> phi, Func<double, double>? derivative, bool smooth) : Activation
 {
     public override string Name => name;
+    public override bool IsSmooth => smooth;
     public override bool IsDifferentiable => derivative is not null;
     public override double Apply(double z) => phi(z);
     public override double Derivative(double z)

@@ -1,0 +1,190 @@
+using LearningMechanics.Architecture;
+using LearningMechanics.Numerics;
+using LearningMechanics.Theory.Kernels;
+
+namespace LearningMechanics.Tests.Theory;
+
+public class NeuralKernelTests
+{
+    private static Matrix RandomInputs(int n, int d, ulong seed)
+    {
+        var x = new Matrix(n, d);
+        new Rng(seed).FillGaussian(x.Data);
+        return x;
+    }
+
+    [Fact]
+    public void TextFormRoundTripsAndRejectsBadSpecs()
+    {
+        var spec = NetworkSpec.Parse("dense(64)-relu-res(relu-dense(64,sw2=1.5),0.5)-layernorm-dense(1,sb2=0.1)");
+        Assert.Equal("dense(64)-relu-res(relu-dense(64,sw2=1.5),0.5)-layernorm-dense(1,sb2=0.1)", spec.ToText());
+        Assert.Equal(spec.ToText(), NetworkSpec.Parse(spec.ToText()).ToText());
+        foreach (var (bad, says) in new[]
+        {
+            ("dense(0)-relu", "positive integer"), ("dense(8)-swish2", "Unknown layer"), ("dense(8)-relu-", "empty layer"),
+            ("dense(8", "unmatched"), ("res(dense(8)-relu)", "must end with a dense"), ("dense(8,foo=1)", "not allowed"),
+            ("dense(8))", "unmatched"), ("", "Empty"),
+        })
+        {
+            var e = Assert.Throws<BadInputException>(() => NetworkSpec.Parse(bad));
+            Assert.Contains(says, e.Message);
+        }
+    }
+
+    [Fact]
+    public void InvalidNetworksForKernelsAreExplained()
+    {
+        var x = RandomInputs(3, 4, 1);
+        Assert.Contains("preactivations", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("relu-dense(1)"), x)).Message);
+        Assert.Contains("NTK is undefined", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-step-dense(1)"), x)).Message);
+        Assert.NotNull(NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-step-dense(1)"), x, options: new KernelOptions(Ntk: false)).Nngp);
+        Assert.Contains("keep the width", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-res(relu-dense(4))-dense(1)"), x)).Message);
+        Assert.Contains("not described by a fixed kernel", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.MuP), x)).Message);
+        Assert.Contains("not described by a fixed kernel", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.MeanField), x)).Message);
+        var bad = x.Clone(); bad[1, 2] = double.NaN;
+        Assert.Contains("row 1, column 2", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)"), bad)).Message);
+        Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)"), x, RandomInputs(2, 5, 2)));
+    }
+
+    [Fact]
+    public void NtkOfAnMlpFollowsTheSeedRecursionWrittenOut()
+    {
+        // Θ¹ = K¹, Θ^{ℓ+1} = K^{ℓ+1} + σ_w²·E[φ′φ′](K^ℓ)·Θ^ℓ (seed 002 §3.4), by hand for two inputs and two hidden layers.
+        var x = Matrix.FromRows([[1.0, 0.5, -0.3], [0.2, -1.0, 0.8]]);
+        double sw2 = 1.7, sb2 = 0.2;
+        var act = new Erf();
+        var (k, t) = NeuralKernels.Compute(NetworkSpec.Parse("dense(10)-erf-dense(10)-erf-dense(1)", sw2: sw2, sb2: sb2), x);
+        var k1 = Nngp.InputKernel(x, sw2, sb2);
+        Matrix kl = k1, tl = k1.Clone();
+        for (int layer = 0; layer < 2; layer++)
+        {
+            var kn = new Matrix(2, 2); var tn = new Matrix(2, 2);
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 2; j++)
+                {
+                    kn[i, j] = sb2 + sw2 * act.PairExpectation(kl[i, i], kl[i, j], kl[j, j]);
+                    tn[i, j] = kn[i, j] + sw2 * act.DerivativePairExpectation(kl[i, i], kl[i, j], kl[j, j]) * tl[i, j];
+                }
+            kl = kn; tl = tn;
+        }
+        Assert.True(k.MaxAbsDifference(kl) < 1e-14);
+        Assert.True(t!.MaxAbsDifference(tl) < 1e-14);
+    }
+
+    [Fact]
+    public void OneHiddenLayerNtkEqualsTheMeanEmpiricalNtkOfFiniteNetworks()
+    {
+        // For one hidden layer E[Θ_emp] = Θ∞ exactly at any width (readout weights are independent of the first layer),
+        // so a Monte Carlo of explicit networks checks the recursion within its standard error.
+        var x = Matrix.FromRows([[1.0, 0.5, -0.3], [0.2, -1.0, 0.8]]);
+        double sw2 = 2, sb2 = 0.1;
+        var (_, theta) = NeuralKernels.Compute(NetworkSpec.Parse("dense(32)-relu-dense(1)", sw2: sw2, sb2: sb2), x);
+        int n = 32, d = 3, m = 4000;
+        var samples = new double[3][];
+        for (int p = 0; p < 3; p++) samples[p] = new double[m];
+        var root = new Rng(4);
+        var w1 = new double[n * d]; var b1 = new double[n]; var w2 = new double[n];
+        for (int s = 0; s < m; s++)
+        {
+            var rng = root.Split((ulong)s);
+            rng.FillGaussian(w1); rng.FillGaussian(b1); rng.FillGaussian(w2);
+            // f = √(σ_w²/n)·w2·φ(z) + σ_b·b2, z = √(σ_w²/d)·W1·x + σ_b·b1; gradients by hand.
+            double Theta(int a, int b)
+            {
+                double sum = sb2;                                             // ∂f/∂b2
+                double input = sw2 * (x[a, 0] * x[b, 0] + x[a, 1] * x[b, 1] + x[a, 2] * x[b, 2]) / d + sb2;
+                for (int k = 0; k < n; k++)
+                {
+                    double za = sb2 == 0 ? 0 : Math.Sqrt(sb2) * b1[k], zb = za;
+                    for (int i = 0; i < d; i++) { za += Math.Sqrt(sw2 / d) * w1[k * d + i] * x[a, i]; zb += Math.Sqrt(sw2 / d) * w1[k * d + i] * x[b, i]; }
+                    sum += sw2 / n * Math.Max(za, 0) * Math.Max(zb, 0);                                   // ∂f/∂w2
+                    sum += sw2 / n * w2[k] * w2[k] * (za > 0 ? 1 : 0) * (zb > 0 ? 1 : 0) * input;        // ∂f/∂W1, ∂f/∂b1
+                }
+                return sum;
+            }
+            samples[0][s] = Theta(0, 0); samples[1][s] = Theta(0, 1); samples[2][s] = Theta(1, 1);
+        }
+        double[] predicted = [theta![0, 0], theta[0, 1], theta[1, 1]];
+        for (int p = 0; p < 3; p++)
+        {
+            double mean = Statistics.Mean(samples[p]), se = Statistics.StandardError(samples[p]);
+            Assert.True(Math.Abs(mean - predicted[p]) <= 4 * se, $"entry {p}: empirical {mean} ± {se} vs Θ {predicted[p]}");
+        }
+    }
+
+    [Fact]
+    public void ResidualAndLayerNormFollowTheirRules()
+    {
+        var x = RandomInputs(3, 5, 7);
+        var relu = new Relu();
+        double s = 0.5;
+        var (kRes, tRes) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)-res(relu-dense(16),0.5)", sw2: 2), x);
+        var (kIn, tIn) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)", sw2: 2), x);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+            {
+                double e = relu.PairExpectation(kIn[i, i], kIn[i, j], kIn[j, j]);
+                double kb = 2 * e, tb = kb + 2 * relu.DerivativePairExpectation(kIn[i, i], kIn[i, j], kIn[j, j]) * tIn![i, j];
+                Assert.Equal(kIn[i, j] + s * s * kb, kRes[i, j], 1e-13);
+                Assert.Equal(tIn[i, j] + s * s * tb, tRes![i, j], 1e-13);
+            }
+        // LayerNorm after a Dense layer: the kernel becomes the correlation matrix.
+        var (kLn, _) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)-layernorm", sw2: 2, sb2: 0.3), x);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) Assert.Equal(Correlation(x, i, j, 2, 0.3), kLn[i, j], 1e-13);
+        // Post-tanh representations are not Gaussian: an activation right after a residual on them is refused.
+        Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(16)-tanh-res(tanh-dense(16))"), x));
+        // LayerNorm after an activation centres by the feature mean E[φ(u)] = √(K/2π) for ReLU: diagonal 1.
+        var (kAct, _) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)-relu-layernorm", sw2: 2), x);
+        for (int i = 0; i < 3; i++) Assert.Equal(1.0, kAct[i, i], 1e-13);
+    }
+
+    private static double Correlation(Matrix x, int i, int j, double sw2, double sb2)
+    {
+        double Dot(int a, int b) { double s = 0; for (int c = 0; c < x.Cols; c++) s += x[a, c] * x[b, c]; return s / x.Cols; }
+        double k(int a, int b) => sw2 * Dot(a, b) + sb2;
+        return k(i, j) / Math.Sqrt(k(i, i) * k(j, j));
+    }
+
+    [Fact]
+    public void StandardParameterisationNtkCarriesTheFanIn()
+    {
+        var x = RandomInputs(2, 4, 3);
+        var (k1, _) = NeuralKernels.Compute(NetworkSpec.Parse("dense(8)", sw2: 1.5, sb2: 0.2), x);
+        var (_, tSp) = NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.Standard, 1.5, 0.2), x);
+        var relu = new Relu();
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+            {
+                double dot = (k1[i, j] - 0.2) / 1.5;                         // x·x′/d
+                double t1 = 4 * dot + 1;                                      // first layer: fan_in·(x·x′/d) + 1
+                double e = relu.PairExpectation(k1[i, i], k1[i, j], k1[j, j]);
+                double expected = 1.5 * relu.DerivativePairExpectation(k1[i, i], k1[i, j], k1[j, j]) * t1 + 8 * e + 1;
+                Assert.Equal(expected, tSp![i, j], 1e-12);
+            }
+    }
+
+    [Fact]
+    public void BlocksRowTilesAndSymmetryAreConsistent()
+    {
+        var spec = NetworkSpec.Parse("dense(32)-res(tanh-dense(32),0.7)-layernorm-dense(32)-gelu-dense(1)", sw2: 1.4, sb2: 0.05);
+        var x1 = RandomInputs(7, 6, 11); var x2 = RandomInputs(5, 6, 12);
+        var all = new Matrix(12, 6);
+        Array.Copy(x1.Data, all.Data, x1.Data.Length); Array.Copy(x2.Data, 0, all.Data, x1.Data.Length, x2.Data.Length);
+        var (kAll, tAll) = NeuralKernels.Compute(spec, all, options: new KernelOptions(RowBlock: 5));
+        var (kCross, tCross) = NeuralKernels.Compute(spec, x1, x2, new KernelOptions(RowBlock: 1));
+        Assert.Equal(0.0, kAll.AsymmetryNorm());
+        Assert.Equal(0.0, tAll!.AsymmetryNorm());
+        for (int i = 0; i < 7; i++)
+            for (int j = 0; j < 5; j++)
+            {
+                Assert.Equal(kAll[i, 7 + j], kCross[i, j], 1e-14);
+                Assert.Equal(tAll[i, 7 + j], tCross![i, j], 1e-14);
+            }
+        foreach (var m in new[] { kAll, tAll })
+        {
+            var (values, _) = Lapack.SymmetricEigen(m);
+            Assert.True(values[0] >= -1e-10 * values[^1], $"smallest eigenvalue {values[0]}");
+        }
+    }
+}
