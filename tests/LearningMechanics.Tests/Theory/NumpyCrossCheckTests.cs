@@ -7,7 +7,7 @@ using LearningMechanics.Theory.Kernels;
 namespace LearningMechanics.Tests.Theory;
 
 /// <summary>
-/// A second, independent implementation of the NNGP recursion in numpy (arc-cosine and arcsine closed forms,
+/// A second, independent implementation of the NNGP and NTK recursions in numpy (arc-cosine and arcsine closed forms,
 /// tanh by numpy's own Gauss–Hermite rule). Skipped, not failed, when python3 with numpy is absent.
 /// </summary>
 public class NumpyCrossCheckTests
@@ -17,21 +17,28 @@ import sys, numpy as np
 act, depth, sw2, sb2 = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 X = np.array([[float(v) for v in row.split(',')] for row in sys.argv[5].split(';')])
 K = sb2 + sw2 * X @ X.T / X.shape[1]
+T = K.copy()
 t, w = np.polynomial.hermite.hermgauss(150); t = t * np.sqrt(2); w = w / np.sqrt(np.pi)
 for _ in range(depth):
-    d = np.sqrt(np.diag(K)); c = np.clip(K / np.outer(d, d), -1, 1)
+    d = np.sqrt(np.diag(K)); c = np.clip(K / np.outer(d, d), -1, 1); np.fill_diagonal(c, 1.0)
     if act == 'relu':
         th = np.arccos(c); E = np.outer(d, d) * (np.sin(th) + (np.pi - th) * np.cos(th)) / (2 * np.pi)
+        Ed = (np.pi - th) / (2 * np.pi)
     elif act == 'erf':
-        E = 2 / np.pi * np.arcsin(np.clip(2 * K / np.sqrt(np.outer(1 + 2 * np.diag(K), 1 + 2 * np.diag(K))), -1, 1))
+        q = np.outer(1 + 2 * np.diag(K), 1 + 2 * np.diag(K))
+        E = 2 / np.pi * np.arcsin(np.clip(2 * K / np.sqrt(q), -1, 1))
+        Ed = 4 / np.pi / np.sqrt(q - 4 * K ** 2)
     else:
-        E = np.empty_like(K)
+        E = np.empty_like(K); Ed = np.empty_like(K)
         for i in range(len(K)):
             for j in range(len(K)):
                 u = d[i] * t[:, None]; v = d[j] * (c[i, j] * t[:, None] + np.sqrt(max(0, 1 - c[i, j] ** 2)) * t[None, :])
-                E[i, j] = np.sum(w[:, None] * w[None, :] * np.tanh(u) * np.tanh(v))
+                W = w[:, None] * w[None, :]
+                E[i, j] = np.sum(W * np.tanh(u) * np.tanh(v))
+                Ed[i, j] = np.sum(W * (1 - np.tanh(u) ** 2) * (1 - np.tanh(v) ** 2))
     K = sb2 + sw2 * E
-print(';'.join(','.join(repr(v) for v in row) for row in K))
+    T = K + sw2 * Ed * T
+print(';'.join(','.join(repr(v) for v in row) for row in K) + '|' + ';'.join(','.join(repr(v) for v in row) for row in T))
 """;
 
     /// <summary>The first interpreter on PATH or in /usr/bin that has numpy (Debian's python3-numpy lives in /usr/bin/python3).</summary>
@@ -59,7 +66,7 @@ print(';'.join(','.join(repr(v) for v in row) for row in K))
     [InlineData("relu", 2.0, 0.0)]
     [InlineData("erf", 1.3, 0.05)]
     [InlineData("tanh", 1.1, 0.2)]
-    public void NngpAgreesWithNumpyImplementation(string act, double sw2, double sb2)
+    public void NngpAndNtkAgreeWithNumpyImplementation(string act, double sw2, double sb2)
     {
         Skip.If(Python.Value is null, "python3 with numpy is not installed");
         // Inputs on the sphere keep every layer's variance ≲ 1.5, where 128-point Gauss–Hermite reaches 1e-10 for tanh
@@ -69,10 +76,12 @@ print(';'.join(','.join(repr(v) for v in row) for row in K))
         var x = LearningMechanics.Data.Inputs.ToSphere(raw);
         string xs = string.Join(';', Enumerable.Range(0, 5).Select(i => string.Join(',', x.Row(i).ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
         var py = RunPython(act, "4", sw2.ToString("R", CultureInfo.InvariantCulture), sb2.ToString("R", CultureInfo.InvariantCulture), xs)!;
-        var expected = py.Split(';').Select(r => r.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
-        var k = Nngp.Kernel(new MlpSpec(3, 1, 4, Activation.Parse(act), sw2, sb2), x);
-        for (int i = 0; i < 5; i++)
-            for (int j = 0; j < 5; j++)
-                Assert.True(Math.Abs(k[i, j] - expected[i][j]) <= 1e-10 * Math.Abs(expected[i][j]) + 1e-13, $"({i},{j}): {k[i, j]} vs numpy {expected[i][j]}");
+        double[][] ParseMatrix(string text) => text.Split(';').Select(r => r.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+        var parts = py.Split('|');
+        var (k, theta) = NeuralKernels.Compute(new MlpSpec(3, 1, 4, Activation.Parse(act), sw2, sb2).ToNetworkSpec(), x);
+        foreach (var (ours, theirs, name) in new[] { (k, ParseMatrix(parts[0]), "NNGP"), (theta!, ParseMatrix(parts[1]), "NTK") })
+            for (int i = 0; i < 5; i++)
+                for (int j = 0; j < 5; j++)
+                    Assert.True(Math.Abs(ours[i, j] - theirs[i][j]) <= 1e-10 * Math.Abs(theirs[i][j]) + 1e-13, $"{name} ({i},{j}): {ours[i, j]} vs numpy {theirs[i][j]}");
     }
 }

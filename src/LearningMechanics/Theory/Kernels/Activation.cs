@@ -144,7 +144,8 @@ internal static class ArcCosine
     public static (double Norm, double C, double Theta) Angle(double k11, double k12, double k22)
     {
         double norm = Math.Sqrt(k11 * k22);
-        double c = norm > 0 ? Math.Clamp(k12 / norm, -1, 1) : 0;
+        // Identical inputs get c = 1 exactly: the kernels have infinite slope at c = 1, so one ulp below would cost √ε.
+        double c = norm == 0 ? 0 : k12 == k11 && k12 == k22 ? 1 : Math.Clamp(k12 / norm, -1, 1);
         return (norm, c, Math.Atan2(Math.Sqrt((1 - c) * (1 + c)), c));
     }
 

@@ -73,7 +73,9 @@ public static class NeuralKernels
                 var a = traces1[r0 + r];
                 for (int j = 0; j < m; j++)
                 {
-                    var (kv, tv) = net.Entry(gram[(long)r * m + j], a, traces2[j], stack, null);
+                    // Diagonal entries start from the trace's own x·x/d, so they stay bitwise equal to K(x, x) throughout.
+                    double k0 = x2 is null && j == r0 + r ? a[0] : gram[(long)r * m + j];
+                    var (kv, tv) = net.Entry(k0, a, traces2[j], stack, null);
                     kBuf[(long)r * m + j] = kv;
                     if (tBuf is not null) tBuf[(long)r * m + j] = tv;
                 }
@@ -100,7 +102,7 @@ public static class NeuralKernels
             for (int j = 0; j < x.Rows; j++)
             {
                 int li = 0;
-                net.Entry(gram[i, j], traces[i], traces[j], stack, (op, kv, tv) =>
+                net.Entry(i == j ? traces[i][0] : gram[i, j], traces[i], traces[j], stack, (op, kv, tv) =>
                 {
                     if (li < net.DenseOutputs.Count && net.DenseOutputs[li] == op) { result[li].Item1[i, j] = kv; result[li].Item2[i, j] = tv; li++; }
                 });
