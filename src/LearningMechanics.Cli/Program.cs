@@ -26,6 +26,7 @@ namespace LearningMechanics.Cli
             var root = new RootCommand("LearningMechanics: theory predicts, a real network measures, the tool states the verdict.");
             root.Subcommands.Add(ListCommand());
             root.Subcommands.Add(RunCommand());
+            root.Subcommands.Add(KernelCommand.Build());
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -60,3 +60,40 @@ public class CliTests : IDisposable
         Assert.True(File.Exists(Path.Combine(dir, "index.html")));
     }
 }
+
+/// <summary>The <c>lmech kernel</c> command: output readable, agreement with the library, bad input refused.</summary>
+[Collection("console")]
+public class KernelCliTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("lmech-kernel-").FullName;
+    public void Dispose() => Directory.Delete(dir, true);
+    private string P(string name) => Path.Combine(dir, name);
+
+    private static int Run(params string[] args)
+    {
+        var old = Console.Error; Console.SetError(new StringWriter());
+        try { return Lmech.Execute(args); } finally { Console.SetError(old); }
+    }
+
+    [Fact]
+    public void WritesTheKernelOfTheLibraryAndRefusesBadInput()
+    {
+        File.WriteAllText(P("x.csv"), "1,0,0\n0.6,0.8,0\n0,0,1\n");
+        File.WriteAllText(P("x2.csv"), "1,1,1\n0,2,1\n");
+        Assert.Equal(0, Run("kernel", "ntk", "--arch", "dense(64)-relu-dense(1)", "--x", P("x.csv"), "--x2", P("x2.csv"), "--out", P("k.npy"), "--sw2", "2"));
+        var k = LearningMechanics.Storage.Npy.Read(P("k.npy"));
+        var x = LearningMechanics.Storage.CsvMatrix.Read(P("x.csv")); var x2 = LearningMechanics.Storage.CsvMatrix.Read(P("x2.csv"));
+        var (_, t) = LearningMechanics.Theory.Kernels.NeuralKernels.Compute(
+            LearningMechanics.Architecture.NetworkSpec.Parse("dense(64)-relu-dense(1)", sw2: 2), x, x2);
+        Assert.Equal(3, k.Rows); Assert.Equal(2, k.Cols);
+        Assert.Equal(t!.Data, k.Data);
+
+        Assert.Equal(2, Run("kernel", "ntk", "--arch", "dense(8)-sign-dense(1)", "--x", P("x.csv"), "--out", P("bad.npy")));
+        Assert.Equal(2, Run("kernel", "nngp", "--arch", "dense(8)-relu", "--x", P("x.csv"), "--out", P("bad.txt")));
+        Assert.Equal(2, Run("kernel", "cka", "--arch", "dense(8)-relu", "--x", P("x.csv"), "--out", P("bad.npy")));
+        Assert.Equal(2, Run("kernel", "nngp", "--arch", "dense(8)-relu", "--x", P("nothere.csv"), "--out", P("bad.npy")));
+        Assert.Equal(2, Run("kernel", "nngp", "--arch", "dense(8)-relu", "--x", P("x.csv"), "--out", P("bad.npy"), "--param", "mup"));
+        Assert.False(File.Exists(P("bad.npy")));
+        Assert.False(File.Exists(P("bad.txt")));
+    }
+}

@@ -84,4 +84,26 @@ print(';'.join(','.join(repr(v) for v in row) for row in K) + '|' + ';'.join(','
                 for (int j = 0; j < 5; j++)
                     Assert.True(Math.Abs(ours[i, j] - theirs[i][j]) <= 1e-10 * Math.Abs(theirs[i][j]) + 1e-13, $"{name} ({i},{j}): {ours[i, j]} vs numpy {theirs[i][j]}");
     }
+
+    [SkippableFact]
+    public void ReadsArraysWrittenByNumpy()
+    {
+        Skip.If(Python.Value is null, "python3 with numpy is not installed");
+        string dir = Directory.CreateTempSubdirectory("lmech-np-").FullName;
+        try
+        {
+            var psi = new ProcessStartInfo(Python.Value!) { RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add("import numpy as np, sys; a = np.arange(6.0).reshape(2, 3) / 7; d = sys.argv[1]; " +
+                "np.save(d + '/c.npy', a); np.save(d + '/f.npy', np.asfortranarray(a)); np.save(d + '/s.npy', a.astype('>f4')); np.save(d + '/v.npy', a[0])");
+            psi.ArgumentList.Add(dir);
+            using (var p = Process.Start(psi)!) { p.WaitForExit(); Assert.Equal(0, p.ExitCode); }
+            var expected = Enumerable.Range(0, 6).Select(i => i / 7.0).ToArray();
+            Assert.Equal(expected, LearningMechanics.Storage.Npy.Read(Path.Combine(dir, "c.npy")).Data);
+            Assert.Equal(expected, LearningMechanics.Storage.Npy.Read(Path.Combine(dir, "f.npy")).Data);
+            Assert.Equal(expected.Select(v => (double)(float)v), LearningMechanics.Storage.Npy.Read(Path.Combine(dir, "s.npy")).Data);
+            Assert.Equal(expected.Take(3), LearningMechanics.Storage.Npy.Read(Path.Combine(dir, "v.npy")).Data);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
