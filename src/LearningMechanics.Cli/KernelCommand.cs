@@ -64,12 +64,12 @@ internal static class KernelCommand
         }
         double seconds = clock.Elapsed.TotalSeconds;
         if (json)
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            Console.WriteLine(JsonSerializer.Serialize<object>(new Dictionary<string, object?>
             {
                 ["kernel"] = kind, ["arch"] = spec.ToText(), ["param"] = spec.Param.ToText(), ["sw2"] = sw2, ["sb2"] = sb2,
                 ["rows"] = n, ["cols"] = m, ["out"] = Path.GetFullPath(outPath), ["dtype"] = dtype,
                 ["min_eigenvalue"] = minEigen, ["seconds"] = Math.Round(seconds, 3), ["blas"] = Blas.Backend,
-            }));
+            }, Lmech.Json));
         else
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{kind.ToUpperInvariant()} {n}×{m} of {spec.ToText()} ({spec.Param.ToText()}, σ_w²={sw2}, σ_b²={sb2}) written to {outPath} in {seconds:F2} s."));

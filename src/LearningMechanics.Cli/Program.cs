@@ -17,6 +17,9 @@ namespace LearningMechanics.Cli
     {
         public const int Ok = 0, NotEvaluated = 1, BadInput = 2;
 
+        /// <summary>JSON for --json output: readable Unicode (σ, χ, …) rather than \u escapes.</summary>
+        internal static readonly System.Text.Json.JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
         public static int Main(string[] args) => Execute(args);
 
         /// <summary>Runs one command line and returns its exit code (used by tests too).</summary>
@@ -27,6 +30,7 @@ namespace LearningMechanics.Cli
             root.Subcommands.Add(ListCommand());
             root.Subcommands.Add(RunCommand());
             root.Subcommands.Add(KernelCommand.Build());
+            root.Subcommands.Add(CriticalityCommand.Build());
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -97,3 +97,30 @@ public class KernelCliTests : IDisposable
         Assert.False(File.Exists(P("bad.txt")));
     }
 }
+
+/// <summary>The <c>lmech criticality</c> command.</summary>
+[Collection("console")]
+public class CriticalityCliTests
+{
+    [Fact]
+    public void PrintsJsonWritesThePhaseDiagramAndRefusesBadInput()
+    {
+        string svg = Path.Combine(Path.GetTempPath(), $"phase-{Guid.NewGuid():N}.svg");
+        var oldOut = Console.Out; var output = new StringWriter(); Console.SetOut(output);
+        var oldErr = Console.Error; Console.SetError(new StringWriter());
+        try
+        {
+            Assert.Equal(0, Lmech.Execute(["criticality", "--act", "tanh", "--points", "3", "--sw2", "1.5", "--sb2", "0.05", "--json", "--plot", svg]));
+            using var doc = System.Text.Json.JsonDocument.Parse(output.ToString());
+            Assert.Equal("KStarZero", doc.RootElement.GetProperty("class").GetString());
+            Assert.Equal(1.0, doc.RootElement.GetProperty("critical_sw2").GetDouble(), 1e-8);
+            Assert.Equal("ordered", doc.RootElement.GetProperty("point").GetProperty("phase").GetString());
+            Assert.Equal(3, doc.RootElement.GetProperty("critical_line").GetArrayLength());
+            Assert.Contains("<svg", File.ReadAllText(svg));
+            Assert.Equal(2, Lmech.Execute(["criticality", "--act", "swishy"]));
+            Assert.Equal(2, Lmech.Execute(["criticality", "--act", "tanh", "--points", "1"]));
+            Assert.Equal(2, Lmech.Execute(["criticality", "--act", "tanh", "--sw2", "-1"]));
+        }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); File.Delete(svg); }
+    }
+}
