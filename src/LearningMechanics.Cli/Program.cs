@@ -40,6 +40,13 @@ namespace LearningMechanics.Cli
             }
             try { return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
             catch (BadInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return BadInput; }
+            catch (OperationCanceledException) { Console.Error.WriteLine("error: cancelled; results finished before were saved."); return NotEvaluated; }
+            catch (Exception e) when (Environment.GetEnvironmentVariable("LMECH_DEBUG") is null)
+            {
+                // A bug, not bad input: one clear line instead of a stack dump (LMECH_DEBUG=1 shows the trace).
+                Console.Error.WriteLine($"error: internal error ({e.GetType().Name}): {e.Message}. Results finished before were saved; set LMECH_DEBUG=1 for details and please report it.");
+                return NotEvaluated;
+            }
         }
 
         private static Command ListCommand()
