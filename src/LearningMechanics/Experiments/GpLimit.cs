@@ -38,9 +38,9 @@ public sealed class GpLimit : IExperiment
         new("widths", "hidden widths n of the ensembles", "8,16,32,64,128,256,512,1024", "8,16,32,64,128,256,512,1024,2048"),
         new("depth", "hidden layers L (every depth 1…L is measured)", "3", "4"),
         new("nets", "networks per width", "3000", "10000"),
-        new("acts", "activations", "relu,erf,tanh", "relu,erf,tanh,linear"),
+        new("acts", "activations", "relu,erf,tanh", "relu,leaky_relu(0.1),abs,erf,sin,cos,linear,tanh"),
         new("d", "input dimension", "16", "16"),
-        new("sw2", "σ_w², or 'critical' for each activation's critical value at σ_b² = 0", "critical", "critical"),
+        new("sw2", "σ_w², or 'critical' for each activation's critical value at σ_b² = 0 (1 where it has none)", "critical", "critical"),
         new("sb2", "σ_b²", "0", "0"),
         new("fit_min", "smallest width used in the 1/n fits", "32", "32"),
     ];
@@ -84,7 +84,8 @@ public sealed class GpLimit : IExperiment
 
     private static double WeightVariance(string setting, Activation act)
     {
-        if (string.Equals(setting, "critical", StringComparison.OrdinalIgnoreCase)) return Criticality.CriticalWeightVariance(act);
+        if (string.Equals(setting, "critical", StringComparison.OrdinalIgnoreCase))
+            return act.IsScaleInvariant || (act.Apply(0) == 0 && act.Derivative(0) != 0) ? Criticality.CriticalWeightVariance(act) : 1.0;
         if (double.TryParse(setting, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v)) return v;
         throw new BadInputException($"Setting sw2='{setting}' must be a positive number or 'critical'.");
     }
@@ -228,8 +229,10 @@ public sealed class GpLimit : IExperiment
             {
                 var rows = covRows.Where(r => r.Act == name && r.Depth == depth && r.I == i && r.J == j && r.Width >= fitMin).ToList();
                 double norm = Math.Sqrt(kOut[i, i] * kOut[j, j]);
-                var claim = InterceptClaim(name, depth, i, j, rows.Select(r => (double)r.Width).ToArray(),
-                    rows.Select(r => (r.Mean - r.K) / norm).ToArray(), rows.Select(r => Math.Max(r.Se / norm, 1e-12)).ToArray(), fitMin);
+                var claim = ScalingFits.Intercept($"cov-{name}",
+                    $"{name}, depth {depth}: ensemble covariance → NNGP kernel; (Ĉ − K)/√(KK) = a + b/n + c/n² with a = 0 (worst input pair shown)",
+                    "seed 002 §2.1–2.2; seed 004 eq. 4.118; claims.md A1", rows.Select(r => (double)r.Width).ToArray(),
+                    rows.Select(r => (r.Mean - r.K) / norm).ToArray(), rows.Select(r => r.Se / norm).ToArray(), $"pair ({InputNames[i]}, {InputNames[j]})");
                 double z = claim.Measured is { } m && claim.StdErr is { } e && e > 0 ? Math.Abs(m) / e : claim.Verdict == Verdict.Inconclusive ? double.PositiveInfinity : 0;
                 if (z > worstZ) { worstZ = z; worst = claim; }
             }
@@ -245,8 +248,10 @@ public sealed class GpLimit : IExperiment
             // (b) kurtosis ∝ 1/n at depth L.
             var kr = kurtRows.Where(r => r.Act == name && r.Depth == depth).ToList();
             var fitRows = kr.Where(r => r.Width >= fitMin).ToList();
-            output.Claims.Add(SlopeClaim(name, depth, fitMin, fitRows.Select(r => (double)r.Width).ToArray(),
-                fitRows.Select(r => r.Kappa).ToArray(), fitRows.Select(r => r.Se).ToArray()));
+            output.Claims.Add(ScalingFits.Slope($"kurtosis-slope-{name}", $"{name}, depth {depth}: output excess kurtosis decays as 1/n (log–log slope −1)",
+                "seed 004 §4.3, §5.4 (κ ∝ ℓ/n); claims.md A1", fitRows.Select(r => (double)r.Width).ToArray(), fitRows.Select(r => r.Kappa).ToArray(),
+                fitRows.Select(r => r.Se).ToArray(), -1, (depth - 1) / (double)fitMin,
+                "(L−1)/n_min, the relative size of the next (ℓ/n)² term at the smallest fitted width"));
             kurtSeries.Add(new SeriesSpec($"{name} measured", kr.Select(r => (double)r.Width).ToArray(), kr.Select(r => r.Kappa).ToArray(),
                 SeriesKind.Points, kr.Select(r => r.Se).ToArray()));
             if (kr.All(r => double.IsFinite(r.Exact)))
@@ -278,36 +283,6 @@ public sealed class GpLimit : IExperiment
     {
         var k = theory[Array.FindIndex(acts, a => a.Name == act)][depth];
         return Math.Sqrt(k[i, i] * k[j, j]);
-    }
-
-    private static Claim InterceptClaim(string act, int depth, int i, int j, double[] n, double[] dev, double[] se, int fitMin)
-    {
-        string id = $"cov-{act}";
-        string statement = $"{act}, depth {depth}: ensemble covariance → NNGP kernel; (Ĉ − K)/√(KK) = a + b/n + c/n² with a = 0 (worst input pair shown)";
-        const string source = "seed 002 §2.1–2.2; seed 004 eq. 4.118; claims.md A1";
-        int p = n.Length >= 4 ? 3 : n.Length == 3 ? 2 : 0;
-        if (p == 0)
-            return new Claim(id, statement, source, 0, null, null, null, Verdict.Inconclusive, $"Need ≥ 3 widths ≥ fit_min = {fitMin}, have {n.Length}.");
-        var design = new Matrix(n.Length, p);
-        for (int r = 0; r < n.Length; r++) for (int c = 0; c < p; c++) design[r, c] = Math.Pow(1 / n[r], c);
-        var (beta, cov, chi2) = Statistics.WeightedLeastSquares(design, dev, se);
-        double seA = Math.Sqrt(cov[0, 0]);
-        return Claim.Compare(id, statement, source, 0, beta[0], seA, 4 * seA,
-            $"pair ({InputNames[i]}, {InputNames[j]}); fitted 1/n coefficient b = {beta[1]:G3} ± {Math.Sqrt(cov[1, 1]):G2}; reduced χ² = {chi2:G3}; widths {n.Min()}…{n.Max()}; tolerance 4·SE.");
-    }
-
-    private static Claim SlopeClaim(string act, int depth, int fitMin, double[] n, double[] kappa, double[] se)
-    {
-        string id = $"kurtosis-slope-{act}";
-        string statement = $"{act}, depth {depth}: output excess kurtosis decays as 1/n (log–log slope −1)";
-        const string source = "seed 004 §4.3, §5.4 (κ ∝ ℓ/n); claims.md A1";
-        if (n.Length < 3 || kappa.Any(k => !(k > 0)))
-            return new Claim(id, statement, source, -1, null, null, null, Verdict.Inconclusive,
-                $"Need ≥ 3 widths ≥ fit_min = {fitMin} with positive kurtosis, have {n.Length}.");
-        var fit = Statistics.LogLogSlope(n, kappa, se);
-        double model = (depth - 1) / (double)fitMin;
-        return Claim.Compare(id, statement, source, -1, fit.Slope, fit.SlopeStdErr, 4 * fit.SlopeStdErr + model,
-            $"weighted fit over widths {n.Min()}…{n.Max()} (reduced χ² = {fit.ReducedChiSquare:G3}); tolerance 4·SE + model error (L−1)/n_min = {model:G3}, the relative size of the next (ℓ/n)² term at the smallest fitted width.");
     }
 
     private static Claim ExactKurtosisClaim(string act, List<(int Depth, int Width, double Kappa, double Se, double Exact)> rows)

@@ -104,6 +104,20 @@ public class RunnerTests : IDisposable
         Assert.NotEqual(a.Claims.Select(x => x.Measured), c.Claims.Select(x => x.Measured));
     }
 
+    [Theory]
+    [InlineData("criticality", "width=64,depth=8,nets=8")]
+    [InlineData("ntk-limit", "widths=16,32,64,nets=16,depth=2")]
+    public void EveryExperimentRunsSmallAndItsVerdictsFollowTheRule(string id, string settings)
+    {
+        var overrides = settings.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
+        var run = Runner.Run(Registry.Get(id), new RunOptions(RunMode.Quick, 3, dir, overrides));
+        Assert.NotEmpty(run.Output.Claims);
+        Assert.NotEmpty(run.Output.Plots);
+        foreach (var c in run.Output.Claims.Where(c => c.Verdict != Verdict.Inconclusive))
+            Assert.Equal(Math.Abs(c.Predicted!.Value - c.Measured!.Value) <= c.Tolerance!.Value, c.Verdict == Verdict.Pass);
+        Assert.True(File.Exists(Path.Combine(dir, id, "report.html")));
+    }
+
     [Fact]
     public void HtmlEscapesUserText()
     {

@@ -73,8 +73,14 @@ public abstract class Activation
         return Math.Abs(PairExpectation(k11, k12, k22) - GaussLegendre.ExpectNormal(Coarse, 0, 8));
     }
 
-    /// <summary>E[φ(z)^p] for z ~ N(0, k): closed forms where overridden, otherwise a 1-D rule of order 200.</summary>
-    public virtual double Moment(int p, double k) => GaussHermite.Expect(z => Math.Pow(Apply(z), p), k, 200);
+    /// <summary>E[φ(z)^p] for z ~ N(0, k): closed forms where overridden, otherwise 1-D Gauss–Hermite of order 200, or the
+    /// kink-aware rule for non-smooth φ.</summary>
+    public virtual double Moment(int p, double k)
+    {
+        if (IsSmooth) return GaussHermite.Expect(z => Math.Pow(Apply(z), p), k, 200);
+        double s = Math.Sqrt(k);
+        return GaussLegendre.ExpectNormal(z => Math.Pow(Apply(s * z), p));
+    }
 
     protected void RequireDifferentiable()
     {

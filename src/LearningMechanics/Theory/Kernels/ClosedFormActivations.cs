@@ -8,6 +8,7 @@ public sealed class Relu : Activation
 {
     public override string Name => "relu";
     public override bool HasClosedForm => true;
+    public override bool IsSmooth => false;
     public override bool IsScaleInvariant => true;
     public override double Apply(double z) => z > 0 ? z : 0;
     public override double Derivative(double z) => z > 0 ? 1 : 0;
@@ -29,6 +30,7 @@ public sealed class LeakyRelu(double alpha) : Activation
     public double Alpha { get; } = alpha;
     public override string Name => FormattableString.Invariant($"leaky_relu({Alpha})");
     public override bool HasClosedForm => true;
+    public override bool IsSmooth => false;
     public override bool IsScaleInvariant => true;
     public override double Apply(double z) => z > 0 ? z : Alpha * z;
     public override double Derivative(double z) => z > 0 ? 1 : Alpha;
@@ -43,6 +45,7 @@ public sealed class Abs : Activation
 {
     public override string Name => "abs";
     public override bool HasClosedForm => true;
+    public override bool IsSmooth => false;
     public override bool IsScaleInvariant => true;
     public override double Apply(double z) => Math.Abs(z);
     public override double Derivative(double z) => Math.Sign(z);
@@ -106,6 +109,7 @@ public sealed class Sign : Activation
 {
     public override string Name => "sign";
     public override bool HasClosedForm => true;
+    public override bool IsSmooth => false;
     public override bool IsDifferentiable => false;
     public override double Apply(double z) => Math.Sign(z);
     public override double Derivative(double z) { RequireDifferentiable(); return 0; }
@@ -117,6 +121,7 @@ public sealed class Step : Activation
 {
     public override string Name => "step";
     public override bool HasClosedForm => true;
+    public override bool IsSmooth => false;
     public override bool IsDifferentiable => false;
     public override double Apply(double z) => z > 0 ? 1 : 0;
     public override double Derivative(double z) { RequireDifferentiable(); return 0; }
