@@ -105,11 +105,11 @@ public class RunnerTests : IDisposable
     }
 
     [Theory]
-    [InlineData("criticality", "width=64,depth=8,nets=8")]
-    [InlineData("ntk-limit", "widths=16,32,64,nets=16,depth=2")]
+    [InlineData("criticality", "width=64;depth=8;nets=8")]
+    [InlineData("ntk-limit", "widths=16,32,64;nets=16;depth=2")]
     public void EveryExperimentRunsSmallAndItsVerdictsFollowTheRule(string id, string settings)
     {
-        var overrides = settings.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
+        var overrides = settings.Split(';').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
         var run = Runner.Run(Registry.Get(id), new RunOptions(RunMode.Quick, 3, dir, overrides));
         Assert.NotEmpty(run.Output.Claims);
         Assert.NotEmpty(run.Output.Plots);
