@@ -12,8 +12,11 @@ namespace LearningMechanics.Cli;
 /// <summary><c>lmech kernel nngp|ntk --arch SPEC --x FILE [--x2 FILE] --out FILE</c>: infinite-width kernels for user data.</summary>
 internal static class KernelCommand
 {
-    /// <summary>Up to this many entries the matrix is built in memory and checked to be PSD; beyond, it streams to disk.</summary>
-    private const long InMemoryEntries = 4_000_000;
+    /// <summary>Up to this many entries the matrix is built in memory (symmetric: half the work); beyond, it streams to disk.</summary>
+    private const long InMemoryEntries = 36_000_000;
+
+    /// <summary>Up to this size a symmetric result is checked to be positive semidefinite (an O(N³) eigendecomposition).</summary>
+    private const int PsdCheckMaxRows = 3000;
 
     public static Command Build()
     {
@@ -50,9 +53,9 @@ internal static class KernelCommand
         {
             if ((long)n * m <= InMemoryEntries)
             {
-                var (k, t) = NeuralKernels.Compute(spec, x, x2, new KernelOptions(Ntk: ntk));
+                var (k, t) = NeuralKernels.Compute(spec, x, x2, new KernelOptions(Ntk: ntk, Progress: json ? null : new ConsoleProgress("kernel")));
                 var result = ntk ? t! : k;
-                if (x2 is null) minEigen = RequirePositiveSemidefinite(result, kind);
+                if (x2 is null && n <= PsdCheckMaxRows) minEigen = RequirePositiveSemidefinite(result, kind);
                 sink.WriteRows(result.Data, n);
             }
             else

@@ -52,6 +52,10 @@ public abstract class Activation
             : GaussLegendre.ExpectPairKinked(Derivative, Derivative, k11, k12, k22);
     }
 
+    /// <summary>(E[φφ], E[φ′φ′]) together: activations whose two closed forms share work (the angle for ReLU) override it.</summary>
+    public virtual (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22) =>
+        (PairExpectation(k11, k12, k22), DerivativePairExpectation(k11, k12, k22));
+
     /// <summary>E[φ(u)φ(v)] by Gauss–Hermite quadrature of the given order, whatever closed form exists.</summary>
     public double Quadrature(double k11, double k12, double k22, int order) => GaussHermite.Expect2(Apply, Apply, k11, k12, k22, order);
 
@@ -146,13 +150,13 @@ public abstract class Activation
 /// <summary>Correlation helpers shared by the arc-cosine family.</summary>
 internal static class ArcCosine
 {
-    /// <summary>(√(k11k22), c, θ) with c = k12/√(k11k22) clamped to [−1, 1] and θ = atan2(√((1−c)(1+c)), c).</summary>
+    /// <summary>(√(k11k22), c, θ) with c = k12/√(k11k22) clamped to [−1, 1] and θ = arccos c.</summary>
     public static (double Norm, double C, double Theta) Angle(double k11, double k12, double k22)
     {
         double norm = Math.Sqrt(k11 * k22);
         // Identical inputs get c = 1 exactly: the kernels have infinite slope at c = 1, so one ulp below would cost √ε.
         double c = norm == 0 ? 0 : k12 == k11 && k12 == k22 ? 1 : Math.Clamp(k12 / norm, -1, 1);
-        return (norm, c, Math.Atan2(Math.Sqrt((1 - c) * (1 + c)), c));
+        return (norm, c, Math.Acos(c));
     }
 
     /// <summary>
@@ -162,8 +166,21 @@ internal static class ArcCosine
     public static double Degree1(double k11, double k12, double k22)
     {
         var (norm, c, theta) = Angle(k11, k12, k22);
+        return FromAngle(norm, c, theta);
+    }
+
+    /// <summary>Degrees 1 and 0 from one angle computation.</summary>
+    public static (double Degree1, double Degree0) Both(double k11, double k12, double k22)
+    {
+        var (norm, c, theta) = Angle(k11, k12, k22);
+        return norm == 0 ? (0, 0) : (FromAngle(norm, c, theta), (Math.PI - theta) / (2 * Math.PI));
+    }
+
+    private static double FromAngle(double norm, double c, double theta)
+    {
         if (norm == 0) return 0;
-        double delta = Math.PI - theta, g;
+        // δ = π − θ; for c near −1 take arccos(−c) directly, which keeps δ's relative accuracy for the series.
+        double delta = c < -0.9 ? Math.Acos(-c) : Math.PI - theta, g;
         if (delta < 0.1)
         {
             double d2 = delta * delta;

@@ -15,6 +15,7 @@ public sealed class Relu : Activation
     public override void Apply(ReadOnlySpan<double> z, Span<double> result) => TensorPrimitives.Max(z, 0.0, result);
     public override double PairExpectation(double k11, double k12, double k22) => ArcCosine.Degree1(k11, k12, k22);
     public override double DerivativePairExpectation(double k11, double k12, double k22) => ArcCosine.Degree0(k11, k12, k22);
+    public override (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22) => ArcCosine.Both(k11, k12, k22);
 
     /// <summary>E[relu(z)^p] = k^{p/2}·2^{p/2−1}Γ((p+1)/2)/√π for z ~ N(0, k).</summary>
     public override double Moment(int p, double k) =>
@@ -38,6 +39,12 @@ public sealed class LeakyRelu(double alpha) : Activation
         (1 - Alpha) * (1 - Alpha) * ArcCosine.Degree1(k11, k12, k22) + Alpha * k12;
     public override double DerivativePairExpectation(double k11, double k12, double k22) =>
         Alpha + (1 - Alpha) * (1 - Alpha) * ArcCosine.Degree0(k11, k12, k22);
+    public override (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22)
+    {
+        var (a1, a0) = ArcCosine.Both(k11, k12, k22);
+        double s = (1 - Alpha) * (1 - Alpha);
+        return (s * a1 + Alpha * k12, Alpha + s * a0);
+    }
 }
 
 /// <summary>|z| = relu(z) + relu(−z): E[|u||v|] = 2A₁(k12) + 2A₁(−k12); φ′ = sign, E[sign·sign] = (2/π)arcsin c.</summary>

@@ -158,8 +158,12 @@ internal sealed class CompiledNetwork
                 // E[φ(u)φ(v)] is symmetric in the pair; a canonical order makes K(x, x′) and K(x′, x) bit-identical
                 // (quadrature conditions on the first variable).
                 if (v1 > v2) (v1, v2) = (v2, v1);
-                if (ntk) t *= act.Phi.DerivativePairExpectation(v1, k, v2);
-                k = act.Phi.PairExpectation(v1, k, v2);
+                if (ntk)
+                {
+                    var (e, ed) = act.Phi.PairAndDerivativeExpectation(v1, k, v2);
+                    t *= ed; k = e;
+                }
+                else k = act.Phi.PairExpectation(v1, k, v2);
                 break;
             case NormOp:
                 double norm = Math.Sqrt((v1 - m1 * m1) * (v2 - m2 * m2));

@@ -26,10 +26,14 @@ public sealed record KernelOptions(bool Ntk = true, int RowBlock = 64, IProgress
 /// </summary>
 public static class NeuralKernels
 {
-    /// <summary>Both kernel matrices in memory (N×M, or N×N when <paramref name="x2"/> is null).</summary>
+    /// <summary>
+    /// Both kernel matrices in memory (N×M, or N×N when <paramref name="x2"/> is null; then only the upper triangle is
+    /// computed and mirrored, which is exact since every entry is symmetric bit for bit).
+    /// </summary>
     public static (Matrix Nngp, Matrix? Ntk) Compute(NetworkSpec spec, Matrix x1, Matrix? x2 = null, KernelOptions? options = null)
     {
         options ??= new KernelOptions();
+        if (x2 is null) return ComputeSymmetric(spec, x1, options);
         int m = (x2 ?? x1).Rows;
         var k = new Matrix(x1.Rows, m);
         var t = options.Ntk ? new Matrix(x1.Rows, m) : null;
@@ -37,6 +41,33 @@ public static class NeuralKernels
         {
             Array.Copy(kb, 0, k.Data, (long)r0 * m, (long)rows * m);
             if (t is not null) Array.Copy(tb!, 0, t.Data, (long)r0 * m, (long)rows * m);
+        });
+        return (k, t);
+    }
+
+    private static (Matrix Nngp, Matrix? Ntk) ComputeSymmetric(NetworkSpec spec, Matrix x, KernelOptions options)
+    {
+        ValidateInputs(x, "x");
+        var net = CompiledNetwork.Compile(spec, x.Cols, options.Ntk);
+        var traces = net.Traces(x, options.Cancellation);
+        int n = x.Rows;
+        var gram = new Matrix(n, n);
+        Blas.Syrk(n, x.Cols, 1.0 / x.Cols, x.Data, x.Cols, 0.0, gram.Data, n);
+        var k = new Matrix(n, n);
+        var t = options.Ntk ? new Matrix(n, n) : null;
+        long done = 0;
+        // Rows interleaved over threads balance the triangular work.
+        Parallel.For(0, n, new ParallelOptions { CancellationToken = options.Cancellation }, i =>
+        {
+            Span<double> stack = stackalloc double[2 * net.MaxNesting + 2];
+            for (int j = i; j < n; j++)
+            {
+                var (kv, tv) = net.Entry(i == j ? traces[i][0] : gram[i, j], traces[i], traces[j], stack, null);
+                k[i, j] = k[j, i] = kv;
+                if (t is not null) t[i, j] = t[j, i] = tv;
+            }
+            long now = Interlocked.Increment(ref done);
+            if (now % 64 == 0 || now == n) options.Progress?.Report(new ProgressInfo("kernel rows", now, n));
         });
         return (k, t);
     }
