@@ -55,7 +55,7 @@ internal static class KernelCommand
             {
                 var (k, t) = NeuralKernels.Compute(spec, x, x2, new KernelOptions(Ntk: ntk, Progress: json ? null : new ConsoleProgress("kernel")));
                 var result = ntk ? t! : k;
-                if (x2 is null && n <= PsdCheckMaxRows) minEigen = RequirePositiveSemidefinite(result, kind);
+                if (x2 is null && n <= PsdCheckMaxRows) minEigen = NeuralKernels.RequirePositiveSemidefinite(result, kind);
                 sink.WriteRows(result.Data, n);
             }
             else
@@ -86,14 +86,4 @@ internal static class KernelCommand
         ".csv" or ".txt" or ".tsv" => CsvMatrix.Read(path),
         _ => throw new BadInputException($"Input '{path}' must be a .npy or .csv file."),
     };
-
-    /// <summary>Smallest eigenvalue of a kernel matrix; a clearly negative one (beyond rounding) is refused.</summary>
-    private static double RequirePositiveSemidefinite(Matrix k, string kind)
-    {
-        var (values, _) = Lapack.SymmetricEigen(k);
-        double scale = Math.Max(Math.Abs(values[^1]), double.Epsilon);
-        if (values[0] < -1e-9 * scale * Math.Max(1, k.Rows / 100.0))
-            throw new BadInputException($"The {kind} kernel is not positive semidefinite (smallest eigenvalue {values[0]:G4}, largest {values[^1]:G4}); nothing was written.");
-        return values[0];
-    }
 }

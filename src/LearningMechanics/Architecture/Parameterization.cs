@@ -7,8 +7,30 @@ namespace LearningMechanics.Architecture;
 /// </summary>
 public enum Parameterization { Ntk, Standard, MuP, MeanField }
 
+/// <summary>
+/// abc exponents of one layer (Yang &amp; Hu 2021, Tensor Programs IV; claims.md §2.1): W = n^{−a}·w with
+/// w ~ N(0, n^{−2b}) and SGD learning rate η·n^{−c}, n the width.
+/// </summary>
+public readonly record struct AbcExponents(double A, double B, double C);
+
 public static class ParameterizationNames
 {
+    /// <summary>
+    /// The abc exponents of layer <paramref name="layer"/> (1 = input layer, <paramref name="layers"/> = readout) as in
+    /// claims.md §2.1: μP a₁ = −½, a_ℓ = 0, a_{L+1} = ½, b = ½, c = 0; NTP a₁ = 0, a_ℓ = ½ (ℓ ≥ 2), b = 0, c = 0;
+    /// SP a = 0, b₁ = 0, b_ℓ = ½, c = 1; mean-field (two-layer) coincides with μP.
+    /// </summary>
+    public static AbcExponents Abc(this Parameterization p, int layer, int layers)
+    {
+        if (layer < 1 || layer > layers) throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} must be in 1…{layers}.");
+        return p switch
+        {
+            Parameterization.Ntk => new AbcExponents(layer == 1 ? 0 : 0.5, 0, 0),
+            Parameterization.Standard => new AbcExponents(0, layer == 1 ? 0 : 0.5, 1),
+            _ => new AbcExponents(layer == 1 ? -0.5 : layer == layers ? 0.5 : 0, 0.5, 0),
+        };
+    }
+
     public static Parameterization Parse(string text) => text.Trim().ToLowerInvariant() switch
     {
         "ntk" or "ntp" => Parameterization.Ntk,

@@ -38,7 +38,7 @@ public sealed class GpLimit : IExperiment
         new("widths", "hidden widths n of the ensembles", "8,16,32,64,128,256,512,1024", "8,16,32,64,128,256,512,1024,2048"),
         new("depth", "hidden layers L (every depth 1…L is measured)", "3", "4"),
         new("nets", "networks per width", "3000", "10000"),
-        new("acts", "activations", "relu,erf,tanh", "relu,leaky_relu(0.1),abs,erf,sin,cos,linear,tanh"),
+        new("acts", "activations", "relu,erf,tanh", "relu,leaky_relu(0.1),abs,erf,sin,cos,linear,sign,step,tanh"),
         new("d", "input dimension", "16", "16"),
         new("sw2", "σ_w², or 'critical' for each activation's critical value at σ_b² = 0 (1 where it has none)", "critical", "critical"),
         new("sb2", "σ_b²", "0", "0"),
@@ -85,7 +85,7 @@ public sealed class GpLimit : IExperiment
     private static double WeightVariance(string setting, Activation act)
     {
         if (string.Equals(setting, "critical", StringComparison.OrdinalIgnoreCase))
-            return act.IsScaleInvariant || (act.Apply(0) == 0 && act.Derivative(0) != 0) ? Criticality.CriticalWeightVariance(act) : 1.0;
+            return act.IsScaleInvariant || (act.IsDifferentiable && act.Apply(0) == 0 && act.Derivative(0) != 0) ? Criticality.CriticalWeightVariance(act) : 1.0;
         if (double.TryParse(setting, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v)) return v;
         throw new BadInputException($"Setting sw2='{setting}' must be a positive number or 'critical'.");
     }

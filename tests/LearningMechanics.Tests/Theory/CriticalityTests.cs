@@ -83,6 +83,9 @@ public class CriticalityTests
             Assert.Equal("chaotic", Criticality.Analyse(tanh, sb2, 1.1 * w).Phase);
             Assert.True(Criticality.Analyse(tanh, sb2, 1.1 * w).CStar < 1);
         }
+        // tanh's critical line tends to (σ_b², σ_w²) = (0, 1) as σ_b² → 0 (claims.md §2.3; seed 004 eq. 5.90).
+        double w1 = Criticality.CriticalWeightVariance(tanh, 1e-3)!.Value, w2 = Criticality.CriticalWeightVariance(tanh, 1e-4)!.Value;
+        Assert.True(w2 < w1 && w1 < 1.2 && Math.Abs(w2 - 1) < Math.Abs(w1 - 1), $"σ_w²(1e-3) = {w1}, σ_w²(1e-4) = {w2}");
         Assert.Null(Criticality.FixedPoint(new Relu(), 0.1, 2.5));          // ReLU above σ_w² = 2: the kernel diverges
         Assert.Equal(0.0, Criticality.FixedPoint(new Tanh(), 0, 1)!.Value);  // tanh at criticality: K* = 0
     }

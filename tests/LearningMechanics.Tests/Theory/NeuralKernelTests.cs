@@ -32,6 +32,24 @@ public class NeuralKernelTests
     }
 
     [Fact]
+    public void AbcExponentsFollowTheTable()
+    {
+        Assert.Equal(new AbcExponents(-0.5, 0.5, 0), Parameterization.MuP.Abc(1, 3));
+        Assert.Equal(new AbcExponents(0, 0.5, 0), Parameterization.MuP.Abc(2, 3));
+        Assert.Equal(new AbcExponents(0.5, 0.5, 0), Parameterization.MuP.Abc(3, 3));
+        Assert.Equal(new AbcExponents(0.5, 0, 0), Parameterization.Ntk.Abc(2, 3));
+        Assert.Equal(new AbcExponents(0, 0.5, 1), Parameterization.Standard.Abc(3, 3));
+        Assert.Equal(Parameterization.MuP.Abc(2, 2), Parameterization.MeanField.Abc(2, 2));
+    }
+
+    [Fact]
+    public void NonPositiveSemidefiniteMatricesAreRefused()
+    {
+        Assert.Throws<BadInputException>(() => NeuralKernels.RequirePositiveSemidefinite(Matrix.FromRows([[1.0, 2.0], [2.0, 1.0]])));
+        Assert.Equal(0.5, NeuralKernels.RequirePositiveSemidefinite(Matrix.FromRows([[1.0, 0.5], [0.5, 1.0]])), 1e-12);
+    }
+
+    [Fact]
     public void InvalidNetworksForKernelsAreExplained()
     {
         var x = RandomInputs(3, 4, 1);

@@ -141,6 +141,20 @@ public static class NeuralKernels
         return result;
     }
 
+    /// <summary>
+    /// Smallest eigenvalue of a symmetric kernel matrix; throws <see cref="BadInputException"/> when it is negative beyond
+    /// rounding (−1e-9·λ_max·max(1, N/100)), e.g. for a user-supplied activation whose quadrature is unresolved.
+    /// </summary>
+    public static double RequirePositiveSemidefinite(Matrix k, string what = "kernel")
+    {
+        if (k.AsymmetryNorm() > 1e-12 * k.Data.Max(Math.Abs)) throw new BadInputException($"The {what} matrix is not symmetric.");
+        var (values, _) = Lapack.SymmetricEigen(k);
+        double scale = Math.Max(Math.Abs(values[^1]), double.Epsilon);
+        if (values[0] < -1e-9 * scale * Math.Max(1, k.Rows / 100.0))
+            throw new BadInputException($"The {what} matrix is not positive semidefinite (smallest eigenvalue {values[0]:G4}, largest {values[^1]:G4}).");
+        return values[0];
+    }
+
     private static void ValidateInputs(Matrix x, string name)
     {
         if (x.Cols < 1) throw new BadInputException($"{name} has no features (0 columns).");
