@@ -38,7 +38,7 @@ public sealed class GpLimit : IExperiment
         new("widths", "hidden widths n of the ensembles", "8,16,32,64,128,256,512,1024", "8,16,32,64,128,256,512,1024,2048"),
         new("depth", "hidden layers L (every depth 1…L is measured)", "3", "4"),
         new("nets", "networks per width", "3000", "10000"),
-        new("acts", "activations", "relu,erf,tanh", "relu,leaky_relu(0.1),abs,erf,sin,cos,linear,sign,step,tanh"),
+        new("acts", "activations", "relu,erf,tanh", "relu,leaky_relu(0.1),abs,erf,sin,cos,linear,step,tanh"),
         new("d", "input dimension", "16", "16"),
         new("sw2", "σ_w², or 'critical' for each activation's critical value at σ_b² = 0 (1 where it has none)", "critical", "critical"),
         new("sb2", "σ_b²", "0", "0"),
@@ -292,9 +292,10 @@ public sealed class GpLimit : IExperiment
         const string source = "seed 004 §4.3 (one layer), DESIGN.md conventions ((1 + 5/n)^ℓ for ReLU)";
         if (rows.Count == 0)
             return new Claim(id, statement, source, null, null, null, null, Verdict.Inconclusive, "No exact formula applies to this configuration.");
-        var w = rows.MaxBy(r => Math.Abs(r.Kappa - r.Exact) / r.Se);
-        return Claim.Compare(id, statement, source, w.Exact, w.Kappa, w.Se, 4 * w.Se,
-            $"worst of {rows.Count} (depth, width) points: depth {w.Depth}, width {w.Width}, z = {(w.Kappa - w.Exact) / w.Se:G3}; tolerance 4·SE.");
+        // 1e-12 absolute: the exact value is computed in floating point (for sign it is 0 up to rounding).
+        var w = rows.MaxBy(r => Math.Abs(r.Kappa - r.Exact) / Math.Max(r.Se, 1e-300));
+        return Claim.Compare(id, statement, source, w.Exact, w.Kappa, w.Se, 4 * w.Se + 1e-12,
+            $"worst of {rows.Count} (depth, width) points: depth {w.Depth}, width {w.Width}; tolerance 4·SE + 1e-12 (rounding).");
     }
 
     private static PlotSpec Histogram(string act, int depth, int width, double[] z, double sd)
