@@ -5,12 +5,7 @@ namespace LearningMechanics.Tests.Numerics;
 /// <summary>LAPACKE against the managed Jacobi/Cholesky fallbacks, and both against reconstruction identities.</summary>
 public class LapackTests
 {
-    private static Matrix RandomMatrix(int r, int c, ulong seed)
-    {
-        var m = new Matrix(r, c);
-        new Rng(seed).FillGaussian(m.Data);
-        return m;
-    }
+    private static Matrix RandomMatrix(int r, int c, ulong seed) => TestData.RandomMatrix(r, c, seed);
 
     private static Matrix RandomSpd(int n, ulong seed)
     {

@@ -41,12 +41,7 @@ public class ActivationKernelTests
     }
 
     [Theory]
-    [InlineData("tanh")]
-    [InlineData("sigmoid")]
-    [InlineData("softplus")]
-    [InlineData("silu")]
-    [InlineData("gelu")]
-    [InlineData("elu")]
+    [MemberData(nameof(TestData.QuadratureActivations), MemberType = typeof(TestData))]
     public void QuadratureActivationsConvergeAndTheirErrorEstimateIsHonest(string name)
     {
         var act = Activation.Parse(name);
@@ -119,12 +114,7 @@ public class ActivationKernelTests
 public class QuadratureMonteCarloTests
 {
     [Theory]
-    [InlineData("tanh")]
-    [InlineData("sigmoid")]
-    [InlineData("softplus")]
-    [InlineData("silu")]
-    [InlineData("gelu")]
-    [InlineData("elu")]
+    [MemberData(nameof(TestData.QuadratureActivations), MemberType = typeof(TestData))]
     public void QuadratureAgreesWithMonteCarloPairs(string name)
     {
         var act = Activation.Parse(name);

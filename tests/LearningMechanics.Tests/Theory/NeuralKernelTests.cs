@@ -6,12 +6,7 @@ namespace LearningMechanics.Tests.Theory;
 
 public class NeuralKernelTests
 {
-    private static Matrix RandomInputs(int n, int d, ulong seed)
-    {
-        var x = new Matrix(n, d);
-        new Rng(seed).FillGaussian(x.Data);
-        return x;
-    }
+    private static Matrix RandomInputs(int n, int d, ulong seed) => TestData.RandomMatrix(n, d, seed);
 
     [Fact]
     public void TextFormRoundTripsAndRejectsBadSpecs()
