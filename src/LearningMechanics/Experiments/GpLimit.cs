@@ -45,8 +45,7 @@ public sealed class GpLimit : IExperiment
         new("fit_min", "smallest width used in the 1/n fits", "32", "32"),
     ];
 
-    private static readonly (int I, int J)[] Pairs =
-        [.. from i in Enumerable.Range(0, 4) from j in Enumerable.Range(i, 4 - i) select (i, j)];
+    private static readonly (int I, int J)[] Pairs = ConditionalKernelEnsemble.Pairs(4);
 
     private static readonly string[] InputNames = ["x0", "x1 (cos 0.95)", "x2 (⊥ x0)", "x3 = −x0"];
 
@@ -73,7 +72,7 @@ public sealed class GpLimit : IExperiment
         output.Timings["theory_s"] = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
-        var sims = Simulate(ctx, specs, widths, nets, x, root);
+        var sims = ConditionalKernelEnsemble.Sample(ctx, specs, widths, nets, x, root);
         output.Timings["simulation_s"] = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
@@ -88,91 +87,6 @@ public sealed class GpLimit : IExperiment
             return act.IsScaleInvariant || (act.IsDifferentiable && act.Apply(0) == 0 && act.Derivative(0) != 0) ? Criticality.CriticalWeightVariance(act) : 1.0;
         if (double.TryParse(setting, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v)) return v;
         throw new BadInputException($"Setting sw2='{setting}' must be a positive number or 'critical'.");
-    }
-
-    /// <summary>Raw ensemble draws at one width: conditional kernels K̂[act][depth-1][pair][net] and sampled outputs z[act][net] at x0.</summary>
-    private sealed record WidthDraws(int Width, double[][][][] Kc, double[][] Z);
-
-    private static WidthDraws[] Simulate(RunContext ctx, MlpSpec[] specs, int[] widths, int nets, Matrix x, Rng root)
-    {
-        int depth = specs[0].Depth, nActs = specs.Length;
-        long total = widths.Sum(n => (long)nets * n * n), done = 0;
-        var result = new WidthDraws[widths.Length];
-        Blas.SingleThreaded(() =>
-        {
-            for (int wi = 0; wi < widths.Length; wi++)
-            {
-                int n = widths[wi];
-                var kc = Jagged(nActs, depth, Pairs.Length, nets);
-                var z = Enumerable.Range(0, nActs).Select(_ => new double[nets]).ToArray();
-                int wIndex = wi;
-                Parallel.For(0, nets, new ParallelOptions { CancellationToken = ctx.Cancellation },
-                    () => new Worker(specs, n),
-                    (i, _, worker) =>
-                    {
-                        worker.Draw(root.Split((ulong)i, (ulong)wIndex), x, kc, z, i);
-                        long now = Interlocked.Add(ref done, (long)n * n);
-                        if (i % 64 == 0) ctx.Progress?.Report(new ProgressInfo($"width {n}", now, total));
-                        return worker;
-                    },
-                    _ => { });
-                result[wi] = new WidthDraws(n, kc, z);
-            }
-        });
-        ctx.Progress?.Report(new ProgressInfo("networks", total, total));
-        return result;
-    }
-
-    private static double[][][][] Jagged(int a, int b, int c, int n) =>
-        [.. Enumerable.Range(0, a).Select(_ => Enumerable.Range(0, b).Select(_ => Enumerable.Range(0, c).Select(_ => new double[n]).ToArray()).ToArray())];
-
-    /// <summary>Per-thread buffers: one parameter set shared by all activations, one workspace per activation.</summary>
-    private sealed class Worker
-    {
-        private readonly Mlp[] nets;
-        private readonly Mlp.Workspace[] ws;
-        private readonly double[] gram = new double[16];
-
-        public Worker(MlpSpec[] specs, int width)
-        {
-            var shared = new Mlp(specs[0] with { Width = width });
-            nets = specs.Select(sp => shared.SharingParameters(sp with { Width = width })).ToArray();
-            ws = nets.Select(m => m.CreateWorkspace(4)).ToArray();
-        }
-
-        public void Draw(Rng rng, Matrix x, double[][][][] kc, double[][] z, int index)
-        {
-            nets[0].Initialize(rng);
-            for (int a = 0; a < nets.Length; a++)
-            {
-                var spec = nets[a].Spec;
-                z[a][index] = nets[a].Forward(x, ws[a])[0, 0];
-                for (int l = 0; l < spec.Depth; l++)
-                {
-                    Blas.Syrk(4, spec.Width, spec.Sw2 / spec.Width, ws[a].Post[l].Data, spec.Width, 0.0, gram, 4);
-                    for (int p = 0; p < Pairs.Length; p++) kc[a][l][p][index] = spec.Sb2 + gram[Pairs[p].I * 4 + Pairs[p].J];
-                }
-            }
-        }
-    }
-
-    /// <summary>Excess kurtosis of the output from conditional variances: κ = 3(E[K̂²]/E[K̂]² − 1), SE by the delta method.</summary>
-    internal static (double Kappa, double StdErr) KurtosisFromConditionalVariance(ReadOnlySpan<double> k)
-    {
-        int m = k.Length;
-        double m1 = 0, m2 = 0;
-        foreach (var v in k) { m1 += v; m2 += v * v; }
-        m1 /= m; m2 /= m;
-        double v11 = 0, v12 = 0, v22 = 0;
-        foreach (var v in k)
-        {
-            double a = v - m1, b = v * v - m2;
-            v11 += a * a; v12 += a * b; v22 += b * b;
-        }
-        v11 /= m - 1; v12 /= m - 1; v22 /= m - 1;
-        double g1 = -6 * m2 / (m1 * m1 * m1), g2 = 3 / (m1 * m1);
-        double var = (g1 * g1 * v11 + 2 * g1 * g2 * v12 + g2 * g2 * v22) / m;
-        return (3 * (m2 / (m1 * m1) - 1), Math.Sqrt(Math.Max(var, 0)));
     }
 
     /// <summary>Exact finite-width excess kurtosis of the depth-ℓ output where a closed form exists, else null.</summary>
@@ -206,7 +120,7 @@ public sealed class GpLimit : IExperiment
                         covRows.Add((acts[a].Name, l, sim.Width, Pairs[p].I, Pairs[p].J, kth[Pairs[p].I, Pairs[p].J],
                             Statistics.Mean(draws), Statistics.StandardError(draws)));
                     }
-                    var (kappa, se) = KurtosisFromConditionalVariance(sim.Kc[a][l - 1][0]);
+                    var (kappa, se) = ConditionalKernelEnsemble.Kurtosis(sim.Kc[a][l - 1][0]);
                     kurtRows.Add((acts[a].Name, l, sim.Width, kappa, se, ExactKurtosis(specs[a], theory[a][0], l, sim.Width) ?? double.NaN));
                 }
 

@@ -45,8 +45,6 @@ public sealed record CriticalityReport(string Activation, UniversalityClass Clas
 /// </summary>
 public static class Criticality
 {
-    private const int Order = 160;
-
     /// <summary>g(K) = E[φ(z)²] for z ~ N(0, K) (seed 004 eq. 5.5).</summary>
     public static double G(Activation act, double k) =>
         act.HasClosedForm ? act.PairExpectation(k, k, k) : Expect(act, z => act.Apply(z) * act.Apply(z), k);
@@ -61,13 +59,7 @@ public static class Criticality
         k <= 0 ? sw2 * act.Derivative(0) * act.Derivative(0)
         : sw2 * (act.HasClosedForm ? act.DerivativePairExpectation(k, k, k) : Expect(act, z => act.Derivative(z) * act.Derivative(z), k));
 
-    /// <summary>E[f(z)] for z ~ N(0, k): Gauss–Hermite for smooth φ, kink-aware Gauss–Legendre otherwise (ReLU-like).</summary>
-    private static double Expect(Activation act, Func<double, double> f, double k)
-    {
-        if (act.IsSmooth && !act.IsScaleInvariant) return GaussHermite.Expect(f, k, Order);
-        double s = Math.Sqrt(k);
-        return GaussLegendre.ExpectNormal(z => f(s * z));
-    }
+    private static double Expect(Activation act, Func<double, double> f, double k) => act.Expect(f, k);
 
     /// <summary>
     /// The fixed point K* reached from K = <paramref name="start"/> by the monotone recursion K ↦ σ_b² + σ_w²g(K): the

@@ -62,7 +62,7 @@ public class MlpTests
             Assert.True(Math.Abs(mean - pred[p]) <= 4 * se, $"entry {p}: {mean} ± {se} vs {pred[p]}");
         }
         // The depth-1 exact kurtosis formula against the same ensemble (3·Var K̂ / E[K̂]²).
-        var (kappa, kse) = GpLimit.KurtosisFromConditionalVariance(kc[0]);
+        var (kappa, kse) = ConditionalKernelEnsemble.Kurtosis(kc[0]);
         double exact = GpLimit.ExactKurtosis(spec, Nngp.InputKernel(x, 1.5, 0.1), 1, 64)!.Value;
         Assert.True(Math.Abs(kappa - exact) <= 4 * kse, $"kurtosis {kappa} ± {kse} vs exact {exact}");
     }

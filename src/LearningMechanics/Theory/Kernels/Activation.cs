@@ -77,13 +77,18 @@ public abstract class Activation
         return Math.Abs(PairExpectation(k11, k12, k22) - GaussLegendre.ExpectNormal(Coarse, 0, 8));
     }
 
-    /// <summary>E[φ(z)^p] for z ~ N(0, k): closed forms where overridden, otherwise 1-D Gauss–Hermite of order 200, or the
-    /// kink-aware rule for non-smooth φ.</summary>
-    public virtual double Moment(int p, double k)
+    /// <summary>E[φ(z)^p] for z ~ N(0, k): closed forms where overridden, otherwise <see cref="Expect"/>.</summary>
+    public virtual double Moment(int p, double k) => Expect(z => Math.Pow(Apply(z), p), k);
+
+    /// <summary>
+    /// E[f(z)] for z ~ N(0, k) where f is built from φ and φ′: 1-D Gauss–Hermite of order 200 for smooth φ, the kink-aware
+    /// Gauss–Legendre rule (split at 0) otherwise.
+    /// </summary>
+    public double Expect(Func<double, double> f, double k)
     {
-        if (IsSmooth) return GaussHermite.Expect(z => Math.Pow(Apply(z), p), k, 200);
+        if (IsSmooth) return GaussHermite.Expect(f, k, 200);
         double s = Math.Sqrt(k);
-        return GaussLegendre.ExpectNormal(z => Math.Pow(Apply(s * z), p));
+        return GaussLegendre.ExpectNormal(z => f(s * z));
     }
 
     protected void RequireDifferentiable()

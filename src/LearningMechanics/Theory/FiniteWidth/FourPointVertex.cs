@@ -1,0 +1,48 @@
+using LearningMechanics.Theory.Kernels;
+
+namespace LearningMechanics.Theory.FiniteWidth;
+
+/// <summary>Single-input finite-width data of one layer ℓ (preactivations z^{(ℓ)}).</summary>
+/// <param name="Layer">ℓ = 1 for the first layer's preactivations; the output of L hidden layers is ℓ = L + 1.</param>
+/// <param name="K">Leading-order kernel K^{(ℓ)}.</param>
+/// <param name="V">Four-point vertex V^{(ℓ)}: E[z⁴] − 3E[z²]² = 3V/n at order 1/n (seed 004 eqs. 4.90, 5.109).</param>
+/// <param name="G1">NLO metric G^{{1}(ℓ)}: E[z²] = K + G^{{1}}/n + O(1/n²) (seed 004 eq. 5.110).</param>
+public sealed record VertexLayer(int Layer, double K, double V, double G1)
+{
+    /// <summary>V/(nK²)·n = V/K², the normalised vertex per 1/n (seed 004 eqs. 5.130–5.131).</summary>
+    public double NormalisedVertex => K > 0 ? V / (K * K) : double.NaN;
+
+    /// <summary>Predicted excess kurtosis E[z⁴]/E[z²]² − 3 = 3V/(nK²) at width n (leading order in 1/n).</summary>
+    public double ExcessKurtosis(int n) => 3 * NormalisedVertex / n;
+}
+
+/// <summary>
+/// The single-input 1/n expansion of an MLP (seed 004 §5.4): kernel K^{(ℓ+1)} = C_b + C_W g(K^{(ℓ)}), four-point vertex
+/// V^{(ℓ+1)} = χ∥(K^{(ℓ)})² V^{(ℓ)} + C_W²[⟨σ⁴⟩ − ⟨σ²⟩²]_{K^{(ℓ)}} (eq. 5.109) and NLO metric
+/// G^{{1}(ℓ+1)} = χ∥(K^{(ℓ)}) G^{{1}(ℓ)} + (1/8) j(K^{(ℓ)}) V^{(ℓ)}/K^{(ℓ)2} (eq. 5.110), with
+/// j(K) = C_W⟨σ(z)σ(z)[(z²/K)² − 6z²/K + 3]⟩_K (eq. 5.111); first layer K^{(1)} = C_b + C_W·x·x/d, V^{(1)} = G^{{1}(1)} = 0.
+/// C_W = σ_w², C_b = σ_b² (fan-in normalised weights, as everywhere in lmech).
+/// </summary>
+public static class FourPointVertex
+{
+    /// <summary>Layers 1…<paramref name="layers"/> for an input with x·x/d = <paramref name="inputNorm"/>.</summary>
+    public static IReadOnlyList<VertexLayer> SingleInput(Activation act, double sw2, double sb2, double inputNorm, int layers)
+    {
+        if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
+        var result = new List<VertexLayer>(layers);
+        double k = sb2 + sw2 * inputNorm, v = 0, g1 = 0;
+        for (int l = 1; l <= layers; l++)
+        {
+            result.Add(new VertexLayer(l, k, v, g1));
+            if (l == layers) break;
+            double chi = Criticality.ChiParallel(act, sw2, k);
+            double s2 = act.Moment(2, k), s4 = act.Moment(4, k);
+            double j = k > 0 ? sw2 * act.Expect(z => { double r = z * z / k; double f = act.Apply(z); return f * f * (r * r - 6 * r + 3); }, k) : 0;
+            double vNext = chi * chi * v + sw2 * sw2 * (s4 - s2 * s2);
+            double gNext = chi * g1 + (k > 0 ? j * v / (8 * k * k) : 0);
+            k = sb2 + sw2 * s2; v = vNext; g1 = gNext;
+            if (!double.IsFinite(k) || !double.IsFinite(v)) throw new ArithmeticException($"Vertex recursion diverged at layer {l + 1}.");
+        }
+        return result;
+    }
+}
