@@ -31,6 +31,7 @@ namespace LearningMechanics.Cli
             root.Subcommands.Add(RunCommand());
             root.Subcommands.Add(KernelCommand.Build());
             root.Subcommands.Add(CriticalityCommand.Build());
+            root.Subcommands.Add(FiniteWidthCommand.Build());
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -124,3 +124,27 @@ public class CriticalityCliTests
         finally { Console.SetOut(oldOut); Console.SetError(oldErr); File.Delete(svg); }
     }
 }
+
+/// <summary>The <c>lmech finite-width</c> command.</summary>
+[Collection("console")]
+public class FiniteWidthCliTests
+{
+    [Fact]
+    public void PrintsTheExpansionAndRefusesBadInput()
+    {
+        var oldOut = Console.Out; var output = new StringWriter(); Console.SetOut(output);
+        var oldErr = Console.Error; Console.SetError(new StringWriter());
+        try
+        {
+            Assert.Equal(0, Lmech.Execute(["finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--json"]));
+            using var doc = System.Text.Json.JsonDocument.Parse(output.ToString());
+            var layers = doc.RootElement.GetProperty("layers");
+            Assert.Equal(4, layers.GetArrayLength());
+            Assert.Equal(0.15, layers[3].GetProperty("V_over_nK2").GetDouble(), 1e-12);   // 5ℓ/n with ℓ = 3, n = 100
+            Assert.StartsWith("warning", doc.RootElement.GetProperty("validity").GetString());
+            Assert.Equal(2, Lmech.Execute(["finite-width", "--act", "relu", "--depth", "3", "--width", "0"]));
+            Assert.Equal(2, Lmech.Execute(["finite-width", "--act", "sigmoid", "--depth", "3", "--width", "10"]));   // no critical σ_w² to default to
+        }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+}
