@@ -5,6 +5,7 @@ using LearningMechanics.Data;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory;
+using LearningMechanics.Theory.FiniteWidth;
 using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Experiments;
@@ -89,7 +90,11 @@ public sealed class GpLimit : IExperiment
         throw new BadInputException($"Setting sw2='{setting}' must be a positive number or 'critical'.");
     }
 
-    /// <summary>Exact finite-width excess kurtosis of the depth-ℓ output where a closed form exists, else null.</summary>
+    /// <summary>
+    /// Exact finite-width excess kurtosis of the depth-ℓ output where a closed form exists, else null: scale-invariant φ
+    /// with σ_b² = 0 at any depth; any φ at one hidden layer, where the four-point vertex V^{(2)} (seed 004 eq. 5.109) is
+    /// exact because the first layer's preactivations are exactly Gaussian.
+    /// </summary>
     internal static double? ExactKurtosis(MlpSpec spec, Matrix k1, int ell, int n)
     {
         var act = spec.Activation;
@@ -99,9 +104,8 @@ public sealed class GpLimit : IExperiment
             return 3 * (Math.Pow(1 + (r - 1) / n, ell) - 1);
         }
         if (ell != 1) return null;
-        double q = k1[0, 0], e2 = act.Moment(2, q), e4 = act.Moment(4, q);
-        double mean = spec.Sb2 + spec.Sw2 * e2;
-        return 3 * spec.Sw2 * spec.Sw2 * (e4 - e2 * e2) / (n * mean * mean);
+        double inputNorm = (k1[0, 0] - spec.Sb2) / spec.Sw2;   // x·x/d of input 0
+        return FourPointVertex.SingleInput(act, spec.Sw2, spec.Sb2, inputNorm, 2)[1].ExcessKurtosis(n);
     }
 
     private static void Analyse(ExperimentOutput output, Activation[] acts, MlpSpec[] specs, Matrix[][] theory,

@@ -37,7 +37,13 @@ public class FourPointVertexTests
         var spec = new MlpSpec(2, 64, 1, new Tanh(), 1.3, 0.2);
         var k1 = Nngp.InputKernel(Matrix.FromRows([[1.0, 1.0]]), 1.3, 0.2);
         var layers = FourPointVertex.SingleInput(new Tanh(), 1.3, 0.2, 1.0, 2);
-        Assert.Equal(GpLimit.ExactKurtosis(spec, k1, 1, 64)!.Value, layers[1].ExcessKurtosis(64), 1e-12);
+        // Written out: K̂ = σ_b² + σ_w²Σφ(z_j)²/n with z_j iid N(0, K¹), so κ = 3Var(K̂)/E[K̂]² = 3σ_w⁴Var(φ²)/(n(σ_b² + σ_w²E[φ²])²).
+        var tanh = new Tanh();
+        double q = k1[0, 0], e2 = LearningMechanics.Numerics.GaussHermite.Expect(z => Math.Pow(Math.Tanh(z), 2), q, 200);
+        double e4 = LearningMechanics.Numerics.GaussHermite.Expect(z => Math.Pow(Math.Tanh(z), 4), q, 200);
+        double expected = 3 * 1.3 * 1.3 * (e4 - e2 * e2) / (64 * Math.Pow(0.2 + 1.3 * e2, 2));
+        Assert.Equal(expected, layers[1].ExcessKurtosis(64), 1e-12);
+        Assert.Equal(expected, GpLimit.ExactKurtosis(spec, k1, 1, 64)!.Value, 1e-12);
     }
 
     [Fact]
