@@ -15,5 +15,5 @@ internal static class TestData
 
     /// <summary>The activations whose kernels are computed by quadrature (no closed form).</summary>
     public static IEnumerable<object[]> QuadratureActivations() =>
-        new[] { "tanh", "sigmoid", "softplus", "silu", "gelu", "elu" }.Select(n => new object[] { n });
+        new[] { "tanh", "sigmoid", "softplus", "silu", "elu" }.Select(n => new object[] { n });
 }

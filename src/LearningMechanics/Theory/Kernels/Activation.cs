@@ -102,7 +102,7 @@ public abstract class Activation
     /// <summary>The activations known by name. Parameterised ones take an argument: leaky_relu(0.1), monomial(3).</summary>
     public static IReadOnlyList<string> Names { get; } =
         ["relu", "leaky_relu(α)", "abs", "erf", "tanh", "sigmoid", "softplus", "silu", "gelu", "elu", "sin", "cos",
-         "linear", "sign", "step", "monomial(p)"];
+         "linear", "sign", "step", "monomial(p)", "poly(a0,a1,…)"];
 
     /// <summary>Looks an activation up by name; unknown names throw with the allowed list.</summary>
     public static Activation Parse(string text)
@@ -138,11 +138,13 @@ public abstract class Activation
             "linear" or "identity" => new Linear(),
             "sign" => new Sign(),
             "step" or "heaviside" => new Step(),
+            "poly" or "polynomial" => new Polynomial(arg.Split(',').Select(c => double.TryParse(c.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
+                ? v : throw new BadInputException($"Activation '{text}': coefficient '{c.Trim()}' is not a number.")).ToArray()),
             "monomial" or "pow" => new Monomial(Arg(double.NaN) is var p && p == Math.Floor(p) && p is >= 1 and <= 12 ? (int)p
                 : throw new BadInputException($"Activation '{text}': monomial(p) needs an integer p in 1…12.")),
             _ => throw new BadInputException($"Unknown activation '{text}'. Allowed: {string.Join(", ", Names)}."),
         };
-        if (arg.Length > 0 && act is not (LeakyRelu or Monomial))
+        if (arg.Length > 0 && act is not (LeakyRelu or Polynomial))
             throw new BadInputException($"Activation '{name}' takes no argument (got '{text}').");
         return act;
     }

@@ -36,14 +36,6 @@ public sealed class Silu : Activation
     public override double Derivative(double z) { double s = 1 / (1 + Math.Exp(-z)); return s * (1 + z * (1 - s)); }
 }
 
-/// <summary>GELU z·Φ(z) (exact, not the tanh approximation); kernels by quadrature.</summary>
-public sealed class Gelu : Activation
-{
-    public override string Name => "gelu";
-    public override double Apply(double z) => z * AndersonDarling.NormalCdf(z);
-    public override double Derivative(double z) => AndersonDarling.NormalCdf(z) + z * Math.Exp(-z * z / 2) / Math.Sqrt(2 * Math.PI);
-}
-
 /// <summary>ELU (α = 1): z for z &gt; 0, e^z − 1 otherwise; C¹ only (φ″ jumps at 0, φ′ has a kink there), so its
 /// kernels by kink-aware quadrature.</summary>
 public sealed class Elu : Activation
