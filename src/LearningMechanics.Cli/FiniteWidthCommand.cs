@@ -37,6 +37,12 @@ internal static class FiniteWidthCommand
         double sw2 = sw2Opt ?? Criticality.CriticalWeightVariance(act);
         if (!(sw2 > 0) || !double.IsFinite(sw2)) throw new BadInputException($"--sw2 {sw2} must be a positive number.");
         var layers = FourPointVertex.SingleInput(act, sw2, sb2, inputNorm, depth + 1);
+        // Optimal aspect ratio (seed 004 eq. A.73) where ν is defined: scale-invariant or K* = 0 class at criticality.
+        double? nu = null, rStar = null, rPairs = null;
+        bool critical = sw2Opt is null && sb2 == 0;
+        if (critical)
+            try { nu = OptimalAspectRatio.Nu(act); rStar = OptimalAspectRatio.RStar(nu.Value, width); rPairs = OptimalAspectRatio.RStar(nu.Value, 1, 1); }
+            catch (BadInputException) { }
         var output = layers[^1];
         double epsilon = output.NormalisedVertex / width;
         string validity = epsilon < 0.1 ? "ok: V/(nK²) < 0.1, the 1/n expansion is reliable"
@@ -51,7 +57,8 @@ internal static class FiniteWidthCommand
                 {
                     ["layer"] = l.Layer, ["K"] = l.K, ["V"] = l.V, ["G1"] = l.G1, ["V_over_nK2"] = l.NormalisedVertex / width, ["excess_kurtosis"] = l.ExcessKurtosis(width),
                 }),
-                ["expansion_parameter"] = epsilon, ["validity"] = validity,
+                ["expansion_parameter"] = epsilon, ["validity"] = validity, ["nu"] = nu,
+                ["optimal_aspect_ratio_neuron_pairs"] = rPairs, ["optimal_aspect_ratio_layer_halves"] = rStar,
                 ["ntk"] = "the NTK mean correction and fluctuations are not implemented yet",
             }, Lmech.Json));
             return Lmech.Ok;
@@ -63,6 +70,9 @@ internal static class FiniteWidthCommand
             t.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture), F(l.K), F(l.V), F(l.G1), F(l.NormalisedVertex / width), F(l.ExcessKurtosis(width)));
         AnsiConsole.Write(t);
         AnsiConsole.MarkupLine(Markup.Escape($"Layer {depth + 1} is the output. {validity}. NTK mean and variance at finite width: not implemented yet."));
+        if (rStar is { } rs)
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"Optimal aspect ratio (seed 004 App. A, ν = {nu:G4}): r* = {rPairs:G4} for pairs of neurons (eq. A.72, m₁ = m₂ = 1), {rs:G4} for the two halves of a width-{width} layer (eq. A.73); this network has L/n = {(double)depth / width:G3}.")));
         return Lmech.Ok;
     }
 

@@ -1,0 +1,37 @@
+using LearningMechanics.Theory.Kernels;
+
+namespace LearningMechanics.Theory.FiniteWidth;
+
+/// <summary>
+/// The information-theoretic optimal depth-to-width ratio of an MLP at criticality (seed 004 Appendix A). With the
+/// normalised vertex at the last layer V/(nG²) = νr (eq. A.68), the mutual information between two groups of m₁ and
+/// m₂ output neurons is I = m₁m₂ν²r²/8 − m₁m₂(20 + 3m₁ + 3m₂)ν³r³/48 + O(r⁴) (eq. A.71), maximal at
+/// r* = 4/((20 + 3m₁ + 3m₂)ν) (eq. A.72); with m₁ = m₂ = n/2, r* = 4/((20 + 3n)ν) and I* = (1/6)(n/(20 + 3n))²
+/// (eqs. A.73–A.74). ν = 2/3 for the K* = 0 class (eq. A.69) and 3A₄/A₂² − 1 for scale-invariant φ (eq. A.70:
+/// 5 for ReLU, 2 for linear).
+/// </summary>
+public static class OptimalAspectRatio
+{
+    /// <summary>ν of eqs. A.69–A.70 for φ at criticality; throws for activations outside these two classes.</summary>
+    public static double Nu(Activation act)
+    {
+        if (act.IsScaleInvariant) return act.Moment(4, 1) / Math.Pow(act.Moment(2, 1), 2) - 1;
+        if (Criticality.Classify(act).Class == UniversalityClass.KStarZero) return 2.0 / 3;
+        throw new BadInputException($"Activation '{act.Name}' is in neither the scale-invariant nor the K* = 0 class; seed 004 gives no ν for it.");
+    }
+
+    /// <summary>I(r) = m₁m₂ν²r²/8 − m₁m₂(20 + 3m₁ + 3m₂)ν³r³/48 (eq. A.71, next-to-leading order).</summary>
+    public static double MutualInformation(double nu, double r, int m1, int m2) =>
+        m1 * (double)m2 * (nu * nu * r * r / 8 - (20.0 + 3 * m1 + 3 * m2) * Math.Pow(nu * r, 3) / 48);
+
+    /// <summary>r* = 4/((20 + 3m₁ + 3m₂)ν) (eq. A.72).</summary>
+    public static double RStar(double nu, int m1, int m2)
+    {
+        if (m1 < 1 || m2 < 1) throw new BadInputException($"Group sizes ({m1}, {m2}) must be ≥ 1.");
+        if (!(nu > 0)) throw new BadInputException($"ν = {nu} must be positive.");
+        return 4 / ((20.0 + 3 * m1 + 3 * m2) * nu);
+    }
+
+    /// <summary>r* for a last layer of width n split in halves (eq. A.73).</summary>
+    public static double RStar(double nu, int width) => 4 / ((20.0 + 3 * width) * nu);
+}
