@@ -32,7 +32,7 @@ public class RunnerTests : IDisposable
         Assert.Equal("300", root.GetProperty("config").GetProperty("nets").GetString());
         Assert.True(root.GetProperty("timings").GetProperty("total_s").GetDouble() > 0);
         var claims = root.GetProperty("claims").EnumerateArray().ToList();
-        Assert.Equal(8, claims.Count);   // 4 claims × 2 activations
+        Assert.Equal(10, claims.Count);   // 5 claims × 2 activations
         foreach (var c in claims)
         {
             string verdict = c.GetProperty("verdict").GetString()!;
@@ -65,7 +65,7 @@ public class RunnerTests : IDisposable
             using var cmd = conn.CreateCommand();
             cmd.CommandText = "SELECT COUNT(*) FROM claims WHERE run_id = $id";
             cmd.Parameters.AddWithValue("$id", run.RunId);
-            Assert.Equal(8L, (long)cmd.ExecuteScalar()!);
+            Assert.Equal(10L, (long)cmd.ExecuteScalar()!);
         }
 
         string html = File.ReadAllText(Path.Combine(expDir, "report.html"));
