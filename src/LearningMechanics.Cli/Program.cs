@@ -32,6 +32,7 @@ namespace LearningMechanics.Cli
             root.Subcommands.Add(KernelCommand.Build());
             root.Subcommands.Add(CriticalityCommand.Build());
             root.Subcommands.Add(FiniteWidthCommand.Build());
+            root.Subcommands.Add(PredictCommand.Build());
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

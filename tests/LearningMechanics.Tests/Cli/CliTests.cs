@@ -148,3 +148,44 @@ public class FiniteWidthCliTests
         finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
     }
 }
+
+/// <summary>The <c>lmech predict</c> command.</summary>
+[Collection("console")]
+public class PredictCliTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("lmech-predict-").FullName;
+    public void Dispose() => Directory.Delete(dir, true);
+    private string P(string name) => Path.Combine(dir, name);
+
+    private static int Run(params string[] args)
+    {
+        var oldOut = Console.Out; var oldErr = Console.Error;
+        Console.SetOut(new StringWriter()); Console.SetError(new StringWriter());
+        try { return Lmech.Execute(args); } finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    [Fact]
+    public void ConvergedPredictionsInterpolateTheTrainingSetAndBadInputIsRefused()
+    {
+        File.WriteAllText(P("x.csv"), "1,0,0\n0.6,0.8,0\n0,0,1\n-1,0.5,0.2\n");
+        File.WriteAllText(P("y.csv"), "1\n0.5\n-0.3\n0.2\n");
+        // Test inputs = training inputs: at t = ∞ the trained network interpolates, and its variance vanishes there.
+        Assert.Equal(0, Run("predict", "--arch", "dense(64)-tanh-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y.csv"),
+            "--x-test", P("x.csv"), "--out", P("mean.npy"), "--var", P("var.npy")));
+        var mean = LearningMechanics.Storage.Npy.Read(P("mean.npy"));
+        var variance = LearningMechanics.Storage.Npy.Read(P("var.npy"));
+        double[] y = [1, 0.5, -0.3, 0.2];
+        for (int i = 0; i < 4; i++) { Assert.Equal(y[i], mean[i, 0], 1e-8); Assert.Equal(0, variance[i, 0], 1e-8); }
+        // At t = 0 the mean is the initial ensemble mean, zero.
+        Assert.Equal(0, Run("predict", "--arch", "dense(64)-tanh-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y.csv"),
+            "--x-test", P("x.csv"), "--time", "0", "--out", P("zero.csv")));
+        Assert.All(LearningMechanics.Storage.CsvMatrix.Read(P("zero.csv")).Data, v => Assert.Equal(0.0, v, 1e-15));
+
+        File.WriteAllText(P("y3.csv"), "1\n2\n3\n");
+        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y3.csv"), "--x-test", P("x.csv"), "--out", P("bad.csv")));
+        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y.csv"), "--x-test", P("x.csv"), "--time", "soon", "--out", P("bad.csv")));
+        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y.csv"), "--x-test", P("x.csv"), "--steps", "10", "--out", P("bad.csv")));
+        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--kernel", "cntk", "--x-train", P("x.csv"), "--y-train", P("y.csv"), "--x-test", P("x.csv"), "--out", P("bad.csv")));
+        Assert.False(File.Exists(P("bad.csv")));
+    }
+}
