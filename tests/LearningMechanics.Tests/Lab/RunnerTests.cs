@@ -108,6 +108,7 @@ public class RunnerTests : IDisposable
     [InlineData("criticality", "width=64;depth=8;nets=8")]
     [InlineData("ntk-limit", "widths=16,32,64;nets=24;depth=2")]
     [InlineData("finite-width-vertex", "widths=16,32,64;nets=100;depth=3")]
+    [InlineData("eigenlearning", "modes=200;ns=16,32,64;draws=5")]
     public void EveryExperimentRunsSmallAndItsVerdictsFollowTheRule(string id, string settings)
     {
         var overrides = settings.Split(';').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
