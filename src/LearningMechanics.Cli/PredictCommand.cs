@@ -72,6 +72,7 @@ internal static class PredictCommand
         Array.Copy(xTrain.Data, all.Data, xTrain.Data.Length);
         Array.Copy(xTest.Data, 0, all.Data, xTrain.Data.Length, xTest.Data.Length);
         var (kAll, tAll) = NeuralKernels.Compute(spec, all, options: new KernelOptions(Ntk: kind == "ntk"));
+        double kernelSeconds = clock.Elapsed.TotalSeconds;
         var dyn = kind == "ntk" ? tAll! : kAll;   // nngp: readout-only training evolves with K
         Matrix Block(Matrix a, int r0, int rows, int c0, int cols)
         {
@@ -82,9 +83,13 @@ internal static class PredictCommand
         var kTrain = Block(kAll, 0, n, 0, n); var kTest = Block(kAll, n, m, 0, n);
         var kDiag = Enumerable.Range(n, m).Select(i => kAll[i, i]).ToArray();
 
-        Matrix mean; double[] var; double? lml = null, maxLr;
-        var dynamics = new KernelDynamics(Block(dyn, 0, n, 0, n), ridge);
+        Matrix mean; double[]? var = null; double? lml = null, maxLr;
+        var trainBlock = Block(dyn, 0, n, 0, n);
+        double t0 = clock.Elapsed.TotalSeconds;
+        var dynamics = new KernelDynamics(trainBlock, ridge);
+        double eigenSeconds = clock.Elapsed.TotalSeconds - t0;
         maxLr = dynamics.MaxStableLearningRate;
+        double t1 = clock.Elapsed.TotalSeconds;
         if (kind == "nngp" && when.IsInfinite)
         {
             var post = GaussianProcess.Infer(kTrain, kTest, kDiag, y, ridge);
@@ -94,8 +99,9 @@ internal static class PredictCommand
         {
             var dTest = Block(dyn, n, m, 0, n);
             mean = dynamics.Mean(dTest, y, when);
-            var = dynamics.Variance(dTest, kTrain, kTest, kDiag, when);
+            if (varPath is not null) var = dynamics.Variance(dTest, kTrain, kTest, kDiag, when);   // O(N³): only when asked
         }
+        double predictSeconds = clock.Elapsed.TotalSeconds - t1;
         using (var sink = new MatrixSink(outPath, m, mean.Cols))
         {
             sink.WriteRows(mean.Data, m);
@@ -104,7 +110,7 @@ internal static class PredictCommand
         if (varPath is not null)
             using (var sink = new MatrixSink(varPath, m, 1))
             {
-                sink.WriteRows(var, m);
+                sink.WriteRows(var!, m);
                 sink.Commit();
             }
         double seconds = clock.Elapsed.TotalSeconds;
@@ -116,6 +122,7 @@ internal static class PredictCommand
                 ["learning_rate"] = when.Steps is null ? null : when.LearningRate, ["ridge"] = ridge,
                 ["max_stable_learning_rate"] = maxLr, ["log_marginal_likelihood"] = lml,
                 ["out"] = Path.GetFullPath(outPath), ["var"] = varPath is null ? null : Path.GetFullPath(varPath), ["seconds"] = Math.Round(seconds, 3),
+                ["timings"] = new Dictionary<string, double> { ["kernel_s"] = Math.Round(kernelSeconds, 3), ["eigendecomposition_s"] = Math.Round(eigenSeconds, 3), ["prediction_s"] = Math.Round(predictSeconds, 3) },
             }, Lmech.Json));
         else
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

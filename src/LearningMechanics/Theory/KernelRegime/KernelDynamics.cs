@@ -89,7 +89,11 @@ public sealed class KernelDynamics
     public Matrix Mean(Matrix thetaTestTrain, Matrix y, TrainingTime when)
     {
         Check(thetaTestTrain, y, when);
-        return thetaTestTrain * (Operator(Weights(when)) * y);
+        // Θ*·(V·(a ⊙ (Vᵀy))): O(N² + MN) after the eigendecomposition, never forming the N×N operator.
+        var a = Weights(when);
+        var w = Matrix.Multiply(vectors, y, Transpose.Yes);
+        for (int i = 0; i < n; i++) for (int c = 0; c < w.Cols; c++) w[i, c] *= a[i];
+        return thetaTestTrain * (vectors * w);
     }
 
     /// <summary>
