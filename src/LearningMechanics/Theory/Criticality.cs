@@ -47,19 +47,18 @@ public static class Criticality
 {
     /// <summary>g(K) = E[φ(z)²] for z ~ N(0, K) (seed 004 eq. 5.5).</summary>
     public static double G(Activation act, double k) =>
-        act.HasClosedForm ? act.PairExpectation(k, k, k) : Expect(act, z => act.Apply(z) * act.Apply(z), k);
+        act.HasClosedForm ? act.PairExpectation(k, k, k) : act.Expect(z => act.Apply(z) * act.Apply(z), k);
 
     /// <summary>χ∥(K) = σ_w²·E[zφ′(z)φ(z)]_K / K (seed 004 eq. 5.50).</summary>
     public static double ChiParallel(Activation act, double sw2, double k) =>
         k <= 0 ? sw2 * act.Derivative(0) * act.Derivative(0)
-               : sw2 * Expect(act, z => z * act.Derivative(z) * act.Apply(z), k) / k;
+               : sw2 * act.Expect(z => z * act.Derivative(z) * act.Apply(z), k) / k;
 
     /// <summary>χ⊥(K) = σ_w²·E[φ′(z)²]_K (seed 004 eq. 5.51).</summary>
     public static double ChiPerp(Activation act, double sw2, double k) =>
         k <= 0 ? sw2 * act.Derivative(0) * act.Derivative(0)
-        : sw2 * (act.HasClosedForm ? act.DerivativePairExpectation(k, k, k) : Expect(act, z => act.Derivative(z) * act.Derivative(z), k));
+        : sw2 * (act.HasClosedForm ? act.DerivativePairExpectation(k, k, k) : act.Expect(z => act.Derivative(z) * act.Derivative(z), k));
 
-    private static double Expect(Activation act, Func<double, double> f, double k) => act.Expect(f, k);
 
     /// <summary>
     /// The fixed point K* reached from K = <paramref name="start"/> by the monotone recursion K ↦ σ_b² + σ_w²g(K): the
