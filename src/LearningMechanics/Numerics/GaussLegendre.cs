@@ -81,7 +81,7 @@ public static class GaussLegendre
     /// v = √k22·(c z₁ + √(1 − c²) z₂); the inner integral over z₂ is graded towards g's kink at z₂ = −c z₁/√(1 − c²),
     /// the outer one towards f's kink at z₁ = 0.
     /// </summary>
-    public static double ExpectPairKinked(Func<double, double> f, Func<double, double> g, double k11, double k12, double k22)
+    public static double ExpectPairKinked(Func<double, double> f, Func<double, double> g, double k11, double k12, double k22, int pointsPerPanel = 12)
     {
         double s1 = Math.Sqrt(k11), s2 = Math.Sqrt(k22);
         double c = s1 > 0 && s2 > 0 ? Math.Clamp(k12 / (s1 * s2), -1, 1) : 0, sc = Math.Sqrt((1 - c) * (1 + c));
@@ -89,8 +89,8 @@ public static class GaussLegendre
         {
             double fu = f(s1 * z1);
             if (fu == 0) return 0;
-            double inner = sc == 0 ? g(s2 * c * z1) : ExpectNormal(z2 => g(s2 * (c * z1 + sc * z2)), -c * z1 / sc);
+            double inner = sc == 0 ? g(s2 * c * z1) : ExpectNormal(z2 => g(s2 * (c * z1 + sc * z2)), -c * z1 / sc, pointsPerPanel);
             return fu * inner;
-        });
+        }, 0, pointsPerPanel);
     }
 }

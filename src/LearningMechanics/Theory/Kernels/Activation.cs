@@ -72,9 +72,7 @@ public abstract class Activation
     {
         if (HasClosedForm) return 0;
         if (IsSmooth) return Math.Abs(Quadrature(k11, k12, k22, QuadratureOrder) - Quadrature(k11, k12, k22, QuadratureOrder * 3 / 4));
-        double s1 = Math.Sqrt(k11), s2 = Math.Sqrt(k22), c = Math.Clamp(k12 / (s1 * s2), -1, 1), sc = Math.Sqrt((1 - c) * (1 + c));
-        double Coarse(double z1) => Apply(s1 * z1) * (sc == 0 ? Apply(s2 * c * z1) : GaussLegendre.ExpectNormal(z2 => Apply(s2 * (c * z1 + sc * z2)), -c * z1 / sc, 8));
-        return Math.Abs(PairExpectation(k11, k12, k22) - GaussLegendre.ExpectNormal(Coarse, 0, 8));
+        return Math.Abs(PairExpectation(k11, k12, k22) - GaussLegendre.ExpectPairKinked(Apply, Apply, k11, k12, k22, 8));
     }
 
     /// <summary>E[φ(z)^p] for z ~ N(0, k): closed forms where overridden, otherwise <see cref="Expect"/>.</summary>
