@@ -85,7 +85,7 @@ public sealed class GpLimit : IExperiment
     private static double WeightVariance(string setting, Activation act)
     {
         if (string.Equals(setting, "critical", StringComparison.OrdinalIgnoreCase))
-            return act.IsScaleInvariant || (act.IsDifferentiable && act.Apply(0) == 0 && act.Derivative(0) != 0) ? Criticality.CriticalWeightVariance(act) : 1.0;
+            return Criticality.TryCriticalWeightVariance(act) ?? 1.0;
         if (double.TryParse(setting, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v)) return v;
         throw new BadInputException($"Setting sw2='{setting}' must be a positive number or 'critical'.");
     }

@@ -150,12 +150,16 @@ public static class Criticality
     /// independently of K, so σ_w² = 1/E[φ′(z)²] (ReLU: 2, linear: 1). K* = 0 class (eq. 5.90): σ_w² = 1/φ′(0)²
     /// (tanh: 1, erf: π/4).
     /// </summary>
-    public static double CriticalWeightVariance(Activation act)
+    public static double CriticalWeightVariance(Activation act) => TryCriticalWeightVariance(act)
+        ?? throw new BadInputException($"Activation '{act.Name}' has no critical point at σ_b² = 0; give σ_w² and σ_b² explicitly.");
+
+    /// <summary>The critical σ_w² at σ_b² = 0 (see <see cref="CriticalWeightVariance(Activation)"/>), or null when φ has none.</summary>
+    public static double? TryCriticalWeightVariance(Activation act)
     {
         if (act.IsScaleInvariant) return 1 / act.DerivativePairExpectation(1, 1, 1);
+        if (!act.IsDifferentiable || act.Apply(0) != 0) return null;
         double d0 = act.Derivative(0);
-        if (act.Apply(0) == 0 && d0 != 0) return 1 / (d0 * d0);
-        throw new BadInputException($"Activation '{act.Name}' has no critical point at σ_b² = 0; give σ_w² and σ_b² explicitly.");
+        return d0 != 0 ? 1 / (d0 * d0) : null;
     }
 
     /// <summary>
