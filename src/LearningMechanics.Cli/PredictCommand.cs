@@ -65,26 +65,17 @@ internal static class PredictCommand
         if (y.Rows != xTrain.Rows) throw new BadInputException($"{yTrainPath} has {y.Rows} rows but {xTrainPath} has {xTrain.Rows} inputs.");
         if (xTest.Cols != xTrain.Cols) throw new BadInputException($"{xTestPath} has {xTest.Cols} features but {xTrainPath} has {xTrain.Cols}.");
         var clock = Stopwatch.StartNew();
-
-        // One symmetric kernel computation on [train; test], then the blocks.
-        int n = xTrain.Rows, m = xTest.Rows, d = xTrain.Cols;
-        var all = new Matrix(n + m, d);
-        Array.Copy(xTrain.Data, all.Data, xTrain.Data.Length);
-        Array.Copy(xTest.Data, 0, all.Data, xTrain.Data.Length, xTest.Data.Length);
-        var (kAll, tAll) = NeuralKernels.Compute(spec, all, options: new KernelOptions(Ntk: kind == "ntk"));
-        double kernelSeconds = clock.Elapsed.TotalSeconds;
-        var dyn = kind == "ntk" ? tAll! : kAll;   // nngp: readout-only training evolves with K
-        Matrix Block(Matrix a, int r0, int rows, int c0, int cols)
-        {
-            var b = new Matrix(rows, cols);
-            for (int i = 0; i < rows; i++) Array.Copy(a.Data, (r0 + i) * a.Cols + c0, b.Data, i * cols, cols);
-            return b;
-        }
-        var kTrain = Block(kAll, 0, n, 0, n); var kTest = Block(kAll, n, m, 0, n);
-        var kDiag = Enumerable.Range(n, m).Select(i => kAll[i, i]).ToArray();
-
         Matrix mean; double[]? var = null; double? lml = null, maxLr;
-        var trainBlock = Block(dyn, 0, n, 0, n);
+
+        // Train×train (symmetric), test×train, and the test points' own variances from their traces: no test×test block.
+        bool ntk = kind == "ntk";
+        var options = new KernelOptions(Ntk: ntk);
+        var (kTrain, tTrain) = NeuralKernels.Compute(spec, xTrain, options: options);
+        var (kTest, tTest) = NeuralKernels.Compute(spec, xTest, xTrain, options);
+        var kDiag = NeuralKernels.Diagonal(spec, xTest, ntk: false).Nngp;
+        double kernelSeconds = clock.Elapsed.TotalSeconds;
+        int m = xTest.Rows;
+        var trainBlock = ntk ? tTrain! : kTrain;   // nngp: readout-only training evolves with K
         double t0 = clock.Elapsed.TotalSeconds;
         var dynamics = new KernelDynamics(trainBlock, ridge);
         double eigenSeconds = clock.Elapsed.TotalSeconds - t0;
@@ -97,7 +88,7 @@ internal static class PredictCommand
         }
         else
         {
-            var dTest = Block(dyn, n, m, 0, n);
+            var dTest = ntk ? tTest! : kTest;
             mean = dynamics.Mean(dTest, y, when);
             if (varPath is not null) var = dynamics.Variance(dTest, kTrain, kTest, kDiag, when);   // O(N³): only when asked
         }
@@ -117,7 +108,7 @@ internal static class PredictCommand
         if (json)
             Console.WriteLine(JsonSerializer.Serialize<object>(new Dictionary<string, object?>
             {
-                ["kernel"] = kind, ["arch"] = spec.ToText(), ["n_train"] = n, ["n_test"] = m, ["outputs"] = mean.Cols,
+                ["kernel"] = kind, ["arch"] = spec.ToText(), ["n_train"] = xTrain.Rows, ["n_test"] = m, ["outputs"] = mean.Cols,
                 ["time"] = when.IsInfinite ? "inf" : when.Time.ToString("R", CultureInfo.InvariantCulture), ["steps"] = when.Steps,
                 ["learning_rate"] = when.Steps is null ? null : when.LearningRate, ["ridge"] = ridge,
                 ["max_stable_learning_rate"] = maxLr, ["log_marginal_likelihood"] = lml,

@@ -194,6 +194,9 @@ public class NeuralKernelTests
                 Assert.Equal(kAll[i, 7 + j], kCross[i, j], 1e-14);
                 Assert.Equal(tAll[i, 7 + j], tCross![i, j], 1e-14);
             }
+        // The diagonal alone, from the traces, is the matrix's diagonal bit for bit.
+        var (kd, td) = NeuralKernels.Diagonal(spec, all);
+        for (int i = 0; i < 12; i++) { Assert.Equal(kAll[i, i], kd[i]); Assert.Equal(tAll[i, i], td![i]); }
         foreach (var m in new[] { kAll, tAll })
         {
             var (values, _) = Lapack.SymmetricEigen(m);

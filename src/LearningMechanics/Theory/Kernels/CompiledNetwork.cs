@@ -128,6 +128,9 @@ internal sealed class CompiledNetwork
         return tr;
     }
 
+    /// <summary>K(x, x) and Θ(x, x) at the output, read from an input's trace (Θ is NaN without the NTK).</summary>
+    public (double K, double T) Final(double[] trace) => (trace[3 * ops.Count], ntk ? trace[3 * ops.Count + 2] : double.NaN);
+
     /// <summary>
     /// (K, Θ) of one input pair with base kernel <paramref name="k0"/> = x·x′/d, using both inputs' traces.
     /// <paramref name="observe"/> (op index, K, Θ) is called after every op when given.

@@ -34,7 +34,7 @@ public static class NeuralKernels
     {
         options ??= new KernelOptions();
         if (x2 is null) return ComputeSymmetric(spec, x1, options);
-        int m = (x2 ?? x1).Rows;
+        int m = x2.Rows;
         var k = new Matrix(x1.Rows, m);
         var t = options.Ntk ? new Matrix(x1.Rows, m) : null;
         Stream(spec, x1, x2, options, (r0, rows, kb, tb) =>
@@ -45,14 +45,33 @@ public static class NeuralKernels
         return (k, t);
     }
 
-    private static (Matrix Nngp, Matrix? Ntk) ComputeSymmetric(NetworkSpec spec, Matrix x, KernelOptions options)
+    /// <summary>
+    /// K(x, x) and Θ(x, x) for each input alone (the diagonal of the N×N kernels, O(N) work): the last values of the
+    /// per-input traces. Θ is null when <paramref name="ntk"/> is false.
+    /// </summary>
+    public static (double[] Nngp, double[]? Ntk) Diagonal(NetworkSpec spec, Matrix x, bool ntk = true)
     {
         ValidateInputs(x, "x");
-        var net = CompiledNetwork.Compile(spec, x.Cols, options.Ntk);
-        var traces = net.Traces(x, options.Cancellation);
+        var net = CompiledNetwork.Compile(spec, x.Cols, ntk);
+        var finals = net.Traces(x, default).Select(net.Final).ToArray();
+        return (finals.Select(f => f.K).ToArray(), ntk ? finals.Select(f => f.T).ToArray() : null);
+    }
+
+    /// <summary>What the symmetric paths share: checked inputs, the compiled network, the traces and the Gram matrix x·x′/d.</summary>
+    private static (CompiledNetwork Net, double[][] Traces, Matrix Gram) PrepareSymmetric(NetworkSpec spec, Matrix x, bool ntk, CancellationToken ct)
+    {
+        ValidateInputs(x, "x");
+        var net = CompiledNetwork.Compile(spec, x.Cols, ntk);
+        var traces = net.Traces(x, ct);
+        var gram = new Matrix(x.Rows, x.Rows);
+        Blas.Syrk(x.Rows, x.Cols, 1.0 / x.Cols, x.Data, x.Cols, 0.0, gram.Data, x.Rows);
+        return (net, traces, gram);
+    }
+
+    private static (Matrix Nngp, Matrix? Ntk) ComputeSymmetric(NetworkSpec spec, Matrix x, KernelOptions options)
+    {
+        var (net, traces, gram) = PrepareSymmetric(spec, x, options.Ntk, options.Cancellation);
         int n = x.Rows;
-        var gram = new Matrix(n, n);
-        Blas.Syrk(n, x.Cols, 1.0 / x.Cols, x.Data, x.Cols, 0.0, gram.Data, n);
         var k = new Matrix(n, n);
         var t = options.Ntk ? new Matrix(n, n) : null;
         long done = 0;
@@ -122,11 +141,7 @@ public static class NeuralKernels
     /// </summary>
     public static List<(Matrix Nngp, Matrix Ntk)> PerLayer(NetworkSpec spec, Matrix x)
     {
-        ValidateInputs(x, "x");
-        var net = CompiledNetwork.Compile(spec, x.Cols, ntk: spec.Layers.All(l => l is not ActivationLayer a || a.Activation.IsDifferentiable));
-        var traces = net.Traces(x, default);
-        var gram = new Matrix(x.Rows, x.Rows);
-        Blas.Syrk(x.Rows, x.Cols, 1.0 / x.Cols, x.Data, x.Cols, 0.0, gram.Data, x.Rows);
+        var (net, traces, gram) = PrepareSymmetric(spec, x, spec.Layers.All(l => l is not ActivationLayer a || a.Activation.IsDifferentiable), default);
         var result = net.DenseOutputs.Select(_ => (new Matrix(x.Rows, x.Rows), new Matrix(x.Rows, x.Rows))).ToList();
         Span<double> stack = stackalloc double[2 * net.MaxNesting + 2];
         for (int i = 0; i < x.Rows; i++)
