@@ -142,19 +142,16 @@ public sealed class GpLimit : IExperiment
             var kOut = theory[a][depth];
 
             // (a) covariance → NNGP: intercept of the 1/n fit, worst pair by z-score.
-            Claim? worst = null; double worstZ = -1;
-            foreach (var (i, j) in Pairs)
+            output.Claims.Add(ScalingFits.Worst(Pairs.Select(pair =>
             {
+                var (i, j) = pair;
                 var rows = covRows.Where(r => r.Act == name && r.Depth == depth && r.I == i && r.J == j && r.Width >= fitMin).ToList();
                 double norm = Math.Sqrt(kOut[i, i] * kOut[j, j]);
-                var claim = ScalingFits.Intercept($"cov-{name}",
+                return ScalingFits.Intercept($"cov-{name}",
                     $"{name}, depth {depth}: ensemble covariance → NNGP kernel; (Ĉ − K)/√(KK) = a + b/n + c/n² with a = 0 (worst input pair shown)",
                     "seed 002 §2.1–2.2; seed 004 eq. 4.118; claims.md A1", rows.Select(r => (double)r.Width).ToArray(),
                     rows.Select(r => (r.Mean - r.K) / norm).ToArray(), rows.Select(r => r.Se / norm).ToArray(), $"pair ({InputNames[i]}, {InputNames[j]})");
-                double z = claim.Measured is { } m && claim.StdErr is { } e && e > 0 ? Math.Abs(m) / e : claim.Verdict == Verdict.Inconclusive ? double.PositiveInfinity : 0;
-                if (z > worstZ) { worstZ = z; worst = claim; }
-            }
-            output.Claims.Add(worst!);
+            })));
             output.Claims.Add(NloMetricClaim(specs[a], covRows.Where(r => r.Act == name && r.Depth == depth && r.I == 0 && r.J == 0 && r.Width >= fitMin)
                 .Select(r => (r.Width, r.Mean, r.Se)).ToList(), depth));
 

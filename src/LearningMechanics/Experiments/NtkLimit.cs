@@ -80,19 +80,16 @@ public sealed class NtkLimit : IExperiment
             }
 
             // Claims for this activation.
-            Claim? worst = null; double worstZ = double.NegativeInfinity;
-            foreach (var (i, j) in Pairs)
+            output.Claims.Add(ScalingFits.Worst(Pairs.Select(pair =>
             {
+                var (i, j) = pair;
                 var pr = rows.Where(r => r.Act == act.Name && r.I == i && r.J == j).ToList();
                 double norm = Math.Sqrt(thetaInf![i, i] * thetaInf[j, j]);
-                var claim = ScalingFits.Intercept($"ntk-mean-{act.Name}",
+                return ScalingFits.Intercept($"ntk-mean-{act.Name}",
                     $"{act.Name}, depth {depth}: mean empirical NTK → Θ∞; (E[Θ̂] − Θ)/√(ΘΘ) = a + b/n + c/n² with a = 0 (worst input pair shown)",
                     "seed 002 §3.2–3.4 (NTK recursion); seed 004 ch. 8; claims.md A5", pr.Select(r => (double)r.Width).ToArray(),
                     pr.Select(r => (r.Mean - r.Theta) / norm).ToArray(), pr.Select(r => r.Se / norm).ToArray(), $"pair (x{i}, x{j})");
-                double z = claim.Measured is { } m && claim.StdErr is > 0 ? Math.Abs(m) / claim.StdErr.Value : double.PositiveInfinity;
-                if (z > worstZ) { worstZ = z; worst = claim; }
-            }
-            output.Claims.Add(worst!);
+            })));
             var diag = rows.Where(r => r.Act == act.Name && r.I == 0 && r.J == 0).ToList();
             output.Claims.Add(ScalingFits.Slope($"ntk-variance-{act.Name}",
                 $"{act.Name}, depth {depth}: relative variance of Θ̂(x0, x0) across initialisations ∝ 1/n (log–log slope −1)",

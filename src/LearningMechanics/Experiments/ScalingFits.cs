@@ -36,4 +36,14 @@ public static class ScalingFits
         return Claim.Compare(id, statement, source, predicted, fit.Slope, fit.SlopeStdErr, 4 * fit.SlopeStdErr + modelError,
             $"weighted fit over widths {n.Min()}…{n.Max()} (reduced χ² = {fit.ReducedChiSquare:G3}); tolerance 4·SE + model error {modelError:G3}: {modelErrorReason}.");
     }
+
+    /// <summary>
+    /// The claim furthest from its prediction in standard errors: an inconclusive one first, then the largest
+    /// |predicted − measured|/SE (a failed claim with zero SE counts as infinitely far, a passed one as zero).
+    /// </summary>
+    public static Claim Worst(IEnumerable<Claim> claims) => claims.MaxBy(c =>
+        c.Verdict == Verdict.Inconclusive ? double.PositiveInfinity
+        : c.StdErr is > 0 ? Math.Abs(c.Predicted!.Value - c.Measured!.Value) / c.StdErr.Value
+        : c.Verdict == Verdict.Fail ? double.PositiveInfinity : 0)
+        ?? throw new ArgumentException("No claims to choose from.");
 }
