@@ -2,6 +2,19 @@ using LearningMechanics.Cli;
 
 namespace LearningMechanics.Tests.Cli;
 
+/// <summary>Runs one <c>lmech</c> command line with standard output and error captured (tests in the "console" collection).</summary>
+internal static class CliHarness
+{
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var oldOut = Console.Out; var oldErr = Console.Error;
+        var output = new StringWriter(); var error = new StringWriter();
+        Console.SetOut(output); Console.SetError(error);
+        try { return (Lmech.Execute(args), output.ToString(), error.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+}
+
 /// <summary>The command-line contract: exit codes and messages for bad input, nothing written on failure.</summary>
 [Collection("console")]
 public class CliTests : IDisposable
@@ -9,14 +22,7 @@ public class CliTests : IDisposable
     private readonly string dir = Path.Combine(Path.GetTempPath(), $"lmech-cli-{Guid.NewGuid():N}");
     public void Dispose() { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
 
-    private static (int Code, string Err) Run(params string[] args)
-    {
-        var err = new StringWriter();
-        var old = Console.Error;
-        Console.SetError(err);
-        try { return (Lmech.Execute(args), err.ToString()); }
-        finally { Console.SetError(old); }
-    }
+    private static (int Code, string Err) Run(params string[] args) { var r = CliHarness.Run(args); return (r.Code, r.Err); }
 
     [Theory]
     [InlineData(new[] { "run", "no-such-experiment" }, "no-such-experiment", "gp-limit")]
@@ -69,11 +75,7 @@ public class KernelCliTests : IDisposable
     public void Dispose() => Directory.Delete(dir, true);
     private string P(string name) => Path.Combine(dir, name);
 
-    private static int Run(params string[] args)
-    {
-        var old = Console.Error; Console.SetError(new StringWriter());
-        try { return Lmech.Execute(args); } finally { Console.SetError(old); }
-    }
+    private static int Run(params string[] args) => CliHarness.Run(args).Code;
 
     [Fact]
     public void WritesTheKernelOfTheLibraryAndRefusesBadInput()
@@ -106,22 +108,21 @@ public class CriticalityCliTests
     public void PrintsJsonWritesThePhaseDiagramAndRefusesBadInput()
     {
         string svg = Path.Combine(Path.GetTempPath(), $"phase-{Guid.NewGuid():N}.svg");
-        var oldOut = Console.Out; var output = new StringWriter(); Console.SetOut(output);
-        var oldErr = Console.Error; Console.SetError(new StringWriter());
         try
         {
-            Assert.Equal(0, Lmech.Execute(["criticality", "--act", "tanh", "--points", "3", "--sw2", "1.5", "--sb2", "0.05", "--json", "--plot", svg]));
-            using var doc = System.Text.Json.JsonDocument.Parse(output.ToString());
+            var (code, output, _) = CliHarness.Run("criticality", "--act", "tanh", "--points", "3", "--sw2", "1.5", "--sb2", "0.05", "--json", "--plot", svg);
+            Assert.Equal(0, code);
+            using var doc = System.Text.Json.JsonDocument.Parse(output);
             Assert.Equal("KStarZero", doc.RootElement.GetProperty("class").GetString());
             Assert.Equal(1.0, doc.RootElement.GetProperty("critical_sw2").GetDouble(), 1e-8);
             Assert.Equal("ordered", doc.RootElement.GetProperty("point").GetProperty("phase").GetString());
             Assert.Equal(3, doc.RootElement.GetProperty("critical_line").GetArrayLength());
             Assert.Contains("<svg", File.ReadAllText(svg));
-            Assert.Equal(2, Lmech.Execute(["criticality", "--act", "swishy"]));
-            Assert.Equal(2, Lmech.Execute(["criticality", "--act", "tanh", "--points", "1"]));
-            Assert.Equal(2, Lmech.Execute(["criticality", "--act", "tanh", "--sw2", "-1"]));
+            Assert.Equal(2, CliHarness.Run("criticality", "--act", "swishy").Code);
+            Assert.Equal(2, CliHarness.Run("criticality", "--act", "tanh", "--points", "1").Code);
+            Assert.Equal(2, CliHarness.Run("criticality", "--act", "tanh", "--sw2", "-1").Code);
         }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); File.Delete(svg); }
+        finally { File.Delete(svg); }
     }
 }
 
@@ -132,20 +133,17 @@ public class FiniteWidthCliTests
     [Fact]
     public void PrintsTheExpansionAndRefusesBadInput()
     {
-        var oldOut = Console.Out; var output = new StringWriter(); Console.SetOut(output);
-        var oldErr = Console.Error; Console.SetError(new StringWriter());
-        try
+        var (code, output, _) = CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--json");
+        Assert.Equal(0, code);
+        using (var doc = System.Text.Json.JsonDocument.Parse(output))
         {
-            Assert.Equal(0, Lmech.Execute(["finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--json"]));
-            using var doc = System.Text.Json.JsonDocument.Parse(output.ToString());
             var layers = doc.RootElement.GetProperty("layers");
             Assert.Equal(4, layers.GetArrayLength());
             Assert.Equal(0.15, layers[3].GetProperty("V_over_nK2").GetDouble(), 1e-12);   // 5ℓ/n with ℓ = 3, n = 100
             Assert.StartsWith("warning", doc.RootElement.GetProperty("validity").GetString());
-            Assert.Equal(2, Lmech.Execute(["finite-width", "--act", "relu", "--depth", "3", "--width", "0"]));
-            Assert.Equal(2, Lmech.Execute(["finite-width", "--act", "sigmoid", "--depth", "3", "--width", "10"]));   // no critical σ_w² to default to
         }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "0").Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "sigmoid", "--depth", "3", "--width", "10").Code);   // no critical σ_w² to default to
     }
 }
 
@@ -157,12 +155,7 @@ public class PredictCliTests : IDisposable
     public void Dispose() => Directory.Delete(dir, true);
     private string P(string name) => Path.Combine(dir, name);
 
-    private static int Run(params string[] args)
-    {
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        Console.SetOut(new StringWriter()); Console.SetError(new StringWriter());
-        try { return Lmech.Execute(args); } finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static int Run(params string[] args) => CliHarness.Run(args).Code;
 
     [Fact]
     public void ConvergedPredictionsInterpolateTheTrainingSetAndBadInputIsRefused()
