@@ -5,7 +5,7 @@ namespace LearningMechanics.Architecture;
 
 /// <summary>
 /// An architecture: a sequence of layers with a parameterisation and default σ_w², σ_b². Text form, layers joined by
-/// '-': <c>dense(512)-relu-res(relu-dense(512),0.5)-layernorm-dense(1)</c>; <c>dense(n,sw2=2,sb2=0.1)</c> overrides
+/// '-': <c>dense(512)-res(relu-dense(512),0.5)-layernorm-dense(1)</c>; <c>dense(n,sw2=2,sb2=0.1)</c> overrides
 /// the defaults for one layer; activations by name (<see cref="Activation.Names"/>).
 /// </summary>
 public sealed record NetworkSpec(IReadOnlyList<Layer> Layers, Parameterization Param = Parameterization.Ntk, double Sw2 = 1.0, double Sb2 = 0.0)
