@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace LearningMechanics.Numerics;
 
@@ -31,6 +32,19 @@ public static unsafe class Blas
         if (!OpenBlas.BlasAvailable) { ManagedBlas.Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
         fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c)
             OpenBlas.cblas_sgemm(OpenBlas.RowMajor, Op(ta), Op(tb), m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+    }
+
+    /// <summary>GEMM for a generic element type: float64 or float32 (the networks' two precisions).</summary>
+    public static void Gemm<T>(Transpose ta, Transpose tb, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda,
+        ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double))
+            Gemm(ta, tb, m, n, k, double.CreateTruncating(alpha), MemoryMarshal.Cast<T, double>(a), lda,
+                MemoryMarshal.Cast<T, double>(b), ldb, double.CreateTruncating(beta), MemoryMarshal.Cast<T, double>(c), ldc);
+        else if (typeof(T) == typeof(float))
+            Gemm(ta, tb, m, n, k, float.CreateTruncating(alpha), MemoryMarshal.Cast<T, float>(a), lda,
+                MemoryMarshal.Cast<T, float>(b), ldb, float.CreateTruncating(beta), MemoryMarshal.Cast<T, float>(c), ldc);
+        else throw new NotSupportedException($"GEMM for {typeof(T).Name}: only float64 and float32 are supported.");
     }
 
     /// <summary>Symmetric rank-k update C ← α·A·Aᵀ + β·C (A n×k); both triangles of C are filled.</summary>

@@ -19,6 +19,17 @@ public abstract class Activation
     public abstract double Apply(double z);
     /// <summary>φ′(z) (one-sided where φ has a kink: ReLU′(0) = 0).</summary>
     public abstract double Derivative(double z);
+    /// <summary>
+    /// φ″(z), used by exact Hessian-vector products (Pearlmutter's R-operator). Zero almost everywhere for piecewise-linear φ.
+    /// Built-in activations override it analytically; the default (user functions) is a central difference of φ′ with
+    /// step 1e-4·max(1, |z|), accurate to ~1e-8 relative for smooth φ′.
+    /// </summary>
+    public virtual double SecondDerivative(double z)
+    {
+        RequireDifferentiable();
+        double h = 1e-4 * Math.Max(1, Math.Abs(z));
+        return (Derivative(z + h) - Derivative(z - h)) / (2 * h);
+    }
     /// <summary>True when E[φφ] (and E[φ′φ′] where defined) have closed forms.</summary>
     public virtual bool HasClosedForm => false;
     /// <summary>True for φ(λz) = λφ(z), λ &gt; 0 (ReLU, leaky ReLU, abs, linear): seed 004 §5.2's scale-invariant class.</summary>

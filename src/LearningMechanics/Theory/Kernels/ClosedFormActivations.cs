@@ -14,6 +14,7 @@ public sealed class Relu : Activation
     public override bool IsScaleInvariant => true;
     public override double Apply(double z) => z > 0 ? z : 0;
     public override double Derivative(double z) => z > 0 ? 1 : 0;
+    public override double SecondDerivative(double z) => 0;
     public override void Apply(ReadOnlySpan<double> z, Span<double> result) => TensorPrimitives.Max(z, 0.0, result);
     public override double PairExpectation(double k11, double k12, double k22) => ArcCosine.Degree1(k11, k12, k22);
     public override double DerivativePairExpectation(double k11, double k12, double k22) => ArcCosine.Degree0(k11, k12, k22);
@@ -37,6 +38,7 @@ public sealed class LeakyRelu(double alpha) : Activation
     public override bool IsScaleInvariant => true;
     public override double Apply(double z) => z > 0 ? z : Alpha * z;
     public override double Derivative(double z) => z > 0 ? 1 : Alpha;
+    public override double SecondDerivative(double z) => 0;
     public override double PairExpectation(double k11, double k12, double k22) =>
         (1 - Alpha) * (1 - Alpha) * ArcCosine.Degree1(k11, k12, k22) + Alpha * k12;
     public override double DerivativePairExpectation(double k11, double k12, double k22) =>
@@ -58,6 +60,7 @@ public sealed class Abs : Activation
     public override bool IsScaleInvariant => true;
     public override double Apply(double z) => Math.Abs(z);
     public override double Derivative(double z) => Math.Sign(z);
+    public override double SecondDerivative(double z) => 0;
     public override double PairExpectation(double k11, double k12, double k22) =>
         2 * (ArcCosine.Degree1(k11, k12, k22) + ArcCosine.Degree1(k11, -k12, k22));
     public override double DerivativePairExpectation(double k11, double k12, double k22) => ArcCosine.SignSign(k11, k12, k22);
@@ -71,6 +74,7 @@ public sealed class Erf : Activation
     public override bool HasClosedForm => true;
     public override double Apply(double z) => SpecialFunctions.Erf(z);
     public override double Derivative(double z) => 2 / Math.Sqrt(Math.PI) * Math.Exp(-z * z);
+    public override double SecondDerivative(double z) => -2 * z * Derivative(z);
     public override double PairExpectation(double k11, double k12, double k22) =>
         2 / Math.PI * Math.Asin(Math.Clamp(2 * k12 / Math.Sqrt((1 + 2 * k11) * (1 + 2 * k22)), -1, 1));
     public override double DerivativePairExpectation(double k11, double k12, double k22) =>
@@ -84,6 +88,7 @@ public sealed class Sin : Activation
     public override bool HasClosedForm => true;
     public override double Apply(double z) => Math.Sin(z);
     public override double Derivative(double z) => Math.Cos(z);
+    public override double SecondDerivative(double z) => -Math.Sin(z);
     public override double PairExpectation(double k11, double k12, double k22) => Math.Exp(-(k11 + k22) / 2) * Math.Sinh(k12);
     public override double DerivativePairExpectation(double k11, double k12, double k22) => Math.Exp(-(k11 + k22) / 2) * Math.Cosh(k12);
 }
@@ -95,6 +100,7 @@ public sealed class Cos : Activation
     public override bool HasClosedForm => true;
     public override double Apply(double z) => Math.Cos(z);
     public override double Derivative(double z) => -Math.Sin(z);
+    public override double SecondDerivative(double z) => -Math.Cos(z);
     public override double PairExpectation(double k11, double k12, double k22) => Math.Exp(-(k11 + k22) / 2) * Math.Cosh(k12);
     public override double DerivativePairExpectation(double k11, double k12, double k22) => Math.Exp(-(k11 + k22) / 2) * Math.Sinh(k12);
 }
@@ -107,6 +113,7 @@ public sealed class Linear : Activation
     public override bool IsScaleInvariant => true;
     public override double Apply(double z) => z;
     public override double Derivative(double z) => 1;
+    public override double SecondDerivative(double z) => 0;
     public override void Apply(ReadOnlySpan<double> z, Span<double> result) => z.CopyTo(result);
     public override double PairExpectation(double k11, double k12, double k22) => k12;
     public override double DerivativePairExpectation(double k11, double k12, double k22) => 1;
@@ -157,6 +164,7 @@ public class Polynomial : Activation
     public override bool HasClosedForm => true;
     public override double Apply(double z) { double s = 0; for (int p = a.Length - 1; p >= 0; p--) s = s * z + a[p]; return s; }
     public override double Derivative(double z) { double s = 0; for (int p = a.Length - 1; p >= 1; p--) s = s * z + p * a[p]; return s; }
+    public override double SecondDerivative(double z) { double s = 0; for (int p = a.Length - 1; p >= 2; p--) s = s * z + p * (p - 1) * a[p]; return s; }
 
     public override double PairExpectation(double k11, double k12, double k22)
     {
@@ -223,6 +231,7 @@ public sealed class Gelu : Activation
     public override bool HasClosedForm => true;
     public override double Apply(double z) => z * AndersonDarling.NormalCdf(z);
     public override double Derivative(double z) => AndersonDarling.NormalCdf(z) + z * Math.Exp(-z * z / 2) / Math.Sqrt(2 * Math.PI);
+    public override double SecondDerivative(double z) => (2 - z * z) * Math.Exp(-z * z / 2) / Math.Sqrt(2 * Math.PI);
     public override double PairExpectation(double k11, double k12, double k22) => Kernel(k11, k22, new Complex(k12, 0)).Real;
 
     public override double DerivativePairExpectation(double k11, double k12, double k22)
