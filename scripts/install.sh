@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages lmech uses: OpenBLAS (pthread build) and LAPACKE for dense linear algebra,
-# python3-numpy for the optional independent cross-check in the tests. The .NET 10 SDK must be on PATH.
+# dataset-fashion-mnist (the real data set of the training experiments), python3-numpy for the optional independent
+# cross-check in the tests; further packages given as arguments (the tests add python3-torch). The .NET 10 SDK must be on PATH.
 set -euo pipefail
-pkgs=(libopenblas0-pthread liblapacke python3-numpy)
+pkgs=(libopenblas0-pthread liblapacke python3-numpy dataset-fashion-mnist "$@")
 if ! dpkg -s "${pkgs[@]}" >/dev/null 2>&1; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq

@@ -3,7 +3,7 @@
 # "N passed, N failed, N skipped" read from the test results.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh || exit 1
+bash scripts/install.sh python3-torch || exit 1  # python3-torch: the reference training in TorchReferenceTests
 rm -rf TestResults
 dotnet test LearningMechanics.slnx -c Release --logger "trx;LogFileName=tests.trx" --results-directory TestResults
 rc=$?

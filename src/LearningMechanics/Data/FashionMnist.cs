@@ -1,0 +1,52 @@
+using LearningMechanics.Numerics;
+
+namespace LearningMechanics.Data;
+
+/// <summary>
+/// Fashion-MNIST (Xiao, Rasul &amp; Vollgraf 2017): 28×28 grey-scale images of 10 clothing classes, 60 000 for training and
+/// 10 000 for testing, read from Debian's <c>dataset-fashion-mnist</c> package (gzip IDX files) with our <see cref="Idx"/>
+/// loader. Images are flattened to 784 features scaled to [0, 1]; labels become one-hot targets.
+/// </summary>
+public static class FashionMnist
+{
+    public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
+    public const int Classes = 10;
+    public static readonly string[] ClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    /// <summary>The data directory: <c>LMECH_FASHION_MNIST</c> when set, else Debian's location.</summary>
+    public static string Directory => Environment.GetEnvironmentVariable("LMECH_FASHION_MNIST") is { Length: > 0 } d ? d : DefaultDirectory;
+
+    public static bool Available(string? directory = null) => File.Exists(Path.Combine(directory ?? Directory, "train-images-idx3-ubyte.gz"));
+
+    /// <summary>
+    /// The "train" or "test" split, optionally only <paramref name="count"/> examples (a random subset when
+    /// <paramref name="rng"/> is given, else the first ones).
+    /// </summary>
+    public static Dataset Load(string split, int? count = null, Rng? rng = null, string? directory = null)
+    {
+        string prefix = split switch
+        {
+            "train" => "train",
+            "test" => "t10k",
+            _ => throw new BadInputException($"Unknown Fashion-MNIST split '{split}'. Allowed: train, test."),
+        };
+        string dir = directory ?? Directory;
+        string images = Path.Combine(dir, $"{prefix}-images-idx3-ubyte.gz"), labels = Path.Combine(dir, $"{prefix}-labels-idx1-ubyte.gz");
+        if (!File.Exists(images) || !File.Exists(labels))
+            throw new BadInputException($"Fashion-MNIST files not found in '{dir}'. Install them with: apt-get install dataset-fashion-mnist (or set LMECH_FASHION_MNIST).");
+        var img = Idx.Read(images); var lab = Idx.Read(labels);
+        if (img.Dims.Length != 3 || lab.Dims.Length != 1 || img.Dims[0] != lab.Dims[0])
+            throw new BadInputException($"Fashion-MNIST files have inconsistent shapes: images [{string.Join(",", img.Dims)}], labels [{string.Join(",", lab.Dims)}].");
+        int n = img.Dims[0], d = img.Dims[1] * img.Dims[2];
+        var x = new Matrix(n, d, img.Data);
+        for (int i = 0; i < x.Data.Length; i++) x.Data[i] /= 255.0;
+        var y = lab.Data.Select(v => (int)v).ToArray();
+        var data = Dataset.Classification(x, y, Classes, $"fashion-mnist-{split}");
+        if (count is { } c)
+        {
+            if (c < 1) throw new BadInputException($"Subset size {c} must be ≥ 1.");
+            data = rng is null ? data.Take(c) : data.Sample(c, rng);
+        }
+        return data;
+    }
+}
