@@ -58,7 +58,7 @@ public sealed class NtkLimit : IExperiment
                 var samples = Pairs.Select(_ => new double[nets]).ToArray();
                 int aw = a * widths.Length + wi;
                 Blas.SingleThreaded(() => Parallel.For(0, nets, new ParallelOptions { CancellationToken = ctx.Cancellation },
-                    () => { var net = new Mlp(spec); return (Net: net, Ntk: new EmpiricalNtk(net, 4)); },
+                    () => { var net = new Network<double>(spec.ToNetworkSpec(), spec.InputDim); return (Net: net, Ntk: new EmpiricalNtk(net, 4)); },
                     (i, _, local) =>
                     {
                         local.Net.Initialize(root.Split((ulong)i, (ulong)aw));

@@ -209,12 +209,23 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>
     /// Backward pass after <see cref="Forward"/>: with <paramref name="dOut"/> = ∂loss/∂output (batch × OutputDim), writes
     /// ∂loss/∂(stored parameters) into <paramref name="grad"/> (length <see cref="ParameterCount"/>, overwritten).
+    /// Every op's output gradient is then in <see cref="Workspace.Gradients"/>, the input's too when
+    /// <paramref name="inputGradient"/> is set. Rows are independent, so row i holds sample i's gradients.
     /// </summary>
-    public void Backward(Workspace ws, ReadOnlySpan<T> dOut, Span<T> grad)
+    public void Backward(Workspace ws, ReadOnlySpan<T> dOut, Span<T> grad, bool inputGradient = false)
     {
         if (grad.Length != Parameters.Length) throw new ArgumentException($"Gradient buffer has {grad.Length} entries, the network {Parameters.Length}.");
         dOut.CopyTo(ws.G[^1]);
-        for (int k = ops.Length - 1; k >= 0; k--) ops[k].Backward(this, ws, k, grad, needInput: k > 0);
+        for (int k = ops.Length - 1; k >= 0; k--) ops[k].Backward(this, ws, k, grad, needInput: k > 0 || inputGradient);
+    }
+
+    /// <summary>The buffer index of dense layer <paramref name="dense"/>'s input (its output is the next index).</summary>
+    public int DenseInputIndex(int dense)
+    {
+        int d = 0;
+        for (int k = 0; k < ops.Length; k++)
+            if (ops[k] is DenseOp && d++ == dense) return k;
+        throw new ArgumentOutOfRangeException(nameof(dense), $"The network has {DenseCount} dense layers.");
     }
 
     /// <summary>R-operator forward pass: R{output} = directional derivative of the output along parameter direction <paramref name="v"/>.</summary>

@@ -4,55 +4,66 @@ using LearningMechanics.Numerics;
 namespace LearningMechanics.Observables;
 
 /// <summary>
-/// The empirical NTK Θ̂(x, x′) = Σ_θ ∂f(x)/∂θ · ∂f(x′)/∂θ of a finite <see cref="Mlp"/> (scalar output) over all weights
-/// and biases, from per-layer contractions instead of the Jacobian (seed 002 §3.1; seed 004 eq. 7.17):
-/// with Δ_ℓ = ∂f/∂z^{ℓ+1} from the backward pass and H_ℓ the layer's input,
-/// Θ̂ = Σ_ℓ (Δ_ℓ Δ_ℓᵀ) ⊙ (σ_w²/fan_in · H_ℓ H_ℓᵀ + σ_b²), since ∂f/∂W_ℓ = (σ_w/√fan_in)·Δ_ℓ H_ℓᵀ and ∂f/∂b_ℓ = σ_b·Δ_ℓ.
-/// Cost: one forward and one backward pass of the batch (GEMMs), no P × (#parameters) matrix.
+/// The empirical NTK Θ̂(x, x′) = Σ_θ ∂f_c(x)/∂θ · ∂f_c(x′)/∂θ of a finite <see cref="Network{T}"/> for output c, over all
+/// stored parameters, from per-layer contractions instead of the Jacobian (seed 002 §3.1; seed 004 eq. 7.17): for a
+/// dense layer z = m_W·W·h + m_b·b with Δ = ∂f/∂z from one backward pass of the batch (rows are per-sample gradients),
+/// ∂f/∂W = m_W·Δ hᵀ and ∂f/∂b = m_b·Δ, so Θ̂ = Σ_layers (Δ Δᵀ) ⊙ (m_W²·H Hᵀ + m_b²). Cost: one forward and one backward
+/// pass plus two SYRKs per layer; no P × (#parameters) matrix. Buffers are allocated once per batch size.
 /// </summary>
 public sealed class EmpiricalNtk
 {
-    private readonly Mlp net;
-    private readonly Mlp.Workspace ws;
-    private readonly Matrix[] delta;
-    private readonly double[] dd, hh;
+    private readonly Network<double> net;
+    private readonly Network<double>.Workspace ws;
+    private readonly double[] dOut, grad, dd, hh;
     private readonly int batch;
 
-    /// <summary>Buffers for a batch of <paramref name="batch"/> inputs, allocated once and reused by every <see cref="Compute"/>.</summary>
-    public EmpiricalNtk(Mlp net, int batch)
+    public EmpiricalNtk(Network<double> net, int batch)
     {
-        if (net.Spec.OutputDim != 1) throw new BadInputException($"The empirical NTK here is for a scalar output; the network has {net.Spec.OutputDim} outputs.");
         this.net = net; this.batch = batch;
         ws = net.CreateWorkspace(batch);
-        delta = Enumerable.Range(0, net.Spec.Depth + 1).Select(l => new Matrix(batch, net.Spec.FanOut(l))).ToArray();
+        dOut = new double[batch * net.OutputDim]; grad = new double[net.ParameterCount];
         dd = new double[batch * batch]; hh = new double[batch * batch];
     }
 
-    /// <summary>Θ̂ on the rows of <paramref name="x"/> for the network's current parameters (P × P, symmetric).</summary>
-    public Matrix Compute(Matrix x)
+    /// <summary>Θ̂ for output <paramref name="output"/> on the rows of <paramref name="x"/> (batch × batch, symmetric).</summary>
+    public Matrix Compute(Matrix x, int output = 0)
     {
-        var spec = net.Spec;
-        net.Forward(x, ws);
-        double sw = Math.Sqrt(spec.Sw2);
+        if (x.Rows != batch) throw new ArgumentException($"Expected {batch} inputs, got {x.Rows}.");
+        if (output < 0 || output >= net.OutputDim) throw new BadInputException($"Output index {output} must be in 0…{net.OutputDim - 1}.");
+        net.Forward(x.Data, ws);
+        Array.Clear(dOut);
+        for (int i = 0; i < batch; i++) dOut[i * net.OutputDim + output] = 1;
+        net.Backward(ws, dOut, grad);
         var theta = new Matrix(batch, batch);
-        for (int l = spec.Depth; l >= 0; l--)
+        for (int d = 0; d < net.DenseCount; d++)
         {
-            int fanIn = spec.FanIn(l), fanOut = spec.FanOut(l);
-            if (l == spec.Depth) Array.Fill(delta[l].Data, 1.0);
-            else
-            {
-                // Δ_ℓ = (Δ_{ℓ+1} · W_{ℓ+1}) · σ_w/√fan_in ⊙ φ′(z^{ℓ+1})
-                int nextFanIn = spec.FanIn(l + 1);
-                Blas.Gemm(Transpose.No, Transpose.No, batch, nextFanIn, spec.FanOut(l + 1), sw / Math.Sqrt(nextFanIn),
-                    delta[l + 1].Data, spec.FanOut(l + 1), net.Weights[l + 1], nextFanIn, 0.0, delta[l].Data, nextFanIn);
-                var z = ws.Pre[l].Data; var d = delta[l].Data;
-                for (int i = 0; i < d.Length; i++) d[i] *= spec.Activation.Derivative(z[i]);
-            }
-            var h = l == 0 ? x : ws.Post[l - 1];
-            Blas.Syrk(batch, fanOut, 1.0, delta[l].Data, fanOut, 0.0, dd, batch);
-            Blas.Syrk(batch, fanIn, spec.Sw2 / fanIn, h.Data, fanIn, 0.0, hh, batch);
-            for (int i = 0; i < dd.Length; i++) theta.Data[i] += dd[i] * (hh[i] + spec.Sb2);
+            int k = net.DenseInputIndex(d);
+            var w = net.Tensors[2 * d]; var b = net.Tensors[2 * d + 1];
+            int fanOut = w.Shape[0], fanIn = w.Shape[1];
+            Blas.Syrk(batch, fanOut, 1.0, ws.Gradients(k + 1), fanOut, 0.0, dd, batch);
+            Blas.Syrk(batch, fanIn, w.Rule.Multiplier * w.Rule.Multiplier, ws.Activations(k), fanIn, 0.0, hh, batch);
+            double mb2 = b.Rule.Multiplier * b.Rule.Multiplier;
+            for (int i = 0; i < dd.Length; i++) theta.Data[i] += dd[i] * (hh[i] + mb2);
         }
         return theta;
+    }
+
+    /// <summary>Kernel distance 1 − ⟨A, B⟩_F/(‖A‖_F‖B‖_F) (Fort et al. 2020): 0 for kernels equal up to scale.</summary>
+    public static double Distance(Matrix a, Matrix b)
+    {
+        double ab = 0, aa = 0, bb = 0;
+        for (int i = 0; i < a.Data.Length; i++) { ab += a.Data[i] * b.Data[i]; aa += a.Data[i] * a.Data[i]; bb += b.Data[i] * b.Data[i]; }
+        return 1 - ab / Math.Sqrt(aa * bb);
+    }
+
+    /// <summary>Kernel–target alignment yᵀΘy/(‖Θ‖_F·‖y‖²) (Cristianini et al. 2002), in [−1, 1] for PSD Θ.</summary>
+    public static double Alignment(Matrix theta, ReadOnlySpan<double> y)
+    {
+        double yty = 0, fro = 0, yky = 0;
+        foreach (var v in y) yty += v * v;
+        foreach (var v in theta.Data) fro += v * v;
+        for (int i = 0; i < theta.Rows; i++)
+            for (int j = 0; j < theta.Cols; j++) yky += y[i] * theta[i, j] * y[j];
+        return yky / (Math.Sqrt(fro) * yty);
     }
 }
