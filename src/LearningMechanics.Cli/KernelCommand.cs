@@ -43,8 +43,8 @@ internal static class KernelCommand
         if (kind is not ("nngp" or "ntk")) throw new BadInputException($"Unknown kernel '{kind}'. Allowed: nngp, ntk.");
         if (dtype is not ("float64" or "float32")) throw new BadInputException($"Unknown dtype '{dtype}'. Allowed: float64, float32.");
         var spec = NetworkSpec.Parse(arch, ParameterizationNames.Parse(param), sw2, sb2);
-        var x = ReadMatrix(xPath);
-        var x2 = x2Path is null ? null : ReadMatrix(x2Path);
+        var x = DataFiles.ReadMatrix(xPath);
+        var x2 = x2Path is null ? null : DataFiles.ReadMatrix(x2Path);
         int n = x.Rows, m = (x2 ?? x).Rows;
         bool ntk = kind == "ntk";
         var clock = Stopwatch.StartNew();
@@ -78,12 +78,4 @@ internal static class KernelCommand
                 $"{kind.ToUpperInvariant()} {n}×{m} of {spec.ToText()} ({spec.Param.ToText()}, σ_w²={sw2}, σ_b²={sb2}) written to {outPath} in {seconds:F2} s."));
         return Lmech.Ok;
     }
-
-    /// <summary>Reads a .npy or .csv matrix, naming the file and the allowed formats on failure.</summary>
-    internal static Matrix ReadMatrix(string path) => Path.GetExtension(path).ToLowerInvariant() switch
-    {
-        ".npy" => Npy.Read(path),
-        ".csv" or ".txt" or ".tsv" => CsvMatrix.Read(path),
-        _ => throw new BadInputException($"Input '{path}' must be a .npy or .csv file."),
-    };
 }

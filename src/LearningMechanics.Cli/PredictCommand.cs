@@ -59,9 +59,9 @@ internal static class PredictCommand
         else throw new BadInputException($"--time '{timeText}' must be a number ≥ 0 or 'inf'.");
 
         var spec = NetworkSpec.Parse(archText, ParameterizationNames.Parse(param), sw2, sb2);
-        var xTrain = KernelCommand.ReadMatrix(xTrainPath);
-        var y = KernelCommand.ReadMatrix(yTrainPath);
-        var xTest = KernelCommand.ReadMatrix(xTestPath);
+        var xTrain = DataFiles.ReadMatrix(xTrainPath);
+        var y = DataFiles.ReadMatrix(yTrainPath);
+        var xTest = DataFiles.ReadMatrix(xTestPath);
         if (y.Rows != xTrain.Rows) throw new BadInputException($"{yTrainPath} has {y.Rows} rows but {xTrainPath} has {xTrain.Rows} inputs.");
         if (xTest.Cols != xTrain.Cols) throw new BadInputException($"{xTestPath} has {xTest.Cols} features but {xTrainPath} has {xTrain.Cols}.");
         var clock = Stopwatch.StartNew();

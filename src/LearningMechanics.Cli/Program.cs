@@ -33,6 +33,8 @@ namespace LearningMechanics.Cli
             root.Subcommands.Add(CriticalityCommand.Build());
             root.Subcommands.Add(FiniteWidthCommand.Build());
             root.Subcommands.Add(PredictCommand.Build());
+            root.Subcommands.Add(TrainCommand.Build());
+            root.Subcommands.Add(SpectraCommand.Build());
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -8,6 +8,8 @@ public sealed record RunContext(RunMode Mode, ulong Seed, Settings Settings, IPr
 public sealed class ExperimentOutput
 {
     public List<Claim> Claims { get; } = [];
+    /// <summary>A table with this name is written flat into result.json's <c>series</c> (e.g. series.step, series.loss).</summary>
+    public const string TopLevelSeries = "series";
     /// <summary>Named tables of equal-length columns, written as CSV files and into result.json's <c>series</c>.</summary>
     public Dictionary<string, Table> Tables { get; } = [];
     public List<PlotSpec> Plots { get; } = [];

@@ -43,9 +43,11 @@ public static class ResultJson
             }
             w.WriteEndArray();
             w.WriteStartObject("series");
-            foreach (var (name, table) in run.Output.Tables)
+            // The table named ExperimentOutput.TopLevelSeries is written flat (series.step, series.loss, …), the others nested.
+            foreach (var (name, table) in run.Output.Tables.OrderBy(t => t.Key == ExperimentOutput.TopLevelSeries ? 0 : 1))
             {
-                w.WriteStartObject(name);
+                bool flat = name == ExperimentOutput.TopLevelSeries;
+                if (!flat) w.WriteStartObject(name);
                 foreach (var (col, values) in table.Columns)
                 {
                     w.WriteStartArray(col);
@@ -53,7 +55,7 @@ public static class ResultJson
                     else foreach (var v in (string[])values) w.WriteStringValue(v);
                     w.WriteEndArray();
                 }
-                w.WriteEndObject();
+                if (!flat) w.WriteEndObject();
             }
             w.WriteEndObject();
             w.WriteStartObject("timings");

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text.Json;
+using LearningMechanics.Numerics;
+
+namespace LearningMechanics.Tests.Cli;
+
+/// <summary><c>lmech train</c> and <c>lmech spectra</c> end to end: files written, divergence recorded, bad input named.</summary>
+[Collection("console")]
+public class TrainCliTests : IDisposable
+{
+    private readonly string dir = Path.Combine(Path.GetTempPath(), $"lmech-train-{Guid.NewGuid():N}");
+    public void Dispose() { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+
+    private string Csv(string name, Matrix m)
+    {
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, name);
+        File.WriteAllLines(path, Enumerable.Range(0, m.Rows).Select(i => string.Join(",", m.Row(i).ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+        return path;
+    }
+
+    private (string X, string Y) Data(int n = 40, int d = 3, int k = 1)
+    {
+        var x = TestData.RandomMatrix(n, d, 1);
+        var y = new Matrix(n, k);
+        for (int i = 0; i < n; i++) for (int j = 0; j < k; j++) y[i, j] = Math.Sin(x[i, 0] + j);
+        return (Csv("x.csv", x), Csv("y.csv", y));
+    }
+
+    [Fact]
+    public void TrainWritesTheLossSeriesSavesWeightsAndRestartsFromThem()
+    {
+        var (x, y) = Data();
+        string w = Path.Combine(dir, "w.safetensors"), outDir = Path.Combine(dir, "out");
+        var (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(32)-tanh-dense(1)", "--param", "sp", "--opt", "sgd", "--batch", "8",
+            "--lr", "0.05", "--steps", "60", "--x", x, "--y", y, "--save", w, "--out", outDir, "--observe", "ntk,sharpness,weights,conservation", "--json");
+        Assert.True(code == 0, err);
+        using var summary = JsonDocument.Parse(stdout);
+        Assert.Equal("completed", summary.RootElement.GetProperty("status").GetString());
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "train", "result.json")));
+        var series = result.RootElement.GetProperty("series");
+        Assert.Equal(60, series.GetProperty("step").GetArrayLength());
+        var loss = series.GetProperty("loss").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.True(loss[^1] < loss[0]);
+        Assert.True(series.GetProperty("observables").GetProperty("sharpness").GetArrayLength() >= 2);
+        Assert.True(File.Exists(Path.Combine(outDir, "train", "report.html")));
+        Assert.True(File.Exists(Path.Combine(outDir, "results.db")));
+        double final = summary.RootElement.GetProperty("final_train_loss").GetDouble();
+        // Zero steps from the saved weights: the final loss is the saved network's loss.
+        (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(32)-tanh-dense(1)", "--param", "sp", "--steps", "0",
+            "--x", x, "--y", y, "--init", w, "--out", outDir, "--id", "again", "--json");
+        Assert.True(code == 0, err);
+        using var again = JsonDocument.Parse(stdout);
+        Assert.Equal(final, again.RootElement.GetProperty("final_train_loss").GetDouble(), 1e-12);
+        (code, stdout, err) = CliHarness.Run("spectra", w, "--json");
+        Assert.True(code == 0, err);
+        using var spectra = JsonDocument.Parse(stdout);
+        // The 32×3 hidden layer only: the 1×32 readout has a single row, no spectrum.
+        Assert.Equal(1, spectra.RootElement.GetProperty("matrices").GetArrayLength());
+    }
+
+    [Fact]
+    public void DivergenceIsARecordedStatusNotAnError()
+    {
+        var (x, y) = Data();
+        var (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(64)-relu-dense(1)", "--param", "sp", "--lr", "500", "--steps", "200",
+            "--x", x, "--y", y, "--out", Path.Combine(dir, "out"), "--json");
+        Assert.True(code == 0, err);
+        using var summary = JsonDocument.Parse(stdout);
+        Assert.Equal("diverged", summary.RootElement.GetProperty("status").GetString());
+        Assert.True(summary.RootElement.GetProperty("diverged_at_step").GetInt32() < 200);
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "out", "train", "result.json")));
+        Assert.Equal("diverged", result.RootElement.GetProperty("config").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public void ClassificationWithIntegerLabelsTrainsWithCrossEntropy()
+    {
+        var x = TestData.RandomMatrix(60, 4, 3);
+        var labels = new Matrix(60, 1);
+        for (int i = 0; i < 60; i++) labels[i, 0] = x[i, 0] > 0 ? (x[i, 1] > 0 ? 2 : 1) : 0;
+        var (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(32)-relu-dense(3)", "--loss", "ce", "--opt", "adam", "--lr", "0.01",
+            "--steps", "100", "--x", Csv("xc.csv", x), "--y", Csv("yc.csv", labels), "--out", Path.Combine(dir, "out"), "--observe", "accuracy,collapse", "--json");
+        Assert.True(code == 0, err);
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "out", "train", "result.json")));
+        var acc = result.RootElement.GetProperty("series").GetProperty("observables").GetProperty("train_accuracy").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.True(acc[^1] > 0.8, $"final accuracy {acc[^1]}");
+    }
+
+    [Theory]
+    [InlineData("shape", "layers.0.weight")]
+    [InlineData("outputs", "outputs")]
+    [InlineData("label", "Label 7 at row 0")]
+    [InlineData("fraction", "not a class index")]
+    [InlineData("opt", "rmsprop")]
+    [InlineData("observe", "hessian-magic")]
+    [InlineData("dtype", "float16")]
+    [InlineData("missing", "nope.csv")]
+    [InlineData("corrupt", "npy")]
+    [InlineData("nodata", "--x FILE")]
+    public void BadInputExitsWithCodeTwoAndNamesTheProblem(string kind, string named)
+    {
+        var (x, y) = Data();
+        string arch = "dense(8)-relu-dense(1)";
+        string[] extra = [];
+        switch (kind)
+        {
+            case "shape": x = Csv("x4.csv", TestData.RandomMatrix(40, 4, 2)); arch = "dense(8)-relu-dense(1)"; extra = ["--init", Weights(arch, 3)]; break;
+            case "outputs": arch = "dense(8)-relu-dense(2)"; break;
+            case "label": y = Csv("lab.csv", Matrix.FromRows(Enumerable.Range(0, 40).Select(i => new double[] { i == 0 ? 7 : i % 2 }).ToArray())); extra = ["--labels"]; arch = "dense(8)-relu-dense(2)"; break;
+            case "fraction": y = Csv("lab.csv", Matrix.FromRows(Enumerable.Range(0, 40).Select(i => new double[] { 0.5 }).ToArray())); extra = ["--labels"]; break;
+            case "opt": extra = ["--opt", "rmsprop"]; break;
+            case "observe": extra = ["--observe", "hessian-magic"]; break;
+            case "dtype": extra = ["--dtype", "float16"]; break;
+            case "missing": x = Path.Combine(dir, "nope.csv"); break;
+            case "corrupt": x = Path.Combine(dir, "bad.npy"); File.WriteAllBytes(x, [0x93, (byte)'N', (byte)'U', 1, 2]); break;
+        }
+        string[] data = kind == "nodata" ? [] : ["--x", x, "--y", y];
+        var (code, _, err) = CliHarness.Run(["train", "--arch", arch, "--steps", "5", .. data, "--out", Path.Combine(dir, "out"), .. extra]);
+        Assert.Equal(2, code);
+        Assert.Contains(named, err);
+    }
+
+    /// <summary>A weights file for the architecture with the given input dimension (so a data file of another width mismatches).</summary>
+    private string Weights(string arch, int inputDim)
+    {
+        var net = new LearningMechanics.Networks.Network<double>(LearningMechanics.Architecture.NetworkSpec.Parse(arch), inputDim);
+        net.Initialize(new Rng(1));
+        var path = Path.Combine(dir, "w3.safetensors");
+        LearningMechanics.Storage.NetworkWeights.Save(net, path);
+        return path;
+    }
+}
