@@ -4,7 +4,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using LearningMechanics.Bench;
 
-// Usage: dotnet run -c Release --project bench/LearningMechanics.Bench -- [gemm|coretype|ensemble|all]
+// Usage: dotnet run -c Release --project bench/LearningMechanics.Bench -- [gemm|coretype|ensemble|training|training-bdn|hessian|all]
 var which = args.Length > 0 ? args[0] : "all";
 var quick = Job.Default.WithWarmupCount(3).WithIterationCount(10).WithLaunchCount(1);
 
@@ -21,3 +21,15 @@ if (which is "coretype" or "all")
 
 if (which is "ensemble" or "all")
     BenchmarkRunner.Run<EnsembleBenchmarks>(DefaultConfig.Instance.AddJob(quick));
+
+if (which is "training-bdn" or "all")
+    BenchmarkRunner.Run<TrainingStepBenchmarks>(DefaultConfig.Instance.AddJob(quick));
+
+if (which is "training" or "all")
+    TrainingStepBenchmarks.RunWithReference();
+
+if (which is "hessian" or "all")
+{
+    BenchmarkRunner.Run<HessianBenchmarks>(DefaultConfig.Instance.AddJob(quick));
+    HessianBenchmarks.LanczosMillion();
+}

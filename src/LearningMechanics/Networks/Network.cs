@@ -157,6 +157,8 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         internal readonly T[][] A, G;
         internal T[][]? RA, RG;
         internal T[] Scratch = [];
+        /// <summary>A row of ones (batch long) for bias gradients as GEMMs.</summary>
+        internal readonly T[] Ones;
         internal readonly T[][] RowStats;
         private readonly Network<T> net;
 
@@ -173,6 +175,8 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
                 G[k] = new T[checked(batch * net.Dims[k])];
             }
             RowStats = net.ops.Select(o => o is NormOp ? new T[2 * batch] : []).ToArray();
+            Ones = new T[batch];
+            Array.Fill(Ones, T.One);
         }
 
         internal void EnsureR()
@@ -208,13 +212,14 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Backward pass after <see cref="Forward"/>: with <paramref name="dOut"/> = ∂loss/∂output (batch × OutputDim), writes
-    /// ∂loss/∂(stored parameters) into <paramref name="grad"/> (length <see cref="ParameterCount"/>, overwritten).
+    /// ∂loss/∂(stored parameters) into <paramref name="grad"/> (length <see cref="ParameterCount"/>, overwritten; pass an
+    /// empty span to skip the parameter gradients when only the per-op gradients are needed, as the R-operator does).
     /// Every op's output gradient is then in <see cref="Workspace.Gradients"/>, the input's too when
     /// <paramref name="inputGradient"/> is set. Rows are independent, so row i holds sample i's gradients.
     /// </summary>
     public void Backward(Workspace ws, ReadOnlySpan<T> dOut, Span<T> grad, bool inputGradient = false)
     {
-        if (grad.Length != Parameters.Length) throw new ArgumentException($"Gradient buffer has {grad.Length} entries, the network {Parameters.Length}.");
+        if (!grad.IsEmpty && grad.Length != Parameters.Length) throw new ArgumentException($"Gradient buffer has {grad.Length} entries, the network {Parameters.Length}.");
         dOut.CopyTo(ws.G[^1]);
         for (int k = ops.Length - 1; k >= 0; k--) ops[k].Backward(this, ws, k, grad, needInput: k > 0 || inputGradient);
     }
@@ -272,15 +277,13 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         private void AddBias(Span<T> z, ReadOnlySpan<T> b, int batch)
         {
-            for (int r = 0; r < batch; r++) TensorPrimitives.Multiply(b, mb, z.Slice(r * fanOut, fanOut));
+            if (mb == T.One) for (int r = 0; r < batch; r++) b.CopyTo(z.Slice(r * fanOut, fanOut));
+            else for (int r = 0; r < batch; r++) TensorPrimitives.Multiply(b, mb, z.Slice(r * fanOut, fanOut));
         }
 
-        private void BiasGradient(ReadOnlySpan<T> g, Span<T> gb, int batch)
-        {
-            gb.Clear();
-            for (int r = 0; r < batch; r++) TensorPrimitives.Add(gb, g.Slice(r * fanOut, fanOut), gb);
-            TensorPrimitives.Multiply(gb, mb, gb);
-        }
+        /// <summary>gb = m_b·Σ_rows g, as the GEMM 1ᵀ·G (one BLAS call instead of a loop over rows).</summary>
+        private void BiasGradient(ReadOnlySpan<T> g, Span<T> gb, Workspace ws) =>
+            Blas.Gemm(Transpose.No, Transpose.No, 1, fanOut, ws.Batch, mb, ws.Ones, ws.Batch, g, fanOut, T.Zero, gb, fanOut);
 
         public override void Forward(Network<T> net, Workspace ws, int k)
         {
@@ -292,8 +295,11 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         public override void Backward(Network<T> net, Workspace ws, int k, Span<T> grad, bool needInput)
         {
             var w = net.Parameters.AsSpan(wOff, fanIn * fanOut);
-            Blas.Gemm(Transpose.Yes, Transpose.No, fanOut, fanIn, ws.Batch, mw, ws.G[k + 1], fanOut, ws.A[k], fanIn, T.Zero, grad.Slice(wOff, fanIn * fanOut), fanIn);
-            BiasGradient(ws.G[k + 1], grad.Slice(bOff, fanOut), ws.Batch);
+            if (!grad.IsEmpty)
+            {
+                Blas.Gemm(Transpose.Yes, Transpose.No, fanOut, fanIn, ws.Batch, mw, ws.G[k + 1], fanOut, ws.A[k], fanIn, T.Zero, grad.Slice(wOff, fanIn * fanOut), fanIn);
+                BiasGradient(ws.G[k + 1], grad.Slice(bOff, fanOut), ws);
+            }
             if (needInput) Blas.Gemm(Transpose.No, Transpose.No, ws.Batch, fanIn, fanOut, mw, ws.G[k + 1], fanOut, w, fanIn, T.Zero, ws.G[k], fanIn);
         }
 
@@ -311,7 +317,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
             var hw = hv.Slice(wOff, fanIn * fanOut);
             Blas.Gemm(Transpose.Yes, Transpose.No, fanOut, fanIn, ws.Batch, mw, ws.RG![k + 1], fanOut, ws.A[k], fanIn, T.Zero, hw, fanIn);
             Blas.Gemm(Transpose.Yes, Transpose.No, fanOut, fanIn, ws.Batch, mw, ws.G[k + 1], fanOut, ws.RA![k], fanIn, T.One, hw, fanIn);
-            BiasGradient(ws.RG[k + 1], hv.Slice(bOff, fanOut), ws.Batch);
+            BiasGradient(ws.RG[k + 1], hv.Slice(bOff, fanOut), ws);
             if (!needInput) return;
             Blas.Gemm(Transpose.No, Transpose.No, ws.Batch, fanIn, fanOut, mw, ws.RG[k + 1], fanOut, w, fanIn, T.Zero, ws.RG[k], fanIn);
             Blas.Gemm(Transpose.No, Transpose.No, ws.Batch, fanIn, fanOut, mw, ws.G[k + 1], fanOut, v.Slice(wOff, fanIn * fanOut), fanIn, T.One, ws.RG[k], fanIn);

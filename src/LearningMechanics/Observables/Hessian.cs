@@ -67,7 +67,7 @@ public sealed class Hessian
             double wgt = (double)c.Rows / count;
             var f = net.Forward(c.X, c.Ws);
             loss.Evaluate<double>(f, c.Y, c.Rows, c.DOut);
-            net.Backward(c.Ws, c.DOut, scratch);
+            net.Backward(c.Ws, c.DOut, []);   // per-op gradients only: H·v needs no ∇θ
             var rf = net.RForward(c.Ws, v);
             loss.HessianTimes<double>(c.Ws.Output, c.Y, rf, c.Rows, c.Rd);
             net.RBackward(c.Ws, v, c.Rd, scratch);

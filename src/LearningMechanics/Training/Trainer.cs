@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Numerics.Tensors;
 using LearningMechanics.Data;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
@@ -158,11 +159,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         r.Status = TrainingStatus.Diverged; r.DivergedAt = step; r.Note = "diverged: " + note;
     }
 
-    private static bool AllFinite(ReadOnlySpan<T> v)
-    {
-        foreach (var a in v) if (!T.IsFinite(a)) return false;
-        return true;
-    }
+    /// <summary>Vectorised check: a NaN or ±∞ anywhere makes the sum non-finite (so would an overflowing sum, i.e. divergence).</summary>
+    private static bool AllFinite(ReadOnlySpan<T> v) => T.IsFinite(TensorPrimitives.Sum(v));
 
     private static void Shuffle(int[] perm, Rng rng)
     {

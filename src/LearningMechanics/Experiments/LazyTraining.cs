@@ -1,0 +1,220 @@
+using LearningMechanics.Architecture;
+using LearningMechanics.Data;
+using LearningMechanics.Networks;
+using LearningMechanics.Numerics;
+using LearningMechanics.Observables;
+using LearningMechanics.Theory.KernelRegime;
+using LearningMechanics.Theory.Kernels;
+using LearningMechanics.Training;
+
+namespace LearningMechanics.Experiments;
+
+/// <summary>
+/// <c>lazy-training</c> (claims.md B1–B3; seed 002 "NTK and kernel regression"; seed 004 ch. 10–11; Lee et al. 2019):
+/// MLPs in NTK parameterisation trained by full-batch GD on MSE follow the closed-form dynamics of their linearisation.
+/// For every width, an ensemble of networks is trained for T steps at η = 0.5·N/λ_max(Θ∞) and compared with
+/// (i) the infinite-width prediction (mean Θ*·A·y and variance over initialisations from Θ∞ and K∞, <see cref="KernelDynamics"/>),
+/// (ii) each network's own linearisation f₀ + Θ̂₀*·A(Θ̂₀)·(y − f₀) with its empirical NTK Θ̂₀ at initialisation.
+/// Claims: the relative change of the empirical NTK during training and the distance to the linearisation both decay
+/// as n^{−1/2} (the dNTK of a single network is O(n^{−1/2}): its variance is O(1/n), seed 004 ch. 11); at the largest
+/// width the ensemble's test outputs, their variance and the final training loss equal the infinite-width predictions.
+/// </summary>
+public sealed class LazyTraining : IExperiment
+{
+    public string Id => "lazy-training";
+    public string Title => "Wide networks train like their linearisation";
+    public string Summary => "GD-trained wide MLPs follow the closed-form NTK dynamics; NTK change and deviation from the linear model decay ∝ n^−1/2";
+    public string Source => "seed 002 §NTK and kernel regression; seed 004 ch. 10–11; Lee et al. 2019; claims.md B1–B3";
+
+    public IReadOnlyList<SettingInfo> Settings { get; } =
+    [
+        new("widths", "hidden widths n", "128,256,512,1024,2048", "64,128,256,512,1024,2048,4096"),
+        new("depth", "hidden layers (ReLU)", "2", "2"),
+        new("nets", "networks per width", "6", "20"),
+        new("n_train", "training points", "32", "64"),
+        new("n_test", "test points", "16", "32"),
+        new("steps", "GD steps T", "200", "400"),
+        new("lr_fraction", "η as a fraction of the maximal stable N/λ_max(Θ∞)", "0.5", "0.5"),
+        new("data", "synthetic (16-d sphere, tanh teacher) or fashion-mnist (T-shirt vs trouser, ±1 targets)", "synthetic", "synthetic"),
+        new("sw2", "σ_w²", "2", "2"),
+        new("sb2", "σ_b²", "0.1", "0.1"),
+    ];
+
+    public ExperimentOutput Run(RunContext ctx)
+    {
+        var s = ctx.Settings;
+        int[] widths = s.GetIntList("widths", 2).Distinct().Order().ToArray();
+        int depth = s.GetInt("depth", 1), nets = s.GetInt("nets", 2), nTrain = s.GetInt("n_train", 2), nTest = s.GetInt("n_test", 1), steps = s.GetInt("steps", 1);
+        double frac = s.GetDouble("lr_fraction", 1e-6), sw2 = s.GetDouble("sw2", 1e-9), sb2 = s.GetDouble("sb2", 0);
+        if (frac >= 1) throw new BadInputException($"Setting lr_fraction={frac} must be < 1 (GD diverges at η ≥ N/λ_max).");
+        var root = new Rng(ctx.Seed);
+        var (train, test) = LoadData(s.GetString("data"), nTrain, nTest, root.Split(ulong.MaxValue));
+        var output = new ExperimentOutput();
+        output.Facts["data"] = train.Name;
+        string Arch(int n) => string.Join("-", Enumerable.Repeat($"dense({n})-relu", depth)) + "-dense(1)";
+
+        // Infinite-width prediction.
+        var spec = NetworkSpec.Parse(Arch(1), Parameterization.Ntk, sw2, sb2);
+        var (kTrain, tTrain) = NeuralKernels.Compute(spec, train.X);
+        var (kTestTrain, tTestTrain) = NeuralKernels.Compute(spec, test.X, train.X);
+        var kTestDiag = NeuralKernels.Diagonal(spec, test.X, ntk: false).Nngp;
+        var dynamics = new KernelDynamics(tTrain!);
+        double eta = frac * dynamics.MaxStableLearningRate;
+        var when = TrainingTime.Discrete(steps, eta);
+        var meanTest = dynamics.Mean(tTestTrain!, train.Y, when);
+        var varTest = dynamics.Variance(tTestTrain!, kTrain, kTestTrain, kTestDiag, when);
+        var curveSteps = Enumerable.Range(0, 21).Select(i => i * steps / 20).Distinct().ToArray();
+        var predictedLoss = curveSteps.Select(k => ExpectedTrainLoss(dynamics, tTrain!, kTrain, train.Y, TrainingTime.Discrete(k, eta))).ToArray();
+        output.Facts["learning_rate"] = eta.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        output.Facts["max_stable_learning_rate"] = dynamics.MaxStableLearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+        var probe = new Matrix(nTrain + nTest, train.InputDim);
+        train.X.Data.CopyTo(probe.Data, 0); test.X.Data.CopyTo(probe.Data, train.X.Data.Length);
+        var rows = new List<(int Width, int Net, double NtkChange, double LinDev, double FinalLoss, double[] TestOut, double[] Losses)>();
+        long done = 0, total = (long)widths.Length * nets;
+        foreach (var (n, wi) in widths.Select((n, i) => (n, i)))
+            for (int r = 0; r < nets; r++)
+            {
+                ctx.Cancellation.ThrowIfCancellationRequested();
+                var net = new Network<double>(NetworkSpec.Parse(Arch(n), Parameterization.Ntk, sw2, sb2), train.InputDim);
+                net.Initialize(root.Split((ulong)r, (ulong)wi));
+                var ntk = new EmpiricalNtk(net, probe.Rows);
+                var theta0 = ntk.Compute(probe);
+                var f0 = Trainer<double>.Predict(net, probe);
+                // The network's own linearisation: f₀ + Θ̂₀(·, X)·A(Θ̂₀)·(y − f₀(X)).
+                var (t0Train, t0TestTrain) = Split(theta0, nTrain);
+                var residual = train.Y.Clone();
+                for (int i = 0; i < nTrain; i++) residual[i, 0] -= f0[i, 0];
+                var linear = new KernelDynamics(t0Train).Mean(t0TestTrain, residual, when);
+                var result = new Trainer<double>(net, train, new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Gd, eta), steps)).Run();
+                if (result.Status != TrainingStatus.Completed)
+                    throw new InvalidOperationException($"Training diverged at width {n} ({result.Note}); lower lr_fraction.");
+                var thetaT = ntk.Compute(probe);
+                var fT = Trainer<double>.Predict(net, test.X);
+                double change = Frobenius(Sub(theta0, thetaT, nTrain)) / Frobenius(Sub(theta0, null, nTrain));
+                double dev = 0;
+                for (int i = 0; i < nTest; i++) dev += Math.Pow(fT[i, 0] - (f0[nTrain + i, 0] + linear[i, 0]), 2);
+                var losses = curveSteps.Select(k => k < result.Losses.Count ? result.Losses[k] : result.FinalLoss!.Value).ToArray();
+                rows.Add((n, r, change, Math.Sqrt(dev / nTest), result.FinalLoss!.Value, fT.Data.ToArray(), losses));
+                ctx.Progress?.Report(new ProgressInfo($"width {n}", Interlocked.Increment(ref done), total));
+            }
+
+        // Claims 1–2: scaling of the NTK change and of the distance to the own linearisation.
+        var byWidth = widths.Select(n => rows.Where(r => r.Width == n).ToList()).ToList();
+        double[] ns = widths.Select(n => (double)n).ToArray();
+        (double[] Rms, double[] Se) RmsOf(Func<(int Width, int Net, double NtkChange, double LinDev, double FinalLoss, double[] TestOut, double[] Losses), double> f)
+        {
+            // RMS over networks; SE by the delta method from the SE of the mean square.
+            var rms = byWidth.Select(g => Math.Sqrt(g.Average(r => f(r) * f(r)))).ToArray();
+            var se = byWidth.Select((g, i) => Statistics.StandardError(g.Select(r => f(r) * f(r)).ToArray()) / (2 * rms[i])).ToArray();
+            return (rms, se);
+        }
+        var (chg, chgSe) = RmsOf(r => r.NtkChange);
+        var (lin, linSe) = RmsOf(r => r.LinDev);
+        output.Claims.Add(ScalingFits.Slope("ntk-change-slope", "the empirical NTK's relative change during training decays as n^{−1/2}",
+            Source, ns, chg, chgSe, -0.5, 0.1, "next-order terms of relative size O(n^{−1/2}) bend the log–log line by ≲ 0.1 over these widths"));
+        output.Claims.Add(ScalingFits.Slope("linearisation-slope", "the distance of the trained network's test outputs from its own linearisation decays as n^{−1/2}",
+            Source, ns, lin, linSe, -0.5, 0.1, "as for the NTK change, whose integral over training drives the deviation"));
+
+        // Claims 3–5 at the largest width: ensemble mean and variance of the test outputs, final training loss.
+        var widest = byWidth[^1];
+        int m = widest.Count;
+        var perPoint = Enumerable.Range(0, nTest).Select(i =>
+        {
+            var v = widest.Select(r => r.TestOut[i]).ToArray();
+            return (Mean: Statistics.Mean(v), Se: Statistics.StandardError(v), Var: Statistics.Variance(v));
+        }).ToArray();
+        var meanClaims = Enumerable.Range(0, nTest).Select(i => Claim.Compare("test-mean", "", Source, meanTest[i, 0], perPoint[i].Mean, perPoint[i].Se, 4 * perPoint[i].Se)).ToList();
+        int worst = meanClaims.IndexOf(ScalingFits.Worst(meanClaims));
+        output.Claims.Add(Claim.Compare("test-mean", $"at width {widths[^1]}, the ensemble mean of the trained test outputs is the infinite-width NTK prediction Θ*·A·y (worst of {nTest} test points)",
+            Source, meanTest[worst, 0], perPoint[worst].Mean, perPoint[worst].Se, 4 * perPoint[worst].Se, $"test point {worst}; {m} networks; tolerance 4·SE."));
+        // Pooled variance ratio: Σ sample variances / Σ predicted variances, SE from the chi-square spread of sample variances.
+        double varRatio = perPoint.Sum(p => p.Var) / varTest.Sum();
+        double varRatioSe = Math.Sqrt(2.0 / (m - 1) * perPoint.Sum(p => p.Var * p.Var)) / varTest.Sum();
+        output.Claims.Add(Claim.Compare("test-variance", $"at width {widths[^1]}, the variance of trained test outputs over initialisations equals the prediction K** + Θ*AKAΘ*ᵀ − 2Θ*AK*ᵀ (pooled over test points)",
+            Source, 1, varRatio, varRatioSe, 4 * varRatioSe, $"ratio of summed sample variances ({m} networks) to summed predictions; SE from Var(s²) = 2σ⁴/(m − 1), ignoring correlations between test points."));
+        var finalLosses = widest.Select(r => r.FinalLoss).ToArray();
+        double lossSe = Statistics.StandardError(finalLosses);
+        output.Claims.Add(Claim.Compare("train-loss", $"at width {widths[^1]}, the mean training loss after {steps} steps equals the predicted E[L_T] = (‖μ_T − y‖² + tr Σ_T)/N",
+            Source, predictedLoss[^1], Statistics.Mean(finalLosses), lossSe, 4 * lossSe, $"{m} networks; tolerance 4·SE."));
+
+        // Tables and plots.
+        output.Tables["networks"] = Table.FromRows(rows, ("width", r => r.Width), ("net", r => r.Net), ("ntk_relative_change", r => r.NtkChange),
+            ("distance_to_linearisation", r => r.LinDev), ("final_train_loss", r => r.FinalLoss));
+        output.Tables["scaling"] = Table.FromRows(Enumerable.Range(0, widths.Length).ToList(), ("width", i => widths[i]), ("ntk_change_rms", i => chg[i]),
+            ("ntk_change_se", i => chgSe[i]), ("linearisation_rms", i => lin[i]), ("linearisation_se", i => linSe[i]));
+        output.Tables["test_outputs"] = Table.FromRows(Enumerable.Range(0, nTest).ToList(), ("point", i => i), ("predicted_mean", i => meanTest[i, 0]),
+            ("predicted_sd", i => Math.Sqrt(varTest[i])), ("measured_mean", i => perPoint[i].Mean), ("measured_se", i => perPoint[i].Se), ("measured_sd", i => Math.Sqrt(perPoint[i].Var)));
+        output.Plots.Add(new PlotSpec("Departure from the kernel regime vs width", "width n", "RMS over networks", [
+            new SeriesSpec("relative NTK change ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖", ns, chg, SeriesKind.Points, chgSe),
+            new SeriesSpec("distance to own linearisation (test RMS)", ns, lin, SeriesKind.Points, linSe),
+            new SeriesSpec("∝ n^−1/2", ns, ns.Select(n => chg[0] * Math.Sqrt(ns[0] / n)).ToArray(), SeriesKind.Line, Dashed: true)], LogX: true, LogY: true,
+            Caption: $"{nets} networks per width, depth {depth} ReLU, NTK parameterisation, GD for {steps} steps at η = {frac}·N/λ_max."));
+        var xs = curveSteps.Select(k => (double)k).ToArray();
+        var curves = new List<SeriesSpec> { new("predicted E[L] (n = ∞)", xs, predictedLoss, SeriesKind.Line) };
+        foreach (var (n, g) in widths.Zip(byWidth))
+            curves.Add(new SeriesSpec($"n = {n}", xs, Enumerable.Range(0, xs.Length).Select(k => g.Average(r => r.Losses[k])).ToArray(), SeriesKind.Points));
+        output.Plots.Add(new PlotSpec("Training loss: networks vs closed form", "GD step", "training MSE (mean over networks)", curves, LogY: true));
+        var pts = Enumerable.Range(0, nTest).Select(i => (double)i).ToArray();
+        output.Plots.Add(new PlotSpec($"Test outputs at width {widths[^1]}", "test point", "output after training", [
+            new SeriesSpec("predicted mean ± sd", pts, Enumerable.Range(0, nTest).Select(i => meanTest[i, 0]).ToArray(), SeriesKind.Points, varTest.Select(Math.Sqrt).ToArray()),
+            new SeriesSpec("ensemble mean ± SE", pts, perPoint.Select(p => p.Mean).ToArray(), SeriesKind.Points, perPoint.Select(p => p.Se).ToArray())]));
+        return output;
+    }
+
+    /// <summary>E[L] = (1/N)(‖μ − y‖² + Σ_i Var f(x_i)) on the training set under the linearised infinite-width dynamics.</summary>
+    internal static double ExpectedTrainLoss(KernelDynamics dynamics, Matrix theta, Matrix k, Matrix y, TrainingTime when)
+    {
+        int n = theta.Rows;
+        var mean = dynamics.Mean(theta, y, when);
+        var diag = Enumerable.Range(0, n).Select(i => k[i, i]).ToArray();
+        var var = dynamics.Variance(theta, k, k, diag, when);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.Pow(mean[i, 0] - y[i, 0], 2) + var[i];
+        return sum / n;
+    }
+
+    internal static (Dataset Train, Dataset Test) LoadData(string name, int nTrain, int nTest, Rng rng)
+    {
+        switch (name.Trim().ToLowerInvariant())
+        {
+            case "synthetic":
+                {
+                    var all = Synthetic.Teacher(Synthetic.Sphere(nTrain + nTest, 16, rng.Split(1)), "dense(32)-tanh-dense(1)", rng.Split(2), sw2: 2);
+                    return (all.Take(nTrain), all.Subset(Enumerable.Range(nTrain, nTest).ToArray()));
+                }
+            case "fashion-mnist":
+                {
+                    // Two classes (T-shirt/top = 0 → −1, trouser = 1 → +1), pixels projected onto the sphere of radius √784.
+                    var pool = FashionMnist.Load("train", 4000, rng.Split(1));
+                    var rows = Enumerable.Range(0, pool.Count).Where(i => pool.Labels![i] is 0 or 1).Take(nTrain + nTest).ToArray();
+                    if (rows.Length < nTrain + nTest) throw new BadInputException($"Fashion-MNIST subset has only {rows.Length} T-shirts and trousers.");
+                    var x = Inputs.ToSphere(pool.Subset(rows).Standardized().X);
+                    var y = new Matrix(rows.Length, 1);
+                    for (int i = 0; i < rows.Length; i++) y[i, 0] = pool.Labels![rows[i]] == 1 ? 1 : -1;
+                    var all = new Dataset(x, y, Name: "fashion-mnist (T-shirt vs trouser)");
+                    return (all.Take(nTrain), all.Subset(Enumerable.Range(nTrain, nTest).ToArray()));
+                }
+            default: throw new BadInputException($"Setting data='{name}' is not allowed. Allowed: synthetic, fashion-mnist.");
+        }
+    }
+
+    private static (Matrix Train, Matrix TestTrain) Split(Matrix theta, int nTrain)
+    {
+        int nTest = theta.Rows - nTrain;
+        var a = new Matrix(nTrain, nTrain); var b = new Matrix(nTest, nTrain);
+        for (int i = 0; i < nTrain; i++) for (int j = 0; j < nTrain; j++) a[i, j] = theta[i, j];
+        for (int i = 0; i < nTest; i++) for (int j = 0; j < nTrain; j++) b[i, j] = theta[nTrain + i, j];
+        return (a, b);
+    }
+
+    /// <summary>The training block of a − b (or of a when b is null).</summary>
+    private static Matrix Sub(Matrix a, Matrix? b, int nTrain)
+    {
+        var d = new Matrix(nTrain, nTrain);
+        for (int i = 0; i < nTrain; i++) for (int j = 0; j < nTrain; j++) d[i, j] = a[i, j] - (b?[i, j] ?? 0);
+        return d;
+    }
+
+    private static double Frobenius(Matrix m) => Math.Sqrt(m.Data.Sum(v => v * v));
+}
