@@ -111,7 +111,8 @@ namespace LearningMechanics.Cli
             foreach (var c in run.Output.Claims)
             {
                 string colour = c.Verdict switch { Verdict.Pass => "green", Verdict.Fail => "red", _ => "yellow" };
-                table.AddRow(Markup.Escape(c.Id), Fmt(c.Predicted), Fmt(c.Measured), Fmt(c.StdErr), Fmt(c.Tolerance),
+                table.AddRow(Markup.Escape(c.Id), Fmt(c.Predicted), Fmt(c.Measured), Fmt(c.StdErr),
+                    (c.Rule == ClaimRule.AtMost ? "≤ +" : c.Rule == ClaimRule.AtLeast ? "≥ −" : "") + Fmt(c.Tolerance),
                     $"[{colour}]{c.Verdict.ToString().ToLowerInvariant()}[/]");
             }
             AnsiConsole.Write(table);

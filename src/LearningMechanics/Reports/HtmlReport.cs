@@ -38,9 +38,9 @@ public static class HtmlReport
             string v = c.Verdict.ToString().ToLowerInvariant();
             sb.Append($"<tr><td><code>{HtmlEncode(c.Id)}</code></td><td>{HtmlEncode(c.Statement)}<div class=note>{HtmlEncode(c.Source)}");
             if (c.Note is not null) sb.Append($"<br>{HtmlEncode(c.Note)}");
-            sb.Append($"</div></td><td class=num>{Num(c.Predicted)}</td><td class=num>{Num(c.Measured)}</td><td class=num>{Num(c.StdErr)}</td><td class=num>{Num(c.Tolerance)}</td><td class={v}>{v}</td></tr>");
+            sb.Append($"</div></td><td class=num>{Num(c.Predicted)}</td><td class=num>{Num(c.Measured)}</td><td class=num>{Num(c.StdErr)}</td><td class=num>{(c.Rule == ClaimRule.AtMost ? "≤ +" : c.Rule == ClaimRule.AtLeast ? "≥ −" : "")}{Num(c.Tolerance)}</td><td class={v}>{v}</td></tr>");
         }
-        sb.Append("</table><p class=note>A claim passes when |predicted − measured| ≤ tolerance. Tolerances are a multiple of the measured standard error plus any model error the claim states; a fixed seed makes every verdict reproducible.</p>");
+        sb.Append("</table><p class=note>A claim passes when |predicted − measured| ≤ tolerance, or, for a one-sided claim (marked ≤ or ≥ next to its tolerance), when measured ≤ predicted + tolerance or ≥ predicted − tolerance. Tolerances are a multiple of the measured standard error plus any model error the claim states; a fixed seed makes every verdict reproducible.</p>");
 
         if (run.Output.Plots.Count > 0)
         {

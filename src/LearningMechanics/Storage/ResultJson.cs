@@ -38,6 +38,7 @@ public static class ResultJson
                 Number(w, "stderr", c.StdErr);
                 Number(w, "tolerance", c.Tolerance);
                 w.WriteString("verdict", c.Verdict.ToString().ToLowerInvariant());
+                if (c.Rule != ClaimRule.TwoSided) w.WriteString("rule", c.Rule == ClaimRule.AtMost ? "at_most" : "at_least");
                 if (c.Note is not null) w.WriteString("note", c.Note);
                 w.WriteEndObject();
             }
