@@ -51,4 +51,27 @@ public static class Eigenlearning
         double train = Math.Pow(ridge / (n * k), 2) * test;
         return new EigenlearningPrediction(n, ridge, k, learn, e0, test, train);
     }
+
+    /// <summary>
+    /// The kernel's eigenvalues and the target's coefficients with respect to the empirical distribution of a sample of M
+    /// points (Simon et al. 2023 §6): with K = UΛUᵀ the M × M Gram matrix, λ_i = Λ_i/M and v_i = u_iᵀy/√M (so Σ_i v_i² is the
+    /// mean of y², summed over output columns). Sorted by decreasing λ; negative rounding noise is clipped to 0.
+    /// </summary>
+    public static (double[] Lambda, double[] V2) SampleSpectrum(Numerics.Matrix kernel, Numerics.Matrix y)
+    {
+        int m = kernel.Rows;
+        if (kernel.Cols != m || y.Rows != m) throw new BadInputException($"Sample spectrum needs an M×M kernel and M target rows; got {kernel.Rows}×{kernel.Cols} and {y.Rows}.");
+        var (values, vectors) = Numerics.Lapack.SymmetricEigen(kernel);
+        var proj = Numerics.Matrix.Multiply(vectors, y, Numerics.Transpose.Yes);   // Uᵀy, M × outputs
+        var lambda = new double[m]; var v2 = new double[m];
+        for (int k = 0; k < m; k++)
+        {
+            int i = m - 1 - k;   // descending
+            lambda[k] = Math.Max(values[i], 0) / m;
+            double sq = 0;
+            for (int c = 0; c < proj.Cols; c++) sq += proj[i, c] * proj[i, c];
+            v2[k] = sq / m;
+        }
+        return (lambda, v2);
+    }
 }
