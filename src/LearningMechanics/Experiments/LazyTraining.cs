@@ -96,7 +96,7 @@ public sealed class LazyTraining : IExperiment
                     throw new InvalidOperationException($"Training diverged at width {n} ({result.Note}); lower lr_fraction.");
                 var thetaT = ntk.Compute(probe);
                 var fT = Trainer<double>.Predict(net, test.X);
-                double change = Frobenius(Sub(theta0, thetaT, nTrain)) / Frobenius(Sub(theta0, null, nTrain));
+                double change = EmpiricalNtk.RelativeChange(Split(theta0, nTrain).Train, Split(thetaT, nTrain).Train);
                 double dev = 0, size = 0;
                 for (int i = 0; i < nTest; i++) { dev += Math.Pow(fT[i, 0] - (f0[nTrain + i, 0] + linear[i, 0]), 2); size += fT[i, 0] * fT[i, 0]; }
                 var losses = curveSteps.Select(k => k < result.Losses.Count ? result.Losses[k] : result.FinalLoss!.Value).ToArray();
@@ -290,13 +290,4 @@ public sealed class LazyTraining : IExperiment
         return (a, b);
     }
 
-    /// <summary>The training block of a − b (or of a when b is null).</summary>
-    private static Matrix Sub(Matrix a, Matrix? b, int nTrain)
-    {
-        var d = new Matrix(nTrain, nTrain);
-        for (int i = 0; i < nTrain; i++) for (int j = 0; j < nTrain; j++) d[i, j] = a[i, j] - (b?[i, j] ?? 0);
-        return d;
-    }
-
-    private static double Frobenius(Matrix m) => Math.Sqrt(m.Data.Sum(v => v * v));
 }

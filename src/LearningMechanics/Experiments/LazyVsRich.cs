@@ -151,8 +151,6 @@ public sealed class LazyVsRich : IExperiment
         if (result.Status == TrainingStatus.Diverged) return new Row(act, alpha, result.StepsTaken, true, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
         int steps = result.StepsTaken;
         var (thetaT, _) = LazyTraining.Split(ntk.Compute(probe), train.Count);
-        double dn = 0, d0 = 0;
-        for (int i = 0; i < theta0.Data.Length; i++) { dn += Math.Pow(thetaT.Data[i] - theta0.Data[i], 2); d0 += theta0.Data[i] * theta0.Data[i]; }
         double cka = Cka.Linear(h0, Representations.Penultimate(net, train.X));
         var gT = Trainer<double>.Predict(net, test.X);
         // Kernel predictor: the linearised centred model from 0 with the network's own Θ̂₀, the same LR and steps.
@@ -165,7 +163,7 @@ public sealed class LazyVsRich : IExperiment
             kmse += Math.Pow(kernelPred[i, 0] - test.Y[i, 0], 2);
         }
         double nfa = FeatureAnsatz.Measure(net, train.X).Cosine;
-        return new Row(act, alpha, steps, false, Math.Sqrt(dn / d0), cka, mse / test.Count, kmse / test.Count, nfa);
+        return new Row(act, alpha, steps, false, EmpiricalNtk.RelativeChange(theta0, thetaT), cka, mse / test.Count, kmse / test.Count, nfa);
     }
 
     /// <summary>y = u² − 1 + u with u = w*·x/‖w*‖, x ~ N(0, I_d): a single-index target with a linear and a quadratic Hermite part.</summary>

@@ -56,6 +56,15 @@ public sealed class EmpiricalNtk
         return 1 - ab / Math.Sqrt(aa * bb);
     }
 
+    /// <summary>Relative movement ‖after − before‖_F/‖before‖_F (e.g. of the NTK during training).</summary>
+    public static double RelativeChange(Matrix before, Matrix after)
+    {
+        if (before.Rows != after.Rows || before.Cols != after.Cols) throw new ArgumentException("Kernels of different shapes.");
+        double d = 0, b = 0;
+        for (int i = 0; i < before.Data.Length; i++) { d += Math.Pow(after.Data[i] - before.Data[i], 2); b += before.Data[i] * before.Data[i]; }
+        return Math.Sqrt(d / b);
+    }
+
     /// <summary>Kernel–target alignment yᵀΘy/(‖Θ‖_F·‖y‖²) (Cristianini et al. 2002), in [−1, 1] for PSD Θ.</summary>
     public static double Alignment(Matrix theta, ReadOnlySpan<double> y)
     {
