@@ -21,7 +21,7 @@ internal static class FiniteWidthCommand
         var sb2 = new Option<double>("--sb2") { Description = "σ_b²", DefaultValueFactory = _ => 0.0 };
         var norm = new Option<double>("--input-norm") { Description = "x·x/d of the input", DefaultValueFactory = _ => 1.0 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var cmd = new Command("finite-width", "Kernel K, four-point vertex V, NLO metric and output kurtosis layer by layer (seed 004 §5.4).")
+        var cmd = new Command("finite-width", "Kernel K, four-point vertex V, NLO metric, output kurtosis and NTK fluctuations layer by layer (seed 004 §5.4, §9.1).")
             { act, depth, width, sw2, sb2, norm, json };
         cmd.SetAction(p => Run(p.GetValue(act)!, p.GetValue(depth), p.GetValue(width), p.GetValue(sw2), p.GetValue(sb2), p.GetValue(norm), p.GetValue(json)));
         return cmd;
@@ -37,6 +37,8 @@ internal static class FiniteWidthCommand
         double sw2 = sw2Opt ?? Criticality.CriticalWeightVariance(act);
         if (!(sw2 > 0) || !double.IsFinite(sw2)) throw new BadInputException($"--sw2 {sw2} must be a positive number.");
         var layers = FourPointVertex.SingleInput(act, sw2, sb2, inputNorm, depth + 1);
+        // NTK fluctuations (seed 004 eqs. 9.13–9.16) where φ′ exists; NNGP-only activations (sign, step) have none.
+        var ntk = act.IsDifferentiable ? NtkFluctuations.SingleInput(act, sw2, sb2, inputNorm, depth + 1) : null;
         // Optimal aspect ratio (seed 004 eq. A.73) where ν is defined: scale-invariant or K* = 0 class at criticality.
         double? nu = null, rStar = null, rPairs = null;
         bool critical = sw2Opt is null && sb2 == 0;
@@ -53,23 +55,34 @@ internal static class FiniteWidthCommand
             Console.WriteLine(JsonSerializer.Serialize<object>(new Dictionary<string, object?>
             {
                 ["activation"] = act.Name, ["sw2"] = sw2, ["sb2"] = sb2, ["depth"] = depth, ["width"] = width,
-                ["layers"] = layers.Select(l => new Dictionary<string, double>
+                ["layers"] = layers.Select((l, i) =>
                 {
-                    ["layer"] = l.Layer, ["K"] = l.K, ["V"] = l.V, ["G1"] = l.G1, ["V_over_nK2"] = l.NormalisedVertex / width, ["excess_kurtosis"] = l.ExcessKurtosis(width),
+                    var row = new Dictionary<string, double>
+                    {
+                        ["layer"] = l.Layer, ["K"] = l.K, ["V"] = l.V, ["G1"] = l.G1, ["V_over_nK2"] = l.NormalisedVertex / width, ["excess_kurtosis"] = l.ExcessKurtosis(width),
+                    };
+                    if (ntk is not null)
+                    {
+                        var q = ntk[i];
+                        row["ntk_frozen"] = q.Theta; row["ntk_A"] = q.A; row["ntk_B"] = q.B; row["ntk_D"] = q.D; row["ntk_F"] = q.F;
+                        row["ntk_variance"] = q.Variance(width); row["ntk_relative_variance"] = q.RelativeVariance(width); row["ntk_output_covariance"] = q.CrossCovariance(width);
+                    }
+                    return row;
                 }),
                 ["expansion_parameter"] = epsilon, ["validity"] = validity, ["nu"] = nu,
                 ["optimal_aspect_ratio_neuron_pairs"] = rPairs, ["optimal_aspect_ratio_layer_halves"] = rStar,
-                ["ntk"] = "the NTK mean correction and fluctuations are not implemented yet",
+                ["ntk_note"] = ntk is null ? $"'{act.Name}' has no derivative: no NTK" : "Var(Θ̂) = (A + 2B)/n, Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16); the NTK mean's 1/n correction is not implemented",
             }, Lmech.Json));
             return Lmech.Ok;
         }
         var t = new Table { Title = new TableTitle(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{act.Name}, σ_w² = {sw2:G6}, σ_b² = {sb2:G4}, depth {depth}, width {width}"))) };
-        t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)");
-        foreach (var l in layers)
-            t.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture), F(l.K), F(l.V), F(l.G1), F(l.NormalisedVertex / width), F(l.ExcessKurtosis(width)));
+        t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)", "NTK Θ", "Var(Θ̂)/Θ²", "Cov(Θ̂, z²)");
+        foreach (var (l, i) in layers.Select((l, i) => (l, i)))
+            t.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture), F(l.K), F(l.V), F(l.G1), F(l.NormalisedVertex / width), F(l.ExcessKurtosis(width)),
+                ntk is null ? "—" : F(ntk[i].Theta), ntk is null ? "—" : F(ntk[i].RelativeVariance(width)), ntk is null ? "—" : F(ntk[i].CrossCovariance(width)));
         AnsiConsole.Write(t);
-        AnsiConsole.MarkupLine(Markup.Escape($"Layer {depth + 1} is the output. {validity}. NTK mean and variance at finite width: not implemented yet."));
+        AnsiConsole.MarkupLine(Markup.Escape($"Layer {depth + 1} is the output. {validity}. NTK: Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16, NTK parameterisation); the NTK mean's 1/n correction is not implemented."));
         if (rStar is { } rs)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"Optimal aspect ratio (seed 004 App. A, ν = {nu:G4}): r* = {rPairs:G4} for pairs of neurons (eq. A.72, m₁ = m₂ = 1), {rs:G4} for the two halves of a width-{width} layer (eq. A.73); this network has L/n = {(double)depth / width:G3}.")));

@@ -1,0 +1,147 @@
+using System.Globalization;
+using LearningMechanics.Architecture;
+using LearningMechanics.Data;
+using LearningMechanics.Networks;
+using LearningMechanics.Numerics;
+using LearningMechanics.Observables;
+using LearningMechanics.Theory;
+using LearningMechanics.Theory.FiniteWidth;
+using LearningMechanics.Theory.Kernels;
+using LearningMechanics.Training;
+
+namespace LearningMechanics.Experiments;
+
+/// <summary>
+/// <c>ntk-fluctuations</c> (seed 004 ch. 8–9, eqs. 9.6, 9.13–9.16; claims.md A6–A8): the NTK of a finite MLP at
+/// initialisation fluctuates around the frozen NTK Θ with variance Var(Θ̂) = (A + 2B)/n and covaries with the output as
+/// Cov(Θ̂, z²) = (D + 2F)/n (<see cref="NtkFluctuations"/>); at criticality the relative variance grows linearly in L/n.
+/// Ensembles of networks at criticality (ReLU σ_w² = 2, tanh σ_w² = 1, σ_b² = 0) at several widths and depths, one input
+/// on the sphere, against the recursions; Hanin &amp; Nica's exp(5L/n) − 1 for ReLU (claims.md A7) is shown as a second
+/// prediction.
+/// </summary>
+public sealed class NtkFluctuationsExperiment : IExperiment
+{
+    public string Id => "ntk-fluctuations";
+    public string Title => "The NTK at finite width: fluctuations grow with L/n";
+    public string Summary => "Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n from seed 004's recursions; relative variance ∝ L/n at criticality";
+    public string Source => "seed 004 §8.3, §9.1–9.3 (eqs. 9.6, 9.13–9.21); claims.md A6–A8";
+
+    public IReadOnlyList<SettingInfo> Settings { get; } =
+    [
+        new("acts", "activations (at their critical σ_w², σ_b² = 0)", "relu,tanh", "relu,tanh"),
+        new("widths", "hidden widths n", "32,64,128", "32,64,128,256"),
+        new("depths", "hidden layers (the output layer is L = depth + 1)", "2,4,8", "2,4,8,16,32"),
+        new("nets", "networks per (width, depth)", "4000", "20000"),
+        new("max_rel_var", "largest predicted relative variance at which the 1/n expansion is tested", "0.25", "0.25"),
+    ];
+
+    public ExperimentOutput Run(RunContext ctx)
+    {
+        var s = ctx.Settings;
+        var acts = s.GetList("acts").Select(Activation.Parse).ToArray();
+        int[] widths = s.GetIntList("widths", 4).Distinct().Order().ToArray(), depths = s.GetIntList("depths", 1).Distinct().Order().ToArray();
+        int nets = s.GetInt("nets", 20);
+        double maxRel = s.GetDouble("max_rel_var", 1e-6);
+        var root = new Rng(ctx.Seed);
+        var x = Inputs.ToSphere(Synthetic.GaussianInputs(1, 16, root.Split(ulong.MaxValue)));
+        var output = new ExperimentOutput();
+        var rows = new List<Row>();
+        long done = 0, total = (long)acts.Length * widths.Length * depths.Length * nets;
+        foreach (var (act, ai) in acts.Select((a, i) => (a, i)))
+        {
+            double sw2 = Criticality.CriticalWeightVariance(act);
+            var theory = NtkFluctuations.SingleInput(act, sw2, 0, 1.0, depths[^1] + 1);
+            foreach (var (n, wi) in widths.Select((n, i) => (n, i)))
+                foreach (var (depth, di) in depths.Select((d, i) => (d, i)))
+                {
+                    var spec = new MlpSpec(16, n, depth, act, sw2, 0).ToNetworkSpec();
+                    var th = new double[nets]; var z2 = new double[nets];
+                    ulong stream = (ulong)((ai * widths.Length + wi) * depths.Length + di);
+                    Blas.SingleThreaded(() => Parallel.For(0, nets, new ParallelOptions { CancellationToken = ctx.Cancellation },
+                        () => { var net = new Network<double>(spec, 16); return (Net: net, Ntk: new EmpiricalNtk(net, 1)); },
+                        (i, _, local) =>
+                        {
+                            local.Net.Initialize(root.Split((ulong)i, stream));
+                            th[i] = local.Ntk.Compute(x)[0, 0];
+                            double f = Trainer<double>.Predict(local.Net, x)[0, 0];
+                            z2[i] = f * f;
+                            ctx.Progress?.Report(new ProgressInfo($"{act.Name} n = {n}, L = {depth + 1}", Interlocked.Increment(ref done), total));
+                            return local;
+                        }, _ => { }));
+                    rows.Add(Measure(act.Name, n, depth + 1, theory[depth], th, z2));
+                }
+        }
+
+        foreach (var act in acts)
+        {
+            var mine = rows.Where(r => r.Act == act.Name).ToList();
+            var valid = mine.Where(r => r.PredRelVar <= maxRel).ToList();
+            if (valid.Count == 0)
+            {
+                output.Claims.Add(new Claim($"variance-{act.Name}", $"{act.Name}: Var(Θ̂) = (A + 2B)/n", Source, null, null, null, null, Verdict.Inconclusive,
+                    $"No (width, depth) with predicted relative variance ≤ {maxRel}."));
+                continue;
+            }
+            // Next-order model error: the relative correction is of the size of the leading relative variance itself.
+            var variance = valid.Select(r => Claim.Compare($"variance-{act.Name}", "", Source, r.PredVar, r.Var, r.VarSe, 4 * r.VarSe + r.PredVar * r.PredRelVar)).ToList();
+            var wv = valid[variance.IndexOf(ScalingFits.Worst(variance))];
+            output.Claims.Add(Claim.Compare($"variance-{act.Name}", $"{act.Name} at criticality: the NTK's variance over initialisations is (A + 2B)/n from the recursions (9.13–9.16) at every (n, L) with predicted relative variance ≤ {maxRel} (worst shown)",
+                Source, wv.PredVar, wv.Var, wv.VarSe, 4 * wv.VarSe + wv.PredVar * wv.PredRelVar,
+                $"n = {wv.Width}, L = {wv.Depth}; {nets} networks; tolerance 4·SE + the next order (relative size {wv.PredRelVar:G2}); {valid.Count} configurations tested."));
+            var cross = valid.Select(r => Claim.Compare($"cross-{act.Name}", "", Source, r.PredCov, r.Cov, r.CovSe, 4 * r.CovSe + Math.Abs(r.PredCov) * r.PredRelVar)).ToList();
+            var wc = valid[cross.IndexOf(ScalingFits.Worst(cross))];
+            output.Claims.Add(Claim.Compare($"cross-{act.Name}", $"{act.Name}: the NTK–output cross-correlation Cov(Θ̂, z²) is (D + 2F)/n (worst (n, L) shown)",
+                Source, wc.PredCov, wc.Cov, wc.CovSe, 4 * wc.CovSe + Math.Abs(wc.PredCov) * wc.PredRelVar,
+                $"n = {wc.Width}, L = {wc.Depth}; tolerance 4·SE + the next order."));
+            // Width scaling at the shallowest depth: relative variance ∝ 1/n (claims.md A6).
+            int d0 = mine.Min(r => r.Depth);
+            var atDepth = mine.Where(r => r.Depth == d0).OrderBy(r => r.Width).ToList();
+            output.Claims.Add(ScalingFits.Slope($"width-slope-{act.Name}", $"{act.Name}: at L = {d0} the NTK's relative variance falls as 1/n",
+                Source, atDepth.Select(r => (double)r.Width).ToArray(), atDepth.Select(r => r.RelVar).ToArray(), atDepth.Select(r => r.RelVarSe).ToArray(), -1, 0.1,
+                "claims.md A6 (next order in L/n)"));
+        }
+
+        output.Tables["ensembles"] = Table.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width), ("depth_L", r => r.Depth),
+            ("theta_frozen", r => r.Theta), ("theta_mean", r => r.Mean), ("theta_mean_se", r => r.MeanSe),
+            ("var_predicted", r => r.PredVar), ("var_measured", r => r.Var), ("var_se", r => r.VarSe),
+            ("cov_predicted", r => r.PredCov), ("cov_measured", r => r.Cov), ("cov_se", r => r.CovSe),
+            ("rel_var_predicted", r => r.PredRelVar), ("rel_var_measured", r => r.RelVar), ("hanin_nica_relu", r => r.Act == "relu" ? Math.Exp(5.0 * r.Depth / r.Width) - 1 : double.NaN));
+        foreach (var act in acts)
+        {
+            var series = new List<SeriesSpec>();
+            foreach (int n in widths)
+            {
+                var g = rows.Where(r => r.Act == act.Name && r.Width == n).OrderBy(r => r.Depth).ToList();
+                var ls = g.Select(r => (double)r.Depth).ToArray();
+                series.Add(new SeriesSpec($"n={n}: measured", ls, g.Select(r => r.RelVar * n).ToArray(), SeriesKind.Points, g.Select(r => r.RelVarSe * n).ToArray()));
+                series.Add(new SeriesSpec($"n={n}: recursion", ls, g.Select(r => r.PredRelVar * n).ToArray(), SeriesKind.Line));
+            }
+            var theory = NtkFluctuations.SingleInput(act, Criticality.CriticalWeightVariance(act), 0, 1.0, depths[^1] + 1);
+            var all = Enumerable.Range(1, depths[^1] + 1).Select(l => (double)l).ToArray();
+            series.Add(new SeriesSpec("n→∞ recursion: n·(A+2B)/(nΘ²)", all, theory.Select(t => t.RelativeVariance(1)).ToArray(), SeriesKind.Line, Dashed: true));
+            if (act is Relu) series.Add(new SeriesSpec("Hanin–Nica 5L (leading order)", all, all.Select(l => 5 * l).ToArray(), SeriesKind.Line, Dashed: true));
+            output.Plots.Add(new PlotSpec($"{act.Name}: NTK relative variance × n vs depth", "output layer L", "n·Var(Θ̂)/E[Θ̂]²", series,
+                Caption: $"{nets} networks per point at criticality; lines: seed 004's recursions at each width (dashed: the n → ∞ leading order)."));
+        }
+        return output;
+    }
+
+    private sealed record Row(string Act, int Width, int Depth, double Theta, double Mean, double MeanSe, double PredVar, double Var, double VarSe,
+        double PredCov, double Cov, double CovSe, double PredRelVar, double RelVar, double RelVarSe);
+
+    private static Row Measure(string act, int n, int depth, NtkLayer t, double[] th, double[] z2)
+    {
+        int m = th.Length;
+        double mean = th.Average(), var = Statistics.Variance(th);
+        double m4 = th.Select(v => Math.Pow(v - mean, 4)).Average();
+        double varSe = Math.Sqrt(Math.Max(m4 - var * var, 0) / m);
+        double mz = z2.Average();
+        var prod = th.Zip(z2).Select(p => (p.First - mean) * (p.Second - mz)).ToArray();
+        double cov = prod.Sum() / (m - 1);
+        double relVar = var / (mean * mean);
+        // Delta method for var/mean²: dominated by the variance's SE at these sizes.
+        double relSe = Math.Sqrt(Math.Pow(varSe / (mean * mean), 2) + Math.Pow(2 * var / (mean * mean * mean) * Math.Sqrt(var / m), 2));
+        return new Row(act, n, depth, t.Theta, mean, Math.Sqrt(var / m), t.Variance(n), var, varSe, t.CrossCovariance(n), cov,
+            Statistics.StandardError(prod), t.RelativeVariance(n), relVar, relSe);
+    }
+}

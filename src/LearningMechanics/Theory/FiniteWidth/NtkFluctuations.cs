@@ -1,0 +1,67 @@
+using LearningMechanics.Theory.Kernels;
+
+namespace LearningMechanics.Theory.FiniteWidth;
+
+/// <summary>
+/// Single-input NTK statistics of layer ℓ at leading order in 1/n (seed 004 §9.1): the frozen NTK Θ, the NTK variance
+/// tensors A, B with E[ΔĤ_{i1i2}ΔĤ_{i3i4}] = (δ₁₂δ₃₄A + δ₁₃δ₂₄B + δ₁₄δ₂₃B)/n (eq. 8.82) and the NTK–preactivation
+/// cross-correlations D, F with E[ΔĤ_{i1i2} z_{i3} z_{i4}] = (δ₁₂δ₃₄D + (δ₁₃δ₂₄ + δ₁₄δ₂₃)F)/n, next to K and V.
+/// </summary>
+public sealed record NtkLayer(int Layer, double K, double V, double Theta, double A, double B, double D, double F)
+{
+    /// <summary>Var(Ĥ_ii) = (A + 2B)/n: the variance of one output's NTK over initialisations.</summary>
+    public double Variance(int n) => (A + 2 * B) / n;
+
+    /// <summary>Var(Ĥ_ii)/Θ²: the relative variance.</summary>
+    public double RelativeVariance(int n) => Variance(n) / (Theta * Theta);
+
+    /// <summary>Cov(Ĥ_ii, z_i²) = (D + 2F)/n.</summary>
+    public double CrossCovariance(int n) => (D + 2 * F) / n;
+}
+
+/// <summary>
+/// The leading-order single-input recursions for the NTK's finite-width fluctuations (seed 004 eqs. 9.6, 9.13–9.16 in
+/// the compact forms 9.20–9.21), in lmech's NTK parameterisation, where the learning rates of the book are
+/// λ_b = C_b = σ_b², λ_W = C_W = σ_w² at every layer (so λ_W/C_W = 1 and Θ^{(1)} = K^{(1)}):
+/// <list type="bullet">
+/// <item>Θ′ = C_b + C_W g + χ⊥Θ;  V′ = χ∥²V + C_W²(⟨σ⁴⟩ − g²);</item>
+/// <item>D′ = χ⊥χ∥D + V′ + Θ[C_W²⟨σ²σ′²⟩ − C_W g χ⊥ + 2hχ∥V];  F′ = χ∥²F + C_W²⟨σ²σ′²⟩Θ;</item>
+/// <item>B′ = χ⊥²B + C_W²⟨σ′⁴⟩Θ²;  A′ = χ⊥²A − V′ + 2D′ + 4hχ⊥ΘD + Θ²[C_W²⟨σ′⁴⟩ − χ⊥² + 2h²V];</item>
+/// </list>
+/// with g = ⟨σ²⟩, χ∥ = (C_W/2K²)⟨σ²(z² − K)⟩, χ⊥ = C_W⟨σ′²⟩, h = (C_W/4K²)⟨σ′²(z² − K)⟩ = ½ dχ⊥/dK (eqs. 9.8–9.11),
+/// all at K^{(ℓ)}, and A = B = D = F = 0 in the first layer (eq. 9.17).
+/// </summary>
+public static class NtkFluctuations
+{
+    /// <summary>Layers 1…<paramref name="layers"/> for an input with x·x/d = <paramref name="inputNorm"/>.</summary>
+    public static IReadOnlyList<NtkLayer> SingleInput(Activation act, double sw2, double sb2, double inputNorm, int layers)
+    {
+        if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
+        if (!act.IsDifferentiable) throw new BadInputException($"Activation '{act.Name}' has no derivative: the NTK is undefined.");
+        var result = new List<NtkLayer>(layers);
+        double k = sb2 + sw2 * inputNorm, v = 0, theta = k, a = 0, b = 0, d = 0, f = 0, cw = sw2;
+        for (int l = 1; l <= layers; l++)
+        {
+            result.Add(new NtkLayer(l, k, v, theta, a, b, d, f));
+            if (l == layers) break;
+            double kk = k;
+            double g = act.Moment(2, kk), s4 = act.Moment(4, kk);
+            double chiPar = Criticality.ChiParallel(act, sw2, kk);
+            double chiPerp = cw * act.Expect(z => { double p = act.Derivative(z); return p * p; }, kk);
+            double h = cw / (4 * kk * kk) * act.Expect(z => { double p = act.Derivative(z); return p * p * (z * z - kk); }, kk);
+            double ss = act.Expect(z => { double s = act.Apply(z), p = act.Derivative(z); return s * s * p * p; }, kk);
+            double p4 = act.Expect(z => { double p = act.Derivative(z); return p * p * p * p; }, kk);
+            double vNext = chiPar * chiPar * v + cw * cw * (s4 - g * g);
+            double dNext = chiPerp * chiPar * d + vNext + theta * (cw * cw * ss - cw * g * chiPerp + 2 * h * chiPar * v);
+            double fNext = chiPar * chiPar * f + cw * cw * ss * theta;
+            double bNext = chiPerp * chiPerp * b + cw * cw * p4 * theta * theta;
+            double aNext = chiPerp * chiPerp * a - vNext + 2 * dNext + 4 * h * chiPerp * theta * d
+                + theta * theta * (cw * cw * p4 - chiPerp * chiPerp + 2 * h * h * v);
+            theta = sb2 + cw * g + chiPerp * theta;
+            k = sb2 + cw * g; v = vNext; a = aNext; b = bNext; d = dNext; f = fNext;
+            if (!double.IsFinite(theta) || !double.IsFinite(a) || !double.IsFinite(b))
+                throw new ArithmeticException($"NTK fluctuation recursion diverged at layer {l + 1}.");
+        }
+        return result;
+    }
+}
