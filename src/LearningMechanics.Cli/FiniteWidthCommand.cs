@@ -20,30 +20,33 @@ internal static class FiniteWidthCommand
         var sw2 = new Option<double?>("--sw2") { Description = "σ_w² (default: critical at σ_b² = 0 where it exists)" };
         var sb2 = new Option<double>("--sb2") { Description = "σ_b²", DefaultValueFactory = _ => 0.0 };
         var norm = new Option<double>("--input-norm") { Description = "x·x/d of the input", DefaultValueFactory = _ => 1.0 };
+        var gamma = new Option<double>("--gamma") { Description = "residual identity scale γ (z′ = γz + Wσ(z) + b in the hidden layers; seed 004 App. B); 0 = plain MLP", DefaultValueFactory = _ => 0.0 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var cmd = new Command("finite-width", "Kernel K, four-point vertex V, NLO metric, output kurtosis and NTK fluctuations layer by layer (seed 004 §5.4, §9.1).")
-            { act, depth, width, sw2, sb2, norm, json };
-        cmd.SetAction(p => Run(p.GetValue(act)!, p.GetValue(depth), p.GetValue(width), p.GetValue(sw2), p.GetValue(sb2), p.GetValue(norm), p.GetValue(json)));
+            { act, depth, width, sw2, sb2, norm, gamma, json };
+        cmd.SetAction(p => Run(p.GetValue(act)!, p.GetValue(depth), p.GetValue(width), p.GetValue(sw2), p.GetValue(sb2), p.GetValue(norm), p.GetValue(gamma), p.GetValue(json)));
         return cmd;
     }
 
-    private static int Run(string actName, int depth, int width, double? sw2Opt, double sb2, double inputNorm, bool json)
+    private static int Run(string actName, int depth, int width, double? sw2Opt, double sb2, double inputNorm, double gamma, bool json)
     {
         var act = Activation.Parse(actName);
         if (depth < 1) throw new BadInputException($"--depth {depth} must be a positive integer.");
         if (width < 1) throw new BadInputException($"--width {width} must be a positive integer.");
         if (!(sb2 >= 0) || !double.IsFinite(sb2)) throw new BadInputException($"--sb2 {sb2} must be a number ≥ 0.");
         if (!(inputNorm > 0) || !double.IsFinite(inputNorm)) throw new BadInputException($"--input-norm {inputNorm} must be positive.");
-        double sw2 = sw2Opt ?? Criticality.CriticalWeightVariance(act);
+        if (!(gamma * gamma < 1) || !double.IsFinite(gamma)) throw new BadInputException($"--gamma {gamma} must satisfy γ² < 1 (criticality needs C_W ∝ 1 − γ², seed 004 eqs. B.20–B.21).");
+        double sw2 = sw2Opt ?? OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma);
         if (!(sw2 > 0) || !double.IsFinite(sw2)) throw new BadInputException($"--sw2 {sw2} must be a positive number.");
-        var layers = FourPointVertex.SingleInput(act, sw2, sb2, inputNorm, depth + 1);
-        // NTK fluctuations (seed 004 eqs. 9.13–9.16) where φ′ exists; NNGP-only activations (sign, step) have none.
-        var ntk = act.IsDifferentiable ? NtkFluctuations.SingleInput(act, sw2, sb2, inputNorm, depth + 1) : null;
+        var layers = FourPointVertex.SingleInput(act, sw2, sb2, inputNorm, depth + 1, gamma);
+        // NTK fluctuations (seed 004 eqs. 9.13–9.16) where φ′ exists; NNGP-only activations (sign, step) have none, and
+        // the seed gives them for plain MLPs only.
+        var ntk = act.IsDifferentiable && gamma == 0 ? NtkFluctuations.SingleInput(act, sw2, sb2, inputNorm, depth + 1) : null;
         // Optimal aspect ratio (seed 004 eq. A.73) where ν is defined: scale-invariant or K* = 0 class at criticality.
         double? nu = null, rStar = null, rPairs = null;
         bool critical = sw2Opt is null && sb2 == 0;
         if (critical)
-            try { nu = OptimalAspectRatio.Nu(act); rStar = OptimalAspectRatio.RStar(nu.Value, width); rPairs = OptimalAspectRatio.RStar(nu.Value, 1, 1); }
+            try { nu = OptimalAspectRatio.Nu(act, gamma); rStar = OptimalAspectRatio.RStar(nu.Value, width); rPairs = OptimalAspectRatio.RStar(nu.Value, 1, 1); }
             catch (BadInputException) { }
         var output = layers[^1];
         double epsilon = output.NormalisedVertex / width;
@@ -54,7 +57,7 @@ internal static class FiniteWidthCommand
         {
             Console.WriteLine(JsonSerializer.Serialize<object>(new Dictionary<string, object?>
             {
-                ["activation"] = act.Name, ["sw2"] = sw2, ["sb2"] = sb2, ["depth"] = depth, ["width"] = width,
+                ["activation"] = act.Name, ["sw2"] = sw2, ["sb2"] = sb2, ["gamma"] = gamma, ["depth"] = depth, ["width"] = width,
                 ["layers"] = layers.Select((l, i) =>
                 {
                     var row = new Dictionary<string, double>
@@ -71,21 +74,23 @@ internal static class FiniteWidthCommand
                 }),
                 ["expansion_parameter"] = epsilon, ["validity"] = validity, ["nu"] = nu,
                 ["optimal_aspect_ratio_neuron_pairs"] = rPairs, ["optimal_aspect_ratio_layer_halves"] = rStar,
-                ["ntk_note"] = ntk is null ? $"'{act.Name}' has no derivative: no NTK" : "Var(Θ̂) = (A + 2B)/n, Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16); the NTK mean's 1/n correction is not implemented",
+                ["ntk_note"] = ntk is null ? (gamma != 0 ? "NTK fluctuations are given for plain MLPs (γ = 0) only" : $"'{act.Name}' has no derivative: no NTK") : "Var(Θ̂) = (A + 2B)/n, Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16); the NTK mean's 1/n correction is not implemented",
             }, Lmech.Json));
             return Lmech.Ok;
         }
         var t = new Table { Title = new TableTitle(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"{act.Name}, σ_w² = {sw2:G6}, σ_b² = {sb2:G4}, depth {depth}, width {width}"))) };
+            $"{act.Name}, σ_w² = {sw2:G6}, σ_b² = {sb2:G4}, depth {depth}, width {width}{(gamma != 0 ? $", residual γ = {gamma:G4}" : "")}"))) };
         t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)", "NTK Θ", "Var(Θ̂)/Θ²", "Cov(Θ̂, z²)");
         foreach (var (l, i) in layers.Select((l, i) => (l, i)))
             t.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture), F(l.K), F(l.V), F(l.G1), F(l.NormalisedVertex / width), F(l.ExcessKurtosis(width)),
                 ntk is null ? "—" : F(ntk[i].Theta), ntk is null ? "—" : F(ntk[i].RelativeVariance(width)), ntk is null ? "—" : F(ntk[i].CrossCovariance(width)));
         AnsiConsole.Write(t);
-        AnsiConsole.MarkupLine(Markup.Escape($"Layer {depth + 1} is the output. {validity}. NTK: Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16, NTK parameterisation); the NTK mean's 1/n correction is not implemented."));
+        AnsiConsole.MarkupLine(Markup.Escape($"Layer {depth + 1} is the output. {validity}. " + (ntk is not null
+            ? "NTK: Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16, NTK parameterisation); the NTK mean's 1/n correction is not implemented."
+            : gamma != 0 ? $"Residual MLP: every step is z′ = γz + Wσ(z) + b with γ = {gamma:G4} (seed 004 eqs. B.12, B.15, B.26); NTK fluctuations are given for plain MLPs only." : "No NTK: the activation has no derivative.")));
         if (rStar is { } rs)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"Optimal aspect ratio (seed 004 App. A, ν = {nu:G4}): r* = {rPairs:G4} for pairs of neurons (eq. A.72, m₁ = m₂ = 1), {rs:G4} for the two halves of a width-{width} layer (eq. A.73); this network has L/n = {(double)depth / width:G3}.")));
+                $"Optimal aspect ratio (seed 004 App. {(gamma != 0 ? "B, eqs. B.29/B.35/B.36" : "A")}, ν = {nu:G4}): r* = {rPairs:G4} for pairs of neurons (eq. A.72, m₁ = m₂ = 1), {rs:G4} for the two halves of a width-{width} layer (eq. A.73); this network has L/n = {(double)depth / width:G3}.")));
         return Lmech.Ok;
     }
 

@@ -32,13 +32,15 @@ public sealed record ActivationLayer(Activation Activation) : Layer
 }
 
 /// <summary>
-/// A residual connection h ↦ h + s·block(h) (seed 002 §7; claims.md §2.2). The block must end with a Dense layer, so its
-/// output has zero mean and is uncorrelated with h at initialisation (then K′ = K + s²·K_block, Θ′ = Θ + s²·Θ_block).
+/// A residual connection h ↦ γ·h + s·block(h) (seed 002 §7; seed 004 App. B eq. B.3 with ξ = s; claims.md §2.2), the
+/// identity scale γ = 1 unless given. The block must end with a Dense layer, so its output has zero mean and is
+/// uncorrelated with h at initialisation (then K′ = γ²K + s²·K_block, Θ′ = γ²Θ + s²·Θ_block).
 /// </summary>
-public sealed record Residual(IReadOnlyList<Layer> Block, double BranchScale) : Layer
+public sealed record Residual(IReadOnlyList<Layer> Block, double BranchScale, double IdentityScale = 1) : Layer
 {
-    public override string ToText() =>
-        FormattableString.Invariant($"res({string.Join("-", Block.Select(l => l.ToText()))},{BranchScale})");
+    public override string ToText() => IdentityScale == 1
+        ? FormattableString.Invariant($"res({string.Join("-", Block.Select(l => l.ToText()))},{BranchScale})")
+        : FormattableString.Invariant($"res({string.Join("-", Block.Select(l => l.ToText()))},{BranchScale},{IdentityScale})");
 }
 
 /// <summary>Per-sample normalisation over features: h ↦ (h − mean(h))/std(h).</summary>

@@ -67,15 +67,17 @@ public sealed record NetworkSpec(IReadOnlyList<Layer> Layers, Parameterization P
             case "residual":
                 {
                     var parts = SplitTop(args, ',', whole);
-                    if (parts.Count is < 1 or > 2 || parts[0].Trim().Length == 0)
-                        throw new BadInputException($"Layer '{item}': expected res(block) or res(block, scale), e.g. res(relu-dense(512),0.5).");
-                    double scale = 1;
-                    if (parts.Count == 2 && !(double.TryParse(parts[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out scale) && double.IsFinite(scale)))
+                    if (parts.Count is < 1 or > 3 || parts[0].Trim().Length == 0)
+                        throw new BadInputException($"Layer '{item}': expected res(block), res(block, scale) or res(block, scale, identity), e.g. res(relu-dense(512),0.5).");
+                    double scale = 1, identity = 1;
+                    if (parts.Count >= 2 && !(double.TryParse(parts[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out scale) && double.IsFinite(scale)))
                         throw new BadInputException($"Layer '{item}': branch scale '{parts[1].Trim()}' is not a number.");
+                    if (parts.Count == 3 && !(double.TryParse(parts[2].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out identity) && double.IsFinite(identity)))
+                        throw new BadInputException($"Layer '{item}': identity scale '{parts[2].Trim()}' is not a number.");
                     var block = ParseSequence(parts[0], whole);
                     if (block[^1] is not Dense)
                         throw new BadInputException($"Residual block '{parts[0].Trim()}' must end with a dense layer (its output must be zero-mean and independent of the skip path at initialisation).");
-                    return new Residual(block, scale);
+                    return new Residual(block, scale, identity);
                 }
             case "layernorm":
             case "ln":

@@ -109,7 +109,8 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
                     if (dims[^1] != width)
                         throw new BadInputException($"Residual block '{string.Join("-", r.Block.Select(l => l.ToText()))}' maps width {width} to {dims[^1]}; it must keep the width.");
                     begin.End = opList.Count;
-                    opList.Add(new AddOp(beginIndex, T.CreateTruncating(r.BranchScale)));
+                    begin.Identity = T.CreateTruncating(r.IdentityScale);
+                    opList.Add(new AddOp(beginIndex, T.CreateTruncating(r.BranchScale), begin.Identity));
                     dims.Add(width);
                     break;
                 default:
@@ -431,23 +432,33 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         /// <summary>Index of the matching <see cref="AddOp"/>.</summary>
         public int End;
+        /// <summary>The identity scale γ of the skip path.</summary>
+        public T Identity = T.One;
         public override void Forward(Network<T> net, Workspace ws, int k) { }
         public override void Backward(Network<T> net, Workspace ws, int k, Span<T> grad, bool needInput) =>
-            TensorPrimitives.Add(ws.G[k + 1], ws.G[End + 1], ws.G[k]);
+            TensorPrimitives.MultiplyAdd(ws.G[End + 1], Identity, ws.G[k + 1], ws.G[k]);
         public override void RForward(Network<T> net, Workspace ws, int k, ReadOnlySpan<T> v) { }
         public override void RBackward(Network<T> net, Workspace ws, int k, ReadOnlySpan<T> v, Span<T> hv, bool needInput) =>
-            TensorPrimitives.Add(ws.RG![k + 1], ws.RG[End + 1], ws.RG[k]);
+            TensorPrimitives.MultiplyAdd(ws.RG![End + 1], Identity, ws.RG[k + 1], ws.RG[k]);
     }
 
-    /// <summary>End of a residual block: out = h + s·block(h), h the input of the matching <see cref="SkipOp"/>.</summary>
-    private sealed class AddOp(int begin, T scale) : Op
+    /// <summary>End of a residual block: out = γ·h + s·block(h), h the input of the matching <see cref="SkipOp"/>.</summary>
+    private sealed class AddOp(int begin, T scale, T identity) : Op
     {
-        public override void Forward(Network<T> net, Workspace ws, int k) =>
-            TensorPrimitives.MultiplyAdd(ws.A[k], scale, ws.A[begin], ws.A[k + 1]);
+        public override void Forward(Network<T> net, Workspace ws, int k)
+        {
+            var skip = ws.A[begin];
+            var output = ws.A[k + 1];
+            TensorPrimitives.Multiply(skip, identity, output);
+            TensorPrimitives.MultiplyAdd(ws.A[k], scale, output, output);
+        }
         public override void Backward(Network<T> net, Workspace ws, int k, Span<T> grad, bool needInput) =>
             TensorPrimitives.Multiply(ws.G[k + 1], scale, ws.G[k]);
-        public override void RForward(Network<T> net, Workspace ws, int k, ReadOnlySpan<T> v) =>
-            TensorPrimitives.MultiplyAdd(ws.RA![k], scale, ws.RA[begin], ws.RA[k + 1]);
+        public override void RForward(Network<T> net, Workspace ws, int k, ReadOnlySpan<T> v)
+        {
+            TensorPrimitives.Multiply(ws.RA![begin], identity, ws.RA[k + 1]);
+            TensorPrimitives.MultiplyAdd(ws.RA[k], scale, ws.RA[k + 1], ws.RA[k + 1]);
+        }
         public override void RBackward(Network<T> net, Workspace ws, int k, ReadOnlySpan<T> v, Span<T> hv, bool needInput) =>
             TensorPrimitives.Multiply(ws.RG![k + 1], scale, ws.RG[k]);
     }

@@ -15,6 +15,7 @@ public class NetworkTests
         ["dense(7)-tanh-dense(5)-gelu-dense(3)", "ntk", "mse"],
         ["dense(6)-res(tanh-dense(6),0.5)-layernorm-softplus-dense(3)", "sp", "ce"],
         ["dense(5)-silu-dense(5)-res(sigmoid-dense(5)-erf-dense(5),0.7)-dense(2)", "mup", "mse"],
+        ["dense(5)-res(tanh-dense(5),1,0.6)-res(gelu-dense(5),0.8,0.9)-dense(2)", "ntk", "ce"],
         ["dense(5)-erf-layernorm-dense(4)-sin-dense(3)", "mf", "ce"],
         ["dense(6)-relu-dense(6)-leaky_relu(0.1)-dense(2)", "sp", "mse"],
     ];

@@ -132,6 +132,8 @@ public class NeuralKernelTests
         var relu = new Relu();
         double s = 0.5;
         var (kRes, tRes) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)-res(relu-dense(16),0.5)", sw2: 2), x);
+        // With an identity scale γ (seed 004 eq. B.11): K′ = γ²K + s²K_block, Θ′ = γ²Θ + s²Θ_block.
+        var (kGam, tGam) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)-res(relu-dense(16),0.5,0.7)", sw2: 2), x);
         var (kIn, tIn) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)", sw2: 2), x);
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++)
@@ -140,6 +142,8 @@ public class NeuralKernelTests
                 double kb = 2 * e, tb = kb + 2 * relu.DerivativePairExpectation(kIn[i, i], kIn[i, j], kIn[j, j]) * tIn![i, j];
                 Assert.Equal(kIn[i, j] + s * s * kb, kRes[i, j], 1e-13);
                 Assert.Equal(tIn[i, j] + s * s * tb, tRes![i, j], 1e-13);
+                Assert.Equal(0.49 * kIn[i, j] + s * s * kb, kGam[i, j], 1e-13);
+                Assert.Equal(0.49 * tIn[i, j] + s * s * tb, tGam![i, j], 1e-13);
             }
         // LayerNorm after a Dense layer: the kernel becomes the correlation matrix.
         var (kLn, _) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)-layernorm", sw2: 2, sb2: 0.3), x);

@@ -22,25 +22,37 @@ public sealed record VertexLayer(int Layer, double K, double V, double G1)
 /// G^{{1}(ℓ+1)} = χ∥(K^{(ℓ)}) G^{{1}(ℓ)} + (1/8) j(K^{(ℓ)}) V^{(ℓ)}/K^{(ℓ)2} (eq. 5.110), with
 /// j(K) = C_W⟨σ(z)σ(z)[(z²/K)² − 6z²/K + 3]⟩_K (eq. 5.111); first layer K^{(1)} = C_b + C_W·x·x/d, V^{(1)} = G^{{1}(1)} = 0.
 /// C_W = σ_w², C_b = σ_b² (fan-in normalised weights, as everywhere in lmech).
+/// With residual connections z^{(ℓ+1)} = γ·z^{(ℓ)} + W·σ(z^{(ℓ)}) + b in the hidden layers (seed 004 App. B, eq. B.3 with
+/// ξ = 1): K′ = C_b + C_W g + γ²K (eq. B.12), the shifted χ∥ = γ² + (C_W/2K²)⟨σσ(z² − K)⟩ (eq. B.15) and
+/// V′ = C_W²(⟨σ⁴⟩ − g²) + χ∥²V + 4γ²(χ∥ − γ²)K² (eq. B.26; re-derived from E[z′²_i z′²_k] in the tests' doc).
+/// The NLO metric is only given for γ = 0 (NaN otherwise).
 /// </summary>
 public static class FourPointVertex
 {
-    /// <summary>Layers 1…<paramref name="layers"/> for an input with x·x/d = <paramref name="inputNorm"/>.</summary>
-    public static IReadOnlyList<VertexLayer> SingleInput(Activation act, double sw2, double sb2, double inputNorm, int layers)
+    /// <summary>
+    /// Layers 1…<paramref name="layers"/> for an input with x·x/d = <paramref name="inputNorm"/>; with
+    /// <paramref name="gamma"/> ≠ 0 every step is a residual one (γ = 0: the plain MLP).
+    /// </summary>
+    public static IReadOnlyList<VertexLayer> SingleInput(Activation act, double sw2, double sb2, double inputNorm, int layers, double gamma = 0)
     {
         if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
+        if (!(Math.Abs(gamma) < 1)) throw new BadInputException($"Residual scale γ = {gamma} must satisfy γ² < 1 (seed 004 App. B: criticality needs C_W ∝ 1 − γ²).");
+        double g2 = gamma * gamma;
         var result = new List<VertexLayer>(layers);
-        double k = sb2 + sw2 * inputNorm, v = 0, g1 = 0;
+        double k = sb2 + sw2 * inputNorm, v = 0, g1 = gamma == 0 ? 0 : double.NaN;
         for (int l = 1; l <= layers; l++)
         {
             result.Add(new VertexLayer(l, k, v, g1));
             if (l == layers) break;
-            double chi = Criticality.ChiParallel(act, sw2, k);
+            double chi = g2 + Criticality.ChiParallel(act, sw2, k);
             double s2 = act.Moment(2, k), s4 = act.Moment(4, k);
-            double j = k > 0 ? sw2 * act.Expect(z => { double r = z * z / k; double f = act.Apply(z); return f * f * (r * r - 6 * r + 3); }, k) : 0;
-            double vNext = chi * chi * v + sw2 * sw2 * (s4 - s2 * s2);
-            double gNext = chi * g1 + (k > 0 ? j * v / (8 * k * k) : 0);
-            k = sb2 + sw2 * s2; v = vNext; g1 = gNext;
+            double vNext = chi * chi * v + sw2 * sw2 * (s4 - s2 * s2) + 4 * g2 * (chi - g2) * k * k;
+            if (gamma == 0)
+            {
+                double j = k > 0 ? sw2 * act.Expect(z => { double r = z * z / k; double f = act.Apply(z); return f * f * (r * r - 6 * r + 3); }, k) : 0;
+                g1 = chi * g1 + (k > 0 ? j * v / (8 * k * k) : 0);
+            }
+            k = sb2 + sw2 * s2 + g2 * k; v = vNext;
             if (!double.IsFinite(k) || !double.IsFinite(v)) throw new ArithmeticException($"Vertex recursion diverged at layer {l + 1}.");
         }
         return result;

@@ -12,13 +12,26 @@ namespace LearningMechanics.Theory.FiniteWidth;
 /// </summary>
 public static class OptimalAspectRatio
 {
-    /// <summary>ν of eqs. A.69–A.70 for φ at criticality; throws for activations outside these two classes.</summary>
-    public static double Nu(Activation act)
+    /// <summary>
+    /// ν of eqs. A.69–A.70 for φ at criticality, V^{(L)}/(nK²) ≈ νL/n; with residual connections of identity scale γ
+    /// (seed 004 App. B, at the shifted criticality C_W(γ) ∝ 1 − γ²): ν(γ) = (1 − γ²)[(1 − γ²)(3A₄/A₂² − 1) + 4γ²] for the
+    /// scale-invariant class (eq. B.29) and (2/3)(1 − γ⁴) for the K* = 0 class (eq. B.35). Throws for other activations.
+    /// </summary>
+    public static double Nu(Activation act, double gamma = 0)
     {
-        if (act.IsScaleInvariant) return act.Moment(4, 1) / Math.Pow(act.Moment(2, 1), 2) - 1;
-        if (Criticality.Classify(act).Class == UniversalityClass.KStarZero) return 2.0 / 3;
+        double g2 = gamma * gamma;
+        if (!(g2 < 1)) throw new BadInputException($"Residual scale γ = {gamma} must satisfy γ² < 1.");
+        if (act.IsScaleInvariant)
+        {
+            double x = act.Moment(4, 1) / Math.Pow(act.Moment(2, 1), 2) - 1;   // 3A₄/A₂² − 1
+            return (1 - g2) * ((1 - g2) * x + 4 * g2);
+        }
+        if (Criticality.Classify(act).Class == UniversalityClass.KStarZero) return 2.0 / 3 * (1 - g2 * g2);
         throw new BadInputException($"Activation '{act.Name}' is in neither the scale-invariant nor the K* = 0 class; seed 004 gives no ν for it.");
     }
+
+    /// <summary>The critical C_W of a residual MLP with identity scale γ (σ_b² = 0): (1 − γ²)/A₂ or (1 − γ²)/σ′(0)² (eqs. B.20–B.21).</summary>
+    public static double ResidualCriticalWeightVariance(Activation act, double gamma) => (1 - gamma * gamma) * Criticality.CriticalWeightVariance(act);
 
     /// <summary>I(r) = m₁m₂ν²r²/8 − m₁m₂(20 + 3m₁ + 3m₂)ν³r³/48 (eq. A.71, next-to-leading order).</summary>
     public static double MutualInformation(double nu, double r, int m1, int m2) =>

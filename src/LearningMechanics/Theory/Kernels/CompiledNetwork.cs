@@ -16,7 +16,7 @@ internal sealed class CompiledNetwork
     private sealed record ActOp(Activation Phi) : Op;
     private sealed record NormOp : Op;
     private sealed record ResBeginOp : Op;
-    private sealed record ResEndOp(double Scale2) : Op;
+    private sealed record ResEndOp(double Scale2, double Identity) : Op;
 
     private readonly List<Op> ops = [];
     private readonly bool ntk;
@@ -73,7 +73,7 @@ internal sealed class CompiledNetwork
                     Add(spec, res.Block, ref inner, ref innerGaussian, nesting + 1, topLevel: false);
                     if (inner != width)
                         throw new BadInputException($"Residual block '{string.Join("-", res.Block.Select(l => l.ToText()))}' maps width {width} to {inner}; it must keep the width.");
-                    ops.Add(new ResEndOp(res.BranchScale * res.BranchScale));
+                    ops.Add(new ResEndOp(res.BranchScale * res.BranchScale, res.IdentityScale));
                     // h + s·(Gaussian independent of h) is Gaussian only when h is.
                     break;
                 default:
@@ -119,7 +119,7 @@ internal sealed class CompiledNetwork
                 case DenseOp or NormOp: m = 0; break;
                 case ActOp a: m = a.Phi.Moment(1, kIn); break;
                 case ResBeginOp: means.Push(m); break;
-                case ResEndOp: m = means.Pop(); break;
+                case ResEndOp e: m = e.Identity * means.Pop(); break;
             }
             if (!double.IsFinite(k) || !double.IsFinite(t))
                 throw new ArithmeticException($"Kernel recursion diverged at layer op {s} (K = {k}, Θ = {t}).");
@@ -177,7 +177,8 @@ internal sealed class CompiledNetwork
                 break;
             case ResEndOp e:
                 double t0 = stack[--sp], k0 = stack[--sp];
-                k = k0 + e.Scale2 * k; t = t0 + e.Scale2 * t;
+                double g2 = e.Identity * e.Identity;
+                k = g2 * k0 + e.Scale2 * k; t = g2 * t0 + e.Scale2 * t;
                 break;
         }
     }
