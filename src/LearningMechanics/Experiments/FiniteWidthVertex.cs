@@ -45,6 +45,7 @@ public sealed class FiniteWidthVertex : IExperiment
         [
             new("relu-critical", new Relu(), Criticality.CriticalWeightVariance(new Relu()), 0, true),
             new("tanh-critical", new Tanh(), Criticality.CriticalWeightVariance(new Tanh()), 0, true),
+            new("linear-critical", new Linear(), 1, 0, true),
             new("relu-off-critical", new Relu(), offW, offB, false),
             new("tanh-off-critical", new Tanh(), offW, offB, false),
         ];
@@ -56,6 +57,7 @@ public sealed class FiniteWidthVertex : IExperiment
 
         var rows = new List<(string Cfg, int Depth, int Width, double Kappa, double Se, double Predicted, double VK2)>();
         var plots = new List<SeriesSpec>();
+        var coefficients = new List<(string Name, double Predicted, double Measured, double Se, double Asymptote)>();
         for (int c = 0; c < configs.Length; c++)
         {
             var cfg = configs[c];
@@ -87,7 +89,8 @@ public sealed class FiniteWidthVertex : IExperiment
                 double[] sig = last.Select(r => r.Se * nMax / 3).ToArray();
                 var fit = Statistics.FitLine(ls, last.Select(r => r.Kappa * nMax / 3).ToArray(), sig);
                 var fitTheory = Statistics.FitLine(ls, last.Select(r => r.Predicted * nMax / 3).ToArray(), sig);
-                double asymptote = cfg.Act is Relu ? 5 : 2.0 / 3;
+                double asymptote = OptimalAspectRatio.Nu(cfg.Act);
+                coefficients.Add((cfg.Name, fitTheory.Slope, fit.Slope, fit.SlopeStdErr, asymptote));
                 output.Claims.Add(Claim.Compare($"vertex-slope-{cfg.Name}",
                     $"{cfg.Act.Name} at criticality: the normalised vertex V/(nK²) grows linearly in ℓ/n with the recursion's coefficient",
                     "seed 004 eqs. 5.130–5.131", fitTheory.Slope, fit.Slope, fit.SlopeStdErr, 4 * fit.SlopeStdErr + fitTheory.Slope * depth / nMax,
@@ -102,6 +105,14 @@ public sealed class FiniteWidthVertex : IExperiment
             ("excess_kurtosis", r => r.Kappa), ("stderr", r => r.Se), ("predicted_3V_over_nK2", r => r.Predicted), ("V_over_K2", r => r.VK2));
         output.Plots.Add(new PlotSpec($"Normalised vertex vs depth (n = {widths[^1]})", "hidden layers ℓ", "n·κ/3 = V/K²", plots,
             Caption: "Points: measured n·κ/3 ± SE; lines: the four-point vertex recursion. At criticality linear in ℓ; off criticality it saturates."));
+        var idx = Enumerable.Range(1, coefficients.Count).Select(i => (double)i).ToArray();
+        output.Plots.Add(new PlotSpec("Vertex coefficient d(V/K²)/dℓ at criticality, per activation", "activation (see caption)", "coefficient", [
+            new SeriesSpec("measured (fit)", idx, coefficients.Select(c => c.Measured).ToArray(), SeriesKind.Points, coefficients.Select(c => c.Se).ToArray()),
+            new SeriesSpec("recursion over the same layers", idx, coefficients.Select(c => c.Predicted).ToArray(), SeriesKind.Points),
+            new SeriesSpec("asymptotic ν (eqs. 5.130–5.131)", idx, coefficients.Select(c => c.Asymptote).ToArray(), SeriesKind.Points)],
+            Caption: string.Join("; ", coefficients.Select((c, i) => $"{i + 1} = {c.Name}")) + ". ν = 3A₄/A₂² − 1 (5 for ReLU, 2 for the deep linear network) or 2/3 (K* = 0 class)."));
+        output.Tables["coefficients"] = Table.FromRows(coefficients, ("config", c => c.Name), ("predicted_slope", c => c.Predicted),
+            ("measured_slope", c => c.Measured), ("stderr", c => c.Se), ("asymptotic_nu", c => c.Asymptote));
         return output;
     }
 }
