@@ -67,26 +67,26 @@ internal static class FiniteWidthCommand
                     if (ntk is not null)
                     {
                         var q = ntk[i];
-                        row["ntk_frozen"] = q.Theta; row["ntk_A"] = q.A; row["ntk_B"] = q.B; row["ntk_D"] = q.D; row["ntk_F"] = q.F;
+                        row["ntk_frozen"] = q.Theta; row["ntk_H1"] = q.H1; row["ntk_mean"] = q.Mean(width); row["ntk_A"] = q.A; row["ntk_B"] = q.B; row["ntk_D"] = q.D; row["ntk_F"] = q.F;
                         row["ntk_variance"] = q.Variance(width); row["ntk_relative_variance"] = q.RelativeVariance(width); row["ntk_output_covariance"] = q.CrossCovariance(width);
                     }
                     return row;
                 }),
                 ["expansion_parameter"] = epsilon, ["validity"] = validity, ["nu"] = nu,
                 ["optimal_aspect_ratio_neuron_pairs"] = rPairs, ["optimal_aspect_ratio_layer_halves"] = rStar,
-                ["ntk_note"] = ntk is null ? (gamma != 0 ? "NTK fluctuations are given for plain MLPs (γ = 0) only" : $"'{act.Name}' has no derivative: no NTK") : "Var(Θ̂) = (A + 2B)/n, Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16); the NTK mean's 1/n correction is not implemented",
+                ["ntk_note"] = ntk is null ? (gamma != 0 ? "NTK fluctuations are given for plain MLPs (γ = 0) only" : $"'{act.Name}' has no derivative: no NTK") : "E[Θ̂] = Θ + H¹/n (H¹ derived, see NtkFluctuations), Var(Θ̂) = (A + 2B)/n, Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16)",
             }, Lmech.Json));
             return Lmech.Ok;
         }
         var t = new Table { Title = new TableTitle(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{act.Name}, σ_w² = {sw2:G6}, σ_b² = {sb2:G4}, depth {depth}, width {width}{(gamma != 0 ? $", residual γ = {gamma:G4}" : "")}"))) };
-        t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)", "NTK Θ", "Var(Θ̂)/Θ²", "Cov(Θ̂, z²)");
+        t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)", "NTK Θ", "E[Θ̂] = Θ + H¹/n", "Var(Θ̂)/Θ²", "Cov(Θ̂, z²)");
         foreach (var (l, i) in layers.Select((l, i) => (l, i)))
             t.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture), F(l.K), F(l.V), F(l.G1), F(l.NormalisedVertex / width), F(l.ExcessKurtosis(width)),
-                ntk is null ? "—" : F(ntk[i].Theta), ntk is null ? "—" : F(ntk[i].RelativeVariance(width)), ntk is null ? "—" : F(ntk[i].CrossCovariance(width)));
+                ntk is null ? "—" : F(ntk[i].Theta), ntk is null ? "—" : F(ntk[i].Mean(width)), ntk is null ? "—" : F(ntk[i].RelativeVariance(width)), ntk is null ? "—" : F(ntk[i].CrossCovariance(width)));
         AnsiConsole.Write(t);
         AnsiConsole.MarkupLine(Markup.Escape($"Layer {depth + 1} is the output. {validity}. " + (ntk is not null
-            ? "NTK: Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16, NTK parameterisation); the NTK mean's 1/n correction is not implemented."
+            ? "NTK: E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16 and the derived H¹, NTK parameterisation)."
             : gamma != 0 ? $"Residual MLP: every step is z′ = γz + Wσ(z) + b with γ = {gamma:G4} (seed 004 eqs. B.12, B.15, B.26); NTK fluctuations are given for plain MLPs only." : "No NTK: the activation has no derivative.")));
         if (rStar is { } rs)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,

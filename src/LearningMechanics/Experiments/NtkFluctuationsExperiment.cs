@@ -23,7 +23,7 @@ public sealed class NtkFluctuationsExperiment : IExperiment
 {
     public string Id => "ntk-fluctuations";
     public string Title => "The NTK at finite width: fluctuations grow with L/n";
-    public string Summary => "Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n from seed 004's recursions; relative variance ∝ L/n at criticality";
+    public string Summary => "E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n from seed 004's recursions; relative variance ∝ L/n at criticality";
     public string Source => "seed 004 §8.3, §9.1–9.3 (eqs. 9.6, 9.13–9.21); claims.md A6–A8";
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
@@ -93,6 +93,11 @@ public sealed class NtkFluctuationsExperiment : IExperiment
             output.Claims.Add(Claim.Compare($"cross-{act.Name}", $"{act.Name}: the NTK–output cross-correlation Cov(Θ̂, z²) is (D + 2F)/n (worst (n, L) shown)",
                 Source, wc.PredCov, wc.Cov, wc.CovSe, 4 * wc.CovSe + Math.Abs(wc.PredCov) * wc.PredRelVar,
                 $"n = {wc.Width}, L = {wc.Depth}; tolerance 4·SE + the next order."));
+            var means = valid.Select(r => Claim.Compare($"mean-{act.Name}", "", Source, r.PredMean, r.Mean, r.MeanSe, 4 * r.MeanSe + Math.Abs(r.PredMean - r.Theta) * r.PredRelVar)).ToList();
+            var wm = valid[means.IndexOf(ScalingFits.Worst(means))];
+            output.Claims.Add(Claim.Compare($"mean-{act.Name}", $"{act.Name}: the NTK's mean is Θ + H¹/n, with the 1/n correction H¹ derived from the recursions (worst (n, L) shown)",
+                Source, wm.PredMean, wm.Mean, wm.MeanSe, 4 * wm.MeanSe + Math.Abs(wm.PredMean - wm.Theta) * wm.PredRelVar,
+                $"n = {wm.Width}, L = {wm.Depth}; frozen Θ = {wm.Theta:G5}, H¹/n = {wm.PredMean - wm.Theta:G3}; tolerance 4·SE + |H¹/n|·(relative variance) (next order)."));
             // Width scaling at the shallowest depth: relative variance ∝ 1/n (claims.md A6).
             int d0 = mine.Min(r => r.Depth);
             var atDepth = mine.Where(r => r.Depth == d0).OrderBy(r => r.Width).ToList();
@@ -102,7 +107,7 @@ public sealed class NtkFluctuationsExperiment : IExperiment
         }
 
         output.Tables["ensembles"] = Table.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width), ("depth_L", r => r.Depth),
-            ("theta_frozen", r => r.Theta), ("theta_mean", r => r.Mean), ("theta_mean_se", r => r.MeanSe),
+            ("theta_frozen", r => r.Theta), ("theta_mean_predicted", r => r.PredMean), ("theta_mean", r => r.Mean), ("theta_mean_se", r => r.MeanSe),
             ("var_predicted", r => r.PredVar), ("var_measured", r => r.Var), ("var_se", r => r.VarSe),
             ("cov_predicted", r => r.PredCov), ("cov_measured", r => r.Cov), ("cov_se", r => r.CovSe),
             ("rel_var_predicted", r => r.PredRelVar), ("rel_var_measured", r => r.RelVar), ("hanin_nica_relu", r => r.Act == "relu" ? Math.Exp(5.0 * (r.Depth - 1) / r.Width) - 1 : double.NaN));
@@ -125,7 +130,7 @@ public sealed class NtkFluctuationsExperiment : IExperiment
         return output;
     }
 
-    private sealed record Row(string Act, int Width, int Depth, double Theta, double Mean, double MeanSe, double PredVar, double Var, double VarSe,
+    private sealed record Row(string Act, int Width, int Depth, double Theta, double PredMean, double Mean, double MeanSe, double PredVar, double Var, double VarSe,
         double PredCov, double Cov, double CovSe, double PredRelVar, double RelVar, double RelVarSe);
 
     private static Row Measure(string act, int n, int depth, NtkLayer t, double[] th, double[] z2)
@@ -140,7 +145,7 @@ public sealed class NtkFluctuationsExperiment : IExperiment
         double relVar = var / (mean * mean);
         // Delta method for var/mean²: dominated by the variance's SE at these sizes.
         double relSe = Math.Sqrt(Math.Pow(varSe / (mean * mean), 2) + Math.Pow(2 * var / (mean * mean * mean) * Math.Sqrt(var / m), 2));
-        return new Row(act, n, depth, t.Theta, mean, Math.Sqrt(var / m), t.Variance(n), var, varSe, t.CrossCovariance(n), cov,
+        return new Row(act, n, depth, t.Theta, t.Mean(n), mean, Math.Sqrt(var / m), t.Variance(n), var, varSe, t.CrossCovariance(n), cov,
             Statistics.StandardError(prod), t.RelativeVariance(n), relVar, relSe);
     }
 }

@@ -7,8 +7,11 @@ namespace LearningMechanics.Theory.FiniteWidth;
 /// tensors A, B with E[ΔĤ_{i1i2}ΔĤ_{i3i4}] = (δ₁₂δ₃₄A + δ₁₃δ₂₄B + δ₁₄δ₂₃B)/n (eq. 8.82) and the NTK–preactivation
 /// cross-correlations D, F with E[ΔĤ_{i1i2} z_{i3} z_{i4}] = (δ₁₂δ₃₄D + (δ₁₃δ₂₄ + δ₁₄δ₂₃)F)/n, next to K and V.
 /// </summary>
-public sealed record NtkLayer(int Layer, double K, double V, double Theta, double A, double B, double D, double F)
+public sealed record NtkLayer(int Layer, double K, double V, double Theta, double A, double B, double D, double F, double H1 = 0)
 {
+    /// <summary>E[Ĥ_ii] = Θ + H¹/n: the NTK mean at order 1/n.</summary>
+    public double Mean(int n) => Theta + H1 / n;
+
     /// <summary>Var(Ĥ_ii) = (A + 2B)/n: the variance of one output's NTK over initialisations.</summary>
     public double Variance(int n) => (A + 2 * B) / n;
 
@@ -30,6 +33,12 @@ public sealed record NtkLayer(int Layer, double K, double V, double Theta, doubl
 /// </list>
 /// with g = ⟨σ²⟩, χ∥ = (C_W/2K²)⟨σ²(z² − K)⟩, χ⊥ = C_W⟨σ′²⟩, h = (C_W/4K²)⟨σ′²(z² − K)⟩ = ½ dχ⊥/dK (eqs. 9.8–9.11),
 /// all at K^{(ℓ)}, and A = B = D = F = 0 in the first layer (eq. 9.17).
+/// The NTK mean's 1/n correction H¹ (E[Ĥ] = Θ + H¹/n) is not written out in the seed (eq. 8.63 stops at O(1/n)); it is
+/// derived here from the exact E[Ĥ′_ii] = λ_b + λ_W E[σ²] + C_W E[σ′_j² Ĥ_jj] with the single-neuron Gram–Charlier
+/// marginal E[f(z)] = ⟨f⟩_{K+G¹/n} + (V/8nK²)⟨f·He₄⟩, He₄ = z⁴/K² − 6z²/K + 3 (as behind eq. 5.110), and
+/// E[f(z_j)ΔĤ_jj] = (D + 2F)/(2nK²)·⟨f(z² − K)⟩ (Stein, as in eqs. 8.59–8.62):
+/// H¹′ = χ⊥H¹ + χ∥G¹ + 2hΘG¹ + 2h(D + 2F) + (V/8K²)·C_W[⟨σ²He₄⟩ + Θ⟨σ′²He₄⟩], with H¹ = G¹ = 0 in the first layer.
+/// It is checked against Monte Carlo networks in the tests (it vanishes for ReLU at criticality).
 /// </summary>
 public static class NtkFluctuations
 {
@@ -39,10 +48,10 @@ public static class NtkFluctuations
         if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
         if (!act.IsDifferentiable) throw new BadInputException($"Activation '{act.Name}' has no derivative: the NTK is undefined.");
         var result = new List<NtkLayer>(layers);
-        double k = sb2 + sw2 * inputNorm, v = 0, theta = k, a = 0, b = 0, d = 0, f = 0, cw = sw2;
+        double k = sb2 + sw2 * inputNorm, v = 0, theta = k, a = 0, b = 0, d = 0, f = 0, cw = sw2, g1 = 0, h1 = 0;
         for (int l = 1; l <= layers; l++)
         {
-            result.Add(new NtkLayer(l, k, v, theta, a, b, d, f));
+            result.Add(new NtkLayer(l, k, v, theta, a, b, d, f, h1));
             if (l == layers) break;
             double kk = k;
             double g = act.Moment(2, kk), s4 = act.Moment(4, kk);
@@ -57,6 +66,11 @@ public static class NtkFluctuations
             double bNext = chiPerp * chiPerp * b + cw * cw * p4 * theta * theta;
             double aNext = chiPerp * chiPerp * a - vNext + 2 * dNext + 4 * h * chiPerp * theta * d
                 + theta * theta * (cw * cw * p4 - chiPerp * chiPerp + 2 * h * h * v);
+            double he4S = act.Expect(z => { double r = z * z / kk, s = act.Apply(z); return s * s * (r * r - 6 * r + 3); }, kk);
+            double he4P = act.Expect(z => { double r = z * z / kk, p = act.Derivative(z); return p * p * (r * r - 6 * r + 3); }, kk);
+            double h1Next = chiPerp * h1 + chiPar * g1 + 2 * h * theta * g1 + 2 * h * (d + 2 * f) + v / (8 * kk * kk) * cw * (he4S + theta * he4P);
+            g1 = chiPar * g1 + v / (8 * kk * kk) * cw * he4S;   // NLO metric, eq. 5.110
+            h1 = h1Next;
             theta = sb2 + cw * g + chiPerp * theta;
             k = sb2 + cw * g; v = vNext; a = aNext; b = bNext; d = dNext; f = fNext;
             if (!double.IsFinite(theta) || !double.IsFinite(a) || !double.IsFinite(b))
