@@ -20,15 +20,17 @@ internal static class FiniteWidthCommand
         var sw2 = new Option<double?>("--sw2") { Description = "σ_w² (default: critical at σ_b² = 0 where it exists)" };
         var sb2 = new Option<double>("--sb2") { Description = "σ_b²", DefaultValueFactory = _ => 0.0 };
         var norm = new Option<double>("--input-norm") { Description = "x·x/d of the input", DefaultValueFactory = _ => 1.0 };
+        var cosine = new Option<double?>("--pair-cosine") { Description = "also the four-point vertex of a pair of inputs with this cosine (seed 004 eq. 4.90)" };
         var gamma = new Option<double>("--gamma") { Description = "residual identity scale γ (z′ = γz + Wσ(z) + b in the hidden layers; seed 004 App. B); 0 = plain MLP", DefaultValueFactory = _ => 0.0 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var cmd = new Command("finite-width", "Kernel K, four-point vertex V, NLO metric, output kurtosis and NTK fluctuations layer by layer (seed 004 §5.4, §9.1).")
-            { act, depth, width, sw2, sb2, norm, gamma, json };
-        cmd.SetAction(p => Run(p.GetValue(act)!, p.GetValue(depth), p.GetValue(width), p.GetValue(sw2), p.GetValue(sb2), p.GetValue(norm), p.GetValue(gamma), p.GetValue(json)));
+            { act, depth, width, sw2, sb2, norm, gamma, cosine, json };
+        cmd.SetAction(p => Run(p.GetValue(act)!, p.GetValue(depth), p.GetValue(width), p.GetValue(sw2), p.GetValue(sb2), p.GetValue(norm), p.GetValue(gamma),
+            p.GetValue(cosine), p.GetValue(json)));
         return cmd;
     }
 
-    private static int Run(string actName, int depth, int width, double? sw2Opt, double sb2, double inputNorm, double gamma, bool json)
+    private static int Run(string actName, int depth, int width, double? sw2Opt, double sb2, double inputNorm, double gamma, double? cosine, bool json)
     {
         var act = Activation.Parse(actName);
         if (depth < 1) throw new BadInputException($"--depth {depth} must be a positive integer.");
@@ -42,6 +44,14 @@ internal static class FiniteWidthCommand
         // NTK fluctuations (seed 004 eqs. 9.13–9.16) where φ′ exists; NNGP-only activations (sign, step) have none, and
         // the seed gives them for plain MLPs only.
         var ntk = act.IsDifferentiable && gamma == 0 ? NtkFluctuations.SingleInput(act, sw2, sb2, inputNorm, depth + 1) : null;
+        if (cosine is { } c && (!(Math.Abs(c) <= 1) || gamma != 0))
+            throw new BadInputException(gamma != 0 ? "--pair-cosine is for plain MLPs (γ = 0)." : $"--pair-cosine {c} must be in [−1, 1].");
+        var pair = cosine is { } cos ? PairVertex.Compute(act, sw2, sb2, inputNorm, cos * inputNorm, inputNorm, depth + 1)[^1] : null;
+        Dictionary<string, double>? pairJson = pair is null ? null : new()
+        {
+            ["cosine"] = cosine!.Value, ["K_aa"] = pair.K[0], ["K_ab"] = pair.K[1], ["V_aa_aa"] = pair.V[0, 0], ["V_aa_ab"] = pair.V[0, 1],
+            ["V_aa_bb"] = pair.V[0, 2], ["V_ab_ab"] = pair.V[1, 1],
+        };
         // Optimal aspect ratio (seed 004 eq. A.73) where ν is defined: scale-invariant or K* = 0 class at criticality.
         double? nu = null, rStar = null, rPairs = null;
         bool critical = sw2Opt is null && sb2 == 0;
@@ -60,9 +70,11 @@ internal static class FiniteWidthCommand
                 ["activation"] = act.Name, ["sw2"] = sw2, ["sb2"] = sb2, ["gamma"] = gamma, ["depth"] = depth, ["width"] = width,
                 ["layers"] = layers.Select((l, i) =>
                 {
-                    var row = new Dictionary<string, double>
+                    // JSON has no NaN: quantities that are not defined (G¹ with residual connections) are null.
+                    static double? J(double v) => double.IsFinite(v) ? v : null;
+                    var row = new Dictionary<string, double?>
                     {
-                        ["layer"] = l.Layer, ["K"] = l.K, ["V"] = l.V, ["G1"] = l.G1, ["V_over_nK2"] = l.NormalisedVertex / width, ["excess_kurtosis"] = l.ExcessKurtosis(width),
+                        ["layer"] = l.Layer, ["K"] = l.K, ["V"] = l.V, ["G1"] = J(l.G1), ["V_over_nK2"] = l.NormalisedVertex / width, ["excess_kurtosis"] = l.ExcessKurtosis(width),
                     };
                     if (ntk is not null)
                     {
@@ -72,6 +84,7 @@ internal static class FiniteWidthCommand
                     }
                     return row;
                 }),
+                ["output_pair_vertex"] = pairJson,
                 ["expansion_parameter"] = epsilon, ["validity"] = validity, ["nu"] = nu,
                 ["optimal_aspect_ratio_neuron_pairs"] = rPairs, ["optimal_aspect_ratio_layer_halves"] = rStar,
                 ["ntk_note"] = ntk is null ? (gamma != 0 ? "NTK fluctuations are given for plain MLPs (γ = 0) only" : $"'{act.Name}' has no derivative: no NTK") : "E[Θ̂] = Θ + H¹/n (H¹ derived, see NtkFluctuations), Var(Θ̂) = (A + 2B)/n, Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16)",
@@ -80,7 +93,7 @@ internal static class FiniteWidthCommand
         }
         var t = new Table { Title = new TableTitle(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{act.Name}, σ_w² = {sw2:G6}, σ_b² = {sb2:G4}, depth {depth}, width {width}{(gamma != 0 ? $", residual γ = {gamma:G4}" : "")}"))) };
-        t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)", "NTK Θ", "E[Θ̂] = Θ + H¹/n", "Var(Θ̂)/Θ²", "Cov(Θ̂, z²)");
+        t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)", "NTK Θ", "E[[Θ̂]] = Θ + H¹/n", "Var(Θ̂)/Θ²", "Cov(Θ̂, z²)");
         foreach (var (l, i) in layers.Select((l, i) => (l, i)))
             t.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture), F(l.K), F(l.V), F(l.G1), F(l.NormalisedVertex / width), F(l.ExcessKurtosis(width)),
                 ntk is null ? "—" : F(ntk[i].Theta), ntk is null ? "—" : F(ntk[i].Mean(width)), ntk is null ? "—" : F(ntk[i].RelativeVariance(width)), ntk is null ? "—" : F(ntk[i].CrossCovariance(width)));
@@ -88,6 +101,9 @@ internal static class FiniteWidthCommand
         AnsiConsole.MarkupLine(Markup.Escape($"Layer {depth + 1} is the output. {validity}. " + (ntk is not null
             ? "NTK: E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16 and the derived H¹, NTK parameterisation)."
             : gamma != 0 ? $"Residual MLP: every step is z′ = γz + Wσ(z) + b with γ = {gamma:G4} (seed 004 eqs. B.12, B.15, B.26); NTK fluctuations are given for plain MLPs only." : "No NTK: the activation has no derivative.")));
+        if (pair is not null)
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"Pair of inputs at cosine {cosine:G4} (eq. 4.90), output layer: K_ab = {pair.K[1]:G5}; V_(aa)(aa) = {pair.V[0, 0]:G5}, V_(aa)(bb) = {pair.V[0, 2]:G5}, V_(ab)(ab) = {pair.V[1, 1]:G5}, V_(aa)(ab) = {pair.V[0, 1]:G5} (Cov(Ĝ_p, Ĝ_q) = V/n).")));
         if (rStar is { } rs)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"Optimal aspect ratio (seed 004 App. {(gamma != 0 ? "B, eqs. B.29/B.35/B.36" : "A")}, ν = {nu:G4}): r* = {rPairs:G4} for pairs of neurons (eq. A.72, m₁ = m₂ = 1), {rs:G4} for the two halves of a width-{width} layer (eq. A.73); this network has L/n = {(double)depth / width:G3}.")));

@@ -144,6 +144,27 @@ public class FiniteWidthCliTests
         }
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "0").Code);
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "sigmoid", "--depth", "3", "--width", "10").Code);   // no critical σ_w² to default to
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--gamma", "1").Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--pair-cosine", "1.5").Code);
+    }
+
+    [Theory]
+    [InlineData("tanh", new string[0])]
+    [InlineData("relu", new[] { "--gamma", "0.6" })]
+    [InlineData("erf", new[] { "--pair-cosine", "0.3" })]
+    public void TheTableFormPrintsEveryColumn(string act, string[] extra)
+    {
+        // The table goes to Spectre's console (not captured here); a markup error in it exits 1.
+        var (code, _, err) = CliHarness.Run(["finite-width", "--act", act, "--depth", "4", "--width", "64", .. extra]);
+        Assert.True(code == 0, err);
+        // The NTK columns against the library.
+        using var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run(["finite-width", "--act", act, "--depth", "4", "--width", "64", "--json", .. extra]).Out);
+        if (extra.Length == 0)
+        {
+            var q = LearningMechanics.Theory.FiniteWidth.NtkFluctuations.SingleInput(LearningMechanics.Theory.Kernels.Activation.Parse(act),
+                LearningMechanics.Theory.Criticality.CriticalWeightVariance(LearningMechanics.Theory.Kernels.Activation.Parse(act)), 0, 1, 5)[^1];
+            Assert.Equal(q.Mean(64), doc.RootElement.GetProperty("layers")[4].GetProperty("ntk_mean").GetDouble(), 1e-12);
+        }
     }
 }
 
