@@ -57,17 +57,12 @@ public sealed class NtkFluctuationsExperiment : IExperiment
                     var spec = new MlpSpec(16, n, depth, act, sw2, 0).ToNetworkSpec();
                     var th = new double[nets]; var z2 = new double[nets];
                     ulong stream = (ulong)((ai * widths.Length + wi) * depths.Length + di);
-                    Blas.SingleThreaded(() => Parallel.For(0, nets, new ParallelOptions { CancellationToken = ctx.Cancellation },
-                        () => { var net = new Network<double>(spec, 16); return (Net: net, Ntk: new EmpiricalNtk(net, 1)); },
-                        (i, _, local) =>
-                        {
-                            local.Net.Initialize(root.Split((ulong)i, stream));
-                            th[i] = local.Ntk.Compute(x)[0, 0];
-                            double f = Trainer<double>.Predict(local.Net, x)[0, 0];
-                            z2[i] = f * f;
-                            ctx.Progress?.Report(new ProgressInfo($"{act.Name} n = {n}, L = {depth + 1}", Interlocked.Increment(ref done), total));
-                            return local;
-                        }, _ => { }));
+                    NtkEnsemble.Run(ctx, spec, x, nets, root, stream, $"{act.Name} n = {n}, L = {depth + 1}", ref done, total, (i, net, theta) =>
+                    {
+                        th[i] = theta[0, 0];
+                        double f = Trainer<double>.Predict(net, x)[0, 0];
+                        z2[i] = f * f;
+                    });
                     rows.Add(Measure(act.Name, n, depth + 1, theory[depth], th, z2));
                 }
         }

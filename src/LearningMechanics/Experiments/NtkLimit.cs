@@ -57,16 +57,10 @@ public sealed class NtkLimit : IExperiment
                 var spec = new MlpSpec(16, widths[wi], depth, act, sw2, sb2);
                 var samples = Pairs.Select(_ => new double[nets]).ToArray();
                 int aw = a * widths.Length + wi;
-                Blas.SingleThreaded(() => Parallel.For(0, nets, new ParallelOptions { CancellationToken = ctx.Cancellation },
-                    () => { var net = new Network<double>(spec.ToNetworkSpec(), spec.InputDim); return (Net: net, Ntk: new EmpiricalNtk(net, 4)); },
-                    (i, _, local) =>
-                    {
-                        local.Net.Initialize(root.Split((ulong)i, (ulong)aw));
-                        var theta = local.Ntk.Compute(x);
-                        for (int p = 0; p < Pairs.Length; p++) samples[p][i] = theta[Pairs[p].I, Pairs[p].J];
-                        ctx.Progress?.Report(new ProgressInfo($"{act.Name} width {spec.Width}", Interlocked.Increment(ref done), total));
-                        return local;
-                    }, _ => { }));
+                NtkEnsemble.Run(ctx, spec.ToNetworkSpec(), x, nets, root, (ulong)aw, $"{act.Name} width {spec.Width}", ref done, total, (i, _, theta) =>
+                {
+                    for (int p = 0; p < Pairs.Length; p++) samples[p][i] = theta[Pairs[p].I, Pairs[p].J];
+                });
                 for (int p = 0; p < Pairs.Length; p++)
                 {
                     var (i, j) = Pairs[p];
