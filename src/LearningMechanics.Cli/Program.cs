@@ -35,6 +35,7 @@ namespace LearningMechanics.Cli
             root.Subcommands.Add(PredictCommand.Build());
             root.Subcommands.Add(TrainCommand.Build());
             root.Subcommands.Add(SpectraCommand.Build());
+            root.Subcommands.Add(CoordCheckCommand.Build());
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -16,7 +16,7 @@ namespace LearningMechanics.Lab;
 public static class TrainingObservables
 {
     public static readonly string[] Names =
-        ["accuracy", "test", "ntk", "sharpness", "trace", "weights", "cka", "nfa", "collapse", "conservation"];
+        ["accuracy", "test", "ntk", "sharpness", "trace", "density", "weights", "cka", "nfa", "collapse", "conservation"];
 
     public static string[] Parse(string? text)
     {
@@ -123,6 +123,7 @@ public static class TrainingRun
         private List<Conservation.Junction>? conserved0;
         private EmpiricalNtk? ntk;
         private List<WeightSpectrum>? lastSpectra;
+        private SpectralDensity? firstDensity, lastDensity;
 
         public double Seconds => clock.Elapsed.TotalSeconds;
 
@@ -165,6 +166,15 @@ public static class TrainingRun
                         {
                             var (t, se) = new Hessian(mirror, probe, job.Loss).HutchinsonTrace(10, new Rng(job.Seed).Split(8, (ulong)step));
                             Add("hessian_trace", t); Add("hessian_trace_se", se);
+                            break;
+                        }
+                    case "density":
+                        {
+                            // Stochastic Lanczos quadrature: 4 probes × 30 steps; the first and last are plotted.
+                            var dens = new Hessian(mirror, probe, job.Loss).Density(4, 30, new Rng(job.Seed).Split(9, (ulong)step));
+                            firstDensity ??= dens;
+                            lastDensity = dens;
+                            Add("hessian_mean_eigenvalue", dens.Integrate(t => t));
                             break;
                         }
                     case "weights":
@@ -234,6 +244,16 @@ public static class TrainingRun
             foreach (var (name, values) in columns)
                 if (name != "step" && !name.EndsWith("_se", StringComparison.Ordinal))
                     output.Plots.Add(new PlotSpec(name.Replace('_', ' '), "step", name, [new SeriesSpec(name, x, [.. values], SeriesKind.Line)]));
+            if (firstDensity is not null && lastDensity is not null)
+            {
+                double lo = Math.Min(firstDensity.Nodes.Min(), lastDensity.Nodes.Min()), hi = Math.Max(firstDensity.Nodes.Max(), lastDensity.Nodes.Max());
+                double width = Math.Max(hi - lo, 1e-12), sigma = width / 100;
+                var grid = Enumerable.Range(0, 400).Select(i => lo - 0.05 * width + 1.1 * width * i / 399).ToArray();
+                output.Plots.Add(new PlotSpec("Hessian spectral density (stochastic Lanczos quadrature)", "eigenvalue", "density", [
+                    new SeriesSpec("initial: density", grid, grid.Select(t => firstDensity.At(t, sigma)).ToArray(), SeriesKind.Line),
+                    new SeriesSpec("final: density", grid, grid.Select(t => lastDensity.At(t, sigma)).ToArray(), SeriesKind.Line)],
+                    Caption: $"4 random probes × 30 Lanczos steps each, Gaussian smoothing σ = {sigma:G3}; ≤ 256 training points."));
+            }
             if (lastSpectra is not null)
                 foreach (var s in lastSpectra.Where(s => s.Eigenvalues.Length >= 8))
                 {

@@ -33,7 +33,7 @@ public class TrainCliTests : IDisposable
         var (x, y) = Data();
         string w = Path.Combine(dir, "w.safetensors"), outDir = Path.Combine(dir, "out");
         var (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(32)-tanh-dense(1)", "--param", "sp", "--opt", "sgd", "--batch", "8",
-            "--lr", "0.05", "--steps", "60", "--x", x, "--y", y, "--save", w, "--out", outDir, "--observe", "ntk,sharpness,weights,conservation", "--json");
+            "--lr", "0.05", "--steps", "60", "--x", x, "--y", y, "--save", w, "--out", outDir, "--observe", "ntk,sharpness,weights,conservation,density", "--json");
         Assert.True(code == 0, err);
         using var summary = JsonDocument.Parse(stdout);
         Assert.Equal("completed", summary.RootElement.GetProperty("status").GetString());
@@ -43,6 +43,10 @@ public class TrainCliTests : IDisposable
         var loss = series.GetProperty("loss").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         Assert.True(loss[^1] < loss[0]);
         Assert.True(series.GetProperty("observables").GetProperty("sharpness").GetArrayLength() >= 2);
+        // SLQ's mean eigenvalue is tr H / P; at the same parameters it must agree with Hutchinson's estimate only statistically,
+        // but it must be finite and the density plot must exist.
+        Assert.All(series.GetProperty("observables").GetProperty("hessian_mean_eigenvalue").EnumerateArray(), e => Assert.True(double.IsFinite(e.GetDouble())));
+        Assert.Contains("spectral density", File.ReadAllText(Path.Combine(outDir, "train", "report.html")));
         Assert.True(File.Exists(Path.Combine(outDir, "train", "report.html")));
         Assert.True(File.Exists(Path.Combine(outDir, "results.db")));
         double final = summary.RootElement.GetProperty("final_train_loss").GetDouble();
@@ -119,6 +123,17 @@ public class TrainCliTests : IDisposable
         var (code, _, err) = CliHarness.Run(["train", "--arch", arch, "--steps", "5", .. data, "--out", Path.Combine(dir, "out"), .. extra]);
         Assert.Equal(2, code);
         Assert.Contains(named, err);
+    }
+
+    [Fact]
+    public void CoordinateCheckIsReachableAndRefusesBadWidths()
+    {
+        var (code, stdout, err) = CliHarness.Run("coord-check", "--arch", "dense({n})-relu-dense(1)", "--widths", "32,64", "--steps", "2", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(2 * 3 * 2, doc.RootElement.GetProperty("rows").GetArrayLength());   // widths × steps 0…2 × dense layers
+        Assert.Equal(2, CliHarness.Run("coord-check", "--arch", "dense({n})-relu-dense(1)", "--widths", "32,x").Code);
+        Assert.Equal(2, CliHarness.Run("coord-check", "--arch", "dense(8)-relu-dense(1)").Code);   // no {n}
     }
 
     /// <summary>A weights file for the architecture with the given input dimension (so a data file of another width mismatches).</summary>
