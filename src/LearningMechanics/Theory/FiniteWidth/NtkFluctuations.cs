@@ -47,20 +47,21 @@ public static class NtkFluctuations
     {
         if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
         if (!act.IsDifferentiable) throw new BadInputException($"Activation '{act.Name}' has no derivative: the NTK is undefined.");
+        // K, V and the NLO metric G¹ come from the vertex recursion (eqs. 5.109–5.110); this adds Θ, A, B, D, F, H¹.
+        var vertex = FourPointVertex.SingleInput(act, sw2, sb2, inputNorm, layers);
         var result = new List<NtkLayer>(layers);
-        double k = sb2 + sw2 * inputNorm, v = 0, theta = k, a = 0, b = 0, d = 0, f = 0, cw = sw2, g1 = 0, h1 = 0;
+        double cw = sw2, theta = vertex[0].K, a = 0, b = 0, d = 0, f = 0, h1 = 0;
         for (int l = 1; l <= layers; l++)
         {
-            result.Add(new NtkLayer(l, k, v, theta, a, b, d, f, h1));
+            var here = vertex[l - 1];
+            result.Add(new NtkLayer(l, here.K, here.V, theta, a, b, d, f, h1));
             if (l == layers) break;
-            double kk = k;
-            double g = act.Moment(2, kk), s4 = act.Moment(4, kk);
-            double chiPar = Criticality.ChiParallel(act, sw2, kk);
-            double chiPerp = cw * act.Expect(z => { double p = act.Derivative(z); return p * p; }, kk);
+            double kk = here.K, v = here.V, g1 = here.G1, vNext = vertex[l].V;
+            double g = act.Moment(2, kk);
+            double chiPar = Criticality.ChiParallel(act, sw2, kk), chiPerp = Criticality.ChiPerp(act, sw2, kk);
             double h = cw / (4 * kk * kk) * act.Expect(z => { double p = act.Derivative(z); return p * p * (z * z - kk); }, kk);
             double ss = act.Expect(z => { double s = act.Apply(z), p = act.Derivative(z); return s * s * p * p; }, kk);
             double p4 = act.Expect(z => { double p = act.Derivative(z); return p * p * p * p; }, kk);
-            double vNext = chiPar * chiPar * v + cw * cw * (s4 - g * g);
             double dNext = chiPerp * chiPar * d + vNext + theta * (cw * cw * ss - cw * g * chiPerp + 2 * h * chiPar * v);
             double fNext = chiPar * chiPar * f + cw * cw * ss * theta;
             double bNext = chiPerp * chiPerp * b + cw * cw * p4 * theta * theta;
@@ -68,11 +69,9 @@ public static class NtkFluctuations
                 + theta * theta * (cw * cw * p4 - chiPerp * chiPerp + 2 * h * h * v);
             double he4S = act.Expect(z => { double r = z * z / kk, s = act.Apply(z); return s * s * (r * r - 6 * r + 3); }, kk);
             double he4P = act.Expect(z => { double r = z * z / kk, p = act.Derivative(z); return p * p * (r * r - 6 * r + 3); }, kk);
-            double h1Next = chiPerp * h1 + chiPar * g1 + 2 * h * theta * g1 + 2 * h * (d + 2 * f) + v / (8 * kk * kk) * cw * (he4S + theta * he4P);
-            g1 = chiPar * g1 + v / (8 * kk * kk) * cw * he4S;   // NLO metric, eq. 5.110
-            h1 = h1Next;
+            h1 = chiPerp * h1 + chiPar * g1 + 2 * h * theta * g1 + 2 * h * (d + 2 * f) + v / (8 * kk * kk) * cw * (he4S + theta * he4P);
             theta = sb2 + cw * g + chiPerp * theta;
-            k = sb2 + cw * g; v = vNext; a = aNext; b = bNext; d = dNext; f = fNext;
+            a = aNext; b = bNext; d = dNext; f = fNext;
             if (!double.IsFinite(theta) || !double.IsFinite(a) || !double.IsFinite(b))
                 throw new ArithmeticException($"NTK fluctuation recursion diverged at layer {l + 1}.");
         }
