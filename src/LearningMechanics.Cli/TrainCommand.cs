@@ -128,13 +128,12 @@ internal static class TrainCommand
         }
         if (x is null || y is null) throw new BadInputException("Training data is required: --x FILE --y FILE, or --data fashion-mnist|mixture|teacher.");
         // With one target column and cross-entropy (or --labels), the column holds class indices.
-        labels &= DataFiles.ReadMatrix(y).Cols == 1;
-        var trainSet = DataFiles.Load(x, y, labels, classes);
+        var trainSet = DataFiles.Load(x, y, labels, classes, multiColumnTargets: true);
         Dataset? testSet = null;
         if (xTest is not null || yTest is not null)
         {
             if (xTest is null || yTest is null) throw new BadInputException("Test data needs both --x-test and --y-test.");
-            testSet = DataFiles.Load(xTest, yTest, labels, classes);
+            testSet = DataFiles.Load(xTest, yTest, labels, classes, multiColumnTargets: true);
             if (testSet.InputDim != trainSet.InputDim) throw new BadInputException($"{xTest} has {testSet.InputDim} features but {x} has {trainSet.InputDim}.");
         }
         return (trainSet, testSet);

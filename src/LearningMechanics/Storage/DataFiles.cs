@@ -16,15 +16,16 @@ public static class DataFiles
     /// <summary>
     /// Inputs from <paramref name="xPath"/>, targets from <paramref name="yPath"/>. With <paramref name="labels"/> the targets
     /// are one column of integer class labels 0…C − 1 (C = <paramref name="classes"/>, or the largest label + 1), turned into
-    /// one-hot rows; non-integer labels and labels out of range are named.
+    /// one-hot rows; non-integer labels and labels out of range are named. With <paramref name="multiColumnTargets"/>, a
+    /// file of several columns is taken as given targets (e.g. one-hot rows already) instead of being refused.
     /// </summary>
-    public static Dataset Load(string xPath, string yPath, bool labels = false, int? classes = null)
+    public static Dataset Load(string xPath, string yPath, bool labels = false, int? classes = null, bool multiColumnTargets = false)
     {
         var x = ReadMatrix(xPath);
         var y = ReadMatrix(yPath);
         if (y.Rows != x.Rows) throw new BadInputException($"{yPath} has {y.Rows} rows but {xPath} has {x.Rows}; they must match.");
         string name = Path.GetFileNameWithoutExtension(xPath);
-        if (!labels) return new Dataset(x, y, Name: name).Validated();
+        if (!labels || (multiColumnTargets && y.Cols != 1)) return new Dataset(x, y, Name: name).Validated();
         if (y.Cols != 1) throw new BadInputException($"{yPath} has {y.Cols} columns; class labels must be a single column.");
         var l = new int[y.Rows];
         for (int i = 0; i < l.Length; i++)
