@@ -4,7 +4,8 @@ using LearningMechanics.Numerics;
 
 namespace LearningMechanics.Experiments;
 
-/// <summary>Raw ensemble draws at one width: conditional kernels K̂[spec][depth−1][pair][net] and sampled outputs z[spec][net] at input 0.</summary>
+/// <summary>Raw ensemble draws at one width: conditional kernels K̂[spec][depth−1][pair][net] (only the output layer's, at index 0,
+/// when sampled with <c>outputOnly</c>) and sampled outputs z[spec][net] at input 0.</summary>
 public sealed record WidthDraws(int Width, double[][][][] Kc, double[][] Z);
 
 /// <summary>
@@ -20,9 +21,9 @@ public static class ConditionalKernelEnsemble
     /// <summary>All pairs (i ≤ j) of <paramref name="p"/> inputs, in row order.</summary>
     public static (int I, int J)[] Pairs(int p) => [.. from i in Enumerable.Range(0, p) from j in Enumerable.Range(i, p - i) select (i, j)];
 
-    public static WidthDraws[] Sample(RunContext ctx, MlpSpec[] specs, int[] widths, int nets, Matrix x, Rng root)
+    public static WidthDraws[] Sample(RunContext ctx, MlpSpec[] specs, int[] widths, int nets, Matrix x, Rng root, bool outputOnly = false)
     {
-        int depth = specs[0].Depth, nSpecs = specs.Length;
+        int depth = specs[0].Depth, nSpecs = specs.Length, kept = outputOnly ? 1 : depth;
         var pairs = Pairs(x.Rows);
         long total = widths.Sum(n => (long)nets * n * n), done = 0;
         var result = new WidthDraws[widths.Length];
@@ -31,7 +32,7 @@ public static class ConditionalKernelEnsemble
             for (int wi = 0; wi < widths.Length; wi++)
             {
                 int n = widths[wi], wIndex = wi;
-                var kc = Enumerable.Range(0, nSpecs).Select(_ => Enumerable.Range(0, depth).Select(_ =>
+                var kc = Enumerable.Range(0, nSpecs).Select(_ => Enumerable.Range(0, kept).Select(_ =>
                     Enumerable.Range(0, pairs.Length).Select(_ => new double[nets]).ToArray()).ToArray()).ToArray();
                 var z = Enumerable.Range(0, nSpecs).Select(_ => new double[nets]).ToArray();
                 Parallel.For(0, nets, new ParallelOptions { CancellationToken = ctx.Cancellation },
@@ -75,10 +76,11 @@ public static class ConditionalKernelEnsemble
             {
                 var spec = nets[a].Spec;
                 z[a][index] = nets[a].Forward(x, ws[a])[0, 0];
-                for (int l = 0; l < spec.Depth; l++)
+                int kept = kc[a].Length;
+                for (int l = spec.Depth - kept; l < spec.Depth; l++)
                 {
                     Blas.Syrk(p, spec.Width, spec.Sw2 / spec.Width, ws[a].Post[l].Data, spec.Width, 0.0, gram, p);
-                    for (int q = 0; q < pairs.Length; q++) kc[a][l][q][index] = spec.Sb2 + gram[pairs[q].I * p + pairs[q].J];
+                    for (int q = 0; q < pairs.Length; q++) kc[a][l - (spec.Depth - kept)][q][index] = spec.Sb2 + gram[pairs[q].I * p + pairs[q].J];
                 }
             }
         }

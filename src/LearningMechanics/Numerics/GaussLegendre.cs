@@ -93,4 +93,72 @@ public static class GaussLegendre
             return fu * inner;
         }, 0, pointsPerPanel);
     }
+
+    /// <summary>Panel ends for the nested rule of <see cref="ExpectProduct"/>: distances from the level's kink, coarser than
+    /// <see cref="Grading"/> because each piece is smooth (the kink sits on a panel end) and the cost is (points per level)^m.</summary>
+    private static readonly double[] NestedGrading = [0, 0.6, 1.5, 3, 5, 7.5, 10.5, 14, 19, 26];
+
+    /// <summary>
+    /// E[Π_k f_k(z_k)] for z ~ N(0, <paramref name="cov"/>) in m dimensions, each f_k smooth except at 0. With the lower
+    /// Cholesky factor z_k = Σ_{j&lt;k} L_kj ξ_j + L_kk ξ_k the integral is nested over ξ₁…ξ_m; at level k the only kink is
+    /// f_k's, at ξ_k = −μ_k/L_kk, because the inner levels' Gaussian integrals are smooth in ξ_k. Each level splits there
+    /// and integrates Gauss–Legendre panels on both sides. A variable whose conditional variance vanishes
+    /// (L_kk ≤ 1e-12·√cov_kk, e.g. a repeated input) is fixed at its conditional mean. Cost ∝ (≈ 2·8·q)^m evaluations.
+    /// </summary>
+    public static double ExpectProduct(IReadOnlyList<Func<double, double>> f, double[,] cov, int pointsPerPanel = 10)
+    {
+        int m = f.Count;
+        if (cov.GetLength(0) != m || cov.GetLength(1) != m) throw new ArgumentException($"Covariance is {cov.GetLength(0)}×{cov.GetLength(1)} for {m} functions.");
+        var l = new double[m, m];
+        for (int k = 0; k < m; k++)
+        {
+            double d = cov[k, k];
+            for (int j = 0; j < k; j++) d -= l[k, j] * l[k, j];
+            if (!(cov[k, k] >= 0)) throw new ArgumentException($"Covariance diagonal {cov[k, k]} is negative.");
+            double lkk = d > 1e-24 * cov[k, k] && d > 0 ? Math.Sqrt(d) : 0;
+            l[k, k] = lkk;
+            for (int i = k + 1; i < m; i++)
+            {
+                double s = cov[i, k];
+                for (int j = 0; j < k; j++) s -= l[i, j] * l[k, j];
+                l[i, k] = lkk > 0 ? s / lkk : 0;
+            }
+        }
+        var (x, w) = Rule(pointsPerPanel);
+        var xi = new double[m];
+        double Level(int k)
+        {
+            if (k == m) return 1;
+            double mu = 0;
+            for (int j = 0; j < k; j++) mu += l[k, j] * xi[j];
+            double s = l[k, k];
+            if (s == 0)
+            {
+                xi[k] = 0;
+                double fk = f[k](mu);
+                return fk == 0 ? 0 : fk * Level(k + 1);
+            }
+            double kink = Math.Clamp(-mu / s, -Limit, Limit), total = 0;
+            const double range = 9;   // ±9 standard deviations: the tail beyond is below 1e-18
+            for (int side = -1; side <= 1; side += 2)
+                for (int p = 0; p + 1 < NestedGrading.Length; p++)
+                {
+                    double a = kink + side * NestedGrading[p], b = kink + side * NestedGrading[p + 1];
+                    if (side < 0) (a, b) = (b, a);
+                    a = Math.Max(a, -range); b = Math.Min(b, range);
+                    if (b <= a) continue;
+                    double half = (b - a) / 2, mid = (a + b) / 2;
+                    for (int i = 0; i < x.Length; i++)
+                    {
+                        double t = mid + half * x[i];
+                        double fk = f[k](mu + s * t);
+                        if (fk == 0) continue;
+                        xi[k] = t;
+                        total += w[i] * half * Math.Exp(-t * t / 2) * fk * Level(k + 1);
+                    }
+                }
+            return total / Math.Sqrt(2 * Math.PI);
+        }
+        return Level(0);
+    }
 }
