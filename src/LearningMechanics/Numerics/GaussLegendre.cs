@@ -96,16 +96,17 @@ public static class GaussLegendre
 
     /// <summary>Panel ends for the nested rule of <see cref="ExpectProduct"/>: distances from the level's kink, coarser than
     /// <see cref="Grading"/> because each piece is smooth (the kink sits on a panel end) and the cost is (points per level)^m.</summary>
-    private static readonly double[] NestedGrading = [0, 0.6, 1.5, 3, 5, 7.5, 10.5, 14, 19, 26];
+    private static readonly double[] NestedGrading = [0, 2.5, 6, 11, 18, 26];
 
     /// <summary>
     /// E[Π_k f_k(z_k)] for z ~ N(0, <paramref name="cov"/>) in m dimensions, each f_k smooth except at 0. With the lower
     /// Cholesky factor z_k = Σ_{j&lt;k} L_kj ξ_j + L_kk ξ_k the integral is nested over ξ₁…ξ_m; at level k the only kink is
     /// f_k's, at ξ_k = −μ_k/L_kk, because the inner levels' Gaussian integrals are smooth in ξ_k. Each level splits there
-    /// and integrates Gauss–Legendre panels on both sides. A variable whose conditional variance vanishes
-    /// (L_kk ≤ 1e-12·√cov_kk, e.g. a repeated input) is fixed at its conditional mean. Cost ∝ (≈ 2·8·q)^m evaluations.
+    /// and integrates Gauss–Legendre panels on both sides (about 1e-11 absolute for ReLU and erf products of unit-scale
+    /// variables). A variable whose conditional variance vanishes (L_kk ≤ 1e-12·√cov_kk, e.g. a repeated input) is fixed
+    /// at its conditional mean. Cost ∝ (≈ 4q)^m evaluations.
     /// </summary>
-    public static double ExpectProduct(IReadOnlyList<Func<double, double>> f, double[,] cov, int pointsPerPanel = 10)
+    public static double ExpectProduct(IReadOnlyList<Func<double, double>> f, double[,] cov, int pointsPerPanel = 12)
     {
         int m = f.Count;
         if (cov.GetLength(0) != m || cov.GetLength(1) != m) throw new ArgumentException($"Covariance is {cov.GetLength(0)}×{cov.GetLength(1)} for {m} functions.");

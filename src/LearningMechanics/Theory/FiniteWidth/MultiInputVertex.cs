@@ -63,6 +63,31 @@ public static class MultiInputVertex
                 if (gram[a, b] * gram[a, b] > gram[a, a] * gram[b, b] * (1 + 1e-12) || Math.Abs(gram[a, b] - gram[b, a]) > 1e-12 * Math.Sqrt(gram[a, a] * gram[b, b]))
                     throw new BadInputException($"Input Gram entries ({a}, {b}) are not those of a symmetric positive semidefinite matrix.");
         }
+        // Identical inputs (x_a = x_b) are one variable at every layer: compute on the distinct ones and copy, since the
+        // pair (a, b) sits on the PSD edge where the NLO metric's second derivatives are not resolved.
+        var first = new int[m];
+        for (int a = 0; a < m; a++)
+        {
+            first[a] = a;
+            for (int b = 0; b < a && first[a] == a; b++)
+                if (first[b] == b && Enumerable.Range(0, m).All(c => Math.Abs(gram[a, c] - gram[b, c]) <= 1e-12 * Math.Sqrt(gram[a, a] * gram[c, c]))) first[a] = b;
+        }
+        var unique = Enumerable.Range(0, m).Where(a => first[a] == a).ToArray();
+        if (unique.Length < m)
+        {
+            var reduced = new Matrix(unique.Length, unique.Length);
+            for (int i = 0; i < unique.Length; i++) for (int j = 0; j < unique.Length; j++) reduced[i, j] = gram[unique[i], unique[j]];
+            var position = first.Select(f => Array.IndexOf(unique, f)).ToArray();
+            var allPairs = Pairs(m);
+            int[] Map(int u) => [.. allPairs.Select(p => PairIndex(position[p.A], position[p.B], u))];
+            return Compute(act, sw2, sb2, reduced, layers).Select(l =>
+            {
+                var map = Map(unique.Length);
+                var v = new double[allPairs.Length, allPairs.Length];
+                for (int p = 0; p < allPairs.Length; p++) for (int q = 0; q < allPairs.Length; q++) v[p, q] = l.V[map[p], map[q]];
+                return new MultiInputVertexLayer(l.Layer, allPairs, [.. map.Select(i => l.K[i])], v, [.. map.Select(i => l.G1[i])]);
+            }).ToList();
+        }
         var pairs = Pairs(m);
         int np = pairs.Length;
         double cw = sw2;
@@ -146,10 +171,21 @@ public static class MultiInputVertex
             }
         }
 
-        /// <summary>⟨σ_aσ_bσ_cσ_d⟩ for pairs p = (a, b), q = (c, d): a product of powers of σ over the distinct inputs.</summary>
+        private readonly Dictionary<(int, int, int, int), double> fourCache = [];
+
+        /// <summary>⟨σ_aσ_bσ_cσ_d⟩ for pairs p = (a, b), q = (c, d): a product of powers of σ over the distinct inputs,
+        /// cached by the sorted input quadruple ((01)(23), (02)(13) and (03)(12) are one integral).</summary>
         public double Four(int p, int q)
         {
             var idx = new[] { pairs[p].A, pairs[p].B, pairs[q].A, pairs[q].B };
+            Array.Sort(idx);
+            var key = (idx[0], idx[1], idx[2], idx[3]);
+            if (fourCache.TryGetValue(key, out double cached)) return cached;
+            return fourCache[key] = FourUncached(idx);
+        }
+
+        private double FourUncached(int[] idx)
+        {
             var distinct = idx.Distinct().ToArray();
             if (distinct.Length == 1) return act.Moment(4, k[PairIndex(distinct[0], distinct[0], m)]);
             var cov = new double[distinct.Length, distinct.Length];
@@ -158,7 +194,12 @@ public static class MultiInputVertex
             var f = distinct.Select(d =>
             {
                 int power = idx.Count(x => x == d);
-                return (Func<double, double>)(z => Math.Pow(act.Apply(z), power));
+                return (Func<double, double>)(power switch
+                {
+                    1 => act.Apply,
+                    2 => z => { double s = act.Apply(z); return s * s; },
+                    _ => z => { double s = act.Apply(z); return s * s * s; },
+                });
             }).ToArray();
             return GaussLegendre.ExpectProduct(f, cov);
         }
