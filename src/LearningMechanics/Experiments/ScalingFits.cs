@@ -6,19 +6,20 @@ namespace LearningMechanics.Experiments;
 public static class ScalingFits
 {
     /// <summary>
-    /// Weighted fit dev(n) = a + b/n + c/n² (a + b/n with three points) and the claim a = 0 within 4·SE(a): the finite-width
-    /// deviation vanishes at infinite width, whatever its 1/n coefficient. Inconclusive with fewer than three widths.
+    /// Weighted fit dev(n) = a + b/n + c/n² (a + b/n with three points) and the claim a = <paramref name="predicted"/> within
+    /// 4·SE(a). With the default 0: the finite-width deviation vanishes at infinite width, whatever its 1/n coefficient;
+    /// with dev = n·(measured − leading order): the 1/n coefficient is the predicted one. Inconclusive with fewer than three widths.
     /// </summary>
-    public static Claim Intercept(string id, string statement, string source, double[] n, double[] dev, double[] se, string context)
+    public static Claim Intercept(string id, string statement, string source, double[] n, double[] dev, double[] se, string context, double predicted = 0)
     {
         int p = n.Length >= 4 ? 3 : n.Length == 3 ? 2 : 0;
         if (p == 0)
-            return new Claim(id, statement, source, 0, null, null, null, Verdict.Inconclusive, $"Need ≥ 3 widths in the fit, have {n.Length}.");
+            return new Claim(id, statement, source, predicted, null, null, null, Verdict.Inconclusive, $"Need ≥ 3 widths in the fit, have {n.Length}.");
         var design = new Matrix(n.Length, p);
         for (int r = 0; r < n.Length; r++) for (int c = 0; c < p; c++) design[r, c] = Math.Pow(1 / n[r], c);
         var (beta, cov, chi2) = Statistics.WeightedLeastSquares(design, dev, se.Select(v => Math.Max(v, 1e-12)).ToArray());
         double seA = Math.Sqrt(cov[0, 0]);
-        return Claim.Compare(id, statement, source, 0, beta[0], seA, 4 * seA,
+        return Claim.Compare(id, statement, source, predicted, beta[0], seA, 4 * seA,
             $"{context}; fitted 1/n coefficient b = {beta[1]:G3} ± {Math.Sqrt(cov[1, 1]):G2}; reduced χ² = {chi2:G3}; widths {n.Min()}…{n.Max()}; tolerance 4·SE.");
     }
 
