@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using LearningMechanics.Numerics;
+using LearningMechanics.Storage;
 using LearningMechanics.Theory;
 using LearningMechanics.Theory.FiniteWidth;
 using LearningMechanics.Theory.Kernels;
@@ -22,15 +24,25 @@ internal static class FiniteWidthCommand
         var norm = new Option<double>("--input-norm") { Description = "x·x/d of the input", DefaultValueFactory = _ => 1.0 };
         var cosine = new Option<double?>("--pair-cosine") { Description = "also the four-point vertex of a pair of inputs with this cosine (seed 004 eq. 4.90)" };
         var gamma = new Option<double>("--gamma") { Description = "residual identity scale γ (z′ = γz + Wσ(z) + b in the hidden layers; seed 004 App. B); 0 = plain MLP", DefaultValueFactory = _ => 0.0 };
+        var xTrain = new Option<string?>("--x-train") { Description = "Bayesian inference (seed 004 §6.4): training inputs (.csv/.npy), a small data set" };
+        var yTrain = new Option<string?>("--y-train") { Description = "training targets, one row per training input, one column per output" };
+        var xTest = new Option<string?>("--x-test") { Description = "test inputs for the posterior mean" };
+        var noise = new Option<double>("--noise") { Description = "observation noise variance σ_ε² (0: exact observations)", DefaultValueFactory = _ => 0.0 };
+        var output = new Option<string?>("--out") { Description = "write the width-n posterior means (test × outputs, .csv/.npy)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var cmd = new Command("finite-width", "Kernel K, four-point vertex V, NLO metric, output kurtosis and NTK fluctuations layer by layer (seed 004 §5.4, §9.1).")
-            { act, depth, width, sw2, sb2, norm, gamma, cosine, json };
+        var cmd = new Command("finite-width", "Kernel K, four-point vertex V, NLO metric, output kurtosis and NTK fluctuations layer by layer (seed 004 §5.4, §9.1); with --x-train/--y-train/--x-test the Bayesian posterior mean at width n to order 1/n (§6.4).")
+            { act, depth, width, sw2, sb2, norm, gamma, cosine, xTrain, yTrain, xTest, noise, output, json };
         cmd.SetAction(p => Run(p.GetValue(act)!, p.GetValue(depth), p.GetValue(width), p.GetValue(sw2), p.GetValue(sb2), p.GetValue(norm), p.GetValue(gamma),
-            p.GetValue(cosine), p.GetValue(json)));
+            p.GetValue(cosine), new BayesArgs(p.GetValue(xTrain), p.GetValue(yTrain), p.GetValue(xTest), p.GetValue(noise), p.GetValue(output)), p.GetValue(json)));
         return cmd;
     }
 
-    private static int Run(string actName, int depth, int width, double? sw2Opt, double sb2, double inputNorm, double gamma, double? cosine, bool json)
+    private sealed record BayesArgs(string? XTrain, string? YTrain, string? XTest, double Noise, string? Out)
+    {
+        public bool Requested => XTrain is not null || YTrain is not null || XTest is not null || Out is not null;
+    }
+
+    private static int Run(string actName, int depth, int width, double? sw2Opt, double sb2, double inputNorm, double gamma, double? cosine, BayesArgs bayes, bool json)
     {
         var act = Activation.Parse(actName);
         if (depth < 1) throw new BadInputException($"--depth {depth} must be a positive integer.");
@@ -58,6 +70,14 @@ internal static class FiniteWidthCommand
         if (critical)
             try { nu = OptimalAspectRatio.Nu(act, gamma); rStar = OptimalAspectRatio.RStar(nu.Value, width); rPairs = OptimalAspectRatio.RStar(nu.Value, 1, 1); }
             catch (BadInputException) { }
+        var posterior = bayes.Requested ? Posterior(act, sw2, sb2, depth, gamma, bayes) : null;
+        if (posterior is not null && bayes.Out is not null)
+        {
+            var means = CorrectedMeans(posterior, width);
+            using var sink = new MatrixSink(bayes.Out, means.Rows, means.Cols);
+            sink.WriteRows(means.Data, means.Rows);
+            sink.Commit();
+        }
         var output = layers[^1];
         double epsilon = output.NormalisedVertex / width;
         string validity = epsilon < 0.1 ? "ok: V/(nK²) < 0.1, the 1/n expansion is reliable"
@@ -85,6 +105,14 @@ internal static class FiniteWidthCommand
                     return row;
                 }),
                 ["output_pair_vertex"] = pairJson,
+                ["bayesian_posterior"] = posterior is null ? null : new Dictionary<string, object?>
+                {
+                    ["gp_mean"] = Rows(posterior.GpMean), ["gp_variance"] = posterior.GpVariance,
+                    ["coefficient_metric"] = Rows(posterior.Metric), ["coefficient_vertex"] = Rows(posterior.Vertex),
+                    ["mean_at_width"] = Rows(CorrectedMeans(posterior, width)), ["noise"] = bayes.Noise,
+                    ["out"] = bayes.Out is null ? null : Path.GetFullPath(bayes.Out),
+                    ["formula"] = "E[z|y] = GP mean + (metric + vertex)/n (seed 004 eqs. 6.81-6.88)",
+                },
                 ["expansion_parameter"] = epsilon, ["validity"] = validity, ["nu"] = nu,
                 ["optimal_aspect_ratio_neuron_pairs"] = rPairs, ["optimal_aspect_ratio_layer_halves"] = rStar,
                 ["ntk_note"] = ntk is null ? (gamma != 0 ? "NTK fluctuations are given for plain MLPs (γ = 0) only" : $"'{act.Name}' has no derivative: no NTK") : "E[Θ̂] = Θ + H¹/n (H¹ derived, see NtkFluctuations), Var(Θ̂) = (A + 2B)/n, Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16)",
@@ -104,11 +132,51 @@ internal static class FiniteWidthCommand
         if (pair is not null)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"Pair of inputs at cosine {cosine:G4} (eq. 4.90), output layer: K_ab = {pair.K[1]:G5}; V_(aa)(aa) = {pair.V[0, 0]:G5}, V_(aa)(bb) = {pair.V[0, 2]:G5}, V_(ab)(ab) = {pair.V[1, 1]:G5}, V_(aa)(ab) = {pair.V[0, 1]:G5} (Cov(Ĝ_p, Ĝ_q) = V/n).")));
+        if (posterior is not null)
+        {
+            var b = new Table { Title = new TableTitle(Markup.Escape($"Bayesian posterior mean at width {width} (seed 004 §6.4, eqs. 6.81–6.88), σ_ε² = {bayes.Noise.ToString("G4", CultureInfo.InvariantCulture)}")) };
+            b.AddColumns("test", "output", "GP mean", "GP sd", "1/n coefficient: metric", "vertex", $"mean at n = {width}");
+            var corrected = CorrectedMeans(posterior, width);
+            for (int r = 0; r < posterior.GpMean.Rows; r++)
+                for (int o = 0; o < posterior.GpMean.Cols; o++)
+                    b.AddRow(r.ToString(CultureInfo.InvariantCulture), o.ToString(CultureInfo.InvariantCulture), F(posterior.GpMean[r, o]), F(Math.Sqrt(Math.Max(posterior.GpVariance[r], 0))),
+                        F(posterior.Metric[r, o]), F(posterior.Vertex[r, o]), F(corrected[r, o]));
+            AnsiConsole.Write(b);
+            if (bayes.Out is not null) AnsiConsole.MarkupLine(Markup.Escape($"Posterior means at width {width} written to {bayes.Out}."));
+        }
         if (rStar is { } rs)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"Optimal aspect ratio (seed 004 App. {(gamma != 0 ? "B, eqs. B.29/B.35/B.36" : "A")}, ν = {nu:G4}): r* = {rPairs:G4} for pairs of neurons (eq. A.72, m₁ = m₂ = 1), {rs:G4} for the two halves of a width-{width} layer (eq. A.73); this network has L/n = {(double)depth / width:G3}.")));
         return Lmech.Ok;
     }
+
+    /// <summary>The 1/n posterior-mean expansion for the --x-train/--y-train/--x-test files.</summary>
+    private static PosteriorMeanExpansion Posterior(Activation act, double sw2, double sb2, int depth, double gamma, BayesArgs bayes)
+    {
+        if (bayes.XTrain is null || bayes.YTrain is null || bayes.XTest is null)
+            throw new BadInputException("Bayesian inference needs all of --x-train, --y-train and --x-test.");
+        if (gamma != 0) throw new BadInputException("The finite-width posterior is for plain MLPs (--gamma 0).");
+        if (!(bayes.Noise >= 0) || !double.IsFinite(bayes.Noise)) throw new BadInputException($"--noise {bayes.Noise} must be a number ≥ 0.");
+        var xa = DataFiles.ReadMatrix(bayes.XTrain);
+        var y = DataFiles.ReadMatrix(bayes.YTrain);
+        var xb = DataFiles.ReadMatrix(bayes.XTest);
+        if (y.Rows != xa.Rows) throw new BadInputException($"{bayes.YTrain} has {y.Rows} rows but {bayes.XTrain} has {xa.Rows} inputs.");
+        if (xb.Cols != xa.Cols) throw new BadInputException($"{bayes.XTest} has {xb.Cols} features but {bayes.XTrain} has {xa.Cols}.");
+        if (xa.Rows > MaxTrainingInputs)
+            throw new BadInputException($"{bayes.XTrain} has {xa.Rows} training inputs; the finite-width posterior integrates over up to four of the {xa.Rows + 1} inputs per vertex entry ((N+1)⁴ entries per test input), so at most {MaxTrainingInputs} are allowed (the seed calls larger sets impractical, §6.4.2).");
+        return FiniteWidthPosterior.Mean(act, sw2, sb2, depth, xa, y, xb, bayes.Noise);
+    }
+
+    private const int MaxTrainingInputs = 12;
+
+    private static Matrix CorrectedMeans(PosteriorMeanExpansion p, int width)
+    {
+        var m = new Matrix(p.GpMean.Rows, p.GpMean.Cols);
+        for (int r = 0; r < m.Rows; r++) for (int c = 0; c < m.Cols; c++) m[r, c] = p.MeanAt(r, c, width);
+        return m;
+    }
+
+    private static double[][] Rows(Matrix m) => [.. Enumerable.Range(0, m.Rows).Select(r => Enumerable.Range(0, m.Cols).Select(c => m[r, c]).ToArray())];
 
     private static string F(double v) => double.IsFinite(v) ? v.ToString("G5", CultureInfo.InvariantCulture) : "—";
 }

@@ -123,6 +123,7 @@ public sealed class BayesianFiniteWidth : IExperiment
         }
         output.Timings["sampling_s"] = clock.Elapsed.TotalSeconds;
 
+        var coefficientPlots = new List<PlotSpec>();
         foreach (var (act, ai) in acts.Select((a, i) => (a, i)))
         {
             var worstSampler = ScalingFits.Worst(samplerChecks[ai]);
@@ -152,6 +153,15 @@ public sealed class BayesianFiniteWidth : IExperiment
                 Statement = $"{act.Name}: the components wire together (eq. 6.89): switching on the other components' targets moves component i's posterior mean by d/n " +
                     $"with d from the vertex's Σ_j terms (the GP's moves by 0); n·shift extrapolated over the widths (worst of {wire.Count} shown)",
             });
+            var all = corr.Concat(wire).Where(c => c.Measured is not null).ToList();
+            double lo = all.Min(c => Math.Min(c.Predicted!.Value, c.Measured!.Value)), hi = all.Max(c => Math.Max(c.Predicted!.Value, c.Measured!.Value));
+            SeriesSpec Points(string label, List<Claim> cs) => new(label, [.. cs.Select(c => c.Predicted ?? double.NaN)], [.. cs.Select(c => c.Measured ?? double.NaN)],
+                SeriesKind.Points, [.. cs.Select(c => c.StdErr ?? 0)]);
+            coefficientPlots.Add(new PlotSpec($"{act.Name}: measured vs predicted 1/n coefficients", "predicted (eq. 6.88)", "measured (n → ∞ extrapolation)",
+            [
+                Points("posterior-mean correction c", corr), Points("wiring shift d", wire),
+                new SeriesSpec("measured = predicted", [lo, hi], [lo, hi], SeriesKind.Line, Dashed: true),
+            ], Caption: $"One point per test input × output component: the intercept of n·(exact − GP) (and of n·wiring shift) fitted over widths {widths[0]}…{widths[^1]}, ± its SE."));
             // At the middle width the corrected mean should remove most of the deviation: RMS residual ≤ ½ RMS(exact − GP).
             int nMid = widths[widths.Length / 2];
             var mid = mine.Where(r => r.Width == nMid).ToList();
@@ -176,17 +186,7 @@ public sealed class BayesianFiniteWidth : IExperiment
         foreach (var act in acts)
         {
             var mine = rows.Where(r => r.Act == act.Name).ToList();
-            var series = new List<SeriesSpec>();
-            foreach (var k in mine.Select(r => (r.Test, r.Component)).Distinct())
-            {
-                var g = mine.Where(r => (r.Test, r.Component) == k).OrderBy(r => r.Width).ToList();
-                string label = $"test {k.Test}, out {k.Component}";
-                series.Add(new SeriesSpec($"{label}: measured", g.Select(r => 1.0 / r.Width).ToArray(), g.Select(r => r.Width * (r.Exact - r.Gp)).ToArray(),
-                    SeriesKind.Points, g.Select(r => r.Width * r.ExactSe).ToArray()));
-                series.Add(new SeriesSpec($"{label}: predicted c", [0, 1.0 / widths[0]], [g[0].Coefficient, g[0].Coefficient], SeriesKind.Line, Dashed: true));
-            }
-            output.Plots.Add(new PlotSpec($"{act.Name}: n·(exact − GP posterior mean) vs 1/n", "1/n", "n·(E[z|y] − GP mean)", series,
-                Caption: $"{nets} prior draws per width; the dashed lines are the predicted 1/n coefficients c (eq. 6.88), which the points should reach at 1/n → 0."));
+            output.Plots.Add(coefficientPlots[Array.IndexOf(acts, act)]);
             var first = mine.Where(r => r.Test == 0 && r.Component == 0).OrderBy(r => r.Width).ToList();
             var ns = Enumerable.Range(0, 40).Select(i => widths[0] * 0.75 * Math.Pow(widths[^1] * 1.5 / (widths[0] * 0.75), i / 39.0)).ToArray();
             output.Plots.Add(new PlotSpec($"{act.Name}: posterior mean at test input 0, component 0", "width n", "posterior mean",

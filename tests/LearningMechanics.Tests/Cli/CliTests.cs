@@ -1,4 +1,5 @@
 using LearningMechanics.Cli;
+using LearningMechanics.Numerics;
 
 namespace LearningMechanics.Tests.Cli;
 
@@ -165,6 +166,47 @@ public class FiniteWidthCliTests
                 LearningMechanics.Theory.Criticality.CriticalWeightVariance(LearningMechanics.Theory.Kernels.Activation.Parse(act)), 0, 1, 5)[^1];
             Assert.Equal(q.Mean(64), doc.RootElement.GetProperty("layers")[4].GetProperty("ntk_mean").GetDouble(), 1e-12);
         }
+    }
+}
+
+/// <summary><c>lmech finite-width</c> with a data set: the Bayesian posterior mean at width n.</summary>
+[Collection("console")]
+public class FiniteWidthPosteriorCliTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("lmech-fwbayes-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    private string Write(string name, string text) { var path = Path.Combine(dir, name); File.WriteAllText(path, text); return path; }
+
+    [Fact]
+    public void WritesTheWidthNPosteriorMeanOfTheLibraryAndRefusesBadData()
+    {
+        string xa = Write("xa.csv", "1,0,0\n0,1,0\n"), ya = Write("ya.csv", "0.8,-0.3\n-0.5,1.1\n"), xb = Write("xb.csv", "0.6,0.8,0\n0,0,1\n");
+        string outPath = Path.Combine(dir, "post.csv");
+        var (code, output, err) = CliHarness.Run("finite-width", "--act", "tanh", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb,
+            "--noise", "0.01", "--out", outPath, "--json");
+        Assert.True(code == 0, err);
+        var expected = LearningMechanics.Theory.FiniteWidth.FiniteWidthPosterior.Mean(LearningMechanics.Theory.Kernels.Activation.Parse("tanh"), 1.0, 0, 2,
+            new Matrix(2, 3, [1, 0, 0, 0, 1, 0]), new Matrix(2, 2, [0.8, -0.3, -0.5, 1.1]), new Matrix(2, 3, [0.6, 0.8, 0, 0, 0, 1]), 0.01);
+        var written = LearningMechanics.Storage.DataFiles.ReadMatrix(outPath);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        var json = doc.RootElement.GetProperty("bayesian_posterior");
+        for (int r = 0; r < 2; r++)
+            for (int c = 0; c < 2; c++)
+            {
+                Assert.Equal(expected.MeanAt(r, c, 50), written[r, c], 1e-12);
+                Assert.Equal(expected.GpMean[r, c], json.GetProperty("gp_mean")[r][c].GetDouble(), 1e-12);
+                Assert.NotEqual(expected.GpMean[r, c], written[r, c]);   // the 1/n correction is there
+            }
+        Assert.Equal(0, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb).Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--x-test", xb).Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", Write("y3.csv", "1\n2\n3\n"), "--x-test", xb).Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", Write("xb2.csv", "1,0\n")).Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb, "--noise", "-1").Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb, "--gamma", "0.5").Code);
+        // Two identical training inputs without noise: K_AA is singular.
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", Write("dup.csv", "1,0,0\n1,0,0\n"), "--y-train", ya, "--x-test", xb).Code);
     }
 }
 
