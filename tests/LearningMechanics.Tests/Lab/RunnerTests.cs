@@ -111,7 +111,7 @@ public class RunnerTests : IDisposable
     [InlineData("eigenlearning", "modes=200;ns=16,32,64;draws=5;pool=200;pool_ns=16,32,64")]
     [InlineData("lazy-training", "widths=32,64,128;nets=3;steps=40;n_train=12;n_test=4")]
     [InlineData("ntk-fluctuations", "widths=16,32,64;depths=1,2;nets=300")]
-    [InlineData("bayesian-finite-width", "widths=16,32,64;nets=3000;real_nets=2000;acts=relu,tanh;n_test=2")]
+    [InlineData("bayesian-finite-width", "widths=16,32,64;nets=3000;real_nets=2000;acts=relu,tanh;n_test=2;calib_train=30;calib_test=60")]
     [InlineData("lazy-vs-rich", "alphas=0.3,3,30;width=32;nets=2;n_train=16;n_test=16;max_steps=200;acts=tanh")]
     public void EveryExperimentRunsSmallAndItsVerdictsFollowTheRule(string id, string settings)
     {
