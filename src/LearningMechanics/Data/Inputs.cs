@@ -20,6 +20,14 @@ public static class Inputs
         return y;
     }
 
+    /// <summary>The input Gram matrix x_a·x_b/d (the first layer's kernel per unit σ_w², seed 004 eq. 4.5).</summary>
+    public static Matrix Gram(Matrix x)
+    {
+        var g = Matrix.Multiply(x, x, Transpose.No, Transpose.Yes);
+        for (int i = 0; i < g.Data.Length; i++) g.Data[i] /= x.Cols;
+        return g;
+    }
+
     /// <summary>
     /// The probe set of the gp-limit experiment: x₀ random, x₁ nearly parallel to x₀ (cosine <paramref name="nearCosine"/>),
     /// x₂ orthogonal to x₀, x₃ = −x₀; all on the sphere of radius √d.

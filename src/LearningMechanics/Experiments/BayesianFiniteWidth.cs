@@ -44,7 +44,7 @@ public sealed class BayesianFiniteWidth : IExperiment
         new("dim", "input dimension d (inputs on the sphere |x|² = d)", "4", "4"),
         new("noise", "observation noise variance σ_ε² (0: exact observations, as in the seed)", "0", "0"),
         new("target_scale", "targets are i.i.d. N(0, scale²·K_αα), K the output kernel (scale 1: typical prior draws)", "1", "1"),
-        new("calib_acts", "calibration task: activations of the NNGP (closed-form kernels keep it fast)", "relu,erf", "relu,erf,tanh"),
+        new("calib_acts", "calibration task: activations of the NNGP (closed-form kernels keep it fast)", "relu,erf", "relu,erf"),
         new("calib_train", "calibration task (claims.md B5): training points of the teacher regression", "100", "400"),
         new("calib_test", "calibration task: held-out test points", "500", "2000"),
         new("calib_dim", "calibration task: input dimension", "8", "8"),
@@ -64,18 +64,19 @@ public sealed class BayesianFiniteWidth : IExperiment
         var xi = root.Split(ulong.MaxValue - 1);
         var unitTargets = new Matrix(na, outputs);
         for (int i = 0; i < unitTargets.Data.Length; i++) unitTargets.Data[i] = scale * xi.NextGaussian();
-        var xTrain = Rows(x, 0, na); var xTest = Rows(x, na, nb);
+        var xTrain = x.RowRange(0, na); var xTest = x.RowRange(na, nb);
         var output = new ExperimentOutput();
         output.Facts["inputs"] = $"{na} training and {nb} test inputs, Gaussian in d = {d}, on the sphere |x|² = d";
 
         var specs = acts.Select(a => new MlpSpec(d, widths[0], depth, a, Criticality.CriticalWeightVariance(a), 0, outputs).Validated()).ToArray();
         // Targets y_{α,i} = ξ_{α,i}·√K_αα with the same ξ for every activation.
+        var gramTrain = Inputs.Gram(xTrain);
         var targets = specs.Select(sp =>
         {
             var y = unitTargets.Clone();
             for (int a = 0; a < na; a++)
             {
-                var k = MultiInputVertex.Compute(sp.Activation, sp.Sw2, sp.Sb2, new Matrix(1, 1, [InputNorm(xTrain, a)]), depth + 1)[^1].K[0];
+                var k = MultiInputVertex.Compute(sp.Activation, sp.Sw2, sp.Sb2, new Matrix(1, 1, [gramTrain[a, a]]), depth + 1)[^1].K[0];
                 for (int i = 0; i < outputs; i++) y[a, i] *= Math.Sqrt(k);
             }
             output.Facts[$"targets.{sp.Activation.Name}"] = string.Join("; ", Enumerable.Range(0, na).Select(a =>
@@ -186,42 +187,9 @@ public sealed class BayesianFiniteWidth : IExperiment
                 ClaimRule.AtMost));
         }
 
-        // claims.md B5: calibration of the infinite-width posterior on a teacher regression task.
         clock.Restart();
-        int calibTrain = s.GetInt("calib_train", 2), calibTest = s.GetInt("calib_test", 10), calibDim = s.GetInt("calib_dim", 1);
-        double calibNoise = s.GetDouble("calib_noise", 0);
-        var calibRng = root.Split(ulong.MaxValue - 3);
-        var calibX = Inputs.ToSphere(Synthetic.GaussianInputs(calibTrain + calibTest, calibDim, calibRng.Split(0)));
-        var task = Synthetic.Teacher(calibX, "dense(32)-tanh-dense(1)", calibRng.Split(1), calibNoise);
-        var (calibTrainSet, calibTestSet) = (task.Take(calibTrain), task.Subset([.. Enumerable.Range(calibTrain, calibTest)]));
-        output.Facts["calibration_task"] = $"teacher dense(32)-tanh-dense(1) on the sphere in d = {calibDim}, label noise sd {calibNoise}; {calibTrain} training, {calibTest} held-out points";
-        var calibration = new List<(string Act, CalibrationResult R)>();
-        foreach (var calibAct in s.GetList("calib_acts").Select(Activation.Parse))
-        {
-            var sp = new MlpSpec(calibDim, 512, depth, calibAct, Criticality.CriticalWeightVariance(calibAct), 0).Validated();
-            var student = sp.ToNetworkSpec();
-            var r = NngpCalibration.Run(student, calibTrainSet, calibTestSet);
-            calibration.Add((sp.Activation.Name, r));
-            int at90 = Array.IndexOf(r.Nominal, 0.9);
-            double cov = r.CoverageGp[at90], se = Math.Sqrt(0.9 * 0.1 / r.Test);
-            output.Claims.Add(Claim.Compare($"nngp-coverage-{sp.Activation.Name}",
-                $"{sp.Activation.Name} NNGP ({depth} hidden layers, output scale and noise by maximum marginal likelihood): the 90 % posterior predictive interval covers 85–95 % of held-out targets (calibrated)",
-                "seed 002 §9.1; claims.md B5", 0.9, cov, se, Math.Max(0.05, 4 * se),
-                $"{r.Test} held-out targets; fitted s² = {r.Scale:G3}, noise variance {r.NoiseVariance:G3}; mean NLL: NNGP {r.NllGp:G4} ± {r.NllGpSe:G2}, NTK-GP ensemble of trained networks {r.NllEnsemble:G4} ± {r.NllEnsembleSe:G2} (difference SE {r.NllDifferenceSe:G2}; claims.md: reported, not a criterion); ensemble coverage at 90 %: {r.CoverageEnsemble[at90]:G3}; tolerance max(0.05, 4·binomial SE)."));
-        }
+        Calibrate(s, depth, root.Split(ulong.MaxValue - 3), output);
         output.Timings["calibration_s"] = clock.Elapsed.TotalSeconds;
-        output.Tables["calibration"] = Table.FromRows([.. calibration.SelectMany(c => c.R.Nominal.Select((p, i) => (c.Act, p, Gp: c.R.CoverageGp[i], Ens: c.R.CoverageEnsemble[i], c.R)))],
-            ("activation", r => r.Act), ("nominal", r => r.p), ("coverage_nngp", r => r.Gp), ("coverage_ntk_ensemble", r => r.Ens),
-            ("nll_nngp", r => r.R.NllGp), ("nll_ntk_ensemble", r => r.R.NllEnsemble));
-        output.Plots.Add(new PlotSpec("Calibration on held-out targets (claims.md B5)", "nominal level of the central interval", "empirical coverage",
-        [
-            .. calibration.SelectMany(c => new[]
-            {
-                new SeriesSpec($"{c.Act} NNGP posterior", c.R.Nominal, c.R.CoverageGp, SeriesKind.Points, [.. c.R.Nominal.Select(p => Math.Sqrt(p * (1 - p) / c.R.Test))]),
-                new SeriesSpec($"{c.Act} NTK-GP ensemble", c.R.Nominal, c.R.CoverageEnsemble, SeriesKind.Points),
-            }),
-            new SeriesSpec("calibrated", [0.5, 0.99], [0.5, 0.99], SeriesKind.Line, Dashed: true),
-        ], Caption: "Points on the diagonal are calibrated; below it the intervals are too narrow (over-confident). Both predictors share the fitted output scale and noise."));
 
         output.Tables["posterior"] = Table.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width), ("test", r => r.Test), ("component", r => r.Component),
             ("exact_mean", r => r.Exact), ("exact_se", r => r.ExactSe), ("ess_fraction", r => r.Ess), ("gp_mean", r => r.Gp), ("gp_sd", r => r.GpSd),
@@ -244,24 +212,47 @@ public sealed class BayesianFiniteWidth : IExperiment
         return output;
     }
 
+    /// <summary>claims.md B5: calibration of the infinite-width posterior on a teacher regression task.</summary>
+    private static void Calibrate(Settings s, int depth, Rng calibRng, ExperimentOutput output)
+    {
+        int calibTrain = s.GetInt("calib_train", 2), calibTest = s.GetInt("calib_test", 10), calibDim = s.GetInt("calib_dim", 1);
+        double calibNoise = s.GetDouble("calib_noise", 0);
+        var calibX = Inputs.ToSphere(Synthetic.GaussianInputs(calibTrain + calibTest, calibDim, calibRng.Split(0)));
+        var task = Synthetic.Teacher(calibX, "dense(32)-tanh-dense(1)", calibRng.Split(1), calibNoise);
+        var (calibTrainSet, calibTestSet) = (task.Take(calibTrain), task.Subset([.. Enumerable.Range(calibTrain, calibTest)]));
+        output.Facts["calibration_task"] = $"teacher dense(32)-tanh-dense(1) on the sphere in d = {calibDim}, label noise sd {calibNoise}; {calibTrain} training, {calibTest} held-out points";
+        var calibration = new List<(string Act, CalibrationResult R)>();
+        foreach (var calibAct in s.GetList("calib_acts").Select(Activation.Parse))
+        {
+            var sp = new MlpSpec(calibDim, 512, depth, calibAct, Criticality.CriticalWeightVariance(calibAct), 0).Validated();
+            var student = sp.ToNetworkSpec();
+            var r = NngpCalibration.Run(student, calibTrainSet, calibTestSet);
+            calibration.Add((sp.Activation.Name, r));
+            int at90 = Array.IndexOf(r.Nominal, 0.9);
+            double cov = r.CoverageGp[at90], se = Math.Sqrt(0.9 * 0.1 / r.Test);
+            output.Claims.Add(Claim.Compare($"nngp-coverage-{sp.Activation.Name}",
+                $"{sp.Activation.Name} NNGP ({depth} hidden layers, output scale and noise by maximum marginal likelihood): the 90 % posterior predictive interval covers 85–95 % of held-out targets (calibrated)",
+                "seed 002 §9.1; claims.md B5", 0.9, cov, se, Math.Max(0.05, 4 * se),
+                $"{r.Test} held-out targets; fitted s² = {r.Scale:G3}, noise variance {r.NoiseVariance:G3}; mean NLL: NNGP {r.NllGp:G4} ± {r.NllGpSe:G2}, NTK-GP ensemble of trained networks {r.NllEnsemble:G4} ± {r.NllEnsembleSe:G2} (difference SE {r.NllDifferenceSe:G2}; claims.md: reported, not a criterion); ensemble coverage at 90 %: {r.CoverageEnsemble[at90]:G3}; tolerance max(0.05, 4·binomial SE)."));
+        }
+        output.Tables["calibration"] = Table.FromRows([.. calibration.SelectMany(c => c.R.Nominal.Select((p, i) => (c.Act, p, Gp: c.R.CoverageGp[i], Ens: c.R.CoverageEnsemble[i], c.R)))],
+            ("activation", r => r.Act), ("nominal", r => r.p), ("coverage_nngp", r => r.Gp), ("coverage_ntk_ensemble", r => r.Ens),
+            ("nll_nngp", r => r.R.NllGp), ("nll_ntk_ensemble", r => r.R.NllEnsemble));
+        output.Plots.Add(new PlotSpec("Calibration on held-out targets (claims.md B5)", "nominal level of the central interval", "empirical coverage",
+        [
+            .. calibration.SelectMany(c => new[]
+            {
+                new SeriesSpec($"{c.Act} NNGP posterior", c.R.Nominal, c.R.CoverageGp, SeriesKind.Points, [.. c.R.Nominal.Select(p => Math.Sqrt(p * (1 - p) / c.R.Test))]),
+                new SeriesSpec($"{c.Act} NTK-GP ensemble", c.R.Nominal, c.R.CoverageEnsemble, SeriesKind.Points),
+            }),
+            new SeriesSpec("calibrated", [0.5, 0.99], [0.5, 0.99], SeriesKind.Line, Dashed: true),
+        ], Caption: "Points on the diagonal are calibrated; below it the intervals are too narrow (over-confident). Both predictors share the fitted output scale and noise."));
+    }
+
     private sealed record Row(string Act, int Width, int Test, int Component, double Exact, double ExactSe, double Ess, double Gp, double GpSd,
         double Coefficient, double Metric, double Vertex, double Wiring, double WiringSe, double WiringCoefficient);
 
-    private static double InputNorm(Matrix x, int row)
-    {
-        double s = 0;
-        for (int c = 0; c < x.Cols; c++) s += x[row, c] * x[row, c];
-        return s / x.Cols;
-    }
-
     private static double Rms(IEnumerable<double> v) => Math.Sqrt(v.Average(t => t * t));
-
-    private static Matrix Rows(Matrix x, int start, int count)
-    {
-        var r = new Matrix(count, x.Cols);
-        for (int i = 0; i < count; i++) for (int c = 0; c < x.Cols; c++) r[i, c] = x[start + i, c];
-        return r;
-    }
 
     /// <summary>The targets with every component but <paramref name="keep"/> set to 0.</summary>
     private static Matrix OnlyColumn(Matrix y, int keep)

@@ -71,7 +71,7 @@ public sealed class LazyTraining : IExperiment
         output.Facts["learning_rate"] = eta.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         output.Facts["max_stable_learning_rate"] = dynamics.MaxStableLearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
-        var probe = Stack(train.X, test.X);
+        var probe = Matrix.Stack(train.X, test.X);
         var rows = new List<Row>();
         long done = 0, total = (long)widths.Length * nets;
         foreach (var (n, wi) in widths.Select((n, i) => (n, i)))
@@ -270,14 +270,6 @@ public sealed class LazyTraining : IExperiment
                 }
             default: throw new BadInputException($"Setting data='{name}' is not allowed. Allowed: synthetic, fashion-mnist.");
         }
-    }
-
-    /// <summary>The rows of a followed by those of b.</summary>
-    internal static Matrix Stack(Matrix a, Matrix b)
-    {
-        var m = new Matrix(a.Rows + b.Rows, a.Cols);
-        a.Data.CopyTo(m.Data, 0); b.Data.CopyTo(m.Data, a.Data.Length);
-        return m;
     }
 
     /// <summary>A kernel on [train; test] inputs split into its train×train and test×train blocks.</summary>

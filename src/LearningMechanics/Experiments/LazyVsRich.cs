@@ -134,7 +134,7 @@ public sealed class LazyVsRich : IExperiment
         var spec = NetworkSpec.Parse(FormattableString.Invariant($"dense({width})-{act}-dense(1,sw2={2 * a2:R},sb2={0.1 * a2:R})"), Parameterization.Ntk, 2, 0.1);
         var net = new Network<double>(spec, train.InputDim);
         net.Initialize(rng);   // identical stored parameters for every α
-        var probe = LazyTraining.Stack(train.X, test.X);
+        var probe = Matrix.Stack(train.X, test.X);
         var ntk = new EmpiricalNtk(net, probe.Rows);
         var (theta0, theta0TestTrain) = LazyTraining.Split(ntk.Compute(probe), train.Count);
         var h0 = Representations.Penultimate(net, train.X);

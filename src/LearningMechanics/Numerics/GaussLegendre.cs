@@ -53,25 +53,36 @@ public static class GaussLegendre
         return (p1, q * (x * p1 - p0) / (x * x - 1));
     }
 
+    /// <summary>
+    /// The panels (midpoint, half-width) on both sides of <paramref name="kink"/> with ends at kink ± <paramref name="grading"/>,
+    /// clipped to [−limit, limit] (a kink outside the domain is moved to its edge: the function is smooth on it).
+    /// </summary>
+    private static int Panels(double kink, double[] grading, double limit, Span<(double Mid, double Half)> panels)
+    {
+        kink = Math.Clamp(kink, -limit, limit);
+        int count = 0;
+        for (int side = -1; side <= 1; side += 2)
+            for (int p = 0; p + 1 < grading.Length; p++)
+            {
+                double a = kink + side * grading[p], b = kink + side * grading[p + 1];
+                if (side < 0) (a, b) = (b, a);
+                a = Math.Max(a, -limit); b = Math.Min(b, limit);
+                if (b > a) panels[count++] = ((a + b) / 2, (b - a) / 2);
+            }
+        return count;
+    }
+
     /// <summary>E[h(z)] for z ~ N(0, 1), h smooth except at <paramref name="kink"/> (graded mesh, 12 points per panel).</summary>
     public static double ExpectNormal(Func<double, double> h, double kink = 0, int pointsPerPanel = 12)
     {
         var (x, w) = Rule(pointsPerPanel);
-        double total = 0, limit = Limit;
-        kink = Math.Clamp(kink, -Limit, Limit);   // a kink outside the domain: h is smooth on it
-        for (int side = -1; side <= 1; side += 2)
-            for (int p = 0; p + 1 < Grading.Length; p++)
+        Span<(double Mid, double Half)> panels = stackalloc (double, double)[2 * Grading.Length];
+        double total = 0;
+        foreach (var (mid, half) in panels[..Panels(kink, Grading, Limit, panels)])
+            for (int i = 0; i < x.Length; i++)
             {
-                double a = kink + side * Grading[p], b = kink + side * Grading[p + 1];
-                if (side < 0) (a, b) = (b, a);
-                a = Math.Max(a, -limit); b = Math.Min(b, limit);
-                if (b <= a) continue;
-                double half = (b - a) / 2, mid = (a + b) / 2;
-                for (int i = 0; i < x.Length; i++)
-                {
-                    double z = mid + half * x[i];
-                    total += w[i] * half * h(z) * Math.Exp(-z * z / 2);
-                }
+                double z = mid + half * x[i];
+                total += w[i] * half * h(z) * Math.Exp(-z * z / 2);
             }
         return total / Math.Sqrt(2 * Math.PI);
     }
@@ -139,24 +150,17 @@ public static class GaussLegendre
                 double fk = f[k](mu);
                 return fk == 0 ? 0 : fk * Level(k + 1);
             }
-            double kink = Math.Clamp(-mu / s, -Limit, Limit), total = 0;
             const double range = 9;   // ±9 standard deviations: the tail beyond is below 1e-18
-            for (int side = -1; side <= 1; side += 2)
-                for (int p = 0; p + 1 < NestedGrading.Length; p++)
+            Span<(double Mid, double Half)> panels = stackalloc (double, double)[2 * NestedGrading.Length];
+            double total = 0;
+            foreach (var (mid, half) in panels[..Panels(-mu / s, NestedGrading, range, panels)])
+                for (int i = 0; i < x.Length; i++)
                 {
-                    double a = kink + side * NestedGrading[p], b = kink + side * NestedGrading[p + 1];
-                    if (side < 0) (a, b) = (b, a);
-                    a = Math.Max(a, -range); b = Math.Min(b, range);
-                    if (b <= a) continue;
-                    double half = (b - a) / 2, mid = (a + b) / 2;
-                    for (int i = 0; i < x.Length; i++)
-                    {
-                        double t = mid + half * x[i];
-                        double fk = f[k](mu + s * t);
-                        if (fk == 0) continue;
-                        xi[k] = t;
-                        total += w[i] * half * Math.Exp(-t * t / 2) * fk * Level(k + 1);
-                    }
+                    double t = mid + half * x[i];
+                    double fk = f[k](mu + s * t);
+                    if (fk == 0) continue;
+                    xi[k] = t;
+                    total += w[i] * half * Math.Exp(-t * t / 2) * fk * Level(k + 1);
                 }
             return total / Math.Sqrt(2 * Math.PI);
         }

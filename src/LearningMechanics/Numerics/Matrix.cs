@@ -44,6 +44,22 @@ public sealed class Matrix
 
     public Matrix Clone() => new(Rows, Cols, (double[])Data.Clone());
 
+    /// <summary>Rows start…start + count − 1 as a new matrix.</summary>
+    public Matrix RowRange(int start, int count)
+    {
+        if (start < 0 || count < 0 || start + count > Rows) throw new ArgumentOutOfRangeException(nameof(count), $"Rows {start}…{start + count - 1} of a {Rows}-row matrix.");
+        return new Matrix(count, Cols, Data.AsSpan(start * Cols, count * Cols).ToArray());
+    }
+
+    /// <summary>The rows of <paramref name="a"/> followed by those of <paramref name="b"/>.</summary>
+    public static Matrix Stack(Matrix a, Matrix b)
+    {
+        if (a.Cols != b.Cols) throw new ArgumentException($"Cannot stack {a.Cols}- and {b.Cols}-column matrices.");
+        var m = new Matrix(a.Rows + b.Rows, a.Cols);
+        a.Data.CopyTo(m.Data, 0); b.Data.CopyTo(m.Data, a.Data.Length);
+        return m;
+    }
+
     public Matrix Transposed()
     {
         var t = new Matrix(Cols, Rows);

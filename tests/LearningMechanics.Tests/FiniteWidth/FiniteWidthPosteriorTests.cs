@@ -1,3 +1,4 @@
+using LearningMechanics.Data;
 using LearningMechanics.Experiments;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.FiniteWidth;
@@ -7,25 +8,7 @@ namespace LearningMechanics.Tests.FiniteWidth;
 
 public class FiniteWidthPosteriorTests
 {
-    private static Matrix Inputs(int m, int d, ulong seed)
-    {
-        var rng = new Rng(seed);
-        var x = new Matrix(m, d);
-        for (int i = 0; i < m; i++)
-        {
-            double s = 0;
-            for (int c = 0; c < d; c++) { x[i, c] = rng.NextGaussian(); s += x[i, c] * x[i, c]; }
-            for (int c = 0; c < d; c++) x[i, c] *= Math.Sqrt(d / s);
-        }
-        return x;
-    }
-
-    private static Matrix Gram(Matrix x)
-    {
-        var g = new Matrix(x.Rows, x.Rows);
-        for (int i = 0; i < x.Rows; i++) for (int j = 0; j < x.Rows; j++) { double s = 0; for (int c = 0; c < x.Cols; c++) s += x[i, c] * x[j, c]; g[i, j] = s / x.Cols; }
-        return g;
-    }
+    private static Matrix Inputs(int m, int d, ulong seed) => LearningMechanics.Data.Inputs.ToSphere(Synthetic.GaussianInputs(m, d, new Rng(seed)));
 
     [Fact]
     public void ATestPointOnATrainingPointReturnsItsTargetWithoutNoise()
@@ -60,7 +43,7 @@ public class FiniteWidthPosteriorTests
     {
         var act = Activation.Parse(name);
         var x = Inputs(na + 1, 5, 7);
-        var layer = MultiInputVertex.Compute(act, sw2, sb2, Gram(x), 4)[^1];
+        var layer = MultiInputVertex.Compute(act, sw2, sb2, LearningMechanics.Data.Inputs.Gram(x), 4)[^1];
         var rng = new Rng(3);
         var y = new Matrix(na, outputs);
         for (int i = 0; i < y.Data.Length; i++) y.Data[i] = 1.3 * rng.NextGaussian();

@@ -53,9 +53,7 @@ public class MultiInputVertexTests(ITestOutputHelper output)
         const int depth = 3;
         var act = Activation.Parse(name);
         var x = ThreeInputs();
-        var gram = new Matrix(3, 3);
-        for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) { double s = 0; for (int c = 0; c < 3; c++) s += x[i, c] * x[j, c]; gram[i, j] = s / 3; }
-        var theory = MultiInputVertex.Compute(act, sw2, sb2, gram, depth + 1)[^1];
+        var theory = MultiInputVertex.Compute(act, sw2, sb2, LearningMechanics.Data.Inputs.Gram(x), depth + 1)[^1];
         var spec = new MlpSpec(3, n, depth, act, sw2, sb2);
         var g = ConditionalKernelEnsemble.Sample(new RunContext(RunMode.Quick, 1, null!), [spec], [n], m, x, new Rng(31), outputOnly: true)[0].Kc[0][0];
         var pairs = ConditionalKernelEnsemble.Pairs(3);

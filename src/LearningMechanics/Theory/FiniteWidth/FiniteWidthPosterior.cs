@@ -1,3 +1,4 @@
+using LearningMechanics.Data;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.Kernels;
 
@@ -52,17 +53,12 @@ public static class FiniteWidthPosterior
         if (xTest.Cols != d) throw new BadInputException($"Test inputs have dimension {xTest.Cols}, training inputs {d}.");
         if (!(noise >= 0) || !double.IsFinite(noise)) throw new BadInputException($"Observation noise variance {noise} must be ≥ 0 and finite.");
         if (hiddenLayers < 1) throw new BadInputException($"Hidden layers {hiddenLayers} must be ≥ 1.");
-        int nb = xTest.Rows, m = na + 1;
+        int nb = xTest.Rows;
         var gp = new Matrix(nb, outputs); var metric = new Matrix(nb, outputs); var vertex = new Matrix(nb, outputs);
         var gpVar = new double[nb];
         for (int b = 0; b < nb; b++)
         {
-            var x = new Matrix(m, d);
-            for (int a = 0; a < na; a++) for (int c = 0; c < d; c++) x[a, c] = xTrain[a, c];
-            for (int c = 0; c < d; c++) x[na, c] = xTest[b, c];
-            var gram = new Matrix(m, m);
-            for (int i = 0; i < m; i++) for (int j = 0; j < m; j++) { double s = 0; for (int c = 0; c < d; c++) s += x[i, c] * x[j, c]; gram[i, j] = s / d; }
-            var layer = MultiInputVertex.Compute(act, sw2, sb2, gram, hiddenLayers + 1)[^1];
+            var layer = MultiInputVertex.Compute(act, sw2, sb2, Inputs.Gram(Matrix.Stack(xTrain, xTest.RowRange(b, 1))), hiddenLayers + 1)[^1];
             var result = AtTestPoint(layer, yTrain, noise);
             for (int i = 0; i < outputs; i++) { gp[b, i] = result.Gp[i]; metric[b, i] = result.Metric[i]; vertex[b, i] = result.Vertex[i]; }
             gpVar[b] = result.Variance;
