@@ -40,3 +40,30 @@ public class EnsembleBenchmarks
         return net.Forward(x, ws)[0, 0];
     }
 }
+
+/// <summary>
+/// The prior draws of bayesian-finite-width: 256 networks' output conditional kernels on 5 inputs (depth 3, width N),
+/// from the exact layer-by-layer Gaussian chain against the reference, real networks with full weight matrices drawn
+/// and run forward (<see cref="LearningMechanics.Experiments.ConditionalKernelEnsemble"/>); both parallel over networks.
+/// </summary>
+public class ChainBenchmarks
+{
+    [Params(64, 256, 512)] public int N;
+    private MlpSpec spec = null!;
+    private Matrix x = null!;
+    private readonly LearningMechanics.Experiments.RunContext ctx = new(LearningMechanics.Experiments.RunMode.Quick, 1, null!);
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        spec = new MlpSpec(4, N, 3, new Relu(), 2, 0);
+        x = LearningMechanics.Data.Inputs.ToSphere(LearningMechanics.Data.Synthetic.GaussianInputs(5, 4, new Rng(2)));
+    }
+
+    [Benchmark(Baseline = true)]
+    public double RealNetworks() =>
+        LearningMechanics.Experiments.ConditionalKernelEnsemble.Sample(ctx, [spec], [N], 256, x, new Rng(3), outputOnly: true)[0].Kc[0][0][0][0];
+
+    [Benchmark]
+    public double GaussianChain() => LearningMechanics.Experiments.ConditionalGaussianChain.OutputKernels(ctx, spec, 256, x, new Rng(3))[0][0];
+}
