@@ -39,7 +39,7 @@ public static class ConditionalGaussianChain
                 Array.Copy(first, buf.G, first.Length);
                 for (int layer = 0; layer < spec.Depth; layer++)
                 {
-                    Cholesky(buf.G, buf.L, m);
+                    ManagedLapack.SemidefiniteCholesky(buf.G, buf.L, m, 1e-13);
                     Array.Clear(buf.G);
                     for (int j = 0; j < n; j++)
                     {
@@ -65,26 +65,5 @@ public static class ConditionalGaussianChain
                 return buf;
             }, _ => { });
         return result;
-    }
-
-    /// <summary>Lower Cholesky factor of a positive semidefinite matrix: a vanishing pivot (a direction without variance,
-    /// e.g. more inputs than dimensions) gets a zero column.</summary>
-    private static void Cholesky(double[] g, double[] l, int m)
-    {
-        Array.Clear(l);
-        for (int k = 0; k < m; k++)
-        {
-            double dk = g[k * m + k];
-            for (int j = 0; j < k; j++) dk -= l[k * m + j] * l[k * m + j];
-            double lkk = dk > 1e-13 * g[k * m + k] && dk > 0 ? Math.Sqrt(dk) : 0;
-            l[k * m + k] = lkk;
-            if (lkk == 0) continue;
-            for (int i = k + 1; i < m; i++)
-            {
-                double s = g[i * m + k];
-                for (int j = 0; j < k; j++) s -= l[i * m + j] * l[k * m + j];
-                l[i * m + k] = s / lkk;
-            }
-        }
     }
 }

@@ -121,29 +121,18 @@ public static class GaussLegendre
     {
         int m = f.Count;
         if (cov.GetLength(0) != m || cov.GetLength(1) != m) throw new ArgumentException($"Covariance is {cov.GetLength(0)}×{cov.GetLength(1)} for {m} functions.");
-        var l = new double[m, m];
-        for (int k = 0; k < m; k++)
-        {
-            double d = cov[k, k];
-            for (int j = 0; j < k; j++) d -= l[k, j] * l[k, j];
-            if (!(cov[k, k] >= 0)) throw new ArgumentException($"Covariance diagonal {cov[k, k]} is negative.");
-            double lkk = d > 1e-24 * cov[k, k] && d > 0 ? Math.Sqrt(d) : 0;
-            l[k, k] = lkk;
-            for (int i = k + 1; i < m; i++)
-            {
-                double s = cov[i, k];
-                for (int j = 0; j < k; j++) s -= l[i, j] * l[k, j];
-                l[i, k] = lkk > 0 ? s / lkk : 0;
-            }
-        }
+        var flat = new double[m * m];
+        for (int i = 0; i < m; i++) for (int j = 0; j < m; j++) flat[i * m + j] = cov[i, j];
+        var l = new double[m * m];
+        ManagedLapack.SemidefiniteCholesky(flat, l, m, 1e-24);
         var (x, w) = Rule(pointsPerPanel);
         var xi = new double[m];
         double Level(int k)
         {
             if (k == m) return 1;
             double mu = 0;
-            for (int j = 0; j < k; j++) mu += l[k, j] * xi[j];
-            double s = l[k, k];
+            for (int j = 0; j < k; j++) mu += l[k * m + j] * xi[j];
+            double s = l[k * m + k];
             if (s == 0)
             {
                 xi[k] = 0;

@@ -71,6 +71,31 @@ public static class ManagedLapack
         return l;
     }
 
+    /// <summary>
+    /// Lower Cholesky factor of a small positive semidefinite m×m matrix (row-major <paramref name="a"/> into
+    /// <paramref name="l"/>): a pivot ≤ <paramref name="relativeTolerance"/>·a_kk (a direction without variance, e.g. a
+    /// repeated input or more inputs than dimensions) gets a zero column instead of failing.
+    /// </summary>
+    public static void SemidefiniteCholesky(ReadOnlySpan<double> a, Span<double> l, int m, double relativeTolerance)
+    {
+        l[..(m * m)].Clear();
+        for (int k = 0; k < m; k++)
+        {
+            double akk = a[k * m + k], d = akk;
+            if (!(akk >= 0)) throw new ArgumentException($"Diagonal entry {k} is {akk}; a covariance needs ≥ 0.");
+            for (int j = 0; j < k; j++) d -= l[k * m + j] * l[k * m + j];
+            if (!(d > relativeTolerance * akk && d > 0)) continue;
+            double lkk = Math.Sqrt(d);
+            l[k * m + k] = lkk;
+            for (int i = k + 1; i < m; i++)
+            {
+                double s = a[i * m + k];
+                for (int j = 0; j < k; j++) s -= l[i * m + j] * l[k * m + j];
+                l[i * m + k] = s / lkk;
+            }
+        }
+    }
+
     public static Matrix CholeskySolve(Matrix l, Matrix b)
     {
         int n = l.Rows;

@@ -73,4 +73,25 @@ public class LapackTests
             Assert.True((us * vt).MaxAbsDifference(a) < 1e-10);
         }
     }
+
+    [Fact]
+    public void SemidefiniteCholeskyReconstructsRankDeficientMatrices()
+    {
+        // A = BBᵀ with B 4×2 (rank 2): two pivots vanish, and L·Lᵀ still reproduces A.
+        var rng = new Rng(8);
+        var b = new Matrix(4, 2);
+        rng.FillGaussian(b.Data);
+        var a = Matrix.Multiply(b, b, Transpose.No, Transpose.Yes);
+        var l = new double[16];
+        ManagedLapack.SemidefiniteCholesky(a.Data, l, 4, 1e-12);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < 4; k++) s += l[i * 4 + k] * l[j * 4 + k];
+                Assert.Equal(a[i, j], s, 1e-12);
+            }
+        Assert.Equal(2, Enumerable.Range(0, 4).Count(k => l[k * 4 + k] == 0));
+        Assert.Throws<ArgumentException>(() => ManagedLapack.SemidefiniteCholesky(new double[] { -1 }, new double[1], 1, 1e-12));
+    }
 }
