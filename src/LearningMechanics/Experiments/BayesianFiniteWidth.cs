@@ -86,9 +86,9 @@ public sealed class BayesianFiniteWidth : IExperiment
 
         // Theory: the full targets and, per component i, the targets with every other component switched off.
         var clock = Stopwatch.StartNew();
-        var theory = specs.Select((sp, a) => FiniteWidthPosterior.Mean(sp.Activation, sp.Sw2, sp.Sb2, depth, xTrain, targets[a], xTest, noise)).ToArray();
-        var alone = specs.Select((sp, a) => Enumerable.Range(0, outputs).Select(i =>
-            FiniteWidthPosterior.Mean(sp.Activation, sp.Sw2, sp.Sb2, depth, xTrain, OnlyColumn(targets[a], i), xTest, noise)).ToArray()).ToArray();
+        var vertexData = specs.Select(sp => FiniteWidthPosterior.OutputLayers(sp.Activation, sp.Sw2, sp.Sb2, depth, xTrain, xTest)).ToArray();
+        var theory = specs.Select((_, a) => FiniteWidthPosterior.Mean(vertexData[a], targets[a], noise)).ToArray();
+        var alone = specs.Select((_, a) => Enumerable.Range(0, outputs).Select(i => FiniteWidthPosterior.Mean(vertexData[a], OnlyColumn(targets[a], i), noise)).ToArray()).ToArray();
         output.Timings["theory_s"] = clock.Elapsed.TotalSeconds;
         clock.Restart();
 

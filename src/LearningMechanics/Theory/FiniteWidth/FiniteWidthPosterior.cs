@@ -47,19 +47,34 @@ public static class FiniteWidthPosterior
     /// </summary>
     public static PosteriorMeanExpansion Mean(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix yTrain, Matrix xTest, double noise = 0)
     {
-        int na = xTrain.Rows, d = xTrain.Cols, outputs = yTrain.Cols;
-        if (na < 1) throw new BadInputException("The training set is empty.");
-        if (yTrain.Rows != na) throw new BadInputException($"Targets have {yTrain.Rows} rows for {na} training inputs.");
-        if (xTest.Cols != d) throw new BadInputException($"Test inputs have dimension {xTest.Cols}, training inputs {d}.");
-        if (!(noise >= 0) || !double.IsFinite(noise)) throw new BadInputException($"Observation noise variance {noise} must be ≥ 0 and finite.");
+        if (yTrain.Rows != xTrain.Rows) throw new BadInputException($"Targets have {yTrain.Rows} rows for {xTrain.Rows} training inputs.");
+        return Mean(OutputLayers(act, sw2, sb2, hiddenLayers, xTrain, xTest), yTrain, noise);
+    }
+
+    /// <summary>
+    /// The output layer's kernel, vertex and NLO metric on A ∪ {β} for each test input β (β the last input): the part of
+    /// the expansion that does not depend on the targets, to be reused for several of them.
+    /// </summary>
+    public static MultiInputVertexLayer[] OutputLayers(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix xTest)
+    {
+        if (xTrain.Rows < 1) throw new BadInputException("The training set is empty.");
+        if (xTest.Cols != xTrain.Cols) throw new BadInputException($"Test inputs have dimension {xTest.Cols}, training inputs {xTrain.Cols}.");
         if (hiddenLayers < 1) throw new BadInputException($"Hidden layers {hiddenLayers} must be ≥ 1.");
-        int nb = xTest.Rows;
+        return [.. Enumerable.Range(0, xTest.Rows).Select(b =>
+            MultiInputVertex.Compute(act, sw2, sb2, Inputs.Gram(Matrix.Stack(xTrain, xTest.RowRange(b, 1))), hiddenLayers + 1)[^1])];
+    }
+
+    /// <summary>The expansion for targets <paramref name="yTrain"/> given <see cref="OutputLayers"/>.</summary>
+    public static PosteriorMeanExpansion Mean(IReadOnlyList<MultiInputVertexLayer> layers, Matrix yTrain, double noise = 0)
+    {
+        int nb = layers.Count, outputs = yTrain.Cols;
+        if (!(noise >= 0) || !double.IsFinite(noise)) throw new BadInputException($"Observation noise variance {noise} must be ≥ 0 and finite.");
         var gp = new Matrix(nb, outputs); var metric = new Matrix(nb, outputs); var vertex = new Matrix(nb, outputs);
         var gpVar = new double[nb];
         for (int b = 0; b < nb; b++)
         {
-            var layer = MultiInputVertex.Compute(act, sw2, sb2, Inputs.Gram(Matrix.Stack(xTrain, xTest.RowRange(b, 1))), hiddenLayers + 1)[^1];
-            var result = AtTestPoint(layer, yTrain, noise);
+            if (layers[b].Inputs - 1 != yTrain.Rows) throw new BadInputException($"Targets have {yTrain.Rows} rows for {layers[b].Inputs - 1} training inputs.");
+            var result = AtTestPoint(layers[b], yTrain, noise);
             for (int i = 0; i < outputs; i++) { gp[b, i] = result.Gp[i]; metric[b, i] = result.Metric[i]; vertex[b, i] = result.Vertex[i]; }
             gpVar[b] = result.Variance;
         }
