@@ -59,10 +59,12 @@ internal static class FiniteWidthCommand
         if (cosine is { } c && (!(Math.Abs(c) <= 1) || gamma != 0))
             throw new BadInputException(gamma != 0 ? "--pair-cosine is for plain MLPs (γ = 0)." : $"--pair-cosine {c} must be in [−1, 1].");
         var pair = cosine is { } cos ? PairVertex.Compute(act, sw2, sb2, inputNorm, cos * inputNorm, inputNorm, depth + 1)[^1] : null;
-        Dictionary<string, double>? pairJson = pair is null ? null : new()
+        // JSON has no NaN: G¹ of a pair at the PSD edge (|cosine| → 1 but not identical) is not resolved and written null.
+        static double? Finite(double v) => double.IsFinite(v) ? v : null;
+        Dictionary<string, double?>? pairJson = pair is null ? null : new()
         {
             ["cosine"] = cosine!.Value, ["K_aa"] = pair.K[0], ["K_ab"] = pair.K[1], ["V_aa_aa"] = pair.V[0, 0], ["V_aa_ab"] = pair.V[0, 1],
-            ["V_aa_bb"] = pair.V[0, 2], ["V_ab_ab"] = pair.V[1, 1],
+            ["V_aa_bb"] = pair.V[0, 2], ["V_ab_ab"] = pair.V[1, 1], ["G1_aa"] = Finite(pair.G1[0]), ["G1_ab"] = Finite(pair.G1[1]),
         };
         // Optimal aspect ratio (seed 004 eq. A.73) where ν is defined: scale-invariant or K* = 0 class at criticality.
         double? nu = null, rStar = null, rPairs = null;
@@ -131,7 +133,7 @@ internal static class FiniteWidthCommand
             : gamma != 0 ? $"Residual MLP: every step is z′ = γz + Wσ(z) + b with γ = {gamma:G4} (seed 004 eqs. B.12, B.15, B.26); NTK fluctuations are given for plain MLPs only." : "No NTK: the activation has no derivative.")));
         if (pair is not null)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"Pair of inputs at cosine {cosine:G4} (eq. 4.90), output layer: K_ab = {pair.K[1]:G5}; V_(aa)(aa) = {pair.V[0, 0]:G5}, V_(aa)(bb) = {pair.V[0, 2]:G5}, V_(ab)(ab) = {pair.V[1, 1]:G5}, V_(aa)(ab) = {pair.V[0, 1]:G5} (Cov(Ĝ_p, Ĝ_q) = V/n).")));
+                $"Pair of inputs at cosine {cosine:G4} (eq. 4.90), output layer: K_ab = {pair.K[1]:G5}; V_(aa)(aa) = {pair.V[0, 0]:G5}, V_(aa)(bb) = {pair.V[0, 2]:G5}, V_(ab)(ab) = {pair.V[1, 1]:G5}, V_(aa)(ab) = {pair.V[0, 1]:G5} (Cov(Ĝ_p, Ĝ_q) = V/n); NLO metric G¹_aa = {pair.G1[0]:G5}, G¹_ab = {pair.G1[1]:G5} (eq. 4.115).")));
         if (posterior is not null)
         {
             var b = new Table { Title = new TableTitle(Markup.Escape($"Bayesian posterior mean at width {width} (seed 004 §6.4, eqs. 6.81–6.88), σ_ε² = {bayes.Noise.ToString("G4", CultureInfo.InvariantCulture)}")) };

@@ -147,6 +147,12 @@ public class FiniteWidthCliTests
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "sigmoid", "--depth", "3", "--width", "10").Code);   // no critical σ_w² to default to
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--gamma", "1").Code);
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--pair-cosine", "1.5").Code);
+        // The pair's NLO metric (eq. 4.115) from the library; null where it is not resolved (next to the PSD edge).
+        var pairLayer = LearningMechanics.Theory.FiniteWidth.PairVertex.Compute(LearningMechanics.Theory.Kernels.Activation.Parse("relu"), 2, 0, 1, 0.3, 1, 4)[^1];
+        using (var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--pair-cosine", "0.3", "--json").Out))
+            Assert.Equal(pairLayer.G1[1], doc.RootElement.GetProperty("output_pair_vertex").GetProperty("G1_ab").GetDouble(), 1e-12);
+        using (var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--pair-cosine", "0.999999", "--json").Out))
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, doc.RootElement.GetProperty("output_pair_vertex").GetProperty("G1_ab").ValueKind);
     }
 
     [Theory]

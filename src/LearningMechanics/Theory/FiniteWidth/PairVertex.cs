@@ -4,25 +4,20 @@ using LearningMechanics.Theory.Kernels;
 namespace LearningMechanics.Theory.FiniteWidth;
 
 /// <summary>
-/// Kernel and four-point vertex of one layer for a pair of inputs a, b. Pair indices p ∈ {aa, ab, bb} (0, 1, 2):
-/// K[p] = K_{aa}, K_{ab}, K_{bb}; V[p, q] = V_{(p)(q)}, so that for neurons i ≠ j the preactivations satisfy
-/// E[z_{i;p₁}z_{i;p₂}z_{j;q₁}z_{j;q₂}] − E[z_{p₁}z_{p₂}]E[z_{q₁}z_{q₂}] = V_{(p)(q)}/n (seed 004 eq. 4.77).
-/// </summary>
-public sealed record PairVertexLayer(int Layer, double[] K, double[,] V);
-
-/// <summary>
-/// The four-point vertex for two inputs (seed 004 eq. 4.90): <see cref="MultiInputVertex"/> with m = 2, in the pair
-/// layout aa, ab, bb. Also home of the pair expectation's diagonal derivative ∂E[σσ]/∂K_{aa} that the multi-input Jacobian
-/// uses. For a single input it reduces to eq. 5.109 (V′ = χ∥²V + C_W²(⟨σ⁴⟩ − g²)).
+/// The four-point vertex and NLO metric for two inputs (seed 004 eqs. 4.90, 4.115): <see cref="MultiInputVertex"/> with
+/// m = 2, whose pairs are aa, ab, bb (indices 0, 1, 2), so that E[z_{i;p₁}z_{i;p₂}z_{j;q₁}z_{j;q₂}] −
+/// E[z_{p₁}z_{p₂}]E[z_{q₁}z_{q₂}] = V[p, q]/n for neurons i ≠ j (eq. 4.77). Also home of the pair expectation's diagonal
+/// derivative ∂E[σσ]/∂K_{aa} that the multi-input Jacobian uses. For a single input it reduces to eq. 5.109
+/// (V′ = χ∥²V + C_W²(⟨σ⁴⟩ − g²)).
 /// </summary>
 public static class PairVertex
 {
     /// <summary>Layers 1…<paramref name="layers"/> for inputs with x_a·x_a/d, x_a·x_b/d, x_b·x_b/d given.</summary>
-    public static IReadOnlyList<PairVertexLayer> Compute(Activation act, double sw2, double sb2, double aa, double ab, double bb, int layers)
+    public static IReadOnlyList<MultiInputVertexLayer> Compute(Activation act, double sw2, double sb2, double aa, double ab, double bb, int layers)
     {
         if (!(aa > 0 && bb > 0) || ab * ab > aa * bb * (1 + 1e-12)) throw new BadInputException($"Input Gram ({aa}, {ab}, {bb}) is not positive semidefinite.");
         var gram = new Matrix(2, 2, [aa, ab, ab, bb]);
-        return MultiInputVertex.Compute(act, sw2, sb2, gram, layers).Select(l => new PairVertexLayer(l.Layer, l.K, l.V)).ToList();
+        return MultiInputVertex.Compute(act, sw2, sb2, gram, layers);
     }
 
     /// <summary>
