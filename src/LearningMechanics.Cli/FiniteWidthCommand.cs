@@ -24,13 +24,13 @@ internal static class FiniteWidthCommand
         var norm = new Option<double>("--input-norm") { Description = "x·x/d of the input", DefaultValueFactory = _ => 1.0 };
         var cosine = new Option<double?>("--pair-cosine") { Description = "also the four-point vertex of a pair of inputs with this cosine (seed 004 eq. 4.90)" };
         var gamma = new Option<double>("--gamma") { Description = "residual identity scale γ (z′ = γz + Wσ(z) + b in the hidden layers; seed 004 App. B); 0 = plain MLP", DefaultValueFactory = _ => 0.0 };
-        var xTrain = new Option<string?>("--x-train") { Description = "Bayesian inference (seed 004 §6.4): training inputs (.csv/.npy), a small data set" };
+        var xTrain = new Option<string?>("--x-train") { Description = "Bayesian inference (seed 004 §6.4): training inputs (.csv/.npy), a small data set; prints the posterior mean and sd at width n" };
         var yTrain = new Option<string?>("--y-train") { Description = "training targets, one row per training input, one column per output" };
         var xTest = new Option<string?>("--x-test") { Description = "test inputs for the posterior mean" };
         var noise = new Option<double>("--noise") { Description = "observation noise variance σ_ε² (0: exact observations)", DefaultValueFactory = _ => 0.0 };
         var output = new Option<string?>("--out") { Description = "write the width-n posterior means (test × outputs, .csv/.npy)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var cmd = new Command("finite-width", "Kernel K, four-point vertex V, NLO metric, output kurtosis and NTK fluctuations layer by layer (seed 004 §5.4, §9.1); with --x-train/--y-train/--x-test the Bayesian posterior mean at width n to order 1/n (§6.4).")
+        var cmd = new Command("finite-width", "Kernel K, four-point vertex V, NLO metric, output kurtosis and NTK fluctuations layer by layer (seed 004 §5.4, §9.1); with --x-train/--y-train/--x-test the Bayesian posterior mean and variance at width n to order 1/n (§6.4).")
             { act, depth, width, sw2, sb2, norm, gamma, cosine, xTrain, yTrain, xTest, noise, output, json };
         cmd.SetAction(p => Run(p.GetValue(act)!, p.GetValue(depth), p.GetValue(width), p.GetValue(sw2), p.GetValue(sb2), p.GetValue(norm), p.GetValue(gamma),
             p.GetValue(cosine), new BayesArgs(p.GetValue(xTrain), p.GetValue(yTrain), p.GetValue(xTest), p.GetValue(noise), p.GetValue(output)), p.GetValue(json)));
@@ -111,9 +111,10 @@ internal static class FiniteWidthCommand
                 {
                     ["gp_mean"] = Rows(posterior.GpMean), ["gp_variance"] = posterior.GpVariance,
                     ["coefficient_metric"] = Rows(posterior.Metric), ["coefficient_vertex"] = Rows(posterior.Vertex),
-                    ["mean_at_width"] = Rows(CorrectedMeans(posterior, width)), ["noise"] = bayes.Noise,
+                    ["mean_at_width"] = Rows(CorrectedMeans(posterior, width)), ["variance_coefficient"] = Rows(posterior.VarianceCorrection),
+                    ["variance_at_width"] = Rows(Map(posterior, (r, c) => posterior.VarianceAt(r, c, width))), ["noise"] = bayes.Noise,
                     ["out"] = bayes.Out is null ? null : Path.GetFullPath(bayes.Out),
-                    ["formula"] = "E[z|y] = GP mean + (metric + vertex)/n (seed 004 eqs. 6.81-6.88)",
+                    ["formula"] = "E[z|y] = GP mean + (metric + vertex)/n (seed 004 eqs. 6.81-6.88); Var[z|y] = GP variance + variance_coefficient/n (second-order Edgeworth term)",
                 },
                 ["expansion_parameter"] = epsilon, ["validity"] = validity, ["nu"] = nu,
                 ["optimal_aspect_ratio_neuron_pairs"] = rPairs, ["optimal_aspect_ratio_layer_halves"] = rStar,
@@ -136,13 +137,14 @@ internal static class FiniteWidthCommand
                 $"Pair of inputs at cosine {cosine:G4} (eq. 4.90), output layer: K_ab = {pair.K[1]:G5}; V_(aa)(aa) = {pair.V[0, 0]:G5}, V_(aa)(bb) = {pair.V[0, 2]:G5}, V_(ab)(ab) = {pair.V[1, 1]:G5}, V_(aa)(ab) = {pair.V[0, 1]:G5} (Cov(Ĝ_p, Ĝ_q) = V/n); NLO metric G¹_aa = {pair.G1[0]:G5}, G¹_ab = {pair.G1[1]:G5} (eq. 4.115).")));
         if (posterior is not null)
         {
-            var b = new Table { Title = new TableTitle(Markup.Escape($"Bayesian posterior mean at width {width} (seed 004 §6.4, eqs. 6.81–6.88), σ_ε² = {bayes.Noise.ToString("G4", CultureInfo.InvariantCulture)}")) };
-            b.AddColumns("test", "output", "GP mean", "GP sd", "1/n coefficient: metric", "vertex", $"mean at n = {width}");
+            var b = new Table { Title = new TableTitle(Markup.Escape($"Bayesian posterior at width {width} (seed 004 §6.4, eqs. 6.81–6.88; variance: second-order Edgeworth term), σ_ε² = {bayes.Noise.ToString("G4", CultureInfo.InvariantCulture)}")) };
+            b.AddColumns("test", "output", "GP mean", "GP sd", "1/n coefficient: metric", "vertex", $"mean at n = {width}", "variance coefficient", $"sd at n = {width}");
             var corrected = CorrectedMeans(posterior, width);
             for (int r = 0; r < posterior.GpMean.Rows; r++)
                 for (int o = 0; o < posterior.GpMean.Cols; o++)
                     b.AddRow(r.ToString(CultureInfo.InvariantCulture), o.ToString(CultureInfo.InvariantCulture), F(posterior.GpMean[r, o]), F(Math.Sqrt(Math.Max(posterior.GpVariance[r], 0))),
-                        F(posterior.Metric[r, o]), F(posterior.Vertex[r, o]), F(corrected[r, o]));
+                        F(posterior.Metric[r, o]), F(posterior.Vertex[r, o]), F(corrected[r, o]), F(posterior.VarianceCorrection[r, o]),
+                        F(Math.Sqrt(Math.Max(posterior.VarianceAt(r, o, width), 0))));
             AnsiConsole.Write(b);
             if (bayes.Out is not null) AnsiConsole.MarkupLine(Markup.Escape($"Posterior means at width {width} written to {bayes.Out}."));
         }
@@ -153,7 +155,7 @@ internal static class FiniteWidthCommand
     }
 
     /// <summary>The 1/n posterior-mean expansion for the --x-train/--y-train/--x-test files.</summary>
-    private static PosteriorMeanExpansion Posterior(Activation act, double sw2, double sb2, int depth, double gamma, BayesArgs bayes)
+    private static PosteriorExpansion Posterior(Activation act, double sw2, double sb2, int depth, double gamma, BayesArgs bayes)
     {
         if (bayes.XTrain is null || bayes.YTrain is null || bayes.XTest is null)
             throw new BadInputException("Bayesian inference needs all of --x-train, --y-train and --x-test.");
@@ -171,10 +173,13 @@ internal static class FiniteWidthCommand
 
     private const int MaxTrainingInputs = 12;
 
-    private static Matrix CorrectedMeans(PosteriorMeanExpansion p, int width)
+    private static Matrix CorrectedMeans(PosteriorExpansion p, int width) => Map(p, (r, c) => p.MeanAt(r, c, width));
+
+    /// <summary>A test × output matrix of <paramref name="f"/>(test, output).</summary>
+    private static Matrix Map(PosteriorExpansion p, Func<int, int, double> f)
     {
         var m = new Matrix(p.GpMean.Rows, p.GpMean.Cols);
-        for (int r = 0; r < m.Rows; r++) for (int c = 0; c < m.Cols; c++) m[r, c] = p.MeanAt(r, c, width);
+        for (int r = 0; r < m.Rows; r++) for (int c = 0; c < m.Cols; c++) m[r, c] = f(r, c);
         return m;
     }
 

@@ -28,11 +28,12 @@ public sealed record ImportanceEstimate(double Value, double StdErr, double Effe
 public static class BayesianEnsemble
 {
     /// <summary>
-    /// Posterior means of every output component at test input <paramref name="test"/> given targets
+    /// Posterior means and variances of every output component at test input <paramref name="test"/> given targets
     /// <paramref name="y"/> (rows: the training inputs 0…N_A−1) from conditional kernels <paramref name="kernels"/>[pair][net]
-    /// over <paramref name="inputs"/> inputs, pairs in <see cref="ConditionalKernelEnsemble.Pairs"/> order.
+    /// over <paramref name="inputs"/> inputs, pairs in <see cref="ConditionalKernelEnsemble.Pairs"/> order. The variance is
+    /// E_w[v(Ĝ) + m(Ĝ)²] − E_w[m(Ĝ)]² with v(Ĝ) = Ĝ_ββ − Ĝ_βA(Ĝ_AA + σ_ε²I)⁻¹Ĝ_Aβ the conditional variance.
     /// </summary>
-    public static ImportanceEstimate[] PosteriorMean(double[][] kernels, int inputs, Matrix y, int test, double noise = 0)
+    public static (ImportanceEstimate[] Mean, ImportanceEstimate[] Variance) Posterior(double[][] kernels, int inputs, Matrix y, int test, double noise = 0)
     {
         int na = y.Rows, outputs = y.Cols, nets = kernels[0].Length;
         if (na >= inputs || test < na || test >= inputs) throw new ArgumentException($"Test input {test} must follow the {na} training inputs among {inputs}.");
@@ -41,8 +42,19 @@ public static class BayesianEnsemble
         for (int q = 0; q < pairs.Length; q++) index[pairs[q].I, pairs[q].J] = index[pairs[q].J, pairs[q].I] = q;
         var logW = new double[nets];
         var mean = new double[outputs, nets];
+        var condVar = new double[nets];
         var chol = new double[na, na];
         var solved = new double[na];
+        // solved = L⁻¹·rhs by forward substitution.
+        void Forward(Func<int, double> rhs)
+        {
+            for (int a = 0; a < na; a++)
+            {
+                double v = rhs(a);
+                for (int c = 0; c < a; c++) v -= chol[a, c] * solved[c];
+                solved[a] = v / chol[a, a];
+            }
+        }
         for (int s = 0; s < nets; s++)
         {
             // Cholesky of S = Ĝ_AA + σ_ε²I.
@@ -64,14 +76,16 @@ public static class BayesianEnsemble
             }
             if (!ok) { logW[s] = double.NegativeInfinity; continue; }   // a singular Ĝ_AA cannot produce noise-free data
             double lw = -0.5 * outputs * logDet;
+            // v = Ĝ_ββ − ‖L⁻¹Ĝ_Aβ‖².
+            int net = s;
+            Forward(a => kernels[index[test, a]][net]);
+            double cv = kernels[index[test, test]][s];
+            for (int a = 0; a < na; a++) cv -= solved[a] * solved[a];
+            condVar[s] = cv;
             for (int i = 0; i < outputs; i++)
             {
-                for (int a = 0; a < na; a++)
-                {
-                    double v = y[a, i];
-                    for (int c = 0; c < a; c++) v -= chol[a, c] * solved[c];
-                    solved[a] = v / chol[a, a];
-                }
+                int component = i;
+                Forward(a => y[a, component]);
                 double quad = 0;
                 for (int a = 0; a < na; a++) quad += solved[a] * solved[a];
                 lw -= 0.5 * quad;
@@ -91,17 +105,29 @@ public static class BayesianEnsemble
         if (double.IsNegativeInfinity(max)) throw new ArithmeticException("Every sampled network has a singular training kernel; the observations have zero likelihood.");
         var w = logW.Select(l => Math.Exp(l - max)).ToArray();
         double sw = w.Sum(), sw2 = w.Sum(x => x * x);
-        var result = new ImportanceEstimate[outputs];
+        double ess = sw * sw / sw2;
+        var means = new ImportanceEstimate[outputs];
+        var variances = new ImportanceEstimate[outputs];
         for (int i = 0; i < outputs; i++)
         {
-            double est = 0;
-            for (int s = 0; s < nets; s++) est += w[s] * (w[s] == 0 ? 0 : mean[i, s]);
-            est /= sw;
-            var psi = new double[nets];
-            double ss = 0;
-            for (int s = 0; s < nets; s++) { psi[s] = w[s] == 0 ? 0 : w[s] * (mean[i, s] - est) / sw; ss += psi[s] * psi[s]; }
-            result[i] = new ImportanceEstimate(est, Math.Sqrt(ss), sw * sw / sw2, psi);
+            double m1 = 0, m2 = 0;
+            for (int s = 0; s < nets; s++)
+                if (w[s] > 0) { m1 += w[s] * mean[i, s]; m2 += w[s] * (condVar[s] + mean[i, s] * mean[i, s]); }
+            m1 /= sw; m2 /= sw;
+            // Influences of the ratio estimators: ψ = w(f − E_w f)/Σw; for the variance A − B², ψ_A − 2B·ψ_B.
+            var psiMean = new double[nets]; var psiVar = new double[nets];
+            double ssMean = 0, ssVar = 0;
+            for (int s = 0; s < nets; s++)
+            {
+                if (w[s] == 0) continue;
+                double pm = w[s] * (mean[i, s] - m1) / sw;
+                double pv = w[s] * (condVar[s] + mean[i, s] * mean[i, s] - m2) / sw - 2 * m1 * pm;
+                psiMean[s] = pm; psiVar[s] = pv;
+                ssMean += pm * pm; ssVar += pv * pv;
+            }
+            means[i] = new ImportanceEstimate(m1, Math.Sqrt(ssMean), ess, psiMean);
+            variances[i] = new ImportanceEstimate(m2 - m1 * m1, Math.Sqrt(ssVar), ess, psiVar);
         }
-        return result;
+        return (means, variances);
     }
 }

@@ -28,7 +28,7 @@ public sealed class BayesianFiniteWidth : IExperiment
 {
     public string Id => "bayesian-finite-width";
     public string Title => "Bayesian inference at finite width: the 1/n correction to the GP posterior";
-    public string Summary => "exact Bayesian posterior of finite networks (importance sampling) = NNGP posterior + 1/n vertex and NLO-metric correction; output components wire together";
+    public string Summary => "exact Bayesian posterior of finite networks (importance sampling) = NNGP posterior + 1/n vertex and NLO-metric corrections to its mean and variance; output components wire together";
     public string Source => "seed 004 §6.3–6.4 (eqs. 6.79–6.89); claims.md B5";
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
@@ -108,10 +108,10 @@ public sealed class BayesianFiniteWidth : IExperiment
                 var y = targets[a];
                 for (int b = 0; b < nb; b++)
                 {
-                    var full = BayesianEnsemble.PosteriorMean(kernels, na + nb, y, na + b, noise);
+                    var (full, fullVar) = BayesianEnsemble.Posterior(kernels, na + nb, y, na + b, noise);
                     if (wi == 0)
                     {
-                        var fromNets = BayesianEnsemble.PosteriorMean(real.Kc[a][0], na + nb, y, na + b, noise);
+                        var fromNets = BayesianEnsemble.Posterior(real.Kc[a][0], na + nb, y, na + b, noise).Mean;
                         for (int i = 0; i < outputs; i++)
                         {
                             double se = Math.Sqrt(full[i].StdErr * full[i].StdErr + fromNets[i].StdErr * fromNets[i].StdErr);
@@ -121,11 +121,12 @@ public sealed class BayesianFiniteWidth : IExperiment
                     }
                     for (int i = 0; i < outputs; i++)
                     {
-                        var single = BayesianEnsemble.PosteriorMean(kernels, na + nb, OnlyColumn(y, i), na + b, noise)[i];
+                        var single = BayesianEnsemble.Posterior(kernels, na + nb, OnlyColumn(y, i), na + b, noise).Mean[i];
                         var (wire, wireSe) = ImportanceEstimate.Difference(full[i], single);
                         var th = theory[a]; var th1 = alone[a][i];
                         rows.Add(new Row(acts[a].Name, n, b, i, full[i].Value, full[i].StdErr, full[i].EffectiveSamples / nets, th.GpMean[b, i],
-                            Math.Sqrt(th.GpVariance[b]), th.Correction(b, i), th.Metric[b, i], th.Vertex[b, i], wire, wireSe, th.Correction(b, i) - th1.Correction(b, i)));
+                            Math.Sqrt(th.GpVariance[b]), th.Correction(b, i), th.Metric[b, i], th.Vertex[b, i], wire, wireSe, th.Correction(b, i) - th1.Correction(b, i),
+                            fullVar[i].Value, fullVar[i].StdErr, th.VarianceCorrection[b, i]));
                     }
                 }
             }
@@ -162,13 +163,20 @@ public sealed class BayesianFiniteWidth : IExperiment
                 Statement = $"{act.Name}: the components wire together (eq. 6.89): switching on the other components' targets moves component i's posterior mean by d/n " +
                     $"with d from the vertex's Σ_j terms (the GP's moves by 0); n·shift extrapolated over the widths (worst of {wire.Count} shown)",
             });
-            var all = corr.Concat(wire).Where(c => c.Measured is not null).ToList();
+            var variance = Fits($"variance-{act.Name}", r => r.ExactVar - r.GpSd * r.GpSd, r => r.ExactVarSe, r => r.VarCoefficient);
+            var wv = ScalingFits.Worst(variance);
+            output.Claims.Add(wv with
+            {
+                Statement = $"{act.Name}: the exact posterior variance is the GP posterior variance + c_var/n, with c_var from the NLO metric and the vertex " +
+                    $"(the second-order Edgeworth term, derived here; the seed gives the mean); n·(exact − GP) extrapolated over the widths (worst of {variance.Count} shown)",
+            });
+            var all = corr.Concat(wire).Concat(variance).Where(c => c.Measured is not null).ToList();
             double lo = all.Min(c => Math.Min(c.Predicted!.Value, c.Measured!.Value)), hi = all.Max(c => Math.Max(c.Predicted!.Value, c.Measured!.Value));
             SeriesSpec Points(string label, List<Claim> cs) => new(label, [.. cs.Select(c => c.Predicted ?? double.NaN)], [.. cs.Select(c => c.Measured ?? double.NaN)],
                 SeriesKind.Points, [.. cs.Select(c => c.StdErr ?? 0)]);
             coefficientPlots.Add(new PlotSpec($"{act.Name}: measured vs predicted 1/n coefficients", "predicted (eq. 6.88)", "measured (n → ∞ extrapolation)",
             [
-                Points("posterior-mean correction c", corr), Points("wiring shift d", wire),
+                Points("posterior-mean correction c", corr), Points("wiring shift d", wire), Points("posterior-variance correction c_var", variance),
                 new SeriesSpec("measured = predicted", [lo, hi], [lo, hi], SeriesKind.Line, Dashed: true),
             ], Caption: $"One point per test input × output component: the intercept of n·(exact − GP) (and of n·wiring shift) fitted over widths {widths[0]}…{widths[^1]}, ± its SE."));
             // At the middle width the corrected mean should remove most of the deviation: RMS residual ≤ ½ RMS(exact − GP).
@@ -195,7 +203,9 @@ public sealed class BayesianFiniteWidth : IExperiment
             ("exact_mean", r => r.Exact), ("exact_se", r => r.ExactSe), ("ess_fraction", r => r.Ess), ("gp_mean", r => r.Gp), ("gp_sd", r => r.GpSd),
             ("coefficient_predicted", r => r.Coefficient), ("coefficient_metric", r => r.Metric), ("coefficient_vertex", r => r.Vertex),
             ("corrected_mean", r => r.Gp + r.Coefficient / r.Width), ("n_exact_minus_gp", r => r.Width * (r.Exact - r.Gp)),
-            ("wiring_shift", r => r.Wiring), ("wiring_se", r => r.WiringSe), ("wiring_predicted", r => r.WiringCoefficient / r.Width));
+            ("wiring_shift", r => r.Wiring), ("wiring_se", r => r.WiringSe), ("wiring_predicted", r => r.WiringCoefficient / r.Width),
+            ("exact_variance", r => r.ExactVar), ("exact_variance_se", r => r.ExactVarSe), ("gp_variance", r => r.GpSd * r.GpSd),
+            ("variance_coefficient_predicted", r => r.VarCoefficient), ("corrected_variance", r => r.GpSd * r.GpSd + r.VarCoefficient / r.Width));
         foreach (var act in acts)
         {
             var mine = rows.Where(r => r.Act == act.Name).ToList();
@@ -250,7 +260,8 @@ public sealed class BayesianFiniteWidth : IExperiment
     }
 
     private sealed record Row(string Act, int Width, int Test, int Component, double Exact, double ExactSe, double Ess, double Gp, double GpSd,
-        double Coefficient, double Metric, double Vertex, double Wiring, double WiringSe, double WiringCoefficient);
+        double Coefficient, double Metric, double Vertex, double Wiring, double WiringSe, double WiringCoefficient,
+        double ExactVar, double ExactVarSe, double VarCoefficient);
 
     private static double Rms(IEnumerable<double> v) => Math.Sqrt(v.Average(t => t * t));
 

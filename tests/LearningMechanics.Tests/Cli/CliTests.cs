@@ -204,6 +204,7 @@ public class FiniteWidthPosteriorCliTests : IDisposable
                 Assert.Equal(expected.MeanAt(r, c, 50), written[r, c], 1e-12);
                 Assert.Equal(expected.GpMean[r, c], json.GetProperty("gp_mean")[r][c].GetDouble(), 1e-12);
                 Assert.NotEqual(expected.GpMean[r, c], written[r, c]);   // the 1/n correction is there
+                Assert.Equal(expected.VarianceAt(r, c, 50), json.GetProperty("variance_at_width")[r][c].GetDouble(), 1e-12);
             }
         Assert.Equal(0, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb).Code);
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--x-test", xb).Code);

@@ -22,6 +22,7 @@ public class FiniteWidthPosteriorTests
         {
             Assert.Equal(y[1, i], r.GpMean[0, i], 1e-10);
             Assert.Equal(0, r.Correction(0, i), 1e-8);
+            Assert.Equal(0, r.VarianceCorrection[0, i], 1e-8);
         }
         Assert.Equal(0, r.GpVariance[0], 1e-10);
     }
@@ -47,10 +48,10 @@ public class FiniteWidthPosteriorTests
         var rng = new Rng(3);
         var y = new Matrix(na, outputs);
         for (int i = 0; i < y.Data.Length; i++) y.Data[i] = 1.3 * rng.NextGaussian();
-        var (gp, _, metric, vertex) = FiniteWidthPosterior.AtTestPoint(layer, y, noise);
+        var (gp, gpVar, metric, vertex, varCorr) = FiniteWidthPosterior.AtTestPoint(layer, y, noise);
 
         int m = na + 1, np = layer.Pairs.Length;
-        (double W, double[] M) At(double[] g)
+        (double W, double[] M, double V) At(double[] g)
         {
             var s = new Matrix(na, na);
             for (int a = 0; a < na; a++) for (int c = 0; c < na; c++) s[a, c] = g[layer.PairIndex(a, c)] + (a == c ? noise : 0);
@@ -65,34 +66,44 @@ public class FiniteWidthPosteriorTests
                 for (int a = 0; a < na; a++) for (int c = 0; c < na; c++) mean += g[layer.PairIndex(na, a)] * p[a, c] * y[c, i];
                 means[i] = mean;
             }
-            return (Math.Exp(logW), means);
+            // Conditional variance Ĝ_ββ − Ĝ_βA(Ĝ_AA + σ²)⁻¹Ĝ_Aβ, the same for every component.
+            double v = g[layer.PairIndex(na, na)];
+            for (int a = 0; a < na; a++) for (int c = 0; c < na; c++) v -= g[layer.PairIndex(na, a)] * p[a, c] * g[layer.PairIndex(na, c)];
+            return (Math.Exp(logW), means, v);
         }
         var k = layer.K;
-        var (w0, m0) = At(k);
+        var (w0, m0, v0) = At(k);
         double h = 2e-4;   // truncation O(h²/λ_min(K_AA)²) and roundoff O(ε/h²) both well below the 1e-4 tolerance
         double[] Shift(params (int Index, double By)[] d) { var g = (double[])k.Clone(); foreach (var (i, b) in d) g[i] += b; return g; }
-        for (int i = 0; i < outputs; i++)
+        // First-order change of E[f(Ĝ)] over E[Ĝ] = K + G¹/n, Cov(Ĝ) = V/n: ∇f·G¹ + ½∂²f:V (per 1/n).
+        double Shift1(Func<double[], double> f)
         {
-            double Wm(double[] g) { var (w, mm) = At(g); return w * mm[i]; }
-            double W(double[] g) => At(g).W;
-            double gradWm = 0, gradW = 0, hessWm = 0, hessW = 0;
+            double total = 0;
             for (int r = 0; r < np; r++)
             {
-                gradWm += (Wm(Shift((r, h))) - Wm(Shift((r, -h)))) / (2 * h) * layer.G1[r];
-                gradW += (W(Shift((r, h))) - W(Shift((r, -h)))) / (2 * h) * layer.G1[r];
+                total += (f(Shift((r, h))) - f(Shift((r, -h)))) / (2 * h) * layer.G1[r];
                 for (int t = 0; t < np; t++)
                 {
-                    double Mixed(Func<double[], double> f) => r == t
+                    double mixed = r == t
                         ? (f(Shift((r, h))) - 2 * f(k) + f(Shift((r, -h)))) / (h * h)
                         : (f(Shift((r, h), (t, h))) - f(Shift((r, h), (t, -h))) - f(Shift((r, -h), (t, h))) + f(Shift((r, -h), (t, -h)))) / (4 * h * h);
-                    hessWm += 0.5 * Mixed(Wm) * layer.V[r, t];
-                    hessW += 0.5 * Mixed(W) * layer.V[r, t];
+                    total += 0.5 * mixed * layer.V[r, t];
                 }
             }
-            double delta = (gradWm + hessWm - m0[i] * (gradW + hessW)) / w0;
+            return total;
+        }
+        double dW = Shift1(g => At(g).W);
+        for (int i = 0; i < outputs; i++)
+        {
+            // Mean: E[wm]/E[w]; variance: E[w(v + m²)]/E[w] − mean².
+            double deltaMean = (Shift1(g => { var a = At(g); return a.W * a.M[i]; }) - m0[i] * dW) / w0;
+            double second = (Shift1(g => { var a = At(g); return a.W * (a.V + a.M[i] * a.M[i]); }) - (v0 + m0[i] * m0[i]) * dW) / w0;
+            double deltaVar = second - 2 * m0[i] * deltaMean;
             Assert.Equal(m0[i], gp[i], 1e-12);
-            double scale = Math.Abs(delta) + layer.V.Cast<double>().Max(Math.Abs) * 1e-3;
-            Assert.True(Math.Abs(metric[i] + vertex[i] - delta) <= 1e-4 * scale, $"component {i}: Edgeworth {metric[i] + vertex[i]}, delta method {delta}");
+            Assert.Equal(v0, gpVar, 1e-12);
+            double scale = layer.V.Cast<double>().Max(Math.Abs) * 1e-3;
+            Assert.True(Math.Abs(metric[i] + vertex[i] - deltaMean) <= 1e-4 * (Math.Abs(deltaMean) + scale), $"component {i}: Edgeworth {metric[i] + vertex[i]}, delta method {deltaMean}");
+            Assert.True(Math.Abs(varCorr[i] - deltaVar) <= 1e-4 * (Math.Abs(deltaVar) + scale), $"component {i} variance: Edgeworth {varCorr[i]}, delta method {deltaVar}");
         }
     }
 
@@ -104,17 +115,23 @@ public class FiniteWidthPosteriorTests
         var y = new Matrix(2, 1, [0.8, -0.5]);
         const int nets = 1000;
         var kernels = Enumerable.Range(0, 6).Select(p => Enumerable.Range(0, nets).Select(s => s % 2 == 0 ? ga[p] : gb[p]).ToArray()).ToArray();
-        (double Lik, double Mean) Exact(double[] g)
+        (double Lik, double Mean, double Var) Exact(double[] g)
         {
             double a = g[0], b = g[1], d = g[3], det = a * d - b * b;
             double q = (d * 0.8 * 0.8 - 2 * b * 0.8 * -0.5 + a * 0.25) / det;
             double u0 = (d * 0.8 - b * -0.5) / det, u1 = (a * -0.5 - b * 0.8) / det;
-            return (Math.Exp(-q / 2) / (2 * Math.PI * Math.Sqrt(det)), g[2] * u0 + g[4] * u1);
+            // Conditional variance g₂₂ − kᵀS⁻¹k with k = (g₀₂, g₁₂).
+            double v = g[5] - (d * g[2] * g[2] - 2 * b * g[2] * g[4] + a * g[4] * g[4]) / det;
+            return (Math.Exp(-q / 2) / (2 * Math.PI * Math.Sqrt(det)), g[2] * u0 + g[4] * u1, v);
         }
-        var (la, ma) = Exact(ga); var (lb, mb) = Exact(gb);
-        var est = BayesianEnsemble.PosteriorMean(kernels, 3, y, 2)[0];
-        Assert.Equal((la * ma + lb * mb) / (la + lb), est.Value, 1e-12);
+        var (la, ma, va) = Exact(ga); var (lb, mb, vb) = Exact(gb);
+        var (means, variances) = BayesianEnsemble.Posterior(kernels, 3, y, 2);
+        var est = means[0];
+        double mean = (la * ma + lb * mb) / (la + lb);
+        Assert.Equal(mean, est.Value, 1e-12);
+        Assert.Equal((la * (va + ma * ma) + lb * (vb + mb * mb)) / (la + lb) - mean * mean, variances[0].Value, 1e-12);
         Assert.Equal(Math.Pow(la + lb, 2) / (la * la + lb * lb) * nets / 2, est.EffectiveSamples, 1e-6);
         Assert.Equal(0, est.Influence.Sum(), 1e-12);
+        Assert.Equal(0, variances[0].Influence.Sum(), 1e-12);
     }
 }

@@ -5,20 +5,24 @@ using LearningMechanics.Theory.Kernels;
 namespace LearningMechanics.Theory.FiniteWidth;
 
 /// <summary>
-/// Bayesian posterior mean of an MLP's outputs at test inputs, to order 1/n: E[z_{i;β} | y] = GpMean + (Metric + Vertex)/n.
-/// Rows are test inputs, columns output components.
+/// Bayesian posterior of an MLP's outputs at test inputs, to order 1/n: E[z_{i;β} | y] = GpMean + (Metric + Vertex)/n and
+/// Var[z_{i;β} | y] = GpVariance + VarianceCorrection/n. Rows are test inputs, columns output components.
 /// </summary>
 /// <param name="GpMean">The infinite-width (NNGP) posterior mean m_{i;β} = K_{βA}(K_{AA} + σ_ε²)⁻¹y_i (seed 004 eq. 6.81).</param>
 /// <param name="GpVariance">The NNGP posterior variance of z_β, K_{ββ} − K_{βA}(K_{AA} + σ_ε²)⁻¹K_{Aβ} (eq. 6.82).</param>
 /// <param name="Metric">Coefficient of 1/n from the NLO metric G¹ in the GP formula.</param>
 /// <param name="Vertex">Coefficient of 1/n from the four-point vertex (eq. 6.88's v-terms).</param>
-public sealed record PosteriorMeanExpansion(Matrix GpMean, double[] GpVariance, Matrix Metric, Matrix Vertex)
+/// <param name="VarianceCorrection">Coefficient of 1/n in the posterior variance (NLO metric and vertex parts).</param>
+public sealed record PosteriorExpansion(Matrix GpMean, double[] GpVariance, Matrix Metric, Matrix Vertex, Matrix VarianceCorrection)
 {
     /// <summary>Total coefficient of 1/n.</summary>
     public double Correction(int test, int component) => Metric[test, component] + Vertex[test, component];
 
     /// <summary>The predicted posterior mean at hidden width n.</summary>
     public double MeanAt(int test, int component, double n) => GpMean[test, component] + Correction(test, component) / n;
+
+    /// <summary>The predicted posterior variance at hidden width n.</summary>
+    public double VarianceAt(int test, int component, double n) => GpVariance[test] + VarianceCorrection[test, component] / n;
 }
 
 /// <summary>
@@ -36,7 +40,13 @@ public sealed record PosteriorMeanExpansion(Matrix GpMean, double[] GpVariance, 
 /// </code>
 /// This is the seed's eq. 6.88 (its naive mean plus the v-terms, which Wick-contract to the same cubic and linear terms)
 /// written with the vertex instead of the quartic coupling; the sum over j is the "wiring together" of output components
-/// (eq. 6.89): at finite width y_j moves the prediction for component i ≠ j.
+/// (eq. 6.89): at finite width y_j moves the prediction for component i ≠ j. The same expansion at second order in w
+/// (derived here; the seed stops at the mean) gives Var[z_{i;β}|y] = G + ½Σ κ(a₁, a₂, w_{i;β}, w_{i;β})·He₂(y)_{a₁a₂}
+/// with He₂ = ûû − S⁻¹, i.e. with Ṽ2_{α₁α₂} = V_{(α₁α₂)(ww)} and Ṽ11_{α₁α₂} = V_{(α₁w)(α₂w)} (both slots w = β − t·A):
+/// <code>
+/// VarianceCorrection_i = (G¹_ββ − 2tᵀG¹_{Aβ} + tᵀG¹_{AA}t)
+///     + ½[Σ Ṽ2_{α₁α₂}(Σ_j û_{j;α₁}û_{j;α₂} − n_out S⁻¹_{α₁α₂}) + 2Σ Ṽ11_{α₁α₂}(û_{i;α₁}û_{i;α₂} − S⁻¹_{α₁α₂})]
+/// </code>
 /// </summary>
 public static class FiniteWidthPosterior
 {
@@ -45,7 +55,7 @@ public static class FiniteWidthPosterior
     /// <paramref name="xTrain"/> (N_A × d) with targets <paramref name="yTrain"/> (N_A × outputs) and Gaussian observation
     /// noise of variance <paramref name="noise"/> ≥ 0, predicted at each row of <paramref name="xTest"/>.
     /// </summary>
-    public static PosteriorMeanExpansion Mean(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix yTrain, Matrix xTest, double noise = 0)
+    public static PosteriorExpansion Mean(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix yTrain, Matrix xTest, double noise = 0)
     {
         if (yTrain.Rows != xTrain.Rows) throw new BadInputException($"Targets have {yTrain.Rows} rows for {xTrain.Rows} training inputs.");
         return Mean(OutputLayers(act, sw2, sb2, hiddenLayers, xTrain, xTest), yTrain, noise);
@@ -65,24 +75,27 @@ public static class FiniteWidthPosterior
     }
 
     /// <summary>The expansion for targets <paramref name="yTrain"/> given <see cref="OutputLayers"/>.</summary>
-    public static PosteriorMeanExpansion Mean(IReadOnlyList<MultiInputVertexLayer> layers, Matrix yTrain, double noise = 0)
+    public static PosteriorExpansion Mean(IReadOnlyList<MultiInputVertexLayer> layers, Matrix yTrain, double noise = 0)
     {
         int nb = layers.Count, outputs = yTrain.Cols;
         if (!(noise >= 0) || !double.IsFinite(noise)) throw new BadInputException($"Observation noise variance {noise} must be ≥ 0 and finite.");
-        var gp = new Matrix(nb, outputs); var metric = new Matrix(nb, outputs); var vertex = new Matrix(nb, outputs);
+        var gp = new Matrix(nb, outputs); var metric = new Matrix(nb, outputs); var vertex = new Matrix(nb, outputs); var varCorr = new Matrix(nb, outputs);
         var gpVar = new double[nb];
         for (int b = 0; b < nb; b++)
         {
             if (layers[b].Inputs - 1 != yTrain.Rows) throw new BadInputException($"Targets have {yTrain.Rows} rows for {layers[b].Inputs - 1} training inputs.");
             var result = AtTestPoint(layers[b], yTrain, noise);
-            for (int i = 0; i < outputs; i++) { gp[b, i] = result.Gp[i]; metric[b, i] = result.Metric[i]; vertex[b, i] = result.Vertex[i]; }
+            for (int i = 0; i < outputs; i++)
+            {
+                gp[b, i] = result.Gp[i]; metric[b, i] = result.Metric[i]; vertex[b, i] = result.Vertex[i]; varCorr[b, i] = result.VarianceCorrection[i];
+            }
             gpVar[b] = result.Variance;
         }
-        return new PosteriorMeanExpansion(gp, gpVar, metric, vertex);
+        return new PosteriorExpansion(gp, gpVar, metric, vertex, varCorr);
     }
 
     /// <summary>The expansion at one test input, given the output layer's data on A ∪ {β} (β is the last input).</summary>
-    public static (double[] Gp, double Variance, double[] Metric, double[] Vertex) AtTestPoint(MultiInputVertexLayer layer, Matrix y, double noise)
+    public static (double[] Gp, double Variance, double[] Metric, double[] Vertex, double[] VarianceCorrection) AtTestPoint(MultiInputVertexLayer layer, Matrix y, double noise)
     {
         int na = layer.Inputs - 1, beta = na, outputs = y.Cols;
         var s = new Matrix(na, na);
@@ -139,6 +152,30 @@ public static class FiniteWidthPosterior
             }
             vertex[i] = 0.5 * (cubic - linear);
         }
-        return (gpMean, variance, metric, vertex);
+        // Variance: the vertex with two slots w = β − t·A (Ṽ2: both in one pair, Ṽ11: one in each) and the G¹ part.
+        double W(Func<int, double> f) { double r = f(beta); for (int a = 0; a < na; a++) r -= t[a] * f(a); return r; }
+        var v2 = new double[na, na]; var v11 = new double[na, na];
+        for (int a1 = 0; a1 < na; a1++) for (int a2 = 0; a2 < na; a2++)
+        {
+            int b1 = a1, b2 = a2;
+            v2[a1, a2] = W(c => W(e => layer.VertexAt(b1, b2, c, e)));
+            v11[a1, a2] = W(c => W(e => layer.VertexAt(b1, c, b2, e)));
+        }
+        double gVar = W(c => W(e => layer.MetricCorrectionAt(c, e)));
+        double shared = 0;
+        for (int a1 = 0; a1 < na; a1++) for (int a2 = 0; a2 < na; a2++)
+        {
+            double uu = 0;
+            for (int j = 0; j < outputs; j++) uu += u[j, a1] * u[j, a2];
+            shared += v2[a1, a2] * (uu - outputs * p[a1, a2]);
+        }
+        var varCorr = new double[outputs];
+        for (int i = 0; i < outputs; i++)
+        {
+            double own = 0;
+            for (int a1 = 0; a1 < na; a1++) for (int a2 = 0; a2 < na; a2++) own += v11[a1, a2] * (u[i, a1] * u[i, a2] - p[a1, a2]);
+            varCorr[i] = gVar + 0.5 * (shared + 2 * own);
+        }
+        return (gpMean, variance, metric, vertex, varCorr);
     }
 }
