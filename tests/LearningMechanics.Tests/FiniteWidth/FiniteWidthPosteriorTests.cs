@@ -25,6 +25,12 @@ public class FiniteWidthPosteriorTests
             Assert.Equal(0, r.VarianceCorrection[0, i], 1e-8);
         }
         Assert.Equal(0, r.GpVariance[0], 1e-10);
+        // Bad input is refused with the value named, not propagated as NaN.
+        var nan = new Matrix(2, 2, [0.7, double.NaN, 0.4, 0.9]);
+        var e = Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, nan, test));
+        Assert.Contains("NaN", e.Message);
+        Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, test, noise: -1));
+        Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, new Matrix(1, 3)));
     }
 
     /// <remarks>

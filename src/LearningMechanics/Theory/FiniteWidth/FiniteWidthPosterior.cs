@@ -79,6 +79,8 @@ public static class FiniteWidthPosterior
     {
         int nb = layers.Count, outputs = yTrain.Cols;
         if (!(noise >= 0) || !double.IsFinite(noise)) throw new BadInputException($"Observation noise variance {noise} must be ≥ 0 and finite.");
+        for (int k = 0; k < yTrain.Data.Length; k++)
+            if (!double.IsFinite(yTrain.Data[k])) throw new BadInputException($"Target ({k / outputs}, {k % outputs}) is {yTrain.Data[k]}; targets must be finite.");
         var gp = new Matrix(nb, outputs); var metric = new Matrix(nb, outputs); var vertex = new Matrix(nb, outputs); var varCorr = new Matrix(nb, outputs);
         var gpVar = new double[nb];
         for (int b = 0; b < nb; b++)
