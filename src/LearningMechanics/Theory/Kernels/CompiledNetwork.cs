@@ -152,34 +152,100 @@ internal sealed class CompiledNetwork
     {
         switch (op)
         {
-            case DenseOp d:
-                double kPrev = k;
-                k = d.Sw2 * k + d.Sb2;
-                t = d.Standard ? d.Sw2 * t + d.FanIn * kPrev + 1 : d.Sw2 * t + k;
-                break;
-            case ActOp act:
-                // E[φ(u)φ(v)] is symmetric in the pair; a canonical order makes K(x, x′) and K(x′, x) bit-identical
-                // (quadrature conditions on the first variable).
-                if (v1 > v2) (v1, v2) = (v2, v1);
-                if (ntk)
-                {
-                    var (e, ed) = act.Phi.PairAndDerivativeExpectation(v1, k, v2);
-                    t *= ed; k = e;
-                }
-                else k = act.Phi.PairExpectation(v1, k, v2);
-                break;
-            case NormOp:
-                double norm = Math.Sqrt((v1 - m1 * m1) * (v2 - m2 * m2));
-                k = (k - m1 * m2) / norm; t /= norm;
-                break;
+            case DenseOp d: DenseStep(d, ref k, ref t); break;
+            case ActOp act: ActStep(act, ref k, ref t, v1, v2); break;
+            case NormOp: NormStep(ref k, ref t, v1, v2, m1, m2); break;
             case ResBeginOp:
                 stack[sp++] = k; stack[sp++] = t;
                 break;
             case ResEndOp e:
                 double t0 = stack[--sp], k0 = stack[--sp];
-                double g2 = e.Identity * e.Identity;
-                k = g2 * k0 + e.Scale2 * k; t = g2 * t0 + e.Scale2 * t;
+                ResEndStep(e, ref k, ref t, k0, t0);
                 break;
         }
+    }
+
+    /// <summary>
+    /// <see cref="Entry"/> for input <paramref name="a"/> against the inputs from…from + k.Length − 1 of
+    /// <paramref name="byOp"/> (<see cref="ByOp"/>) at once: <paramref name="k"/> holds their base kernels x·x′/d on entry
+    /// and K on return, <paramref name="t"/> receives Θ (NaN without the NTK). The op dispatch happens once per row instead
+    /// of once per entry; each entry gets the same arithmetic as <see cref="Entry"/>, so the results are bit-identical.
+    /// <paramref name="stack"/> needs 2·<see cref="MaxNesting"/> rows of at least k.Length.
+    /// </summary>
+    public void Row(double[] a, double[][] byOp, int from, Span<double> k, Span<double> t, double[][] stack)
+    {
+        int count = k.Length, sp = 0;
+        t[..count].Clear();
+        for (int s = 0; s < ops.Count; s++)
+        {
+            double v1 = a[3 * s], m1 = a[3 * s + 1];
+            var v2 = byOp[2 * s].AsSpan(from, count);
+            switch (ops[s])
+            {
+                case DenseOp d:
+                    for (int j = 0; j < count; j++) DenseStep(d, ref k[j], ref t[j]);
+                    break;
+                case ActOp act:
+                    for (int j = 0; j < count; j++) ActStep(act, ref k[j], ref t[j], v1, v2[j]);
+                    break;
+                case NormOp:
+                    var m2 = byOp[2 * s + 1].AsSpan(from, count);
+                    for (int j = 0; j < count; j++) NormStep(ref k[j], ref t[j], v1, v2[j], m1, m2[j]);
+                    break;
+                case ResBeginOp:
+                    k.CopyTo(stack[sp++]); t[..count].CopyTo(stack[sp++]);
+                    break;
+                case ResEndOp e:
+                    var t0 = stack[--sp]; var k0 = stack[--sp];
+                    for (int j = 0; j < count; j++) ResEndStep(e, ref k[j], ref t[j], k0[j], t0[j]);
+                    break;
+            }
+        }
+        if (!ntk) t[..count].Fill(double.NaN);
+    }
+
+    /// <summary>The traces' variances and feature means op by op over the inputs: [2s][j] = V, [2s + 1][j] = M of input j
+    /// before op s (the layout <see cref="Row"/> reads).</summary>
+    public double[][] ByOp(double[][] traces)
+    {
+        var table = new double[2 * ops.Count][];
+        for (int s = 0; s < ops.Count; s++)
+        {
+            table[2 * s] = new double[traces.Length]; table[2 * s + 1] = new double[traces.Length];
+            for (int j = 0; j < traces.Length; j++) { table[2 * s][j] = traces[j][3 * s]; table[2 * s + 1][j] = traces[j][3 * s + 1]; }
+        }
+        return table;
+    }
+
+    private static void DenseStep(DenseOp d, ref double k, ref double t)
+    {
+        double kPrev = k;
+        k = d.Sw2 * k + d.Sb2;
+        t = d.Standard ? d.Sw2 * t + d.FanIn * kPrev + 1 : d.Sw2 * t + k;
+    }
+
+    private void ActStep(ActOp act, ref double k, ref double t, double v1, double v2)
+    {
+        // E[φ(u)φ(v)] is symmetric in the pair; a canonical order makes K(x, x′) and K(x′, x) bit-identical
+        // (quadrature conditions on the first variable).
+        if (v1 > v2) (v1, v2) = (v2, v1);
+        if (ntk)
+        {
+            var (e, ed) = act.Phi.PairAndDerivativeExpectation(v1, k, v2);
+            t *= ed; k = e;
+        }
+        else k = act.Phi.PairExpectation(v1, k, v2);
+    }
+
+    private static void NormStep(ref double k, ref double t, double v1, double v2, double m1, double m2)
+    {
+        double norm = Math.Sqrt((v1 - m1 * m1) * (v2 - m2 * m2));
+        k = (k - m1 * m2) / norm; t /= norm;
+    }
+
+    private static void ResEndStep(ResEndOp e, ref double k, ref double t, double k0, double t0)
+    {
+        double g2 = e.Identity * e.Identity;
+        k = g2 * k0 + e.Scale2 * k; t = g2 * t0 + e.Scale2 * t;
     }
 }

@@ -57,6 +57,10 @@ public static class NeuralKernels
         return (finals.Select(f => f.K).ToArray(), ntk ? finals.Select(f => f.T).ToArray() : null);
     }
 
+    /// <summary>Per-thread buffers of a row: the residual stack and a Θ row for NNGP-only runs.</summary>
+    private static (double[] T, double[][] Stack) RowBuffers(CompiledNetwork net, int length) =>
+        (new double[length], [.. Enumerable.Range(0, 2 * net.MaxNesting).Select(_ => new double[length])]);
+
     /// <summary>What the symmetric paths share: checked inputs, the compiled network, the traces and the Gram matrix x·x′/d.</summary>
     private static (CompiledNetwork Net, double[][] Traces, Matrix Gram) PrepareSymmetric(NetworkSpec spec, Matrix x, bool ntk, CancellationToken ct)
     {
@@ -75,19 +79,25 @@ public static class NeuralKernels
         var k = new Matrix(n, n);
         var t = options.Ntk ? new Matrix(n, n) : null;
         long done = 0;
-        // Rows interleaved over threads balance the triangular work.
-        Parallel.For(0, n, new ParallelOptions { CancellationToken = options.Cancellation }, i =>
+        var byOp = net.ByOp(traces);
+        // Rows interleaved over threads balance the triangular work. Row i computes its upper part j ≥ i in place (the
+        // base kernel x·x′/d first, the diagonal from the trace's own x·x/d), then mirrors it.
+        Parallel.For(0, n, new ParallelOptions { CancellationToken = options.Cancellation }, () => RowBuffers(net, n), (i, _, buf) =>
         {
-            Span<double> stack = stackalloc double[2 * net.MaxNesting + 2];
-            for (int j = i; j < n; j++)
+            var kRow = k.Data.AsSpan(i * n + i, n - i);
+            var tRow = t is null ? buf.T.AsSpan(0, n - i) : t.Data.AsSpan(i * n + i, n - i);
+            gram.Data.AsSpan(i * n + i, n - i).CopyTo(kRow);
+            kRow[0] = traces[i][0];
+            net.Row(traces[i], byOp, i, kRow, tRow, buf.Stack);
+            for (int j = i + 1; j < n; j++)
             {
-                var (kv, tv) = net.Entry(i == j ? traces[i][0] : gram[i, j], traces[i], traces[j], stack, null);
-                k[i, j] = k[j, i] = kv;
-                if (t is not null) t[i, j] = t[j, i] = tv;
+                k[j, i] = k[i, j];
+                if (t is not null) t[j, i] = t[i, j];
             }
             long now = Interlocked.Increment(ref done);
             if (now % 64 == 0 || now == n) options.Progress?.Report(new ProgressInfo("kernel rows", now, n));
-        });
+            return buf;
+        }, _ => { });
         return (k, t);
     }
 
@@ -107,6 +117,7 @@ public static class NeuralKernels
         var net = CompiledNetwork.Compile(spec, x1.Cols, options.Ntk);
         var traces1 = net.Traces(x1, options.Cancellation);
         var traces2 = x2 is null ? traces1 : net.Traces(x2, options.Cancellation);
+        var byOp2 = net.ByOp(traces2);
         var right = x2 ?? x1;
         int n = x1.Rows, m = right.Rows, d = x1.Cols, block = Math.Min(options.RowBlock, Math.Max(n, 1));
         var gram = new double[(long)block * m];
@@ -117,19 +128,17 @@ public static class NeuralKernels
             options.Cancellation.ThrowIfCancellationRequested();
             int rows = Math.Min(block, n - r0);
             Blas.Gemm(Transpose.No, Transpose.Yes, rows, m, d, 1.0 / d, x1.Data.AsSpan(r0 * d, rows * d), d, right.Data, d, 0.0, gram, m);
-            Parallel.For(0, rows, new ParallelOptions { CancellationToken = options.Cancellation }, r =>
+            Parallel.For(0, rows, new ParallelOptions { CancellationToken = options.Cancellation }, () => RowBuffers(net, m), (r, _, buf) =>
             {
-                Span<double> stack = stackalloc double[2 * net.MaxNesting + 2];
                 var a = traces1[r0 + r];
-                for (int j = 0; j < m; j++)
-                {
-                    // Diagonal entries start from the trace's own x·x/d, so they stay bitwise equal to K(x, x) throughout.
-                    double k0 = x2 is null && j == r0 + r ? a[0] : gram[(long)r * m + j];
-                    var (kv, tv) = net.Entry(k0, a, traces2[j], stack, null);
-                    kBuf[(long)r * m + j] = kv;
-                    if (tBuf is not null) tBuf[(long)r * m + j] = tv;
-                }
-            });
+                var kRow = kBuf.AsSpan(r * m, m);
+                var tRow = tBuf is null ? buf.T.AsSpan(0, m) : tBuf.AsSpan(r * m, m);
+                gram.AsSpan(r * m, m).CopyTo(kRow);
+                // Diagonal entries start from the trace's own x·x/d, so they stay bitwise equal to K(x, x) throughout.
+                if (x2 is null) kRow[r0 + r] = a[0];
+                net.Row(a, byOp2, 0, kRow, tRow, buf.Stack);
+                return buf;
+            }, _ => { });
             sink(r0, rows, kBuf, tBuf);
             options.Progress?.Report(new ProgressInfo("kernel rows", r0 + rows, n));
         }
