@@ -1,4 +1,5 @@
 using LearningMechanics.Numerics;
+using LearningMechanics.Theory.FiniteWidth;
 
 namespace LearningMechanics.Experiments;
 
@@ -37,9 +38,8 @@ public static class BayesianEnsemble
     {
         int na = y.Rows, outputs = y.Cols, nets = kernels[0].Length;
         if (na >= inputs || test < na || test >= inputs) throw new ArgumentException($"Test input {test} must follow the {na} training inputs among {inputs}.");
-        var pairs = ConditionalKernelEnsemble.Pairs(inputs);
         var index = new int[inputs, inputs];
-        for (int q = 0; q < pairs.Length; q++) index[pairs[q].I, pairs[q].J] = index[pairs[q].J, pairs[q].I] = q;
+        for (int a = 0; a < inputs; a++) for (int b = 0; b < inputs; b++) index[a, b] = MultiInputVertex.PairIndex(a, b, inputs);
         var logW = new double[nets];
         var mean = new double[outputs, nets];
         var condVar = new double[nets];

@@ -18,8 +18,9 @@ public sealed record WidthDraws(int Width, double[][][][] Kc, double[][] Z);
 /// </summary>
 public static class ConditionalKernelEnsemble
 {
-    /// <summary>All pairs (i ≤ j) of <paramref name="p"/> inputs, in row order.</summary>
-    public static (int I, int J)[] Pairs(int p) => [.. from i in Enumerable.Range(0, p) from j in Enumerable.Range(i, p - i) select (i, j)];
+    /// <summary>All pairs (i ≤ j) of <paramref name="p"/> inputs, in row order: the theory's pair layout
+    /// (<see cref="LearningMechanics.Theory.FiniteWidth.MultiInputVertex.Pairs"/>), so measured and predicted pairs line up.</summary>
+    public static (int I, int J)[] Pairs(int p) => LearningMechanics.Theory.FiniteWidth.MultiInputVertex.Pairs(p);
 
     public static WidthDraws[] Sample(RunContext ctx, MlpSpec[] specs, int[] widths, int nets, Matrix x, Rng root, bool outputOnly = false)
     {
