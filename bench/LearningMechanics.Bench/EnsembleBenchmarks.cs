@@ -2,7 +2,6 @@ using BenchmarkDotNet.Attributes;
 using LearningMechanics.Architecture;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
-using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Bench;
 
@@ -44,14 +43,13 @@ public class EnsembleBenchmarks
 /// <summary>
 /// The prior draws of bayesian-finite-width: 256 networks' output conditional kernels on 5 inputs (depth 3, width N),
 /// from the exact layer-by-layer Gaussian chain against the reference, real networks with full weight matrices drawn
-/// and run forward (<see cref="LearningMechanics.Experiments.ConditionalKernelEnsemble"/>); both parallel over networks.
+/// and run forward (<see cref="LearningMechanics.Measurement.Ensembles.ConditionalKernelEnsemble"/>); both parallel over networks.
 /// </summary>
 public class ChainBenchmarks
 {
     [Params(64, 256, 512)] public int N;
     private MlpSpec spec = null!;
     private Matrix x = null!;
-    private readonly LearningMechanics.Experiments.RunContext ctx = new(LearningMechanics.Experiments.RunMode.Quick, 1, null!);
 
     [GlobalSetup]
     public void Setup()
@@ -62,8 +60,8 @@ public class ChainBenchmarks
 
     [Benchmark(Baseline = true)]
     public double RealNetworks() =>
-        LearningMechanics.Experiments.ConditionalKernelEnsemble.Sample(ctx, [spec], [N], 256, x, new Rng(3), outputOnly: true)[0].Kc[0][0][0][0];
+        LearningMechanics.Measurement.Ensembles.ConditionalKernelEnsemble.Sample([spec], [N], 256, x, new Rng(3), outputOnly: true)[0].Kc[0][0][0][0];
 
     [Benchmark]
-    public double GaussianChain() => LearningMechanics.Experiments.ConditionalGaussianChain.OutputKernels(ctx, spec, 256, x, new Rng(3))[0][0];
+    public double GaussianChain() => LearningMechanics.Measurement.Ensembles.ConditionalGaussianChain.OutputKernels(spec, 256, x, new Rng(3))[0][0];
 }

@@ -1,14 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Running;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
-using LearningMechanics.Observables;
 using LearningMechanics.Training;
 
 namespace LearningMechanics.Bench;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using LearningMechanics.Experiments;
 
 namespace LearningMechanics.Cli;
 

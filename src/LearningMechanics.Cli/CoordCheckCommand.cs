@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Numerics;
-using LearningMechanics.Observables;
 using LearningMechanics.Training;
 using Spectre.Console;
 
@@ -42,7 +42,7 @@ internal static class CoordCheckCommand
             Dataset set; Loss loss;
             switch (p.GetValue(data)!.Trim().ToLowerInvariant())
             {
-                case "teacher": set = Synthetic.Teacher(Synthetic.Sphere(256, 16, rng.Split(1)), "dense(64)-tanh-dense(1)", rng.Split(2)); loss = new MseLoss(); break;
+                case "teacher": set = Teacher.Label(Synthetic.Sphere(256, 16, rng.Split(1)), "dense(64)-tanh-dense(1)", rng.Split(2)); loss = new MseLoss(); break;
                 case "fashion-mnist": set = FashionMnist.Load("train", 256, rng.Split(1)); loss = new CrossEntropyLoss(); break;
                 default: throw new BadInputException($"--data '{p.GetValue(data)}' is not allowed. Allowed: teacher, fashion-mnist.");
             }

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using LearningMechanics.Experiments;
-using LearningMechanics.Reports;
+using LearningMechanics.Architecture;
+using LearningMechanics.Lab;
+using LearningMechanics.Lab.Reports;
 using LearningMechanics.Theory;
-using LearningMechanics.Theory.Kernels;
 using Spectre.Console;
 using Table = Spectre.Console.Table;
 

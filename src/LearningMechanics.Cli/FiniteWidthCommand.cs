@@ -1,11 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using LearningMechanics.Architecture;
+using LearningMechanics.Lab.Storage;
 using LearningMechanics.Numerics;
-using LearningMechanics.Storage;
-using LearningMechanics.Theory;
 using LearningMechanics.Theory.FiniteWidth;
-using LearningMechanics.Theory.Kernels;
 using Spectre.Console;
 using Table = Spectre.Console.Table;
 

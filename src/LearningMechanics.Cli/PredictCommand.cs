@@ -3,8 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using LearningMechanics.Architecture;
+using LearningMechanics.Lab.Storage;
 using LearningMechanics.Numerics;
-using LearningMechanics.Storage;
 using LearningMechanics.Theory.KernelRegime;
 using LearningMechanics.Theory.Kernels;
 

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using LearningMechanics;
-using LearningMechanics.Cli;
 using LearningMechanics.Experiments;
 using LearningMechanics.Lab;
 using Spectre.Console;

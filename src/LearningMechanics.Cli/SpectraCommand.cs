@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using LearningMechanics.Lab.Storage;
+using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Numerics;
-using LearningMechanics.Observables;
-using LearningMechanics.Storage;
 using Spectre.Console;
 
 namespace LearningMechanics.Cli;

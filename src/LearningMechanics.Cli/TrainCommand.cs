@@ -4,8 +4,8 @@ using System.Text.Json;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
 using LearningMechanics.Lab;
+using LearningMechanics.Lab.Storage;
 using LearningMechanics.Numerics;
-using LearningMechanics.Storage;
 using LearningMechanics.Training;
 
 namespace LearningMechanics.Cli;
@@ -119,7 +119,7 @@ internal static class TrainCommand
                     }
                 case "teacher":
                     {
-                        var all = Synthetic.Teacher(Synthetic.Sphere(2 * n, 16, rng.Split(1)), "dense(64)-tanh-dense(1)", rng.Split(2), noise: 0.1);
+                        var all = Teacher.Label(Synthetic.Sphere(2 * n, 16, rng.Split(1)), "dense(64)-tanh-dense(1)", rng.Split(2), noise: 0.1);
                         return (all.Take(n), all.Subset(Enumerable.Range(n, n).ToArray()));
                     }
                 default:

@@ -1,5 +1,4 @@
 using System.Globalization;
-using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Architecture;
 

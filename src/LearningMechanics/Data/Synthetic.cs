@@ -1,7 +1,4 @@
-using LearningMechanics.Architecture;
-using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
-using LearningMechanics.Training;
 
 namespace LearningMechanics.Data;
 
@@ -38,23 +35,6 @@ public static class Synthetic
             for (int j = 0; j < d; j++) row[j] *= Math.Pow(j + 1, -alpha / 2);
         }
         return x;
-    }
-
-    /// <summary>
-    /// Targets from a random teacher network (in NTK parameterisation, fresh weights from <paramref name="rng"/>) plus
-    /// Gaussian label noise of standard deviation <paramref name="noise"/>.
-    /// </summary>
-    public static Dataset Teacher(Matrix x, string teacherArch, Rng rng, double noise = 0, double sw2 = 1, double sb2 = 0)
-    {
-        var teacher = new Network<double>(NetworkSpec.Parse(teacherArch, Parameterization.Ntk, sw2, sb2), x.Cols);
-        teacher.Initialize(rng.Split(1));
-        var y = Trainer<double>.Predict(teacher, x);
-        if (noise > 0)
-        {
-            var eps = rng.Split(2);
-            for (int i = 0; i < y.Data.Length; i++) y.Data[i] += noise * eps.NextGaussian();
-        }
-        return new Dataset(x, y, Name: $"teacher[{teacherArch}]").Validated();
     }
 
     /// <summary>

@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Lab;
+using LearningMechanics.Measurement.Ensembles;
+using LearningMechanics.Measurement.Inference;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory;
 using LearningMechanics.Theory.FiniteWidth;
-using LearningMechanics.Theory.Kernels;
+using LearningMechanics.Training;
 
 namespace LearningMechanics.Experiments;
 
@@ -93,7 +96,8 @@ public sealed class BayesianFiniteWidth : IExperiment
         clock.Restart();
 
         // The sampler against real networks at the smallest width: the same posterior means within their joint SE.
-        var real = ConditionalKernelEnsemble.Sample(ctx, specs, [widths[0]], realNets, x, root.Split(ulong.MaxValue - 2), outputOnly: true)[0];
+        var real = ConditionalKernelEnsemble.Sample(specs, [widths[0]], realNets, x, root.Split(ulong.MaxValue - 2), outputOnly: true,
+            progress: ctx.Progress, cancellation: ctx.Cancellation)[0];
         var samplerChecks = acts.Select(_ => new List<Claim>()).ToArray();
         output.Timings["real_networks_s"] = clock.Elapsed.TotalSeconds;
         clock.Restart();
@@ -104,7 +108,8 @@ public sealed class BayesianFiniteWidth : IExperiment
             int n = widths[wi];
             for (int a = 0; a < acts.Length; a++)
             {
-                var kernels = ConditionalGaussianChain.OutputKernels(ctx, specs[a] with { Width = n }, nets, x, root.Split((ulong)wi, (ulong)a), $"{acts[a].Name} n = {n}");
+                var kernels = ConditionalGaussianChain.OutputKernels(specs[a] with { Width = n }, nets, x, root.Split((ulong)wi, (ulong)a),
+                    $"{acts[a].Name} n = {n}", ctx.Progress, ctx.Cancellation);
                 var y = targets[a];
                 for (int b = 0; b < nb; b++)
                 {
@@ -199,7 +204,7 @@ public sealed class BayesianFiniteWidth : IExperiment
         Calibrate(s, depth, root.Split(ulong.MaxValue - 3), output);
         output.Timings["calibration_s"] = clock.Elapsed.TotalSeconds;
 
-        output.Tables["posterior"] = Table.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width), ("test", r => r.Test), ("component", r => r.Component),
+        output.Tables["posterior"] = SeriesTable.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width), ("test", r => r.Test), ("component", r => r.Component),
             ("exact_mean", r => r.Exact), ("exact_se", r => r.ExactSe), ("ess_fraction", r => r.Ess), ("gp_mean", r => r.Gp), ("gp_sd", r => r.GpSd),
             ("coefficient_predicted", r => r.Coefficient), ("coefficient_metric", r => r.Metric), ("coefficient_vertex", r => r.Vertex),
             ("corrected_mean", r => r.Gp + r.Coefficient / r.Width), ("n_exact_minus_gp", r => r.Width * (r.Exact - r.Gp)),
@@ -228,7 +233,7 @@ public sealed class BayesianFiniteWidth : IExperiment
         int calibTrain = s.GetInt("calib_train", 2), calibTest = s.GetInt("calib_test", 10), calibDim = s.GetInt("calib_dim", 1);
         double calibNoise = s.GetDouble("calib_noise", 0);
         var calibX = Inputs.ToSphere(Synthetic.GaussianInputs(calibTrain + calibTest, calibDim, calibRng.Split(0)));
-        var task = Synthetic.Teacher(calibX, "dense(32)-tanh-dense(1)", calibRng.Split(1), calibNoise);
+        var task = Teacher.Label(calibX, "dense(32)-tanh-dense(1)", calibRng.Split(1), calibNoise);
         var (calibTrainSet, calibTestSet) = (task.Take(calibTrain), task.Subset([.. Enumerable.Range(calibTrain, calibTest)]));
         output.Facts["calibration_task"] = $"teacher dense(32)-tanh-dense(1) on the sphere in d = {calibDim}, label noise sd {calibNoise}; {calibTrain} training, {calibTest} held-out points";
         var calibration = new List<(string Act, CalibrationResult R)>();
@@ -245,7 +250,7 @@ public sealed class BayesianFiniteWidth : IExperiment
                 "seed 002 §9.1; claims.md B5", 0.9, cov, se, Math.Max(0.05, 4 * se),
                 $"{r.Test} held-out targets; fitted s² = {r.Scale:G3}, noise variance {r.NoiseVariance:G3}; mean NLL: NNGP {r.NllGp:G4} ± {r.NllGpSe:G2}, NTK-GP ensemble of trained networks {r.NllEnsemble:G4} ± {r.NllEnsembleSe:G2} (difference SE {r.NllDifferenceSe:G2}; claims.md: reported, not a criterion); ensemble coverage at 90 %: {r.CoverageEnsemble[at90]:G3}; tolerance max(0.05, 4·binomial SE)."));
         }
-        output.Tables["calibration"] = Table.FromRows([.. calibration.SelectMany(c => c.R.Nominal.Select((p, i) => (c.Act, p, Gp: c.R.CoverageGp[i], Ens: c.R.CoverageEnsemble[i], c.R)))],
+        output.Tables["calibration"] = SeriesTable.FromRows([.. calibration.SelectMany(c => c.R.Nominal.Select((p, i) => (c.Act, p, Gp: c.R.CoverageGp[i], Ens: c.R.CoverageEnsemble[i], c.R)))],
             ("activation", r => r.Act), ("nominal", r => r.p), ("coverage_nngp", r => r.Gp), ("coverage_ntk_ensemble", r => r.Ens),
             ("nll_nngp", r => r.R.NllGp), ("nll_ntk_ensemble", r => r.R.NllEnsemble));
         output.Plots.Add(new PlotSpec("Calibration on held-out targets (claims.md B5)", "nominal level of the central interval", "empirical coverage",

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Lab;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory;
@@ -186,7 +187,7 @@ public sealed class CriticalityExperiment : IExperiment
             var st = stats[cfg];
             for (int l = 0; l < depth; l++) rows.Add((cfg.Activation, cfg.Name, l + 1, st.Q[l], st.QSe[l], st.QPred[l], st.C[l], st.CSe[l], st.CPred[l]));
         }
-        output.Tables["layers"] = Table.FromRows(rows, ("activation", r => r.Act), ("config", r => r.Cfg), ("layer", r => r.L),
+        output.Tables["layers"] = SeriesTable.FromRows(rows, ("activation", r => r.Act), ("config", r => r.Cfg), ("layer", r => r.L),
             ("q", r => r.Q), ("q_stderr", r => r.QSe), ("q_predicted", r => r.QPred), ("c", r => r.C), ("c_stderr", r => r.CSe), ("c_predicted", r => r.CPred));
         foreach (var act in configs.Select(c => c.Activation).Distinct())
         {

@@ -1,4 +1,5 @@
 using LearningMechanics.Data;
+using LearningMechanics.Lab;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.KernelRegime;
 
@@ -106,10 +107,10 @@ public sealed class EigenlearningExperiment : IExperiment
             Source, fitPred.Slope, fit.Slope, fit.SlopeStdErr, Math.Max(4 * fit.SlopeStdErr, 0.05 * Math.Abs(fitPred.Slope)),
             $"fits over n = {xs.Min()}…{xs.Max()}; asymptotic exponent −min(β − 1, 2α) = {-Math.Min(beta - 1, 2 * alpha):G3}; tolerance max(4·SE, 5 %)."));
 
-        output.Tables["learning_curve"] = Table.FromRows(results, ("n", r => r.N), ("test_mse", r => r.Mse), ("stderr", r => r.Se),
+        output.Tables["learning_curve"] = SeriesTable.FromRows(results, ("n", r => r.N), ("test_mse", r => r.Mse), ("stderr", r => r.Se),
             ("predicted", r => r.Predicted), ("kappa", r => r.Theory.Kappa), ("E0", r => r.Theory.OverfittingCoefficient));
         var modes = Enumerable.Range(1, Math.Min(m, 400)).ToList();
-        output.Tables["learnability"] = Table.FromRows(modes, ("mode", i => i), ("measured", i => mid.Learn[i - 1]),
+        output.Tables["learnability"] = SeriesTable.FromRows(modes, ("mode", i => i), ("measured", i => mid.Learn[i - 1]),
             ("stderr", i => mid.LearnSe[i - 1]), ("predicted", i => mid.Theory.Learnabilities[i - 1]));
         output.Plots.Add(new PlotSpec("Learning curve", "samples n", "test MSE", [
             new SeriesSpec("KRR measured", xsAll(results), results.Select(r => r.Mse).ToArray(), SeriesKind.Points, results.Select(r => r.Se).ToArray()),
@@ -186,7 +187,7 @@ public sealed class EigenlearningExperiment : IExperiment
         var w = fitted.MaxBy(r => Math.Abs(r.Mse - r.Predicted) / Math.Max(4 * r.Se, 0.1 * r.Predicted));
         output.Claims.Add(Claim.Compare(id, statement, Source, w.Predicted, w.Mse, w.Se, Math.Max(4 * w.Se, 0.1 * w.Predicted),
             $"n = {w.N}; pool M = {pool}; {draws} training sets per n; ridge {ridge}; tolerance max(4·SE, 10 %) as in claims.md B7."));
-        output.Tables["fmnist_learning_curve"] = Table.FromRows(results, ("n", r => r.N), ("test_mse", r => r.Mse), ("stderr", r => r.Se), ("predicted", r => r.Predicted));
+        output.Tables["fmnist_learning_curve"] = SeriesTable.FromRows(results, ("n", r => r.N), ("test_mse", r => r.Mse), ("stderr", r => r.Se), ("predicted", r => r.Predicted));
         var xs = results.Select(r => (double)r.N).ToArray();
         output.Plots.Add(new PlotSpec("Fashion-MNIST learning curve (NTK regression)", "samples n", "test MSE over the pool", [
             new SeriesSpec("KRR measured", xs, results.Select(r => r.Mse).ToArray(), SeriesKind.Points, results.Select(r => r.Se).ToArray()),

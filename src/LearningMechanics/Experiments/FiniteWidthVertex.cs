@@ -1,10 +1,11 @@
 using System.Globalization;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Lab;
+using LearningMechanics.Measurement.Ensembles;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory;
 using LearningMechanics.Theory.FiniteWidth;
-using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Experiments;
 
@@ -53,7 +54,7 @@ public sealed class FiniteWidthVertex : IExperiment
         var root = new Rng(ctx.Seed);
         var x = Inputs.ToSphere(Matrix.FromRows([Enumerable.Range(0, 16).Select(i => Math.Sin(i + 1.0)).ToArray()]));   // x·x/d = 1
         var specs = configs.Select(c => new MlpSpec(16, widths[0], depth, c.Act, c.Sw2, c.Sb2)).ToArray();
-        var sims = ConditionalKernelEnsemble.Sample(ctx, specs, widths, nets, x, root);
+        var sims = ConditionalKernelEnsemble.Sample(specs, widths, nets, x, root, progress: ctx.Progress, cancellation: ctx.Cancellation);
 
         var rows = new List<(string Cfg, int Depth, int Width, double Kappa, double Se, double Predicted, double VK2)>();
         var plots = new List<SeriesSpec>();
@@ -101,7 +102,7 @@ public sealed class FiniteWidthVertex : IExperiment
                 SeriesKind.Points, top.Select(r => r.Se * r.Width / 3).ToArray()));
             plots.Add(new SeriesSpec($"{cfg.Name} recursion", top.Select(r => (double)r.Depth).ToArray(), top.Select(r => r.VK2).ToArray(), SeriesKind.Line));
         }
-        output.Tables["kurtosis"] = Table.FromRows(rows, ("config", r => r.Cfg), ("depth", r => r.Depth), ("width", r => r.Width),
+        output.Tables["kurtosis"] = SeriesTable.FromRows(rows, ("config", r => r.Cfg), ("depth", r => r.Depth), ("width", r => r.Width),
             ("excess_kurtosis", r => r.Kappa), ("stderr", r => r.Se), ("predicted_3V_over_nK2", r => r.Predicted), ("V_over_K2", r => r.VK2));
         output.Plots.Add(new PlotSpec($"Normalised vertex vs depth (n = {widths[^1]})", "hidden layers ℓ", "n·κ/3 = V/K²", plots,
             Caption: "Points: measured n·κ/3 ± SE; lines: the four-point vertex recursion. At criticality linear in ℓ; off criticality it saturates."));
@@ -111,7 +112,7 @@ public sealed class FiniteWidthVertex : IExperiment
             new SeriesSpec("recursion over the same layers", idx, coefficients.Select(c => c.Predicted).ToArray(), SeriesKind.Points),
             new SeriesSpec("asymptotic ν (eqs. 5.130–5.131)", idx, coefficients.Select(c => c.Asymptote).ToArray(), SeriesKind.Points)],
             Caption: string.Join("; ", coefficients.Select((c, i) => $"{i + 1} = {c.Name}")) + ". ν = 3A₄/A₂² − 1 (5 for ReLU, 2 for the deep linear network) or 2/3 (K* = 0 class)."));
-        output.Tables["coefficients"] = Table.FromRows(coefficients, ("config", c => c.Name), ("predicted_slope", c => c.Predicted),
+        output.Tables["coefficients"] = SeriesTable.FromRows(coefficients, ("config", c => c.Name), ("predicted_slope", c => c.Predicted),
             ("measured_slope", c => c.Measured), ("stderr", c => c.Se), ("asymptotic_nu", c => c.Asymptote));
         return output;
     }

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
-using LearningMechanics.Networks;
+using LearningMechanics.Lab;
+using LearningMechanics.Measurement.Ensembles;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory;
 using LearningMechanics.Theory.FiniteWidth;
@@ -73,7 +74,7 @@ public sealed class GpLimit : IExperiment
         output.Timings["theory_s"] = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
-        var sims = ConditionalKernelEnsemble.Sample(ctx, specs, widths, nets, x, root);
+        var sims = ConditionalKernelEnsemble.Sample(specs, widths, nets, x, root, progress: ctx.Progress, cancellation: ctx.Cancellation);
         output.Timings["simulation_s"] = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
@@ -128,10 +129,10 @@ public sealed class GpLimit : IExperiment
                     kurtRows.Add((acts[a].Name, l, sim.Width, kappa, se, ExactKurtosis(specs[a], theory[a][0], l, sim.Width) ?? double.NaN));
                 }
 
-        output.Tables["covariance"] = Table.FromRows(covRows, ("activation", r => r.Act), ("depth", r => r.Depth), ("width", r => r.Width),
+        output.Tables["covariance"] = SeriesTable.FromRows(covRows, ("activation", r => r.Act), ("depth", r => r.Depth), ("width", r => r.Width),
             ("input_i", r => r.I), ("input_j", r => r.J), ("nngp", r => r.K), ("ensemble_mean", r => r.Mean), ("stderr", r => r.Se),
             ("normalised_deviation", r => (r.Mean - r.K) / Norm(theory, acts, r.Act, r.Depth, r.I, r.J)));
-        output.Tables["kurtosis"] = Table.FromRows(kurtRows, ("activation", r => r.Act), ("depth", r => r.Depth), ("width", r => r.Width),
+        output.Tables["kurtosis"] = SeriesTable.FromRows(kurtRows, ("activation", r => r.Act), ("depth", r => r.Depth), ("width", r => r.Width),
             ("excess_kurtosis", r => r.Kappa), ("stderr", r => r.Se), ("exact_prediction", r => r.Exact));
 
         var covSeries = new List<SeriesSpec>();

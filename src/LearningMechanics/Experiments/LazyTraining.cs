@@ -1,8 +1,9 @@
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Lab;
+using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
-using LearningMechanics.Observables;
 using LearningMechanics.Theory.KernelRegime;
 using LearningMechanics.Theory.Kernels;
 using LearningMechanics.Training;
@@ -190,13 +191,13 @@ public sealed class LazyTraining : IExperiment
             1, ratio, 0, 0.95, $"measured η_div/η_crit = {ratio:G3} by bisection in log η over [0.5, 8]·η_crit (8 halvings, ≈ 1 % resolution), {steps} steps per trial; ratios above 1 are the catapult phase (Lewkowycz et al. 2020), ≈ 2 expected for smooth φ, larger for ReLU", lowerBound: true));
 
         // Tables and plots.
-        output.Tables["networks"] = Table.FromRows(rows, ("width", r => r.Width), ("net", r => r.Net), ("ntk_relative_change", r => r.NtkChange),
+        output.Tables["networks"] = SeriesTable.FromRows(rows, ("width", r => r.Width), ("net", r => r.Net), ("ntk_relative_change", r => r.NtkChange),
             ("relative_distance_to_linearisation", r => r.LinDev), ("hidden_weight_change", r => r.HiddenChange), ("readout_weight_change", r => r.ReadoutChange),
             ("preactivation_change", r => r.PreactivationChange), ("final_train_loss", r => r.FinalLoss));
-        output.Tables["scaling"] = Table.FromRows(Enumerable.Range(0, widths.Length).ToList(), ("width", i => widths[i]), ("ntk_change_rms", i => chg[i]),
+        output.Tables["scaling"] = SeriesTable.FromRows(Enumerable.Range(0, widths.Length).ToList(), ("width", i => widths[i]), ("ntk_change_rms", i => chg[i]),
             ("ntk_change_se", i => chgSe[i]), ("linearisation_rms", i => lin[i]), ("linearisation_se", i => linSe[i]),
             ("hidden_weight_rms", i => hid[i]), ("readout_weight_rms", i => rdo[i]), ("preactivation_rms", i => dz[i]));
-        output.Tables["test_outputs"] = Table.FromRows(Enumerable.Range(0, nTest).ToList(), ("point", i => i), ("predicted_mean", i => meanTest[i, 0]),
+        output.Tables["test_outputs"] = SeriesTable.FromRows(Enumerable.Range(0, nTest).ToList(), ("point", i => i), ("predicted_mean", i => meanTest[i, 0]),
             ("predicted_sd", i => Math.Sqrt(varTest[i])), ("measured_mean", i => perPoint[i].Mean), ("measured_se", i => perPoint[i].Se), ("measured_sd", i => Math.Sqrt(perPoint[i].Var)));
         output.Plots.Add(new PlotSpec("Departure from the kernel regime vs width", "width n", "RMS over networks", [
             new SeriesSpec("NTK: ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖", ns, chg, SeriesKind.Points, chgSe),
@@ -253,7 +254,7 @@ public sealed class LazyTraining : IExperiment
         {
             case "synthetic":
                 {
-                    var all = Synthetic.Teacher(Synthetic.Sphere(nTrain + nTest, 16, rng.Split(1)), "dense(32)-tanh-dense(1)", rng.Split(2), sw2: 2);
+                    var all = Teacher.Label(Synthetic.Sphere(nTrain + nTest, 16, rng.Split(1)), "dense(32)-tanh-dense(1)", rng.Split(2), sw2: 2);
                     return (all.Take(nTrain), all.Subset(Enumerable.Range(nTrain, nTest).ToArray()));
                 }
             case "fashion-mnist":

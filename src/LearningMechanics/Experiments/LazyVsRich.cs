@@ -1,9 +1,10 @@
 using System.Globalization;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Lab;
+using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
-using LearningMechanics.Observables;
 using LearningMechanics.Theory.KernelRegime;
 using LearningMechanics.Training;
 
@@ -49,7 +50,7 @@ public sealed class LazyVsRich : IExperiment
         int width = s.GetInt("width", 2), nets = s.GetInt("nets", 2), nTrain = s.GetInt("n_train", 4), nTest = s.GetInt("n_test", 1), maxSteps = s.GetInt("max_steps", 1);
         double target = s.GetDouble("target", 1e-12), frac = s.GetDouble("lr_fraction", 1e-6);
         if (frac >= 1) throw new BadInputException($"Setting lr_fraction={frac} must be < 1.");
-        var acts = s.GetList("acts").Select(Theory.Kernels.Activation.Parse).ToArray();
+        var acts = s.GetList("acts").Select(Architecture.Activation.Parse).ToArray();
         var root = new Rng(ctx.Seed);
         var (train, test) = SingleIndex(nTrain, nTest, 16, root.Split(ulong.MaxValue));
         double yVar = Statistics.Variance(train.Y.Data);
@@ -85,7 +86,7 @@ public sealed class LazyVsRich : IExperiment
 
             // (1) Kernel movement ∝ 1/α on the lazy side.
             var lazy = Enumerable.Range(0, alphas.Length).Where(i => alphas[i] >= 3 && move[i] > 0).ToArray();
-            string kink = act.IsSmooth && act is not Theory.Kernels.Relu ? "" :
+            string kink = act.IsSmooth && act is not Architecture.Relu ? "" :
                 " For ReLU the local slope flattens towards −1/2 at large α (smooth activations keep −1), consistent with the kernel then changing mainly through a Poisson number of activation-pattern flips (weights moving less than the spacing of preactivations near the kink), whose Frobenius norm scales as α^{−1/2}.";
             output.Claims.Add(ScalingFits.Slope($"kernel-movement-slope-{a}", $"{a}: for α ≥ 3 the relative NTK movement ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ falls as α^{{−1}}",
                 Source, lazy.Select(i => alphas[i]).ToArray(), lazy.Select(i => move[i]).ToArray(), lazy.Select(i => Math.Max(moveSe[i], 1e-12)).ToArray(), -1, 0.15,
@@ -114,10 +115,10 @@ public sealed class LazyVsRich : IExperiment
         if (rows.Any(r => r.Diverged)) output.Facts["diverged_runs"] = string.Join(", ", rows.Where(r => r.Diverged).Select(r => $"{r.Act} α={r.Alpha}"));
         movementPlot.Add(new SeriesSpec("α^−1 guide", alphas, alphas.Select(al => 0.05 * 3 / al).ToArray(), SeriesKind.Line, Dashed: true));
 
-        output.Tables["sweep"] = Table.FromRows(sweep, ("activation", r => r.Act), ("alpha", r => alphas[r.I]), ("kernel_movement", r => r.Move),
+        output.Tables["sweep"] = SeriesTable.FromRows(sweep, ("activation", r => r.Act), ("alpha", r => alphas[r.I]), ("kernel_movement", r => r.Move),
             ("kernel_movement_se", r => r.MoveSe), ("feature_movement", r => r.Feat), ("feature_movement_se", r => r.FeatSe),
             ("test_mse", r => r.Mse), ("test_mse_se", r => r.MseSe), ("kernel_test_mse", r => r.KMse), ("nfa_cosine", r => r.Nfa));
-        output.Tables["runs"] = Table.FromRows(rows, ("activation", r => r.Act), ("alpha", r => r.Alpha), ("steps", r => r.Steps), ("diverged", r => r.Diverged ? 1 : 0),
+        output.Tables["runs"] = SeriesTable.FromRows(rows, ("activation", r => r.Act), ("alpha", r => r.Alpha), ("steps", r => r.Steps), ("diverged", r => r.Diverged ? 1 : 0),
             ("kernel_movement", r => r.KernelMovement), ("cka", r => r.Cka), ("test_mse", r => r.TestMse), ("kernel_test_mse", r => r.KernelTestMse), ("nfa_cosine", r => r.NfaCosine));
         output.Plots.Add(new PlotSpec("Lazy ↔ rich: movement vs output scale", "output scale α", "movement during training", movementPlot,
             LogX: true, LogY: true, Caption: $"Two-layer networks, width {width}, NTK parameterisation, centred output α(f − f₀), LR η/α², trained until the loss is {target} × Var(y); mean ± SE over {nets} initialisations."));

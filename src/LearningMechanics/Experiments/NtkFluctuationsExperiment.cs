@@ -1,12 +1,10 @@
-using System.Globalization;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
-using LearningMechanics.Networks;
+using LearningMechanics.Lab;
+using LearningMechanics.Measurement.Ensembles;
 using LearningMechanics.Numerics;
-using LearningMechanics.Observables;
 using LearningMechanics.Theory;
 using LearningMechanics.Theory.FiniteWidth;
-using LearningMechanics.Theory.Kernels;
 using LearningMechanics.Training;
 
 namespace LearningMechanics.Experiments;
@@ -57,12 +55,12 @@ public sealed class NtkFluctuationsExperiment : IExperiment
                     var spec = new MlpSpec(16, n, depth, act, sw2, 0).ToNetworkSpec();
                     var th = new double[nets]; var z2 = new double[nets];
                     ulong stream = (ulong)((ai * widths.Length + wi) * depths.Length + di);
-                    NtkEnsemble.Run(ctx, spec, x, nets, root, stream, $"{act.Name} n = {n}, L = {depth + 1}", ref done, total, (i, net, theta) =>
+                    NtkEnsemble.Run(spec, x, nets, root, stream, $"{act.Name} n = {n}, L = {depth + 1}", ref done, total, (i, net, theta) =>
                     {
                         th[i] = theta[0, 0];
                         double f = Trainer<double>.Predict(net, x)[0, 0];
                         z2[i] = f * f;
-                    });
+                    }, ctx.Progress, ctx.Cancellation);
                     rows.Add(Measure(act.Name, n, depth + 1, theory[depth], th, z2));
                 }
         }
@@ -101,7 +99,7 @@ public sealed class NtkFluctuationsExperiment : IExperiment
                 "claims.md A6 (next order in L/n)"));
         }
 
-        output.Tables["ensembles"] = Table.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width), ("depth_L", r => r.Depth),
+        output.Tables["ensembles"] = SeriesTable.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width), ("depth_L", r => r.Depth),
             ("theta_frozen", r => r.Theta), ("theta_mean_predicted", r => r.PredMean), ("theta_mean", r => r.Mean), ("theta_mean_se", r => r.MeanSe),
             ("var_predicted", r => r.PredVar), ("var_measured", r => r.Var), ("var_se", r => r.VarSe),
             ("cov_predicted", r => r.PredCov), ("cov_measured", r => r.Cov), ("cov_se", r => r.CovSe),

@@ -1,8 +1,8 @@
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
-using LearningMechanics.Networks;
+using LearningMechanics.Lab;
+using LearningMechanics.Measurement.Ensembles;
 using LearningMechanics.Numerics;
-using LearningMechanics.Observables;
 using LearningMechanics.Theory;
 using LearningMechanics.Theory.Kernels;
 
@@ -57,10 +57,10 @@ public sealed class NtkLimit : IExperiment
                 var spec = new MlpSpec(16, widths[wi], depth, act, sw2, sb2);
                 var samples = Pairs.Select(_ => new double[nets]).ToArray();
                 int aw = a * widths.Length + wi;
-                NtkEnsemble.Run(ctx, spec.ToNetworkSpec(), x, nets, root, (ulong)aw, $"{act.Name} width {spec.Width}", ref done, total, (i, _, theta) =>
+                NtkEnsemble.Run(spec.ToNetworkSpec(), x, nets, root, (ulong)aw, $"{act.Name} width {spec.Width}", ref done, total, (i, _, theta) =>
                 {
                     for (int p = 0; p < Pairs.Length; p++) samples[p][i] = theta[Pairs[p].I, Pairs[p].J];
-                });
+                }, ctx.Progress, ctx.Cancellation);
                 for (int p = 0; p < Pairs.Length; p++)
                 {
                     var (i, j) = Pairs[p];
@@ -92,7 +92,7 @@ public sealed class NtkLimit : IExperiment
                 "L/n_min, the relative size of the next order in L/n at the smallest width"));
         }
 
-        output.Tables["ntk"] = Table.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width), ("input_i", r => r.I), ("input_j", r => r.J),
+        output.Tables["ntk"] = SeriesTable.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width), ("input_i", r => r.I), ("input_j", r => r.J),
             ("ntk_infinite", r => r.Theta), ("ntk_mean", r => r.Mean), ("stderr", r => r.Se), ("relative_variance", r => r.RelVar),
             ("relative_variance_stderr", r => r.RelVarSe));
         var wx = widths.Select(w => (double)w).ToArray();

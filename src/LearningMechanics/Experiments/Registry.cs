@@ -1,3 +1,4 @@
+using LearningMechanics.Lab;
 namespace LearningMechanics.Experiments;
 
 /// <summary>The experiment gallery, by id.</summary>

@@ -1,5 +1,3 @@
-using LearningMechanics.Experiments;
-
 namespace LearningMechanics.Lab;
 
 /// <summary>Everything known about one finished run: identity, configuration, the experiment's output and timing.</summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using LearningMechanics.Experiments;
-using LearningMechanics.Reports;
-using LearningMechanics.Storage;
+using LearningMechanics.Lab.Reports;
+using LearningMechanics.Lab.Storage;
 
 namespace LearningMechanics.Lab;
 

@@ -3,11 +3,10 @@ using System.Globalization;
 using System.Numerics;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
-using LearningMechanics.Experiments;
+using LearningMechanics.Lab.Storage;
+using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
-using LearningMechanics.Observables;
-using LearningMechanics.Storage;
 using LearningMechanics.Training;
 
 namespace LearningMechanics.Lab;
@@ -68,7 +67,7 @@ public static class TrainingRun
         if (job.SaveWeights is { } save && result.Status != TrainingStatus.Diverged) NetworkWeights.Save(net, save);
 
         var output = new ExperimentOutput();
-        output.Tables[ExperimentOutput.TopLevelSeries] = new Table()
+        output.Tables[ExperimentOutput.TopLevelSeries] = new SeriesTable()
             .Add("step", result.Steps.Select(s => (double)s).ToArray())
             .Add("loss", [.. result.Losses]);
         output.Plots.Add(new PlotSpec("Training loss", "step", $"{job.Loss.Name} (batch)",
@@ -237,7 +236,7 @@ public static class TrainingRun
         public void AddTo(ExperimentOutput output)
         {
             if (!columns.TryGetValue("step", out var steps) || steps.Count == 0) return;
-            var table = new Table();
+            var table = new SeriesTable();
             foreach (var (name, values) in columns) table.Add(name, [.. values]);
             output.Tables["observables"] = table;
             var x = steps.ToArray();

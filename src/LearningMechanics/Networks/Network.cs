@@ -2,7 +2,6 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using LearningMechanics.Architecture;
 using LearningMechanics.Numerics;
-using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Networks;
 

@@ -1,3 +1,4 @@
+using LearningMechanics.Architecture;
 namespace LearningMechanics.Networks;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using LearningMechanics.Theory.Kernels;
+using LearningMechanics.Architecture;
 
 namespace LearningMechanics.Networks;
 

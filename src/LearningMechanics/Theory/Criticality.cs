@@ -1,5 +1,5 @@
+using LearningMechanics.Architecture;
 using LearningMechanics.Numerics;
-using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Theory;
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using LearningMechanics.Architecture;
 using LearningMechanics.Networks;
 
 namespace LearningMechanics.Training;

@@ -84,8 +84,8 @@ public class KernelCliTests : IDisposable
         File.WriteAllText(P("x.csv"), "1,0,0\n0.6,0.8,0\n0,0,1\n");
         File.WriteAllText(P("x2.csv"), "1,1,1\n0,2,1\n");
         Assert.Equal(0, Run("kernel", "ntk", "--arch", "dense(64)-relu-dense(1)", "--x", P("x.csv"), "--x2", P("x2.csv"), "--out", P("k.npy"), "--sw2", "2"));
-        var k = LearningMechanics.Storage.Npy.Read(P("k.npy"));
-        var x = LearningMechanics.Storage.CsvMatrix.Read(P("x.csv")); var x2 = LearningMechanics.Storage.CsvMatrix.Read(P("x2.csv"));
+        var k = LearningMechanics.Lab.Storage.Npy.Read(P("k.npy"));
+        var x = LearningMechanics.Lab.Storage.CsvMatrix.Read(P("x.csv")); var x2 = LearningMechanics.Lab.Storage.CsvMatrix.Read(P("x2.csv"));
         var (_, t) = LearningMechanics.Theory.Kernels.NeuralKernels.Compute(
             LearningMechanics.Architecture.NetworkSpec.Parse("dense(64)-relu-dense(1)", sw2: 2), x, x2);
         Assert.Equal(3, k.Rows); Assert.Equal(2, k.Cols);
@@ -148,7 +148,7 @@ public class FiniteWidthCliTests
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--gamma", "1").Code);
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--pair-cosine", "1.5").Code);
         // The pair's NLO metric (eq. 4.115) from the library; null where it is not resolved (next to the PSD edge).
-        var pairLayer = LearningMechanics.Theory.FiniteWidth.PairVertex.Compute(LearningMechanics.Theory.Kernels.Activation.Parse("relu"), 2, 0, 1, 0.3, 1, 4)[^1];
+        var pairLayer = LearningMechanics.Theory.FiniteWidth.PairVertex.Compute(LearningMechanics.Architecture.Activation.Parse("relu"), 2, 0, 1, 0.3, 1, 4)[^1];
         using (var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--pair-cosine", "0.3", "--json").Out))
             Assert.Equal(pairLayer.G1[1], doc.RootElement.GetProperty("output_pair_vertex").GetProperty("G1_ab").GetDouble(), 1e-12);
         using (var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--pair-cosine", "0.999999", "--json").Out))
@@ -168,8 +168,8 @@ public class FiniteWidthCliTests
         using var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run(["finite-width", "--act", act, "--depth", "4", "--width", "64", "--json", .. extra]).Out);
         if (extra.Length == 0)
         {
-            var q = LearningMechanics.Theory.FiniteWidth.NtkFluctuations.SingleInput(LearningMechanics.Theory.Kernels.Activation.Parse(act),
-                LearningMechanics.Theory.Criticality.CriticalWeightVariance(LearningMechanics.Theory.Kernels.Activation.Parse(act)), 0, 1, 5)[^1];
+            var q = LearningMechanics.Theory.FiniteWidth.NtkFluctuations.SingleInput(LearningMechanics.Architecture.Activation.Parse(act),
+                LearningMechanics.Theory.Criticality.CriticalWeightVariance(LearningMechanics.Architecture.Activation.Parse(act)), 0, 1, 5)[^1];
             Assert.Equal(q.Mean(64), doc.RootElement.GetProperty("layers")[4].GetProperty("ntk_mean").GetDouble(), 1e-12);
         }
     }
@@ -193,9 +193,9 @@ public class FiniteWidthPosteriorCliTests : IDisposable
         var (code, output, err) = CliHarness.Run("finite-width", "--act", "tanh", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb,
             "--noise", "0.01", "--out", outPath, "--json");
         Assert.True(code == 0, err);
-        var expected = LearningMechanics.Theory.FiniteWidth.FiniteWidthPosterior.Mean(LearningMechanics.Theory.Kernels.Activation.Parse("tanh"), 1.0, 0, 2,
+        var expected = LearningMechanics.Theory.FiniteWidth.FiniteWidthPosterior.Mean(LearningMechanics.Architecture.Activation.Parse("tanh"), 1.0, 0, 2,
             new Matrix(2, 3, [1, 0, 0, 0, 1, 0]), new Matrix(2, 2, [0.8, -0.3, -0.5, 1.1]), new Matrix(2, 3, [0.6, 0.8, 0, 0, 0, 1]), 0.01);
-        var written = LearningMechanics.Storage.DataFiles.ReadMatrix(outPath);
+        var written = LearningMechanics.Lab.Storage.DataFiles.ReadMatrix(outPath);
         using var doc = System.Text.Json.JsonDocument.Parse(output);
         var json = doc.RootElement.GetProperty("bayesian_posterior");
         for (int r = 0; r < 2; r++)
@@ -235,14 +235,14 @@ public class PredictCliTests : IDisposable
         // Test inputs = training inputs: at t = ∞ the trained network interpolates, and its variance vanishes there.
         Assert.Equal(0, Run("predict", "--arch", "dense(64)-tanh-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y.csv"),
             "--x-test", P("x.csv"), "--out", P("mean.npy"), "--var", P("var.npy")));
-        var mean = LearningMechanics.Storage.Npy.Read(P("mean.npy"));
-        var variance = LearningMechanics.Storage.Npy.Read(P("var.npy"));
+        var mean = LearningMechanics.Lab.Storage.Npy.Read(P("mean.npy"));
+        var variance = LearningMechanics.Lab.Storage.Npy.Read(P("var.npy"));
         double[] y = [1, 0.5, -0.3, 0.2];
         for (int i = 0; i < 4; i++) { Assert.Equal(y[i], mean[i, 0], 1e-8); Assert.Equal(0, variance[i, 0], 1e-8); }
         // At t = 0 the mean is the initial ensemble mean, zero.
         Assert.Equal(0, Run("predict", "--arch", "dense(64)-tanh-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y.csv"),
             "--x-test", P("x.csv"), "--time", "0", "--out", P("zero.csv")));
-        Assert.All(LearningMechanics.Storage.CsvMatrix.Read(P("zero.csv")).Data, v => Assert.Equal(0.0, v, 1e-15));
+        Assert.All(LearningMechanics.Lab.Storage.CsvMatrix.Read(P("zero.csv")).Data, v => Assert.Equal(0.0, v, 1e-15));
 
         File.WriteAllText(P("y3.csv"), "1\n2\n3\n");
         Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y3.csv"), "--x-test", P("x.csv"), "--out", P("bad.csv")));

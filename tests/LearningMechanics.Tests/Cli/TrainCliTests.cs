@@ -142,7 +142,7 @@ public class TrainCliTests : IDisposable
         var net = new LearningMechanics.Networks.Network<double>(LearningMechanics.Architecture.NetworkSpec.Parse(arch), inputDim);
         net.Initialize(new Rng(1));
         var path = Path.Combine(dir, "w3.safetensors");
-        LearningMechanics.Storage.NetworkWeights.Save(net, path);
+        LearningMechanics.Lab.Storage.NetworkWeights.Save(net, path);
         return path;
     }
 }

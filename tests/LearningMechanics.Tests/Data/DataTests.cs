@@ -3,9 +3,9 @@ using System.IO.Compression;
 using System.Text;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Lab.Storage;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
-using LearningMechanics.Storage;
 
 namespace LearningMechanics.Tests.Data;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using LearningMechanics.Experiments;
 using LearningMechanics.Lab;
-using LearningMechanics.Storage;
+using LearningMechanics.Lab.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace LearningMechanics.Tests.Lab;
@@ -131,7 +131,7 @@ public class RunnerTests : IDisposable
         output.Claims.Add(new Claim("<b>x</b>", "a < b & c", "s", 1, 1, 0, 0, Verdict.Pass, "<script>alert(1)</script>"));
         var run = new RunRecord("r<1>", "e", "T<i>", "S", "src", "0", 1, RunMode.Quick, new Dictionary<string, string> { ["k<"] = "v>" },
             output, DateTime.UtcNow, 1, dir);
-        string html = LearningMechanics.Reports.HtmlReport.Render(run, ["a&b.csv"]);
+        string html = LearningMechanics.Lab.Reports.HtmlReport.Render(run, ["a&b.csv"]);
         Assert.DoesNotContain("<script>", html);
         Assert.DoesNotContain("<b>x</b>", html);
         Assert.Contains("&lt;script&gt;", html);

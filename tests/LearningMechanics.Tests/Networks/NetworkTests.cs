@@ -1,9 +1,8 @@
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
-using LearningMechanics.Observables;
-using LearningMechanics.Theory.Kernels;
 using LearningMechanics.Training;
 
 namespace LearningMechanics.Tests.Networks;

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text.Json;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Lab.Storage;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
-using LearningMechanics.Storage;
 using LearningMechanics.Training;
 
 namespace LearningMechanics.Tests.Networks;

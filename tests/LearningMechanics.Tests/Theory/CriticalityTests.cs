@@ -1,5 +1,5 @@
+using LearningMechanics.Architecture;
 using LearningMechanics.Theory;
-using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Tests.Theory;
 

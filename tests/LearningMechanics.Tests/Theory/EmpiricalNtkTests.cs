@@ -1,7 +1,7 @@
 using LearningMechanics.Architecture;
+using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
-using LearningMechanics.Observables;
 using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Tests.Theory;

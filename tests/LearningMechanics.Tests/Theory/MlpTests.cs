@@ -1,5 +1,6 @@
 using LearningMechanics.Architecture;
 using LearningMechanics.Experiments;
+using LearningMechanics.Measurement.Ensembles;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.Kernels;

@@ -99,10 +99,10 @@ print(';'.join(','.join(repr(v) for v in row) for row in K) + '|' + ';'.join(','
             psi.ArgumentList.Add(dir);
             using (var p = Process.Start(psi)!) { p.WaitForExit(); Assert.Equal(0, p.ExitCode); }
             var expected = Enumerable.Range(0, 6).Select(i => i / 7.0).ToArray();
-            Assert.Equal(expected, LearningMechanics.Storage.Npy.Read(Path.Combine(dir, "c.npy")).Data);
-            Assert.Equal(expected, LearningMechanics.Storage.Npy.Read(Path.Combine(dir, "f.npy")).Data);
-            Assert.Equal(expected.Select(v => (double)(float)v), LearningMechanics.Storage.Npy.Read(Path.Combine(dir, "s.npy")).Data);
-            Assert.Equal(expected.Take(3), LearningMechanics.Storage.Npy.Read(Path.Combine(dir, "v.npy")).Data);
+            Assert.Equal(expected, LearningMechanics.Lab.Storage.Npy.Read(Path.Combine(dir, "c.npy")).Data);
+            Assert.Equal(expected, LearningMechanics.Lab.Storage.Npy.Read(Path.Combine(dir, "f.npy")).Data);
+            Assert.Equal(expected.Select(v => (double)(float)v), LearningMechanics.Lab.Storage.Npy.Read(Path.Combine(dir, "s.npy")).Data);
+            Assert.Equal(expected.Take(3), LearningMechanics.Lab.Storage.Npy.Read(Path.Combine(dir, "v.npy")).Data);
         }
         finally { Directory.Delete(dir, true); }
     }

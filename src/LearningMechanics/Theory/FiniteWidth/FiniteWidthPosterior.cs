@@ -1,6 +1,6 @@
+using LearningMechanics.Architecture;
 using LearningMechanics.Data;
 using LearningMechanics.Numerics;
-using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Theory.FiniteWidth;
 

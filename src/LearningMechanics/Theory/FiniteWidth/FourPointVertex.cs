@@ -1,4 +1,4 @@
-using LearningMechanics.Theory.Kernels;
+using LearningMechanics.Architecture;
 
 namespace LearningMechanics.Theory.FiniteWidth;
 

@@ -1,0 +1,50 @@
+namespace LearningMechanics.Architecture;
+
+/// <summary>The role of a parameter tensor in the width scaling of an abc-parameterisation.</summary>
+public enum ParameterRole { InputWeight, HiddenWeight, ReadoutWeight, HiddenBias, ReadoutBias }
+
+/// <summary>
+/// How one stored parameter tensor w enters the network and is trained (Yang &amp; Hu 2021, Tensor Programs IV, abc form;
+/// seed 002 table; seed 000 §Tensor Programs; claims.md §2.1): the forward pass uses <see cref="Multiplier"/>·w, w is
+/// drawn N(0, <see cref="InitStd"/>²), and an optimiser step on w uses the global learning rate times
+/// <see cref="SgdFactor"/> (GD, SGD, momentum) or <see cref="AdamFactor"/> (Adam). With n the width and σ_w, σ_b the
+/// layer's scales (d = input dimension, k = fan-in of the layer):
+/// <list type="table">
+/// <item><term>sp</term><description>multiplier 1, w ~ N(0, σ_w²/k), bias N(0, σ_b²), factors 1 (PyTorch's plain W·x + b).</description></item>
+/// <item><term>ntk</term><description>multiplier σ_w/√k (bias σ_b), w ~ N(0, 1), factors 1 (seed 004 eq. 2.19).</description></item>
+/// <item><term>mup</term><description>input W = σ_w√(n/d)·w, w ~ N(0, 1/n); hidden w ~ N(0, σ_w²/n), multiplier 1; readout
+/// W = w/√n, w ~ N(0, σ_w²/n) (so effective variance σ_w²/n²); hidden biases √n·w, w ~ N(0, σ_b²/n); readout bias plain.
+/// SGD factors 1 (c = 0); Adam factors 1/√n (input, hidden bias, readout) and 1/n (hidden) so that every effective update is
+/// Θ(1) per coordinate as in Tensor Programs V Table 3.</description></item>
+/// <item><term>mf</term><description>the mean-field form of μP (equal under the abc symmetry a → a + θ, b → b − θ, c → c − 2θ
+/// with θ = ½): ntk multipliers except the readout's σ_w/n, w ~ N(0, 1), SGD factors n for every tensor but the readout bias;
+/// Adam factors 1 except 1/√n for hidden weights.</description></item>
+/// </list>
+/// A zero-initialised readout (μP's recommended option) sets the readout's InitStd to 0.
+/// </summary>
+public readonly record struct ParameterRule(double Multiplier, double InitStd, double SgdFactor, double AdamFactor)
+{
+    /// <summary>The rule for a tensor of <paramref name="role"/> in a layer with the given fan-in and fan-out.</summary>
+    /// <param name="width">n: the hidden width the scaling refers to (fan-out for the input layer, fan-in otherwise).</param>
+    public static ParameterRule For(Parameterization p, ParameterRole role, int fanIn, double width, double sw2, double sb2)
+    {
+        double sw = Math.Sqrt(sw2), sb = Math.Sqrt(sb2), n = width, k = fanIn;
+        bool bias = role is ParameterRole.HiddenBias or ParameterRole.ReadoutBias;
+        return (p, role) switch
+        {
+            (Parameterization.Standard, _) => new(1, bias ? sb : sw / Math.Sqrt(k), 1, 1),
+            (Parameterization.Ntk, _) => bias ? new(sb, 1, 1, 1) : new(sw / Math.Sqrt(k), 1, 1, 1),
+            (Parameterization.MuP, ParameterRole.InputWeight) => new(sw * Math.Sqrt(n / k), 1 / Math.Sqrt(n), 1, 1 / Math.Sqrt(n)),
+            (Parameterization.MuP, ParameterRole.HiddenWeight) => new(1, sw / Math.Sqrt(n), 1, 1 / n),
+            (Parameterization.MuP, ParameterRole.ReadoutWeight) => new(1 / Math.Sqrt(n), sw / Math.Sqrt(n), 1, 1 / Math.Sqrt(n)),
+            (Parameterization.MuP, ParameterRole.HiddenBias) => new(Math.Sqrt(n), sb / Math.Sqrt(n), 1, 1 / Math.Sqrt(n)),
+            (Parameterization.MuP, ParameterRole.ReadoutBias) => new(1, sb, 1, 1),
+            (Parameterization.MeanField, ParameterRole.InputWeight) => new(sw / Math.Sqrt(k), 1, n, 1),
+            (Parameterization.MeanField, ParameterRole.HiddenWeight) => new(sw / Math.Sqrt(n), 1, n, 1 / Math.Sqrt(n)),
+            (Parameterization.MeanField, ParameterRole.ReadoutWeight) => new(sw / n, 1, n, 1),
+            (Parameterization.MeanField, ParameterRole.HiddenBias) => new(sb, 1, n, 1),
+            (Parameterization.MeanField, ParameterRole.ReadoutBias) => new(sb, 1, 1, 1),
+            _ => throw new ArgumentOutOfRangeException(nameof(p), p, "Unknown parameterisation."),
+        };
+    }
+}

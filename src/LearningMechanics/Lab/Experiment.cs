@@ -1,0 +1,32 @@
+namespace LearningMechanics.Lab;
+
+/// <summary>Everything an experiment gets for a run.</summary>
+public sealed record RunContext(RunMode Mode, ulong Seed, Settings Settings, IProgress<ProgressInfo>? Progress = null,
+    CancellationToken Cancellation = default);
+
+/// <summary>What an experiment returns: claims with verdicts, raw series (equal-length columns), plots.</summary>
+public sealed class ExperimentOutput
+{
+    public List<Claim> Claims { get; } = [];
+    /// <summary>A table with this name is written flat into result.json's <c>series</c> (e.g. series.step, series.loss).</summary>
+    public const string TopLevelSeries = "series";
+    /// <summary>Named tables of equal-length columns, written as CSV files and into result.json's <c>series</c>.</summary>
+    public Dictionary<string, SeriesTable> Tables { get; } = [];
+    public List<PlotSpec> Plots { get; } = [];
+    /// <summary>Extra configuration facts worth recording (derived sizes, inputs used, backend…).</summary>
+    public Dictionary<string, string> Facts { get; } = [];
+    public Dictionary<string, double> Timings { get; } = [];
+}
+
+/// <summary>A gallery entry: an id, the claim it tests, where the claim comes from, its settings, and the run.</summary>
+public interface IExperiment
+{
+    string Id { get; }
+    string Title { get; }
+    /// <summary>One-line statement of the claim for <c>lmech list</c>.</summary>
+    string Summary { get; }
+    /// <summary>Seed files and sections the claim comes from.</summary>
+    string Source { get; }
+    IReadOnlyList<SettingInfo> Settings { get; }
+    ExperimentOutput Run(RunContext context);
+}

@@ -1,0 +1,88 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+
+namespace LearningMechanics.Lab.Storage;
+
+/// <summary>
+/// Writes a matrix row block by row block to <c>.npy</c> (float64 or float32) or <c>.csv</c>, into a temporary file
+/// that replaces the target only on <see cref="Commit"/>: an interrupted or failed computation leaves no half-written
+/// output.
+/// </summary>
+public sealed class MatrixSink : IDisposable
+{
+    private readonly string path, temp;
+    private readonly FileStream stream;
+    private readonly bool npy, float32;
+    private readonly long rows, cols;
+    private long written;
+    private bool committed;
+
+    public MatrixSink(string path, long rows, long cols, bool float32 = false)
+    {
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext is not (".npy" or ".csv")) throw new BadInputException($"Output '{path}' must end in .npy or .csv.");
+        this.path = path; npy = ext == ".npy"; this.float32 = float32; this.rows = rows; this.cols = cols;
+        temp = path + $".partial-{Environment.ProcessId}";
+        try
+        {
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (dir is not null) Directory.CreateDirectory(dir);
+            stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new BadInputException($"Cannot write '{path}': {e.Message}");
+        }
+        if (npy) stream.Write(Npy.Header(rows, cols, float32));
+    }
+
+    /// <summary>Appends <paramref name="count"/> rows stored row-major in <paramref name="block"/>.</summary>
+    public void WriteRows(ReadOnlySpan<double> block, int count)
+    {
+        if (written + count > rows) throw new InvalidOperationException($"Writing {written + count} rows into a {rows}-row matrix.");
+        if (npy)
+        {
+            int size = float32 ? 4 : 8;
+            var buf = new byte[(long)count * cols * size];
+            for (long i = 0; i < count * cols; i++)
+            {
+                if (float32) BinaryPrimitives.WriteSingleLittleEndian(buf.AsSpan((int)(i * 4)), (float)block[(int)i]);
+                else BinaryPrimitives.WriteDoubleLittleEndian(buf.AsSpan((int)(i * 8)), block[(int)i]);
+            }
+            stream.Write(buf);
+        }
+        else
+        {
+            var sb = new StringBuilder();
+            for (int r = 0; r < count; r++)
+            {
+                for (long c = 0; c < cols; c++)
+                {
+                    if (c > 0) sb.Append(',');
+                    double v = block[(int)(r * cols + c)];
+                    sb.Append(float32 ? ((float)v).ToString("R", CultureInfo.InvariantCulture) : v.ToString("R", CultureInfo.InvariantCulture));
+                }
+                sb.Append('\n');
+            }
+            stream.Write(Encoding.ASCII.GetBytes(sb.ToString()));
+        }
+        written += count;
+    }
+
+    /// <summary>Checks that every row was written and moves the file into place.</summary>
+    public void Commit()
+    {
+        if (written != rows) throw new InvalidOperationException($"Only {written} of {rows} rows were written.");
+        stream.Flush();
+        stream.Dispose();
+        File.Move(temp, path, overwrite: true);
+        committed = true;
+    }
+
+    public void Dispose()
+    {
+        stream.Dispose();
+        if (!committed && File.Exists(temp)) File.Delete(temp);
+    }
+}

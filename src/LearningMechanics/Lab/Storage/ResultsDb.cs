@@ -1,0 +1,120 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace LearningMechanics.Lab.Storage;
+
+/// <summary>A row of the <c>runs</c> table, as listed on the index page.</summary>
+public sealed record RunSummary(string RunId, string Experiment, string Mode, long Seed, string StartedUtc, double ElapsedSeconds,
+    int Passed, int Failed, int Inconclusive, string ReportPath);
+
+/// <summary>
+/// The results database <c>DIR/results.db</c> (SQLite): one row per run in <c>runs</c> and one per claim in
+/// <c>claims</c>. Runs accumulate; a run id is never reused.
+/// </summary>
+public sealed class ResultsDb : IDisposable
+{
+    private readonly SqliteConnection conn;
+
+    public ResultsDb(string path)
+    {
+        conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        conn.Open();
+        Exec("""
+            CREATE TABLE IF NOT EXISTS runs (
+              run_id TEXT PRIMARY KEY, experiment TEXT NOT NULL, version TEXT NOT NULL, seed INTEGER NOT NULL,
+              mode TEXT NOT NULL, config_json TEXT NOT NULL, started_utc TEXT NOT NULL, elapsed_s REAL NOT NULL,
+              passed INTEGER NOT NULL, failed INTEGER NOT NULL, inconclusive INTEGER NOT NULL, report_path TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS claims (
+              run_id TEXT NOT NULL REFERENCES runs(run_id), claim_id TEXT NOT NULL, statement TEXT NOT NULL, source TEXT NOT NULL,
+              predicted REAL, measured REAL, stderr REAL, tolerance REAL, verdict TEXT NOT NULL, note TEXT,
+              PRIMARY KEY (run_id, claim_id));
+            """);
+    }
+
+    private void Exec(string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Inserts a run and its claims in one transaction.</summary>
+    public void Insert(RunRecord run, string reportPath)
+    {
+        using var tx = conn.BeginTransaction();
+        using (var cmd = conn.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO runs VALUES ($id, $exp, $ver, $seed, $mode, $cfg, $start, $el, $p, $f, $i, $rep)";
+            cmd.Parameters.AddWithValue("$id", run.RunId);
+            cmd.Parameters.AddWithValue("$exp", run.ExperimentId);
+            cmd.Parameters.AddWithValue("$ver", run.Version);
+            cmd.Parameters.AddWithValue("$seed", unchecked((long)run.Seed));
+            cmd.Parameters.AddWithValue("$mode", run.Mode.ToString().ToLowerInvariant());
+            cmd.Parameters.AddWithValue("$cfg", System.Text.Json.JsonSerializer.Serialize(run.Config));
+            cmd.Parameters.AddWithValue("$start", run.StartedUtc.ToString("O", CultureInfo.InvariantCulture));
+            cmd.Parameters.AddWithValue("$el", run.ElapsedSeconds);
+            cmd.Parameters.AddWithValue("$p", run.Count(Verdict.Pass));
+            cmd.Parameters.AddWithValue("$f", run.Count(Verdict.Fail));
+            cmd.Parameters.AddWithValue("$i", run.Count(Verdict.Inconclusive));
+            cmd.Parameters.AddWithValue("$rep", reportPath);
+            cmd.ExecuteNonQuery();
+        }
+        foreach (var c in run.Output.Claims)
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO claims VALUES ($run, $id, $st, $src, $pr, $me, $se, $tol, $v, $note)";
+            cmd.Parameters.AddWithValue("$run", run.RunId);
+            cmd.Parameters.AddWithValue("$id", c.Id);
+            cmd.Parameters.AddWithValue("$st", c.Statement);
+            cmd.Parameters.AddWithValue("$src", c.Source);
+            cmd.Parameters.AddWithValue("$pr", (object?)c.Predicted ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$me", (object?)c.Measured ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$se", (object?)c.StdErr ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$tol", (object?)c.Tolerance ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$v", c.Verdict.ToString().ToLowerInvariant());
+            cmd.Parameters.AddWithValue("$note", (object?)c.Note ?? DBNull.Value);
+            cmd.ExecuteNonQuery();
+        }
+        tx.Commit();
+    }
+
+    /// <summary>Points a run's report at a new path (after an older run is moved to history).</summary>
+    public void UpdateReportPath(string runId, string reportPath)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "UPDATE runs SET report_path = $rep WHERE run_id = $id";
+        cmd.Parameters.AddWithValue("$rep", reportPath);
+        cmd.Parameters.AddWithValue("$id", runId);
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>All runs, newest first.</summary>
+    public List<RunSummary> Runs()
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT run_id, experiment, mode, seed, started_utc, elapsed_s, passed, failed, inconclusive, report_path FROM runs ORDER BY started_utc DESC, run_id DESC";
+        using var r = cmd.ExecuteReader();
+        var list = new List<RunSummary>();
+        while (r.Read())
+            list.Add(new RunSummary(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4), r.GetDouble(5),
+                r.GetInt32(6), r.GetInt32(7), r.GetInt32(8), r.GetString(9)));
+        return list;
+    }
+
+    /// <summary>The claims of one run as (id, verdict, predicted, measured).</summary>
+    public List<(string Id, string Verdict, double? Predicted, double? Measured)> Claims(string runId)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT claim_id, verdict, predicted, measured FROM claims WHERE run_id = $id ORDER BY rowid";
+        cmd.Parameters.AddWithValue("$id", runId);
+        using var r = cmd.ExecuteReader();
+        var list = new List<(string, string, double?, double?)>();
+        while (r.Read())
+            list.Add((r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetDouble(2), r.IsDBNull(3) ? null : r.GetDouble(3)));
+        return list;
+    }
+
+    public void Dispose() => conn.Dispose();
+}

@@ -1,0 +1,78 @@
+using LearningMechanics.Architecture;
+using LearningMechanics.Networks;
+using LearningMechanics.Numerics;
+
+namespace LearningMechanics.Measurement.Observables;
+
+/// <summary>
+/// Quantities conserved by gradient flow (Du, Hu &amp; Lee 2018; seed 001 §conservation laws), in the stored parameters.
+/// For two dense layers joined by a positively homogeneous φ (ReLU, leaky ReLU, abs, linear), f is invariant under
+/// (w_in,j, b_j) → c·(w_in,j, b_j), w_out,·j → w_out,·j/c, so every neuron j keeps ‖w_in,j‖² + b_j² − ‖w_out,·j‖²;
+/// for linear φ the whole matrix W_ℓW_ℓᵀ + b_ℓb_ℓᵀ − W_{ℓ+1}ᵀW_{ℓ+1} (balancedness) is conserved. Both need equal
+/// learning-rate factors on the two layers; discrete GD changes them by O(η²) per step, O(η) over a fixed time ηT.
+/// </summary>
+public static class Conservation
+{
+    /// <summary>One junction between dense layers <see cref="Layer"/> and Layer + 1.</summary>
+    public sealed record Junction(int Layer, double[] PerNeuron, Matrix? Balancedness);
+
+    public static List<Junction> Measure(Network<double> net)
+    {
+        var result = new List<Junction>();
+        int dense = -1;
+        bool homogeneous = false, linear = false;
+        foreach (var layer in net.Spec.Layers)
+        {
+            switch (layer)
+            {
+                case Dense:
+                    if (dense >= 0 && homogeneous) result.Add(At(net, dense, linear));
+                    dense++; homogeneous = true; linear = true;
+                    break;
+                case ActivationLayer a:
+                    homogeneous &= a.Activation.IsScaleInvariant;
+                    linear &= a.Activation is Architecture.Linear;
+                    break;
+                default:
+                    // Residual blocks and LayerNorm break the two-layer rescaling symmetry.
+                    if (layer is Residual r) dense += CountDense(r.Block);
+                    homogeneous = false; linear = false;
+                    break;
+            }
+        }
+        return result;
+    }
+
+    private static int CountDense(IEnumerable<Layer> layers) =>
+        layers.Sum(l => l switch { Dense => 1, Residual r => CountDense(r.Block), _ => 0 });
+
+    private static Junction At(Network<double> net, int l, bool linear)
+    {
+        var w = net.Tensors[2 * l]; var b = net.Tensors[2 * l + 1]; var w2 = net.Tensors[2 * (l + 1)];
+        int width = w.Shape[0], fanIn = w.Shape[1], fanOut = w2.Shape[0];
+        var p = net.Parameters;
+        var c = new double[width];
+        for (int j = 0; j < width; j++)
+        {
+            double s = p[b.Offset + j] * p[b.Offset + j];
+            for (int i = 0; i < fanIn; i++) s += p[w.Offset + j * fanIn + i] * p[w.Offset + j * fanIn + i];
+            for (int k = 0; k < fanOut; k++) s -= p[w2.Offset + k * width + j] * p[w2.Offset + k * width + j];
+            c[j] = s;
+        }
+        Matrix? d = null;
+        if (linear)
+        {
+            var win = new Matrix(width, fanIn + 1);
+            for (int j = 0; j < width; j++)
+            {
+                p.AsSpan(w.Offset + j * fanIn, fanIn).CopyTo(win.Row(j));
+                win[j, fanIn] = p[b.Offset + j];
+            }
+            var wout = new Matrix(fanOut, width, p.AsSpan(w2.Offset, w2.Length).ToArray());
+            d = Matrix.Multiply(win, win, Transpose.No, Transpose.Yes);
+            var o = Matrix.Multiply(wout, wout, Transpose.Yes);
+            for (int i = 0; i < d.Data.Length; i++) d.Data[i] -= o.Data[i];
+        }
+        return new Junction(l, c, d);
+    }
+}
