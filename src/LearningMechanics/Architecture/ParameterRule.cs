@@ -10,7 +10,8 @@ public enum ParameterRole { InputWeight, HiddenWeight, ReadoutWeight, HiddenBias
 /// <see cref="SgdFactor"/> (GD, SGD, momentum) or <see cref="AdamFactor"/> (Adam). With n the width and σ_w, σ_b the
 /// layer's scales (d = input dimension, k = fan-in of the layer):
 /// <list type="table">
-/// <item><term>sp</term><description>multiplier 1, w ~ N(0, σ_w²/k), bias N(0, σ_b²), factors 1 (PyTorch's plain W·x + b).</description></item>
+/// <item><term>sp</term><description>multiplier 1, w ~ N(0, σ_w²/k), bias N(0, σ_b²), factors 1 (PyTorch's plain W·x + b).
+/// </description></item>
 /// <item><term>ntk</term><description>multiplier σ_w/√k (bias σ_b), w ~ N(0, 1), factors 1 (seed 004 eq. 2.19).</description></item>
 /// <item><term>mup</term><description>input W = σ_w√(n/d)·w, w ~ N(0, 1/n); hidden w ~ N(0, σ_w²/n), multiplier 1; readout
 /// W = w/√n, w ~ N(0, σ_w²/n) (so effective variance σ_w²/n²); hidden biases √n·w, w ~ N(0, σ_b²/n); readout bias plain.
@@ -47,4 +48,27 @@ public readonly record struct ParameterRule(double Multiplier, double InitStd, d
             _ => throw new ArgumentOutOfRangeException(nameof(p), p, "Unknown parameterisation."),
         };
     }
+
+    /// <summary>
+    /// The same table read by the infinite-width kernels (<see cref="Dense"/>'s kernel step): a dense layer with fan-in k
+    /// maps the input kernel K to K′ = (m_W·s_W)²·k·K + (m_b·s_b)² (m the multiplier, s the initial scale) and adds its own
+    /// parameters' tangent Σ_θ ∂z·∂z′/∂θ² = m_W²·k·K + m_b² (times the learning-rate factors, 1 in both parameterisations
+    /// that have a kernel limit) to Θ′ = (m_W·s_W)²·k·Θ + tangent (Jacot et al. 2018). With the rows above: ntk gives σ_w², σ_b²
+    /// and the tangent σ_w²K + σ_b² = K′; sp gives σ_w², σ_b² and the tangent k·K + 1. The values are written exactly
+    /// (no rounding through √); a unit test checks them against <see cref="For"/>.
+    /// </summary>
+    public static DenseKernelRule DenseKernel(Parameterization p, int fanIn, double sw2, double sb2) => p switch
+    {
+        Parameterization.Ntk => new(sw2, sb2, sw2, sb2, TangentIsOutputKernel: true),
+        Parameterization.Standard => new(sw2, sb2, fanIn, 1, TangentIsOutputKernel: false),
+        _ => throw new BadInputException($"Under {(p == Parameterization.MuP ? "μP" : "mean-field")} parameterisation the " +
+            "infinite-width network learns features: its training is not described by a fixed kernel, and the output NNGP at " +
+            "initialisation vanishes (readout variance ∝ 1/fan_in²). Use --param ntk or sp for infinite-width kernels."),
+    };
 }
+
+/// <summary>
+/// A dense layer's coefficients in the kernel recursion (<see cref="ParameterRule.DenseKernel"/>): K′ = Sw2·K + Sb2 and
+/// Θ′ = Sw2·Θ + WeightTangent·K + BiasTangent, which equals Sw2·Θ + K′ when <see cref="TangentIsOutputKernel"/>.
+/// </summary>
+public readonly record struct DenseKernelRule(double Sw2, double Sb2, double WeightTangent, double BiasTangent, bool TangentIsOutputKernel);

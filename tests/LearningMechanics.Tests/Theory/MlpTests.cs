@@ -27,8 +27,8 @@ public class MlpTests
                 var z = new double[fout];
                 for (int i = 0; i < fout; i++)
                 {
-                    double s = 0; for (int j = 0; j < fin; j++) s += net.Weights[l][i * fin + j] * h[j];
-                    z[i] = Math.Sqrt(1.7 / fin) * s + Math.Sqrt(0.3) * net.Biases[l][i];
+                    double s = 0; for (int j = 0; j < fin; j++) s += net.Weights(l)[i * fin + j] * h[j];
+                    z[i] = Math.Sqrt(1.7 / fin) * s + Math.Sqrt(0.3) * net.Biases(l)[i];
                 }
                 h = l == spec.Depth ? z : z.Select(Math.Tanh).ToArray();
             }

@@ -1,8 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using LearningMechanics.Architecture;
 
-namespace LearningMechanics.Networks;
+namespace LearningMechanics.Architecture;
 
 /// <summary>
 /// Elementwise φ, φ′ and φ″ over float64/float32 buffers for the finite networks: vectorised for ReLU, linear and tanh,
