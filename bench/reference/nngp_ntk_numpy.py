@@ -1,5 +1,6 @@
 """Reference for the kernel benchmark: the NNGP + NTK recursion of a ReLU MLP in vectorised numpy
-(the recursion of seed 002 §2.2/§3.4 with the arc-cosine closed forms), timed on the same inputs as lmech.
+(the NNGP recursion of Lee et al. 2018 and the NTK recursion of Jacot et al. 2018, with the arc-cosine
+closed forms of Cho & Saul 2009), timed on the same inputs as lmech.
 
 usage: python3 nngp_ntk_numpy.py X.npy DEPTH SW2 SB2 [OUT.npy]
 """

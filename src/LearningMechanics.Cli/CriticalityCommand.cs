@@ -66,7 +66,9 @@ internal static class CriticalityCommand
         var head = new Table { Title = new TableTitle($"criticality of {Markup.Escape(act.Name)}") }.AddColumns("quantity", "value");
         head.AddRow("universality class", report.Class.ToString());
         head.AddRow("critical (σ_b², σ_w²)", report.CriticalSw2 is null ? "none at σ_b² = 0" : $"({F(report.CriticalSb2)}, {F(report.CriticalSw2)})");
-        if (report.TaylorA1 is not null) head.AddRow("a₁, a₂, b₁ (seed 004 eqs. 5.86–5.88)", $"{F(report.TaylorA1)}, {F(report.TaylorA2)}, {F(report.TaylorB1)}");
+        if (report.TaylorA1 is not null)
+            head.AddRow("a₁, a₂, b₁ (Roberts & Yaida 2022, eqs. 5.86–5.88)",
+                $"{F(report.TaylorA1)}, {F(report.TaylorA2)}, {F(report.TaylorB1)}");
         foreach (var (k, v) in report.Exponents) head.AddRow($"exponent {k}", F(v));
         head.AddRow("note", Markup.Escape(report.Note));
         AnsiConsole.Write(head);

@@ -21,15 +21,29 @@ internal static class FiniteWidthCommand
         var sw2 = new Option<double?>("--sw2") { Description = "σ_w² (default: critical at σ_b² = 0 where it exists)" };
         var sb2 = new Option<double>("--sb2") { Description = "σ_b²", DefaultValueFactory = _ => 0.0 };
         var norm = new Option<double>("--input-norm") { Description = "x·x/d of the input", DefaultValueFactory = _ => 1.0 };
-        var cosine = new Option<double?>("--pair-cosine") { Description = "also the four-point vertex of a pair of inputs with this cosine (seed 004 eq. 4.90)" };
-        var gamma = new Option<double>("--gamma") { Description = "residual identity scale γ (z′ = γz + Wσ(z) + b in the hidden layers; seed 004 App. B); 0 = plain MLP", DefaultValueFactory = _ => 0.0 };
-        var xTrain = new Option<string?>("--x-train") { Description = "Bayesian inference (seed 004 §6.4): training inputs (.csv/.npy), a small data set; prints the posterior mean and sd at width n" };
+        var cosine = new Option<double?>("--pair-cosine")
+        {
+            Description = "also the four-point vertex of a pair of inputs with this cosine (Roberts & Yaida 2022, eq. 4.90)",
+        };
+        var gamma = new Option<double>("--gamma")
+        {
+            Description = "residual identity scale γ (z′ = γz + Wσ(z) + b in the hidden layers; Roberts & Yaida 2022, App. B); " +
+                "0 = plain MLP",
+            DefaultValueFactory = _ => 0.0,
+        };
+        var xTrain = new Option<string?>("--x-train")
+        {
+            Description = "Bayesian inference (Roberts & Yaida 2022, §6.4): training inputs (.csv/.npy), a small data set; " +
+                "prints the posterior mean and sd at width n",
+        };
         var yTrain = new Option<string?>("--y-train") { Description = "training targets, one row per training input, one column per output" };
         var xTest = new Option<string?>("--x-test") { Description = "test inputs for the posterior mean" };
         var noise = new Option<double>("--noise") { Description = "observation noise variance σ_ε² (0: exact observations)", DefaultValueFactory = _ => 0.0 };
         var output = new Option<string?>("--out") { Description = "write the width-n posterior means (test × outputs, .csv/.npy)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var cmd = new Command("finite-width", "Kernel K, four-point vertex V, NLO metric, output kurtosis and NTK fluctuations layer by layer (seed 004 §5.4, §9.1); with --x-train/--y-train/--x-test the Bayesian posterior mean and variance at width n to order 1/n (§6.4).")
+        var cmd = new Command("finite-width",
+            "Kernel K, four-point vertex V, NLO metric, output kurtosis and NTK fluctuations layer by layer (Roberts & Yaida 2022, " +
+            "§5.4, §9.1); with --x-train/--y-train/--x-test the Bayesian posterior mean and variance at width n to order 1/n (§6.4).")
             { act, depth, width, sw2, sb2, norm, gamma, cosine, xTrain, yTrain, xTest, noise, output, json };
         cmd.SetAction(p => Run(p.GetValue(act)!, p.GetValue(depth), p.GetValue(width), p.GetValue(sw2), p.GetValue(sb2), p.GetValue(norm), p.GetValue(gamma),
             p.GetValue(cosine), new BayesArgs(p.GetValue(xTrain), p.GetValue(yTrain), p.GetValue(xTest), p.GetValue(noise), p.GetValue(output)), p.GetValue(json)));
@@ -48,12 +62,14 @@ internal static class FiniteWidthCommand
         if (width < 1) throw new BadInputException($"--width {width} must be a positive integer.");
         if (!(sb2 >= 0) || !double.IsFinite(sb2)) throw new BadInputException($"--sb2 {sb2} must be a number ≥ 0.");
         if (!(inputNorm > 0) || !double.IsFinite(inputNorm)) throw new BadInputException($"--input-norm {inputNorm} must be positive.");
-        if (!(gamma * gamma < 1) || !double.IsFinite(gamma)) throw new BadInputException($"--gamma {gamma} must satisfy γ² < 1 (criticality needs C_W ∝ 1 − γ², seed 004 eqs. B.20–B.21).");
+        if (!(gamma * gamma < 1) || !double.IsFinite(gamma))
+            throw new BadInputException(
+                $"--gamma {gamma} must satisfy γ² < 1 (criticality needs C_W ∝ 1 − γ², Roberts & Yaida 2022, eqs. B.20–B.21).");
         double sw2 = sw2Opt ?? OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma);
         if (!(sw2 > 0) || !double.IsFinite(sw2)) throw new BadInputException($"--sw2 {sw2} must be a positive number.");
         var layers = FourPointVertex.SingleInput(act, sw2, sb2, inputNorm, depth + 1, gamma);
-        // NTK fluctuations (seed 004 eqs. 9.13–9.16) where φ′ exists; NNGP-only activations (sign, step) have none, and
-        // the seed gives them for plain MLPs only.
+        // NTK fluctuations (Roberts & Yaida 2022, eqs. 9.13–9.16) where φ′ exists; NNGP-only activations (sign, step) have none, and
+        // Roberts & Yaida give them for plain MLPs only.
         var ntk = act.IsDifferentiable && gamma == 0 ? NtkFluctuations.SingleInput(act, sw2, sb2, inputNorm, depth + 1) : null;
         if (cosine is { } c && (!(Math.Abs(c) <= 1) || gamma != 0))
             throw new BadInputException(gamma != 0 ? "--pair-cosine is for plain MLPs (γ = 0)." : $"--pair-cosine {c} must be in [−1, 1].");
@@ -65,7 +81,7 @@ internal static class FiniteWidthCommand
             ["cosine"] = cosine!.Value, ["K_aa"] = pair.K[0], ["K_ab"] = pair.K[1], ["V_aa_aa"] = pair.V[0, 0], ["V_aa_ab"] = pair.V[0, 1],
             ["V_aa_bb"] = pair.V[0, 2], ["V_ab_ab"] = pair.V[1, 1], ["G1_aa"] = Finite(pair.G1[0]), ["G1_ab"] = Finite(pair.G1[1]),
         };
-        // Optimal aspect ratio (seed 004 eq. A.73) where ν is defined: scale-invariant or K* = 0 class at criticality.
+        // Optimal aspect ratio (Roberts & Yaida 2022, eq. A.73) where ν is defined: scale-invariant or K* = 0 class at criticality.
         double? nu = null, rStar = null, rPairs = null;
         bool critical = sw2Opt is null && sb2 == 0;
         if (critical)
@@ -113,11 +129,15 @@ internal static class FiniteWidthCommand
                     ["mean_at_width"] = Rows(CorrectedMeans(posterior, width)), ["variance_coefficient"] = Rows(posterior.VarianceCorrection),
                     ["variance_at_width"] = Rows(Map(posterior, (r, c) => posterior.VarianceAt(r, c, width))), ["noise"] = bayes.Noise,
                     ["out"] = bayes.Out is null ? null : Path.GetFullPath(bayes.Out),
-                    ["formula"] = "E[z|y] = GP mean + (metric + vertex)/n (seed 004 eqs. 6.81-6.88); Var[z|y] = GP variance + variance_coefficient/n (second-order Edgeworth term)",
+                    ["formula"] = "E[z|y] = GP mean + (metric + vertex)/n (Roberts & Yaida 2022, eqs. 6.81-6.88); " +
+                        "Var[z|y] = GP variance + variance_coefficient/n (second-order Edgeworth term)",
                 },
                 ["expansion_parameter"] = epsilon, ["validity"] = validity, ["nu"] = nu,
                 ["optimal_aspect_ratio_neuron_pairs"] = rPairs, ["optimal_aspect_ratio_layer_halves"] = rStar,
-                ["ntk_note"] = ntk is null ? (gamma != 0 ? "NTK fluctuations are given for plain MLPs (γ = 0) only" : $"'{act.Name}' has no derivative: no NTK") : "E[Θ̂] = Θ + H¹/n (H¹ derived, see NtkFluctuations), Var(Θ̂) = (A + 2B)/n, Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16)",
+                ["ntk_note"] = ntk is null
+                    ? (gamma != 0 ? "NTK fluctuations are given for plain MLPs (γ = 0) only" : $"'{act.Name}' has no derivative: no NTK")
+                    : "E[Θ̂] = Θ + H¹/n (H¹ derived, see NtkFluctuations), Var(Θ̂) = (A + 2B)/n, Cov(Θ̂, z²) = (D + 2F)/n " +
+                        "(Roberts & Yaida 2022, eqs. 9.13–9.16)",
             }, Lmech.Json));
             return Lmech.Ok;
         }
@@ -129,14 +149,22 @@ internal static class FiniteWidthCommand
                 ntk is null ? "—" : F(ntk[i].Theta), ntk is null ? "—" : F(ntk[i].Mean(width)), ntk is null ? "—" : F(ntk[i].RelativeVariance(width)), ntk is null ? "—" : F(ntk[i].CrossCovariance(width)));
         AnsiConsole.Write(t);
         AnsiConsole.MarkupLine(Markup.Escape($"Layer {depth + 1} is the output. {validity}. " + (ntk is not null
-            ? "NTK: E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (seed 004 eqs. 9.13–9.16 and the derived H¹, NTK parameterisation)."
-            : gamma != 0 ? $"Residual MLP: every step is z′ = γz + Wσ(z) + b with γ = {gamma:G4} (seed 004 eqs. B.12, B.15, B.26); NTK fluctuations are given for plain MLPs only." : "No NTK: the activation has no derivative.")));
+            ? "NTK: E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (Roberts & Yaida 2022, eqs. 9.13–9.16 " +
+                "and the derived H¹, NTK parameterisation)."
+            : gamma != 0
+                ? $"Residual MLP: every step is z′ = γz + Wσ(z) + b with γ = {gamma:G4} (Roberts & Yaida 2022, eqs. B.12, B.15, B.26); " +
+                    "NTK fluctuations are given for plain MLPs only."
+                : "No NTK: the activation has no derivative.")));
         if (pair is not null)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"Pair of inputs at cosine {cosine:G4} (eq. 4.90), output layer: K_ab = {pair.K[1]:G5}; V_(aa)(aa) = {pair.V[0, 0]:G5}, V_(aa)(bb) = {pair.V[0, 2]:G5}, V_(ab)(ab) = {pair.V[1, 1]:G5}, V_(aa)(ab) = {pair.V[0, 1]:G5} (Cov(Ĝ_p, Ĝ_q) = V/n); NLO metric G¹_aa = {pair.G1[0]:G5}, G¹_ab = {pair.G1[1]:G5} (eq. 4.115).")));
         if (posterior is not null)
         {
-            var b = new Table { Title = new TableTitle(Markup.Escape($"Bayesian posterior at width {width} (seed 004 §6.4, eqs. 6.81–6.88; variance: second-order Edgeworth term), σ_ε² = {bayes.Noise.ToString("G4", CultureInfo.InvariantCulture)}")) };
+            var b = new Table
+            {
+                Title = new TableTitle(Markup.Escape($"Bayesian posterior at width {width} (Roberts & Yaida 2022, §6.4, eqs. 6.81–6.88; " +
+                    $"variance: second-order Edgeworth term), σ_ε² = {bayes.Noise.ToString("G4", CultureInfo.InvariantCulture)}")),
+            };
             b.AddColumns("test", "output", "GP mean", "GP sd", "1/n coefficient: metric", "vertex", $"mean at n = {width}", "variance coefficient", $"sd at n = {width}");
             var corrected = CorrectedMeans(posterior, width);
             for (int r = 0; r < posterior.GpMean.Rows; r++)
@@ -149,7 +177,9 @@ internal static class FiniteWidthCommand
         }
         if (rStar is { } rs)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"Optimal aspect ratio (seed 004 App. {(gamma != 0 ? "B, eqs. B.29/B.35/B.36" : "A")}, ν = {nu:G4}): r* = {rPairs:G4} for pairs of neurons (eq. A.72, m₁ = m₂ = 1), {rs:G4} for the two halves of a width-{width} layer (eq. A.73); this network has L/n = {(double)depth / width:G3}.")));
+                $"Optimal aspect ratio (Roberts & Yaida 2022, App. {(gamma != 0 ? "B, eqs. B.29/B.35/B.36" : "A")}, ν = {nu:G4}): " +
+                $"r* = {rPairs:G4} for pairs of neurons (eq. A.72, m₁ = m₂ = 1), {rs:G4} for the two halves of a width-{width} layer " +
+                $"(eq. A.73); this network has L/n = {(double)depth / width:G3}.")));
         return Lmech.Ok;
     }
 
@@ -166,7 +196,9 @@ internal static class FiniteWidthCommand
         if (y.Rows != xa.Rows) throw new BadInputException($"{bayes.YTrain} has {y.Rows} rows but {bayes.XTrain} has {xa.Rows} inputs.");
         if (xb.Cols != xa.Cols) throw new BadInputException($"{bayes.XTest} has {xb.Cols} features but {bayes.XTrain} has {xa.Cols}.");
         if (xa.Rows > MaxTrainingInputs)
-            throw new BadInputException($"{bayes.XTrain} has {xa.Rows} training inputs; the finite-width posterior integrates over up to four of the {xa.Rows + 1} inputs per vertex entry ((N+1)⁴ entries per test input), so at most {MaxTrainingInputs} are allowed (the seed calls larger sets impractical, §6.4.2).");
+            throw new BadInputException($"{bayes.XTrain} has {xa.Rows} training inputs; the finite-width posterior integrates over up to " +
+                $"four of the {xa.Rows + 1} inputs per vertex entry ((N+1)⁴ entries per test input), so at most {MaxTrainingInputs} are " +
+                "allowed (Roberts & Yaida 2022, §6.4.2, call larger sets impractical).");
         return FiniteWidthPosterior.Mean(act, sw2, sb2, depth, xa, y, xb, bayes.Noise);
     }
 

@@ -54,7 +54,7 @@ namespace LearningMechanics.Cli
 
         private static Command ListCommand()
         {
-            var cmd = new Command("list", "List every experiment: id, claim, source seed.");
+            var cmd = new Command("list", "List every experiment: id, claim, source (author–year citations).");
             cmd.SetAction(_ =>
             {
                 var table = new Table().AddColumns("id", "claim", "source");

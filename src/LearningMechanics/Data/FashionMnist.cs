@@ -3,7 +3,7 @@ using LearningMechanics.Numerics;
 namespace LearningMechanics.Data;
 
 /// <summary>
-/// Fashion-MNIST (Xiao, Rasul &amp; Vollgraf 2017): 28×28 grey-scale images of 10 clothing classes, 60 000 for training and
+/// Fashion-MNIST (Xiao et al. 2017): 28×28 grey-scale images of 10 clothing classes, 60 000 for training and
 /// 10 000 for testing, read from Debian's <c>dataset-fashion-mnist</c> package (gzip IDX files) with our <see cref="Idx"/>
 /// loader. Images are flattened to 784 features scaled to [0, 1]; labels become one-hot targets.
 /// </summary>

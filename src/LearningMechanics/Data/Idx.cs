@@ -4,7 +4,7 @@ using System.IO.Compression;
 namespace LearningMechanics.Data;
 
 /// <summary>
-/// The IDX format of (Fashion-)MNIST (LeCun et al.): bytes 0, 0, a type code (0x08 ubyte, 0x09 sbyte, 0x0B int16,
+/// The IDX format of (Fashion-)MNIST (LeCun et al. 1998): bytes 0, 0, a type code (0x08 ubyte, 0x09 sbyte, 0x0B int16,
 /// 0x0C int32, 0x0D float32, 0x0E float64) and the number of dimensions, then each dimension as a big-endian int32, then
 /// the big-endian data; optionally gzip-compressed (detected by its magic). The reader bounds the declared size
 /// (≤ <see cref="MaxElements"/> elements) and only holds as many bytes as the stream actually delivers, so corrupt,

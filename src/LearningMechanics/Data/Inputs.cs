@@ -20,7 +20,7 @@ public static class Inputs
         return y;
     }
 
-    /// <summary>The input Gram matrix x_a·x_b/d (the first layer's kernel per unit σ_w², seed 004 eq. 4.5).</summary>
+    /// <summary>The input Gram matrix x_a·x_b/d (the first layer's kernel per unit σ_w², Roberts &amp; Yaida 2022, eq. 4.8).</summary>
     public static Matrix Gram(Matrix x)
     {
         var g = Matrix.Multiply(x, x, Transpose.No, Transpose.Yes);

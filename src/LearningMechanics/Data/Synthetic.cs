@@ -2,7 +2,7 @@ using LearningMechanics.Numerics;
 
 namespace LearningMechanics.Data;
 
-/// <summary>Synthetic data sets for controlled experiments (seed 001 §solvable models; claims.md).</summary>
+/// <summary>Synthetic data sets for controlled experiments (the tasks of docs/claims.md).</summary>
 public static class Synthetic
 {
     /// <summary>n points uniform on the sphere of radius √d (so x·x/d = 1).</summary>
@@ -23,7 +23,7 @@ public static class Synthetic
 
     /// <summary>
     /// Gaussian inputs with power-law covariance spectrum λ_i = i^{−α} (i = 1…d) along the coordinate axes, the setting
-    /// of spectral learning-curve theory (seed 001 §eigenlearning; Bordelon et al. 2020).
+    /// of spectral learning-curve theory (Bordelon et al. 2020; Simon et al. 2023).
     /// </summary>
     public static Matrix PowerLawInputs(int n, int d, double alpha, Rng rng)
     {

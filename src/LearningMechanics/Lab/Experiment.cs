@@ -25,7 +25,7 @@ public interface IExperiment
     string Title { get; }
     /// <summary>One-line statement of the claim for <c>lmech list</c>.</summary>
     string Summary { get; }
-    /// <summary>Seed files and sections the claim comes from.</summary>
+    /// <summary>Where the claim comes from: author–year citations of docs/references.md with sections or equations.</summary>
     string Source { get; }
     IReadOnlyList<SettingInfo> Settings { get; }
     ExperimentOutput Run(RunContext context);

@@ -3,11 +3,11 @@ using System.Numerics.Tensors;
 namespace LearningMechanics.Numerics;
 
 /// <summary>
-/// The Lanczos iteration for a symmetric operator given only as a matrix-vector product (Golub &amp; Van Loan §10.1),
+/// The Lanczos iteration for a symmetric operator given only as a matrix-vector product (Golub &amp; Van Loan 2013, §10.1),
 /// with full reorthogonalisation (the basis is kept, so Ritz values do not duplicate). After m steps from a unit start q₁,
 /// Qᵀ A Q = T is tridiagonal (α on the diagonal, β off it); the Ritz values (eigenvalues of T) approximate the extreme
 /// eigenvalues of A, and the squared first components of T's eigenvectors are the Gauss quadrature weights of the
-/// spectral measure of A seen from q₁ (used by stochastic Lanczos quadrature, Ghorbani et al. 2019; seed 001 §Hessian).
+/// spectral measure of A seen from q₁ (used by stochastic Lanczos quadrature, Ghorbani et al. 2019).
 /// </summary>
 public static class Lanczos
 {

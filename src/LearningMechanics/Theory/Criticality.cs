@@ -3,7 +3,7 @@ using LearningMechanics.Numerics;
 
 namespace LearningMechanics.Theory;
 
-/// <summary>The universality classes of seed 004 ch. 5.</summary>
+/// <summary>The universality classes of Roberts &amp; Yaida 2022, ch. 5.</summary>
 public enum UniversalityClass
 {
     /// <summary>φ(λz) = λφ(z): χ∥ = χ⊥ = σ_w²E[φ′²] for every K (§5.2; ReLU, leaky ReLU, linear).</summary>
@@ -16,8 +16,8 @@ public enum UniversalityClass
 
 /// <summary>Fixed point and susceptibilities at one (σ_b², σ_w²).</summary>
 /// <param name="KStar">Fixed point of the single-input kernel recursion (null when the kernel diverges).</param>
-/// <param name="ChiParallel">χ∥(K*) = σ_w²·E[zφ′(z)φ(z)]/K* (seed 004 eq. 5.50).</param>
-/// <param name="ChiPerp">χ⊥(K*) = σ_w²·E[φ′(z)²] (seed 004 eq. 5.51).</param>
+/// <param name="ChiParallel">χ∥(K*) = σ_w²·E[zφ′(z)φ(z)]/K* (Roberts &amp; Yaida 2022, eq. 5.50).</param>
+/// <param name="ChiPerp">χ⊥(K*) = σ_w²·E[φ′(z)²] (Roberts &amp; Yaida 2022, eq. 5.51).</param>
 /// <param name="CStar">Stable fixed point of the correlation map (1 in the ordered phase).</param>
 /// <param name="ChiC">Slope of the correlation map at c*: σ_w²·E[φ′(u)φ′(v)] at (K*, c*K*, K*).</param>
 /// <param name="DepthParallel">ξ∥ = −1/ln χ∥: depth scale of the approach of K to K* (∞ at criticality).</param>
@@ -30,7 +30,7 @@ public sealed record CriticalityPoint(double Sb2, double Sw2, double? KStar, dou
 }
 
 /// <summary>The class, critical initialisation and exponents of an activation.</summary>
-/// <param name="TaylorA1">a₁ = σ₃/σ₁ + ¾(σ₂/σ₁)² (seed 004 eq. 5.86), for the K* = 0 analysis.</param>
+/// <param name="TaylorA1">a₁ = σ₃/σ₁ + ¾(σ₂/σ₁)² (Roberts &amp; Yaida 2022, eq. 5.86), for the K* = 0 analysis.</param>
 /// <param name="TaylorA2">a₂ (eq. 5.87).</param>
 /// <param name="TaylorB1">b₁ = σ₃/σ₁ + (σ₂/σ₁)² (eq. 5.88).</param>
 /// <param name="Exponents">Critical exponents: for K* = 0, p₀ = 1 (ΔK ≈ 1/((−a₁)ℓ), eq. 5.92), p∥ = 2 (eq. 5.97),
@@ -39,22 +39,22 @@ public sealed record CriticalityReport(string Activation, UniversalityClass Clas
     double? TaylorA1, double? TaylorA2, double? TaylorB1, IReadOnlyDictionary<string, double> Exponents, string Note);
 
 /// <summary>
-/// Criticality analysis (seed 004 ch. 5; seed 002 §2.3 order/chaos; Poole et al. 2016, Schoenholz et al. 2017):
+/// Criticality analysis (Roberts &amp; Yaida 2022, ch. 5; order and chaos: Poole et al. 2016, Schoenholz et al. 2017):
 /// fixed points of K ↦ σ_b² + σ_w²·g(K), g(K) = E[φ(z)²]_{z~N(0,K)}, the susceptibilities χ∥ and χ⊥, the correlation map,
 /// depth scales, the critical line χ⊥(K*) = 1 in the (σ_b², σ_w²) plane, and the universality class with its exponents.
 /// </summary>
 public static class Criticality
 {
-    /// <summary>g(K) = E[φ(z)²] for z ~ N(0, K) (seed 004 eq. 5.5).</summary>
+    /// <summary>g(K) = E[φ(z)²] for z ~ N(0, K) (Roberts &amp; Yaida 2022, eq. 5.5).</summary>
     public static double G(Activation act, double k) =>
         act.HasClosedForm ? act.PairExpectation(k, k, k) : act.Expect(z => act.Apply(z) * act.Apply(z), k);
 
-    /// <summary>χ∥(K) = σ_w²·E[zφ′(z)φ(z)]_K / K (seed 004 eq. 5.50).</summary>
+    /// <summary>χ∥(K) = σ_w²·E[zφ′(z)φ(z)]_K / K (Roberts &amp; Yaida 2022, eq. 5.50).</summary>
     public static double ChiParallel(Activation act, double sw2, double k) =>
         k <= 0 ? sw2 * act.Derivative(0) * act.Derivative(0)
                : sw2 * act.Expect(z => z * act.Derivative(z) * act.Apply(z), k) / k;
 
-    /// <summary>χ⊥(K) = σ_w²·E[φ′(z)²]_K (seed 004 eq. 5.51).</summary>
+    /// <summary>χ⊥(K) = σ_w²·E[φ′(z)²]_K (Roberts &amp; Yaida 2022, eq. 5.51).</summary>
     public static double ChiPerp(Activation act, double sw2, double k) =>
         k <= 0 ? sw2 * act.Derivative(0) * act.Derivative(0)
         : sw2 * (act.HasClosedForm ? act.DerivativePairExpectation(k, k, k) : act.Expect(z => act.Derivative(z) * act.Derivative(z), k));
@@ -146,7 +146,7 @@ public static class Criticality
     }
 
     /// <summary>
-    /// The critical weight variance at σ_b² = 0. Scale-invariant class (seed 004 §5.2): χ = σ_w²·E[φ′(z)²] = 1
+    /// The critical weight variance at σ_b² = 0. Scale-invariant class (Roberts &amp; Yaida 2022, §5.2): χ = σ_w²·E[φ′(z)²] = 1
     /// independently of K, so σ_w² = 1/E[φ′(z)²] (ReLU: 2, linear: 1). K* = 0 class (eq. 5.90): σ_w² = 1/φ′(0)²
     /// (tanh: 1, erf: π/4).
     /// </summary>
@@ -163,7 +163,7 @@ public static class Criticality
     }
 
     /// <summary>
-    /// Taylor coefficients σ_p = φ^{(p)}(0), p = 0…5 (seed 004's σ(z) = Σ σ_p z^p/p!), from a least-squares polynomial
+    /// Taylor coefficients σ_p = φ^{(p)}(0), p = 0…5 (Roberts &amp; Yaida's σ(z) = Σ σ_p z^p/p!), from a least-squares polynomial
     /// of degree 11 through φ at 41 Chebyshev points of [−0.4, 0.4] (inside the convergence disc of tanh, erf, …).
     /// </summary>
     public static double[] TaylorCoefficients(Activation act)
@@ -189,7 +189,7 @@ public static class Criticality
         return sigma;
     }
 
-    /// <summary>Classifies φ and reports its critical initialisation and exponents (seed 004 §5.2–5.3).</summary>
+    /// <summary>Classifies φ and reports its critical initialisation and exponents (Roberts &amp; Yaida 2022, §5.2–5.3).</summary>
     public static CriticalityReport Classify(Activation act)
     {
         if (act.IsScaleInvariant)
@@ -197,11 +197,12 @@ public static class Criticality
             double sw2 = CriticalWeightVariance(act);
             return new CriticalityReport(act.Name, UniversalityClass.ScaleInvariant, 0, sw2, null, null, null,
                 new Dictionary<string, double> { ["p0"] = 0 },
-                "χ∥ = χ⊥ = σ_w²(a₊² + a₋²)/2 for every K: at criticality the kernel is preserved exactly with depth (seed 004 §5.2).");
+                "χ∥ = χ⊥ = σ_w²(a₊² + a₋²)/2 for every K: at criticality the kernel is preserved exactly with depth " +
+                "(Roberts & Yaida 2022, §5.2).");
         }
         if (!act.IsSmooth)
             return new CriticalityReport(act.Name, UniversalityClass.Other, null, null, null, null, null, new Dictionary<string, double>(),
-                "Not smooth at 0, so the Taylor analysis of seed 004 §5.3 does not apply; see the critical line.");
+                "Not smooth at 0, so the Taylor analysis of Roberts & Yaida 2022 (§5.3) does not apply; see the critical line.");
         var s = TaylorCoefficients(act);
         if (Math.Abs(s[0]) < 1e-10 && Math.Abs(s[1]) > 1e-10)
         {
@@ -210,11 +211,15 @@ public static class Criticality
             if (a1 < 0)
                 return new CriticalityReport(act.Name, UniversalityClass.KStarZero, 0, 1 / (s[1] * s[1]), a1, a2, b1,
                     new Dictionary<string, double> { ["p0"] = 1, ["p_parallel"] = 2, ["p_perp"] = b1 / a1 },
-                    $"K* = 0 class: at criticality ΔK ≈ 1/((−a₁)ℓ) = 1/({-a1:G4}ℓ), δK∥ ∝ 1/ℓ², δK⊥ ∝ ℓ^(−b₁/a₁) (seed 004 eqs. 5.92, 5.97, 5.99).");
+                    $"K* = 0 class: at criticality ΔK ≈ 1/((−a₁)ℓ) = 1/({-a1:G4}ℓ), δK∥ ∝ 1/ℓ², δK⊥ ∝ ℓ^(−b₁/a₁) " +
+                    "(Roberts & Yaida 2022, eqs. 5.92, 5.97, 5.99).");
             return new CriticalityReport(act.Name, UniversalityClass.Other, null, null, a1, a2, b1, new Dictionary<string, double>(),
-                $"φ(0) = 0 but (−a₁) = {-a1:G4} < 0: the fixed point K* = 0 repels the kernel (seed 004 §5.3, as for SWISH and GELU); see the critical line.");
+                $"φ(0) = 0 but (−a₁) = {-a1:G4} < 0: the fixed point K* = 0 repels the kernel (Roberts & Yaida 2022, §5.3, as for SWISH " +
+                "and GELU); see the critical line.");
         }
         return new CriticalityReport(act.Name, UniversalityClass.Other, null, null, null, null, null, new Dictionary<string, double>(),
-            s[0] != 0 ? $"φ(0) = {s[0]:G4} ≠ 0: no K* = 0 fixed point (seed 004 eq. 5.89); see the critical line." : "φ′(0) = 0: no K* = 0 fixed point.");
+            s[0] != 0
+                ? $"φ(0) = {s[0]:G4} ≠ 0: no K* = 0 fixed point (Roberts & Yaida 2022, eq. 5.89); see the critical line."
+                : "φ′(0) = 0: no K* = 0 fixed point.");
     }
 }

@@ -3,11 +3,13 @@ using LearningMechanics.Theory;
 
 namespace LearningMechanics.Tests.Theory;
 
-/// <summary>Criticality against hand-derived Taylor coefficients (seed 004 eqs. 5.86–5.90) and against iterating the maps.</summary>
+/// <summary>
+/// Criticality against hand-derived Taylor coefficients (Roberts &amp; Yaida 2022, eqs. 5.86–5.90) and against iterating the maps.
+/// </summary>
 public class CriticalityTests
 {
     [Theory]
-    // tanh = z − z³/3 + 2z⁵/15: σ₁ = 1, σ₃ = −2, σ₅ = 16 ⇒ a₁ = −2, a₂ = 17/3, b₁ = −2 (seed 004 below eq. 5.88).
+    // tanh = z − z³/3 + 2z⁵/15: σ₁ = 1, σ₃ = −2, σ₅ = 16 ⇒ a₁ = −2, a₂ = 17/3, b₁ = −2 (Roberts & Yaida 2022, below eq. 5.88).
     [InlineData("tanh", 1.0, -2.0, 17.0 / 3, -2.0)]
     // sin: σ₁ = 1, σ₃ = −1, σ₅ = 1 ⇒ a₁ = −1, a₂ = 1/4 + 5/12 = 2/3, b₁ = −1.
     [InlineData("sin", 1.0, -1.0, 2.0 / 3, -1.0)]
@@ -22,7 +24,7 @@ public class CriticalityTests
         Assert.Equal(a1, r.TaylorA1!.Value, 1e-6);
         Assert.Equal(b1, r.TaylorB1!.Value, 1e-6);
         Assert.Equal(a2, r.TaylorA2!.Value, 1e-3);
-        Assert.Equal(1.0, r.Exponents["p_perp"], 1e-6);   // odd activations: p⊥ = 1 (seed 004 after eq. 5.99)
+        Assert.Equal(1.0, r.Exponents["p_perp"], 1e-6);   // odd activations: p⊥ = 1 (Roberts & Yaida 2022, after eq. 5.99)
     }
 
     [Fact]
@@ -38,7 +40,7 @@ public class CriticalityTests
             Assert.Equal(0.75, Criticality.ChiParallel(new Relu(), 1.5, k), 1e-12);
             Assert.Equal(0.75, Criticality.ChiPerp(new Relu(), 1.5, k), 1e-12);
         }
-        // GELU and SiLU vanish at 0 with φ′(0) ≠ 0 but (−a₁) < 0: K* = 0 repels (seed 004 §5.3).
+        // GELU and SiLU vanish at 0 with φ′(0) ≠ 0 but (−a₁) < 0: K* = 0 repels (Roberts & Yaida 2022, §5.3).
         foreach (var name in new[] { "gelu", "silu" })
         {
             var r = Criticality.Classify(Activation.Parse(name));
@@ -57,7 +59,7 @@ public class CriticalityTests
         var act = Activation.Parse(name);
         var p = Criticality.Analyse(act, sb2, sw2);
         double kStar = p.KStar!.Value;
-        // Single-input map: (K_{ℓ+1} − K*)/(K_ℓ − K*) → χ∥ (seed 004 eq. 5.10).
+        // Single-input map: (K_{ℓ+1} − K*)/(K_ℓ − K*) → χ∥ (Roberts & Yaida 2022, eq. 5.10).
         double k = kStar * 1.05;
         double d0 = k - kStar; k = sb2 + sw2 * Criticality.G(act, k); double d1 = k - kStar;
         k = sb2 + sw2 * Criticality.G(act, k); double d2 = k - kStar;
@@ -83,7 +85,7 @@ public class CriticalityTests
             Assert.Equal("chaotic", Criticality.Analyse(tanh, sb2, 1.1 * w).Phase);
             Assert.True(Criticality.Analyse(tanh, sb2, 1.1 * w).CStar < 1);
         }
-        // tanh's critical line tends to (σ_b², σ_w²) = (0, 1) as σ_b² → 0 (claims.md §2.3; seed 004 eq. 5.90).
+        // tanh's critical line tends to (σ_b², σ_w²) = (0, 1) as σ_b² → 0 (Roberts & Yaida 2022, eq. 5.90).
         double w1 = Criticality.CriticalWeightVariance(tanh, 1e-3)!.Value, w2 = Criticality.CriticalWeightVariance(tanh, 1e-4)!.Value;
         Assert.True(w2 < w1 && w1 < 1.2 && Math.Abs(w2 - 1) < Math.Abs(w1 - 1), $"σ_w²(1e-3) = {w1}, σ_w²(1e-4) = {w2}");
         Assert.Null(Criticality.FixedPoint(new Relu(), 0.1, 2.5));          // ReLU above σ_w² = 2: the kernel diverges

@@ -62,7 +62,8 @@ public class NeuralKernelTests
     [Fact]
     public void NtkOfAnMlpFollowsTheSeedRecursionWrittenOut()
     {
-        // Θ¹ = K¹, Θ^{ℓ+1} = K^{ℓ+1} + σ_w²·E[φ′φ′](K^ℓ)·Θ^ℓ (seed 002 §3.4), by hand for two inputs and two hidden layers.
+        // Θ¹ = K¹, Θ^{ℓ+1} = K^{ℓ+1} + σ_w²·E[φ′φ′](K^ℓ)·Θ^ℓ (Jacot et al. 2018; Roberts & Yaida 2022, eq. 9.5), by hand for two
+        // inputs and two hidden layers.
         var x = Matrix.FromRows([[1.0, 0.5, -0.3], [0.2, -1.0, 0.8]]);
         double sw2 = 1.7, sb2 = 0.2;
         var act = new Erf();
@@ -132,7 +133,7 @@ public class NeuralKernelTests
         var relu = new Relu();
         double s = 0.5;
         var (kRes, tRes) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)-res(relu-dense(16),0.5)", sw2: 2), x);
-        // With an identity scale γ (seed 004 eq. B.11): K′ = γ²K + s²K_block, Θ′ = γ²Θ + s²Θ_block.
+        // With an identity scale γ (Roberts & Yaida 2022, eq. B.11): K′ = γ²K + s²K_block, Θ′ = γ²Θ + s²Θ_block.
         var (kGam, tGam) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)-res(relu-dense(16),0.5,0.7)", sw2: 2), x);
         var (kIn, tIn) = NeuralKernels.Compute(NetworkSpec.Parse("dense(16)", sw2: 2), x);
         for (int i = 0; i < 3; i++)

@@ -22,8 +22,8 @@ public sealed record ImportanceEstimate(double Value, double StdErr, double Effe
 /// output components, with the network's conditional kernel Ĝ (<see cref="ConditionalKernelEnsemble"/>). So the
 /// posterior mean is E[w(Ĝ)·m(Ĝ)]/E[w(Ĝ)] over prior draws of the network, with the likelihood of the observations
 /// w(Ĝ) = Π_i N(y_i; 0, Ĝ_AA + σ_ε²I) and the conditional posterior mean m_i(Ĝ) = Ĝ_βA(Ĝ_AA + σ_ε²I)⁻¹y_i: exact at any
-/// width, also for noise-free observations (σ_ε² = 0, seed 004 §6.4's setting), where sampling outputs could never hit
-/// the data. HMC over a narrow network's weights was not used: its posterior is multimodal (hidden-unit permutations and
+/// width, also for noise-free observations (σ_ε² = 0, the setting of Roberts &amp; Yaida 2022, §6.4), where sampling outputs
+/// could never hit the data. HMC over a narrow network's weights was not used: its posterior is multimodal (hidden-unit permutations and
 /// sign flips) and mixing could not be certified, while these estimates carry an honest standard error and effective
 /// sample size (ratio-estimator delta method).
 /// </summary>

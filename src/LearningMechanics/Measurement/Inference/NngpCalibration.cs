@@ -17,13 +17,13 @@ public sealed record CalibrationResult(double Scale, double NoiseVariance, int T
     double NllGp, double NllGpSe, double NllEnsemble, double NllEnsembleSe, double NllDifferenceSe);
 
 /// <summary>
-/// claims.md B5 (seed 002 §9.1; Lee et al. 2018): exact Bayesian inference with the NNGP gives calibrated predictive
-/// uncertainty. The NNGP of <c>spec</c> with output scale s² and noise variance s²r fitted by maximum marginal likelihood
-/// (s² = yᵀ(K + rI)⁻¹y/N in closed form, r on a log grid; Rasmussen &amp; Williams eq. 5.8) predicts
-/// N(μ, s²(v + r)) at each test input; the ensemble of networks trained to convergence by gradient descent, at infinite
-/// width, predicts N(μ_NTK, s²(v_NTK + r)) with the NTK-GP mean and variance over initialisations
-/// (<see cref="KernelDynamics"/> at t = ∞; Lee et al. 2019), given the same noise. Reported: the empirical coverage of
-/// central intervals at several levels and the mean Gaussian negative log-likelihood of the held-out targets.
+/// The infinite-width end of docs/claims.md, bayesian-finite-width (Lee et al. 2018): exact Bayesian inference with the NNGP gives
+/// calibrated predictive uncertainty. The NNGP of <c>spec</c> with output scale s² and noise variance s²r fitted by maximum marginal
+/// likelihood (s² = yᵀ(K + rI)⁻¹y/N in closed form, r on a log grid; Rasmussen &amp; Williams 2006, eq. 5.8) predicts
+/// N(μ, s²(v + r)) at each test input; the ensemble of networks trained to convergence by gradient descent, at infinite width,
+/// predicts N(μ_NTK, s²(v_NTK + r)) with the NTK-GP mean and variance over initialisations (<see cref="KernelDynamics"/> at t = ∞;
+/// Lee et al. 2019), given the same noise. Reported: the empirical coverage of central intervals at several levels and the mean
+/// Gaussian negative log-likelihood of the held-out targets.
 /// </summary>
 public static class NngpCalibration
 {

@@ -5,7 +5,7 @@ using LearningMechanics.Numerics;
 namespace LearningMechanics.Measurement.Observables;
 
 /// <summary>
-/// Quantities conserved by gradient flow (Du, Hu &amp; Lee 2018; seed 001 §conservation laws), in the stored parameters.
+/// Quantities conserved by gradient flow (Du et al. 2018), in the stored parameters.
 /// For two dense layers joined by a positively homogeneous φ (ReLU, leaky ReLU, abs, linear), f is invariant under
 /// (w_in,j, b_j) → c·(w_in,j, b_j), w_out,·j → w_out,·j/c, so every neuron j keeps ‖w_in,j‖² + b_j² − ‖w_out,·j‖²;
 /// for linear φ the whole matrix W_ℓW_ℓᵀ + b_ℓb_ℓᵀ − W_{ℓ+1}ᵀW_{ℓ+1} (balancedness) is conserved. Both need equal

@@ -7,7 +7,7 @@ using LearningMechanics.Training;
 namespace LearningMechanics.Measurement.Observables;
 
 /// <summary>
-/// The coordinate check of Tensor Programs V (Yang et al. 2021; seed 000 §μP; seed 002): train the same architecture at
+/// The coordinate check of Tensor Programs V (Yang et al. 2022): train the same architecture at
 /// several widths for a few steps and record the typical coordinate size of every dense layer's output,
 /// RMS(z_t) and RMS(z_t − z_0), on a fixed batch. Under μP every curve is flat in width; under SP the update of the
 /// output grows with width (and training blows up at large width for a fixed learning rate).

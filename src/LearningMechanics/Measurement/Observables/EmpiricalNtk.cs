@@ -5,7 +5,7 @@ namespace LearningMechanics.Measurement.Observables;
 
 /// <summary>
 /// The empirical NTK Θ̂(x, x′) = Σ_θ ∂f_c(x)/∂θ · ∂f_c(x′)/∂θ of a finite <see cref="Network{T}"/> for output c, over all
-/// stored parameters, from per-layer contractions instead of the Jacobian (seed 002 §3.1; seed 004 eq. 7.17): for a
+/// stored parameters, from per-layer contractions instead of the Jacobian (Jacot et al. 2018; Roberts &amp; Yaida 2022, eq. 7.17): for a
 /// dense layer z = m_W·W·h + m_b·b with Δ = ∂f/∂z from one backward pass of the batch (rows are per-sample gradients),
 /// ∂f/∂W = m_W·Δ hᵀ and ∂f/∂b = m_b·Δ, so Θ̂ = Σ_layers (Δ Δᵀ) ⊙ (m_W²·H Hᵀ + m_b²). Cost: one forward and one backward
 /// pass plus two SYRKs per layer; no P × (#parameters) matrix. Buffers are allocated once per batch size.

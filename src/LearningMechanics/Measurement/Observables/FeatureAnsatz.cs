@@ -4,7 +4,7 @@ using LearningMechanics.Numerics;
 namespace LearningMechanics.Measurement.Observables;
 
 /// <summary>
-/// The neural feature ansatz (Radhakrishnan et al. 2024, Science; seed 001 §feature learning): after training, a dense
+/// The neural feature ansatz (Radhakrishnan et al. 2024): after training, a dense
 /// layer's neural feature matrix WᵀW (effective weights) is proportional to the average gradient outer product of the
 /// network with respect to that layer's input, AGOP = (1/N) Σ_i Σ_c ∇_h f_c(x_i) ∇_h f_c(x_i)ᵀ. Reported as the
 /// Frobenius cosine ⟨WᵀW, AGOP⟩/(‖WᵀW‖‖AGOP‖) and as the Pearson correlation of the entries.

@@ -10,7 +10,7 @@ namespace LearningMechanics.Measurement.Observables;
 /// exact Hessian-vector products: Pearlmutter's R-operator (Pearlmutter 1994) runs a forward, backward, R-forward and
 /// R-backward pass, about two gradients' cost, and never forms H. On it: sharpness (top eigenvalues by
 /// <see cref="Lanczos"/>), Hutchinson's trace estimate tr H = E[vᵀHv] over Rademacher v, and the spectral density by
-/// stochastic Lanczos quadrature (seed 001 §edge of stability; seed 003 §Hessian; Ghorbani, Krishnan &amp; Xiao 2019).
+/// stochastic Lanczos quadrature (edge of stability: Cohen et al. 2021; density: Ghorbani et al. 2019).
 /// Data are processed in chunks of at most <see cref="ChunkRows"/> rows, each weighted by its share of the samples.
 /// </summary>
 public sealed class Hessian

@@ -6,7 +6,7 @@ namespace LearningMechanics.Measurement.Observables;
 /// <summary>
 /// The spectrum of one weight matrix W (m × n, transposed so that m ≤ n): eigenvalues λ = s²/n of (1/n)·W Wᵀ from the
 /// singular values s (LAPACK gesdd), a Marchenko–Pastur fit of the bulk, the outliers above its edge, and the
-/// power-law exponent of the tail (seed 003 §spectral outliers; Martin &amp; Mahoney 2021 heavy-tailed self-regularisation).
+/// power-law exponent of the tail (spectral outliers: Lauditi et al. 2026; heavy-tailed self-regularisation: Martin &amp; Mahoney 2021).
 /// </summary>
 public sealed record WeightSpectrum(
     string Name, int Rows, int Cols, double[] Eigenvalues, double[] SingularValues,
@@ -53,7 +53,7 @@ public sealed record WeightSpectrum(
     }
 
     /// <summary>
-    /// Maximum-likelihood power-law exponent of the tail p(x) ∝ x^{−α}, x ≥ x_min (Clauset, Shalizi &amp; Newman 2009):
+    /// Maximum-likelihood power-law exponent of the tail p(x) ∝ x^{−α}, x ≥ x_min (Clauset et al. 2009):
     /// α̂ = 1 + k / Σ ln(x_i/x_min), SE (α̂ − 1)/√k, with x_min chosen among the data to minimise the KS distance
     /// between the tail and the fitted law (at least 10 points in the tail, or all when fewer).
     /// </summary>

@@ -8,7 +8,8 @@ namespace LearningMechanics.Theory.FiniteWidth;
 /// Bayesian posterior of an MLP's outputs at test inputs, to order 1/n: E[z_{i;β} | y] = GpMean + (Metric + Vertex)/n and
 /// Var[z_{i;β} | y] = GpVariance + VarianceCorrection/n. Rows are test inputs, columns output components.
 /// </summary>
-/// <param name="GpMean">The infinite-width (NNGP) posterior mean m_{i;β} = K_{βA}(K_{AA} + σ_ε²)⁻¹y_i (seed 004 eq. 6.81).</param>
+/// <param name="GpMean">The infinite-width (NNGP) posterior mean m_{i;β} = K_{βA}(K_{AA} + σ_ε²)⁻¹y_i
+/// (Roberts &amp; Yaida 2022, eq. 6.81).</param>
 /// <param name="GpVariance">The NNGP posterior variance of z_β, K_{ββ} − K_{βA}(K_{AA} + σ_ε²)⁻¹K_{Aβ} (eq. 6.82).</param>
 /// <param name="Metric">Coefficient of 1/n from the NLO metric G¹ in the GP formula.</param>
 /// <param name="Vertex">Coefficient of 1/n from the four-point vertex (eq. 6.88's v-terms).</param>
@@ -26,10 +27,10 @@ public sealed record PosteriorExpansion(Matrix GpMean, double[] GpVariance, Matr
 }
 
 /// <summary>
-/// Bayesian inference with a finite-width MLP prior (seed 004 §6.4.2, eqs. 6.79–6.88). The prior of the outputs on the
+/// Bayesian inference with a finite-width MLP prior (Roberts &amp; Yaida 2022, §6.4.2, eqs. 6.79–6.88). The prior of the outputs on the
 /// data set D = A ∪ {β} is nearly Gaussian: covariance δ_ij(K + G¹/n) and connected four-point function
 /// (1/n)[δ_{i₁i₂}δ_{i₃i₄}V_{(δ₁δ₂)(δ₃δ₄)} + 2 pairings] (eq. 4.77), from <see cref="MultiInputVertex"/>. Conditioning on
-/// y_{i;α} = z_{i;α} + ε (σ_ε² = 0: the seed's exact observations) by the Edgeworth expansion of the joint density gives
+/// y_{i;α} = z_{i;α} + ε (σ_ε² = 0: Roberts &amp; Yaida's exact observations) by the Edgeworth expansion of the joint density gives
 /// E[z_{i;β}|y] = Σ_{βA}S⁻¹y_i + (1/6)Σ κ(a₁, a₂, a₃, w_{i;β})·He₃(y)_{a₁a₂a₃}, with S = K_{AA} + σ_ε²I, w = z_β − t·z_A,
 /// t = S⁻¹K_{Aβ} and the Hermite tensor He₃ = ûûû − 3·û S⁻¹ (û = S⁻¹y). Written out with Ṽ_{(α₁α₂)(α₃)} =
 /// V_{(α₁α₂)(α₃β)} − Σ_α t_α V_{(α₁α₂)(α₃α)}:
@@ -38,10 +39,10 @@ public sealed record PosteriorExpansion(Matrix GpMean, double[] GpVariance, Matr
 ///             − Σ_{α₁} û_{i;α₁}(2Σ Ṽ_{(α₁α₂)(α₃)}S⁻¹_{α₂α₃} + n_out Σ Ṽ_{(α₂α₃)(α₁)}S⁻¹_{α₂α₃})]
 /// Metric_i = (G¹_{βA} − tᵀG¹_{AA}) S⁻¹ y_i
 /// </code>
-/// This is the seed's eq. 6.88 (its naive mean plus the v-terms, which Wick-contract to the same cubic and linear terms)
+/// This is Roberts &amp; Yaida's eq. 6.88 (its naive mean plus the v-terms, which Wick-contract to the same cubic and linear terms)
 /// written with the vertex instead of the quartic coupling; the sum over j is the "wiring together" of output components
 /// (eq. 6.89): at finite width y_j moves the prediction for component i ≠ j. The same expansion at second order in w
-/// (derived here; the seed stops at the mean) gives Var[z_{i;β}|y] = G + ½Σ κ(a₁, a₂, w_{i;β}, w_{i;β})·He₂(y)_{a₁a₂}
+/// (derived here; Roberts &amp; Yaida stop at the mean) gives Var[z_{i;β}|y] = G + ½Σ κ(a₁, a₂, w_{i;β}, w_{i;β})·He₂(y)_{a₁a₂}
 /// with He₂ = ûû − S⁻¹, i.e. with Ṽ2_{α₁α₂} = V_{(α₁α₂)(ww)} and Ṽ11_{α₁α₂} = V_{(α₁w)(α₂w)} (both slots w = β − t·A):
 /// <code>
 /// VarianceCorrection_i = (G¹_ββ − 2tᵀG¹_{Aβ} + tᵀG¹_{AA}t)

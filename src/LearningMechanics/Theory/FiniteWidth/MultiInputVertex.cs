@@ -7,7 +7,7 @@ namespace LearningMechanics.Theory.FiniteWidth;
 /// Finite-width data of one layer ℓ for a set of m inputs. Pairs p = (a, b), a ≤ b, are numbered in row order
 /// (<see cref="Pairs"/>). For neurons i ≠ j the preactivations satisfy
 /// E[z_{i;a}z_{i;b}z_{j;c}z_{j;d}] − E[z_{a}z_{b}]E[z_{c}z_{d}] = V_{(ab)(cd)}/n and E[z_a z_b] = K_{ab} + G¹_{ab}/n + O(1/n²)
-/// (seed 004 eqs. 4.77, 4.105).
+/// (Roberts &amp; Yaida 2022, eqs. 4.77, 4.104).
 /// </summary>
 public sealed record MultiInputVertexLayer(int Layer, (int A, int B)[] Pairs, double[] K, double[,] V, double[] G1)
 {
@@ -22,12 +22,12 @@ public sealed record MultiInputVertexLayer(int Layer, (int A, int B)[] Pairs, do
 }
 
 /// <summary>
-/// The four-point vertex and NLO metric of an MLP for any set of inputs (seed 004 eqs. 4.90 and 4.115, read as the
+/// The four-point vertex and NLO metric of an MLP for any set of inputs (Roberts &amp; Yaida 2022, eqs. 4.90 and 4.115, read as the
 /// delta method of the layer map). With F_{ab}(K) = C_b + C_W⟨σ_aσ_b⟩_K the next layer's metric, J = ∂F/∂K its
 /// Jacobian over the pair variables K_{(cd)} (c ≤ d) and H_p = ∂²F_p/∂K∂K its Hessian:
 /// <list type="bullet">
 /// <item>K′ = F(K);</item>
-/// <item>V′_{pq} = C_W²[⟨σ_aσ_bσ_cσ_d⟩ − ⟨σ_aσ_b⟩⟨σ_cσ_d⟩] + Σ_{rs} J_{pr}V_{rs}J_{qs} (eq. 4.90: the seed's
+/// <item>V′_{pq} = C_W²[⟨σ_aσ_bσ_cσ_d⟩ − ⟨σ_aσ_b⟩⟨σ_cσ_d⟩] + Σ_{rs} J_{pr}V_{rs}J_{qs} (eq. 4.90: Roberts &amp; Yaida's
 ///   (C_W²/4)Σ V^{(δ₅δ₆)(δ₇δ₈)}⟨σσ(zz − K)⟩⟨σσ(zz − K)⟩ is J V Jᵀ after Stein's lemma and Price's theorem);</item>
 /// <item>G¹′_p = Σ_r J_{pr}G¹_r + ½Σ_{rs}(H_p)_{rs}V_{rs} (eq. 4.115; for one input it is eqs. 5.110–5.111).</item>
 /// </list>
@@ -155,7 +155,7 @@ public static class MultiInputVertex
                     double kk = k[aa];
                     Two[p] = act.Moment(2, kk);
                     J[p] = [(aa, Criticality.ChiParallel(act, 1, kk))];
-                    // g″(K) = ⟨σ²·He₄(z/√K)⟩/(4K²) (Price twice), the j(K) of seed 004 eq. 5.111 per unit C_W over 8K²·½.
+                    // g″(K) = ⟨σ²·He₄(z/√K)⟩/(4K²) (Price twice), the j(K) of Roberts & Yaida 2022, eq. 5.111 per unit C_W over 8K²·½.
                     double g2 = kk > 0 ? act.Expect(z => { double r = z * z / kk; double f = act.Apply(z); return f * f * (r * r - 6 * r + 3); }, kk) / (4 * kk * kk) : 0;
                     H[p] = ([aa], new[,] { { g2 } });
                 }

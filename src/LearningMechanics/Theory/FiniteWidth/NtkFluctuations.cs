@@ -3,7 +3,7 @@ using LearningMechanics.Architecture;
 namespace LearningMechanics.Theory.FiniteWidth;
 
 /// <summary>
-/// Single-input NTK statistics of layer ℓ at leading order in 1/n (seed 004 §9.1): the frozen NTK Θ, the NTK variance
+/// Single-input NTK statistics of layer ℓ at leading order in 1/n (Roberts &amp; Yaida 2022, §9.1): the frozen NTK Θ, the NTK variance
 /// tensors A, B with E[ΔĤ_{i1i2}ΔĤ_{i3i4}] = (δ₁₂δ₃₄A + δ₁₃δ₂₄B + δ₁₄δ₂₃B)/n (eq. 8.82) and the NTK–preactivation
 /// cross-correlations D, F with E[ΔĤ_{i1i2} z_{i3} z_{i4}] = (δ₁₂δ₃₄D + (δ₁₃δ₂₄ + δ₁₄δ₂₃)F)/n, next to K and V.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed record NtkLayer(int Layer, double K, double V, double Theta, doubl
 }
 
 /// <summary>
-/// The leading-order single-input recursions for the NTK's finite-width fluctuations (seed 004 eqs. 9.6, 9.13–9.16 in
+/// The leading-order single-input recursions for the NTK's finite-width fluctuations (Roberts &amp; Yaida 2022, eqs. 9.6, 9.13–9.16 in
 /// the compact forms 9.20–9.21), in lmech's NTK parameterisation, where the learning rates of the book are
 /// λ_b = C_b = σ_b², λ_W = C_W = σ_w² at every layer (so λ_W/C_W = 1 and Θ^{(1)} = K^{(1)}):
 /// <list type="bullet">
@@ -33,7 +33,7 @@ public sealed record NtkLayer(int Layer, double K, double V, double Theta, doubl
 /// </list>
 /// with g = ⟨σ²⟩, χ∥ = (C_W/2K²)⟨σ²(z² − K)⟩, χ⊥ = C_W⟨σ′²⟩, h = (C_W/4K²)⟨σ′²(z² − K)⟩ = ½ dχ⊥/dK (eqs. 9.8–9.11),
 /// all at K^{(ℓ)}, and A = B = D = F = 0 in the first layer (eq. 9.17).
-/// The NTK mean's 1/n correction H¹ (E[Ĥ] = Θ + H¹/n) is not written out in the seed (eq. 8.63 stops at O(1/n)); it is
+/// The NTK mean's 1/n correction H¹ (E[Ĥ] = Θ + H¹/n) is not written out by Roberts &amp; Yaida (eq. 8.63 stops at O(1/n)); it is
 /// derived here from the exact E[Ĥ′_ii] = λ_b + λ_W E[σ²] + C_W E[σ′_j² Ĥ_jj] with the single-neuron Gram–Charlier
 /// marginal E[f(z)] = ⟨f⟩_{K+G¹/n} + (V/8nK²)⟨f·He₄⟩, He₄ = z⁴/K² − 6z²/K + 3 (as behind eq. 5.110), and
 /// E[f(z_j)ΔĤ_jj] = (D + 2F)/(2nK²)·⟨f(z² − K)⟩ (Stein, as in eqs. 8.59–8.62):

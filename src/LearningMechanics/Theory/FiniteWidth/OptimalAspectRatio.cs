@@ -3,7 +3,7 @@ using LearningMechanics.Architecture;
 namespace LearningMechanics.Theory.FiniteWidth;
 
 /// <summary>
-/// The information-theoretic optimal depth-to-width ratio of an MLP at criticality (seed 004 Appendix A). With the
+/// The information-theoretic optimal depth-to-width ratio of an MLP at criticality (Roberts &amp; Yaida 2022, Appendix A). With the
 /// normalised vertex at the last layer V/(nG²) = νr (eq. A.68), the mutual information between two groups of m₁ and
 /// m₂ output neurons is I = m₁m₂ν²r²/8 − m₁m₂(20 + 3m₁ + 3m₂)ν³r³/48 + O(r⁴) (eq. A.71), maximal at
 /// r* = 4/((20 + 3m₁ + 3m₂)ν) (eq. A.72); with m₁ = m₂ = n/2, r* = 4/((20 + 3n)ν) and I* = (1/6)(n/(20 + 3n))²
@@ -14,7 +14,7 @@ public static class OptimalAspectRatio
 {
     /// <summary>
     /// ν of eqs. A.69–A.70 for φ at criticality, V^{(L)}/(nK²) ≈ νL/n; with residual connections of identity scale γ
-    /// (seed 004 App. B, at the shifted criticality C_W(γ) ∝ 1 − γ²): ν(γ) = (1 − γ²)[(1 − γ²)(3A₄/A₂² − 1) + 4γ²] for the
+    /// (Roberts &amp; Yaida 2022, App. B, at the shifted criticality C_W(γ) ∝ 1 − γ²): ν(γ) = (1 − γ²)[(1 − γ²)(3A₄/A₂² − 1) + 4γ²] for the
     /// scale-invariant class (eq. B.29) and (2/3)(1 − γ⁴) for the K* = 0 class (eq. B.35). Throws for other activations.
     /// </summary>
     public static double Nu(Activation act, double gamma = 0)
@@ -27,7 +27,8 @@ public static class OptimalAspectRatio
             return (1 - g2) * ((1 - g2) * x + 4 * g2);
         }
         if (Criticality.Classify(act).Class == UniversalityClass.KStarZero) return 2.0 / 3 * (1 - g2 * g2);
-        throw new BadInputException($"Activation '{act.Name}' is in neither the scale-invariant nor the K* = 0 class; seed 004 gives no ν for it.");
+        throw new BadInputException(
+            $"Activation '{act.Name}' is in neither the scale-invariant nor the K* = 0 class; Roberts & Yaida 2022 give no ν for it.");
     }
 
     /// <summary>The critical C_W of a residual MLP with identity scale γ (σ_b² = 0): (1 − γ²)/A₂ or (1 − γ²)/σ′(0)² (eqs. B.20–B.21).</summary>

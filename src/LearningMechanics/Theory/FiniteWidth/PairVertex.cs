@@ -4,7 +4,7 @@ using LearningMechanics.Numerics;
 namespace LearningMechanics.Theory.FiniteWidth;
 
 /// <summary>
-/// The four-point vertex and NLO metric for two inputs (seed 004 eqs. 4.90, 4.115): <see cref="MultiInputVertex"/> with
+/// The four-point vertex and NLO metric for two inputs (Roberts &amp; Yaida 2022, eqs. 4.90, 4.115): <see cref="MultiInputVertex"/> with
 /// m = 2, whose pairs are aa, ab, bb (indices 0, 1, 2), so that E[z_{i;p₁}z_{i;p₂}z_{j;q₁}z_{j;q₂}] −
 /// E[z_{p₁}z_{p₂}]E[z_{q₁}z_{q₂}] = V[p, q]/n for neurons i ≠ j (eq. 4.77). Also home of the pair expectation's diagonal
 /// derivative ∂E[σσ]/∂K_{aa} that the multi-input Jacobian uses. For a single input it reduces to eq. 5.109

@@ -10,10 +10,10 @@ public sealed record EigenlearningPrediction(int N, double Ridge, double Kappa, 
     double TestMse, double TrainMse);
 
 /// <summary>
-/// The eigenlearning framework (Simon et al. 2023, TMLR; Bordelon, Canatar &amp; Pehlevan 2020; claims.md §2.5; seed 001
-/// §2.1 "solvable settings"): for kernel eigenvalues λ_i (with respect to the data distribution), target coefficients v_i,
-/// n samples, ridge δ and label noise ε², κ solves Σ λ_i/(λ_i + κ) + δ/κ = n; L_i = λ_i/(λ_i + κ); E₀ = n/(n − Σ L_i²);
-/// test MSE = E₀(Σ (1 − L_i)² v_i² + ε²); train MSE = (δ/(nκ))²·test MSE.
+/// The eigenlearning framework (Simon et al. 2023; Bordelon et al. 2020; one of the solvable settings of Simon et al. 2026, §2.1):
+/// for kernel eigenvalues λ_i (with respect to the data distribution), target coefficients v_i, n samples, ridge δ and label noise ε²,
+/// κ solves Σ λ_i/(λ_i + κ) + δ/κ = n; L_i = λ_i/(λ_i + κ); E₀ = n/(n − Σ L_i²); test MSE = E₀(Σ (1 − L_i)² v_i² + ε²);
+/// train MSE = (δ/(nκ))²·test MSE.
 /// </summary>
 public static class Eigenlearning
 {

@@ -3,8 +3,8 @@ using LearningMechanics.Numerics;
 namespace LearningMechanics.Theory.KernelRegime;
 
 /// <summary>
-/// Exact Bayesian inference with a kernel (the NNGP for a Bayesian network at infinite width; seed 002 §2.3 "Bayesian
-/// inference"; seed 004 ch. 6; Rasmussen &amp; Williams 2006, Algorithm 2.1): with L = chol(K + σ²I) and
+/// Exact Bayesian inference with a kernel (the NNGP for a Bayesian network at infinite width; Neal 1996,
+/// Lee et al. 2018; Roberts &amp; Yaida 2022, ch. 6; Rasmussen &amp; Williams 2006, Algorithm 2.1): with L = chol(K + σ²I) and
 /// α = (K + σ²I)⁻¹y, posterior mean K*α, posterior variance K** − ‖L⁻¹K*ᵀ‖², and
 /// log p(y) = −½yᵀα − Σ log L_ii − (N/2) log 2π.
 /// </summary>

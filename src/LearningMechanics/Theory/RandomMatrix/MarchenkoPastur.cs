@@ -1,11 +1,11 @@
 namespace LearningMechanics.Theory.RandomMatrix;
 
 /// <summary>
-/// The Marchenko–Pastur law (seed 003 §weight spectra; Marchenko &amp; Pastur 1967): for X (m × n) with iid entries of
+/// The Marchenko–Pastur law (Marchenko &amp; Pastur 1967; weight spectra: Lauditi et al. 2026): for X (m × n) with iid entries of
 /// variance σ² and q = m/n ≤ 1, the eigenvalues of (1/n)·X Xᵀ have density
 /// ρ(λ) = √((λ₊ − λ)(λ − λ₋)) / (2π σ² q λ) on [λ₋, λ₊], λ± = σ²(1 ± √q)², with mean σ².
 /// A rank-one spike of strength θ (in the same units) detaches from the bulk when θ &gt; σ²√q (BBP transition,
-/// Baik, Ben Arous &amp; Péché 2005).
+/// Baik et al. 2005).
 /// </summary>
 public static class MarchenkoPastur
 {

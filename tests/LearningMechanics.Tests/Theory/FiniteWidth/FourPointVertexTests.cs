@@ -7,7 +7,9 @@ using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Tests.Theory.FiniteWidth;
 
-/// <summary>The vertex recursion (seed 004 eq. 5.109) against its asymptotic solutions, exact results and networks.</summary>
+/// <summary>
+/// The vertex recursion (Roberts &amp; Yaida 2022, eq. 5.109) against its asymptotic solutions, exact results and networks.
+/// </summary>
 public class FourPointVertexTests
 {
     [Theory]

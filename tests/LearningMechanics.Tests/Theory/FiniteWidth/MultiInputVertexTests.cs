@@ -39,7 +39,7 @@ public class MultiInputVertexTests(ITestOutputHelper output)
     /// <remarks>
     /// Monte Carlo route through real networks: the output layer's conditional kernel
     /// Ĝ_{ab} = C_b + C_W·(1/n)Σ_j σ(z_{j;a})σ(z_{j;b}) has E[Ĝ_p] = K_p + G¹_p/n and Cov(Ĝ_p, Ĝ_q) = V_{pq}/n to order 1/n
-    /// (seed 004 §4.1, eqs. 4.77, 4.105). Three distinct inputs exercise the three-input integrals of eq. 4.90.
+    /// (Roberts &amp; Yaida 2022, eqs. 4.70, 4.76, 4.104). Three distinct inputs exercise the three-input integrals of eq. 4.90.
     /// The next order is taken of relative size max_p V_pp/(nK_p²) of the typical entry √(V_pp V_qq) (a small entry from a
     /// cancellation keeps the absolute next-order term of its neighbours: at n = 24 → 96 the tanh entry V_(00)(22) moves
     /// from 3× to 1.4× its prediction, as 1/n).

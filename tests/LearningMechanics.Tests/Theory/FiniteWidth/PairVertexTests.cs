@@ -27,7 +27,8 @@ public class PairVertexTests
 
     /// <remarks>
     /// Monte Carlo route: given the last hidden layer, the output layer's conditional kernel is
-    /// Ĝ_{ab} = C_b + C_W·(1/n)Σ_j σ(z_{j;a})σ(z_{j;b}), and V_{(p)(q)}/n = Cov(Ĝ_p, Ĝ_q) over initialisations (seed 004 §4.1).
+    /// Ĝ_{ab} = C_b + C_W·(1/n)Σ_j σ(z_{j;a})σ(z_{j;b}), and V_{(p)(q)}/n = Cov(Ĝ_p, Ĝ_q) over initialisations
+    /// (Roberts &amp; Yaida 2022, eqs. 4.70, 4.76).
     /// </remarks>
     [Theory]
     [InlineData("relu", 2.0, 0.0, 0.6)]

@@ -25,7 +25,7 @@ public class EigenlearningTests
     [Fact]
     public void IsotropicRidgelessRiskMatchesHastieEtAl()
     {
-        // p equal eigenvalues, n < p samples: risk = r²(1 − n/p) + σ²·n/(p − n) (Hastie, Montanari, Rosset & Tibshirani 2022),
+        // p equal eigenvalues, n < p samples: risk = r²(1 − n/p) + σ²·n/(p − n) (Hastie et al. 2022),
         // plus the irreducible σ² of noisy test labels that eigenlearning's test MSE includes.
         int p = 200, n = 50;
         double r2 = 3.0, noise = 0.4;
