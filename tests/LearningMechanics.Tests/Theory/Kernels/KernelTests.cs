@@ -3,7 +3,7 @@ using LearningMechanics.Numerics;
 using LearningMechanics.Theory;
 using LearningMechanics.Theory.Kernels;
 
-namespace LearningMechanics.Tests.Theory;
+namespace LearningMechanics.Tests.Theory.Kernels;
 
 /// <summary>Closed forms against quadrature, quadrature against Monte Carlo, and known exact properties of the recursion.</summary>
 public class KernelTests

@@ -1,7 +1,7 @@
 using LearningMechanics.Architecture;
 using LearningMechanics.Numerics;
 
-namespace LearningMechanics.Tests.Theory;
+namespace LearningMechanics.Tests.Architecture;
 
 /// <summary>
 /// Every closed form for E[φφ] and E[φ′φ′] against an independent numerical route: for smooth φ, high-order

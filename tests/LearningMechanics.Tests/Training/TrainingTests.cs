@@ -4,7 +4,7 @@ using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
 using LearningMechanics.Training;
 
-namespace LearningMechanics.Tests.Networks;
+namespace LearningMechanics.Tests.Training;
 
 public class TrainingTests
 {

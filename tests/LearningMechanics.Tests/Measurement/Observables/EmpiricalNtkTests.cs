@@ -4,7 +4,7 @@ using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.Kernels;
 
-namespace LearningMechanics.Tests.Theory;
+namespace LearningMechanics.Tests.Measurement.Observables;
 
 public class EmpiricalNtkTests
 {

@@ -5,7 +5,7 @@ using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.Kernels;
 
-namespace LearningMechanics.Tests.Theory;
+namespace LearningMechanics.Tests.Networks;
 
 public class MlpTests
 {

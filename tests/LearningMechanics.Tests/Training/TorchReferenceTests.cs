@@ -7,7 +7,7 @@ using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
 using LearningMechanics.Training;
 
-namespace LearningMechanics.Tests.Networks;
+namespace LearningMechanics.Tests.Training;
 
 /// <summary>
 /// Our float64 training against PyTorch (Debian's python3-torch) from the same initial weights and the same batches:

@@ -3,7 +3,7 @@ using LearningMechanics.Data;
 using LearningMechanics.Measurement.Ensembles;
 using LearningMechanics.Numerics;
 
-namespace LearningMechanics.Tests.Theory.FiniteWidth;
+namespace LearningMechanics.Tests.Measurement.Ensembles;
 
 public class ConditionalGaussianChainTests
 {

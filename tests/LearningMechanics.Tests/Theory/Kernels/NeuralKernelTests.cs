@@ -2,7 +2,7 @@ using LearningMechanics.Architecture;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.Kernels;
 
-namespace LearningMechanics.Tests.Theory;
+namespace LearningMechanics.Tests.Theory.Kernels;
 
 public class NeuralKernelTests
 {

@@ -4,7 +4,7 @@ using LearningMechanics.Architecture;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.Kernels;
 
-namespace LearningMechanics.Tests.Theory;
+namespace LearningMechanics.Tests.Theory.Kernels;
 
 /// <summary>
 /// A second, independent implementation of the NNGP and NTK recursions in numpy (arc-cosine and arcsine closed forms,
