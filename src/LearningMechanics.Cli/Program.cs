@@ -106,16 +106,23 @@ namespace LearningMechanics.Cli
         private static void PrintClaims(RunRecord run)
         {
             var table = new Table { Title = new TableTitle($"{Markup.Escape(run.ExperimentId)} ({run.Mode.ToString().ToLowerInvariant()}, seed {run.Seed}, {run.ElapsedSeconds:F1} s)") };
-            table.AddColumns("claim", "predicted", "measured", "± SE", "tolerance", "verdict");
+            table.AddColumns("claim", "predicted", "competitor", "measured", "± SE", "tolerance", "resolution", "verdict");
             foreach (var c in run.Output.Claims)
             {
-                string colour = c.Verdict switch { Verdict.Pass => "green", Verdict.Fail => "red", _ => "yellow" };
-                table.AddRow(Markup.Escape(c.Id), Fmt(c.Predicted), Fmt(c.Measured), Fmt(c.StdErr),
-                    (c.Rule == ClaimRule.AtMost ? "≤ +" : c.Rule == ClaimRule.AtLeast ? "≥ −" : "") + Fmt(c.Tolerance),
-                    $"[{colour}]{c.Verdict.ToString().ToLowerInvariant()}[/]");
+                string colour = c.Verdict switch
+                {
+                    Verdict.Pass => "green",
+                    Verdict.Fail => "red",
+                    Verdict.Refuted => "purple",
+                    Verdict.NotDiscriminating => "grey",
+                    _ => "yellow",
+                };
+                table.AddRow(Markup.Escape(c.Id), Fmt(c.Predicted), Fmt(c.Competitor), Fmt(c.Measured), Fmt(c.StdErr),
+                    (c.Rule == ClaimRule.AtMost ? "≤ +" : c.Rule == ClaimRule.AtLeast ? "≥ −" : "") + Fmt(c.Tolerance), Fmt(c.Resolution),
+                    $"[{colour}]{c.Verdict.Text()}[/]");
             }
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"{run.Count(Verdict.Pass)} pass, {run.Count(Verdict.Fail)} fail, {run.Count(Verdict.Inconclusive)} inconclusive. Report: [link]{Markup.Escape(Path.GetFullPath(Path.Combine(run.Directory, "report.html")))}[/]");
+            AnsiConsole.MarkupLine($"{VerdictText.Summary(run.Output.Claims)}. Report: [link]{Markup.Escape(Path.GetFullPath(Path.Combine(run.Directory, "report.html")))}[/]");
         }
 
         private static string Fmt(double? v) => v is { } x ? x.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : "—";

@@ -4,8 +4,8 @@ using System.Text.Json;
 namespace LearningMechanics.Lab.Storage;
 
 /// <summary>
-/// Writes and reads <c>result.json</c> in the schema of DESIGN.md: experiment, version, seed, mode, config, claims,
-/// series, timings. Non-finite numbers are written as null (JSON has no NaN).
+/// Writes and reads <c>result.json</c>: experiment, version, seed, mode, config, claims (prediction, competitor,
+/// measurement ± SE, tolerance, resolution, verdict), series, timings. Non-finite numbers are written as null (JSON has no NaN).
 /// </summary>
 public static class ResultJson
 {
@@ -35,7 +35,10 @@ public static class ResultJson
                 Number(w, "measured", c.Measured);
                 Number(w, "stderr", c.StdErr);
                 Number(w, "tolerance", c.Tolerance);
-                w.WriteString("verdict", c.Verdict.ToString().ToLowerInvariant());
+                Number(w, "competitor", c.Competitor);
+                if (c.CompetitorHypothesis is not null) w.WriteString("competitor_hypothesis", c.CompetitorHypothesis);
+                Number(w, "resolution", c.Resolution);
+                w.WriteString("verdict", c.Verdict.Text());
                 if (c.Rule != ClaimRule.TwoSided) w.WriteString("rule", c.Rule == ClaimRule.AtMost ? "at_most" : "at_least");
                 if (c.Note is not null) w.WriteString("note", c.Note);
                 w.WriteEndObject();

@@ -5,7 +5,11 @@ namespace LearningMechanics.Lab.Storage;
 
 /// <summary>A row of the <c>runs</c> table, as listed on the index page.</summary>
 public sealed record RunSummary(string RunId, string Experiment, string Mode, long Seed, string StartedUtc, double ElapsedSeconds,
-    int Passed, int Failed, int Inconclusive, string ReportPath);
+    int Passed, int Failed, int Inconclusive, string ReportPath)
+{
+    public int Refuted { get; init; }
+    public int NotDiscriminating { get; init; }
+}
 
 /// <summary>
 /// The results database <c>DIR/results.db</c> (SQLite): one row per run in <c>runs</c> and one per claim in
@@ -29,6 +33,19 @@ public sealed class ResultsDb : IDisposable
               predicted REAL, measured REAL, stderr REAL, tolerance REAL, verdict TEXT NOT NULL, note TEXT,
               PRIMARY KEY (run_id, claim_id));
             """);
+        // Columns added later: databases written by older versions gain them (empty for their runs), nothing is lost.
+        AddColumnIfMissing("runs", "refuted", "INTEGER NOT NULL DEFAULT 0");
+        AddColumnIfMissing("runs", "not_discriminating", "INTEGER NOT NULL DEFAULT 0");
+        AddColumnIfMissing("claims", "competitor", "REAL");
+        AddColumnIfMissing("claims", "competitor_hypothesis", "TEXT");
+        AddColumnIfMissing("claims", "resolution", "REAL");
+    }
+
+    private void AddColumnIfMissing(string table, string column, string type)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
+        if (Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) Exec($"ALTER TABLE {table} ADD COLUMN {column} {type}");
     }
 
     private void Exec(string sql)
@@ -45,7 +62,11 @@ public sealed class ResultsDb : IDisposable
         using (var cmd = conn.CreateCommand())
         {
             cmd.Transaction = tx;
-            cmd.CommandText = "INSERT INTO runs VALUES ($id, $exp, $ver, $seed, $mode, $cfg, $start, $el, $p, $f, $i, $rep)";
+            cmd.CommandText = """
+                INSERT INTO runs (run_id, experiment, version, seed, mode, config_json, started_utc, elapsed_s, passed, failed,
+                  inconclusive, report_path, refuted, not_discriminating)
+                VALUES ($id, $exp, $ver, $seed, $mode, $cfg, $start, $el, $p, $f, $i, $rep, $r, $nd)
+                """;
             cmd.Parameters.AddWithValue("$id", run.RunId);
             cmd.Parameters.AddWithValue("$exp", run.ExperimentId);
             cmd.Parameters.AddWithValue("$ver", run.Version);
@@ -58,13 +79,19 @@ public sealed class ResultsDb : IDisposable
             cmd.Parameters.AddWithValue("$f", run.Count(Verdict.Fail));
             cmd.Parameters.AddWithValue("$i", run.Count(Verdict.Inconclusive));
             cmd.Parameters.AddWithValue("$rep", reportPath);
+            cmd.Parameters.AddWithValue("$r", run.Count(Verdict.Refuted));
+            cmd.Parameters.AddWithValue("$nd", run.Count(Verdict.NotDiscriminating));
             cmd.ExecuteNonQuery();
         }
         foreach (var c in run.Output.Claims)
         {
             using var cmd = conn.CreateCommand();
             cmd.Transaction = tx;
-            cmd.CommandText = "INSERT INTO claims VALUES ($run, $id, $st, $src, $pr, $me, $se, $tol, $v, $note)";
+            cmd.CommandText = """
+                INSERT INTO claims (run_id, claim_id, statement, source, predicted, measured, stderr, tolerance, verdict, note,
+                  competitor, competitor_hypothesis, resolution)
+                VALUES ($run, $id, $st, $src, $pr, $me, $se, $tol, $v, $note, $co, $coh, $res)
+                """;
             cmd.Parameters.AddWithValue("$run", run.RunId);
             cmd.Parameters.AddWithValue("$id", c.Id);
             cmd.Parameters.AddWithValue("$st", c.Statement);
@@ -73,8 +100,11 @@ public sealed class ResultsDb : IDisposable
             cmd.Parameters.AddWithValue("$me", (object?)c.Measured ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$se", (object?)c.StdErr ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$tol", (object?)c.Tolerance ?? DBNull.Value);
-            cmd.Parameters.AddWithValue("$v", c.Verdict.ToString().ToLowerInvariant());
+            cmd.Parameters.AddWithValue("$v", c.Verdict.Text());
             cmd.Parameters.AddWithValue("$note", (object?)c.Note ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$co", (object?)c.Competitor ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$coh", (object?)c.CompetitorHypothesis ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$res", (object?)c.Resolution ?? DBNull.Value);
             cmd.ExecuteNonQuery();
         }
         tx.Commit();
@@ -94,12 +124,16 @@ public sealed class ResultsDb : IDisposable
     public List<RunSummary> Runs()
     {
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = "SELECT run_id, experiment, mode, seed, started_utc, elapsed_s, passed, failed, inconclusive, report_path FROM runs ORDER BY started_utc DESC, run_id DESC";
+        cmd.CommandText = """
+            SELECT run_id, experiment, mode, seed, started_utc, elapsed_s, passed, failed, inconclusive, report_path, refuted,
+              not_discriminating
+            FROM runs ORDER BY started_utc DESC, run_id DESC
+            """;
         using var r = cmd.ExecuteReader();
         var list = new List<RunSummary>();
         while (r.Read())
             list.Add(new RunSummary(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4), r.GetDouble(5),
-                r.GetInt32(6), r.GetInt32(7), r.GetInt32(8), r.GetString(9)));
+                r.GetInt32(6), r.GetInt32(7), r.GetInt32(8), r.GetString(9)) { Refuted = r.GetInt32(10), NotDiscriminating = r.GetInt32(11) });
         return list;
     }
 
