@@ -5,7 +5,7 @@ using MathNet.Numerics;
 
 namespace LearningMechanics.Architecture;
 
-/// <summary>ReLU, φ(z) = max(0, z): arc-cosine kernels of degree 1 and 0 (Cho &amp; Saul 2009; claims.md §2.3).</summary>
+/// <summary>ReLU, φ(z) = max(0, z): arc-cosine kernels of degree 1 and 0 (Cho &amp; Saul 2009).</summary>
 public sealed class Relu : Activation
 {
     public override string Name => "relu";
@@ -66,7 +66,7 @@ public sealed class Abs : Activation
     public override double DerivativePairExpectation(double k11, double k12, double k22) => ArcCosine.SignSign(k11, k12, k22);
 }
 
-/// <summary>Error function: Williams (1997) E[erf(u)erf(v)] = (2/π)·arcsin(2k12/√((1+2k11)(1+2k22))) (claims.md §2.3);
+/// <summary>Error function: Williams 1997, E[erf(u)erf(v)] = (2/π)·arcsin(2k12/√((1+2k11)(1+2k22)));
 /// with φ′ = (2/√π)e^{−z²}, E[φ′φ′] = (4/π)/√((1+2k11)(1+2k22) − 4k12²).</summary>
 public sealed class Erf : Activation
 {

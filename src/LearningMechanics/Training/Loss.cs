@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 namespace LearningMechanics.Training;
 
 /// <summary>
-/// A training loss over a batch of outputs f (batch × k) and targets y (batch × k), with the conventions of DESIGN.md:
+/// A training loss over a batch of outputs f (batch × k) and targets y (batch × k), with these conventions:
 /// MSE = mean over samples and outputs of (f − y)², cross-entropy = mean over samples of −Σ_c y_c·log softmax(f)_c
 /// (y one-hot or a probability vector). Values are accumulated in float64 whatever the network's precision.
 /// </summary>

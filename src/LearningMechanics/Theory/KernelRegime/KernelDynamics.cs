@@ -14,7 +14,8 @@ public readonly record struct TrainingTime(double Time, int? Steps = null, doubl
 /// <summary>
 /// Closed-form training dynamics of an infinitely wide network under gradient descent on the mean squared error
 /// L = (1/N)Σ(f − y)² (Jacot et al. 2018; Roberts &amp; Yaida 2022, ch. 10; Lee et al. 2019, eqs. 9–16;
-/// DESIGN.md conventions). The network evolves as its linearisation: f_{k+1} − y = (I − (2η/N)Θ)(f_k − y) on the training set,
+/// the MSE is a mean over samples, as in training). The network evolves as its linearisation:
+/// f_{k+1} − y = (I − (2η/N)Θ)(f_k − y) on the training set,
 /// f*_{k+1} = f*_k − (2η/N)Θ*(f_k − y) on test inputs, with f₀ ~ GP(0, K) at initialisation. With Θ = VΛVᵀ and
 /// A = V·diag(a(λ))·Vᵀ, a(λ) = (1 − (1 − 2ηλ/N)^k)/λ for k steps (→ (1 − e^{−2λt/N})/λ for gradient flow at time
 /// t = ηk, → 1/λ at t = ∞):
@@ -47,7 +48,8 @@ public sealed class KernelDynamics
     /// <summary>Eigenvalues of Θ (+ ridge), ascending.</summary>
     public IReadOnlyList<double> Eigenvalues => values;
 
-    /// <summary>Largest learning rate for which GD on the linearised model converges: η &lt; N/λ_max (DESIGN.md conventions).</summary>
+    /// <summary>Largest learning rate for which GD on the linearised model converges: η &lt; N/λ_max
+    /// (the step is (2η/N)Θ for the MSE L = (1/N)Σ(f − y)²).</summary>
     public double MaxStableLearningRate => n / values[^1];
 
     /// <summary>

@@ -11,8 +11,8 @@ namespace LearningMechanics.Theory.Kernels;
 public sealed record KernelOptions(bool Ntk = true, int RowBlock = 64, IProgress<ProgressInfo>? Progress = null, CancellationToken Cancellation = default);
 
 /// <summary>
-/// Infinite-width NNGP K and NTK Θ of any <see cref="NetworkSpec"/> (seed 002 §2.2, §3.4; seed 004 ch. 4 and eq. 9.x;
-/// DESIGN.md kernel conventions), for pairs of input sets X₁ (N×d) and X₂ (M×d):
+/// Infinite-width NNGP K and NTK Θ of any <see cref="NetworkSpec"/> (Lee et al. 2018; Jacot et al. 2018;
+/// Roberts &amp; Yaida 2022, eqs. 4.118, 9.5), with the conventions below, for pairs of input sets X₁ (N×d) and X₂ (M×d):
 /// <list type="bullet">
 /// <item>input: K = x·x′/d, Θ = 0;</item>
 /// <item>Dense, NTK parameterisation: K′ = σ_w²K + σ_b², Θ′ = σ_w²Θ + K′ (weights and biases trained), so Θ¹ = K¹;
