@@ -119,7 +119,8 @@ public abstract class Activation
     public static Activation Parse(string text)
     {
         string t = text.Trim().ToLowerInvariant();
-        string name = t, arg = "";
+        string name = t;
+        string arg = "";
         int open = t.IndexOf('(');
         if (open >= 0)
         {
@@ -198,7 +199,8 @@ internal static class ArcCosine
     {
         if (norm == 0) return 0;
         // δ = π − θ; for c near −1 take arccos(−c) directly, which keeps δ's relative accuracy for the series.
-        double delta = c < -0.9 ? Math.Acos(-c) : Math.PI - theta, g;
+        double delta = c < -0.9 ? Math.Acos(-c) : Math.PI - theta;
+        double g;
         if (delta < 0.1)
         {
             double d2 = delta * delta;

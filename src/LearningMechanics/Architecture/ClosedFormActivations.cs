@@ -242,16 +242,23 @@ public sealed class Gelu : Activation
 
     private static Complex Kernel(double a, double b, Complex c)
     {
-        double s11 = 1 + a, s22 = 1 + b;
+        double s11 = 1 + a;
+        double s22 = 1 + b;
         Complex det = s11 * s22 - c * c;
         // β = Σ_SS⁻¹·Cov(S, ·) for u (Cov = (a, c)) and v (Cov = (c, b)); r = Cov(u, v | S).
-        Complex bu0 = (s22 * a - c * c) / det, bu1 = (s11 * c - c * a) / det;
-        Complex bv0 = (s22 * c - c * b) / det, bv1 = (s11 * b - c * c) / det;
+        Complex bu0 = (s22 * a - c * c) / det;
+        Complex bu1 = (s11 * c - c * a) / det;
+        Complex bv0 = (s22 * c - c * b) / det;
+        Complex bv1 = (s11 * b - c * c) / det;
         Complex r = c - (a * (s22 * c - c * b) + c * (s11 * b - c * c)) / det;
-        double ss = Math.Sqrt(s11), st = Math.Sqrt(s22);
-        Complex rho = c / (ss * st), q = Complex.Sqrt(1 - rho * rho);
+        double ss = Math.Sqrt(s11);
+        double st = Math.Sqrt(s22);
+        Complex rho = c / (ss * st);
+        Complex q = Complex.Sqrt(1 - rho * rho);
         Complex p = 0.25 + Complex.Asin(rho) / (2 * Math.PI);
-        Complex mss = s11 * (p + rho * q / (2 * Math.PI)), mtt = s22 * (p + rho * q / (2 * Math.PI)), mst = ss * st * (rho * p + q / (2 * Math.PI));
+        Complex mss = s11 * (p + rho * q / (2 * Math.PI));
+        Complex mtt = s22 * (p + rho * q / (2 * Math.PI));
+        Complex mst = ss * st * (rho * p + q / (2 * Math.PI));
         return bu0 * bv0 * mss + (bu0 * bv1 + bu1 * bv0) * mst + bu1 * bv1 * mtt + r * p;
     }
 }

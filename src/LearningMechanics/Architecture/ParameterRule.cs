@@ -30,7 +30,10 @@ public readonly record struct ParameterRule(double Multiplier, double InitStd, d
     /// <param name="width">n: the hidden width the scaling refers to (fan-out for the input layer, fan-in otherwise).</param>
     public static ParameterRule For(Parameterization p, ParameterRole role, int fanIn, double width, double sw2, double sb2)
     {
-        double sw = Math.Sqrt(sw2), sb = Math.Sqrt(sb2), n = width, k = fanIn;
+        double sw = Math.Sqrt(sw2);
+        double sb = Math.Sqrt(sb2);
+        double n = width;
+        double k = fanIn;
         bool bias = role is ParameterRole.HiddenBias or ParameterRole.ReadoutBias;
         return (p, role) switch
         {

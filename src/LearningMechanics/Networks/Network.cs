@@ -62,7 +62,8 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var op in ops)
         {
             if (op is not Dense.Op<T> dense) continue;
-            ParameterTensor w = Tensors[2 * d], b = Tensors[2 * d + 1];
+            ParameterTensor w = Tensors[2 * d];
+            ParameterTensor b = Tensors[2 * d + 1];
             dense.Bind(w.Offset, w.Rule.Multiplier, b.Offset, b.Rule.Multiplier);
             d++;
         }

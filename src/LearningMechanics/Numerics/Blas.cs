@@ -63,7 +63,8 @@ public static unsafe class Blas
     public static void Gemv(Transpose ta, int m, int n, double alpha, ReadOnlySpan<double> a, int lda,
         ReadOnlySpan<double> x, double beta, Span<double> y)
     {
-        int rows = ta == Transpose.No ? m : n, cols = ta == Transpose.No ? n : m;
+        int rows = ta == Transpose.No ? m : n;
+        int cols = ta == Transpose.No ? n : m;
         if (lda < n || (m > 0 && a.Length < (long)(m - 1) * lda + n) || x.Length < cols || y.Length < rows)
             throw new ArgumentException($"Gemv: inconsistent sizes (m={m}, n={n}, lda={lda}, |A|={a.Length}, |x|={x.Length}, |y|={y.Length}).");
         if (rows == 0) return;

@@ -47,7 +47,8 @@ public static class GaussLegendre
     /// <summary>P_q(x) and P′_q(x) by the three-term recurrence.</summary>
     private static (double Value, double Derivative) Legendre(int q, double x)
     {
-        double p0 = 1, p1 = x;
+        double p0 = 1;
+        double p1 = x;
         if (q == 0) return (1, 0);
         for (int k = 1; k < q; k++) { double p2 = ((2 * k + 1) * x * p1 - k * p0) / (k + 1); p0 = p1; p1 = p2; }
         return (p1, q * (x * p1 - p0) / (x * x - 1));
@@ -64,7 +65,8 @@ public static class GaussLegendre
         for (int side = -1; side <= 1; side += 2)
             for (int p = 0; p + 1 < grading.Length; p++)
             {
-                double a = kink + side * grading[p], b = kink + side * grading[p + 1];
+                double a = kink + side * grading[p];
+                double b = kink + side * grading[p + 1];
                 if (side < 0) (a, b) = (b, a);
                 a = Math.Max(a, -limit); b = Math.Min(b, limit);
                 if (b > a) panels[count++] = ((a + b) / 2, (b - a) / 2);
@@ -94,8 +96,10 @@ public static class GaussLegendre
     /// </summary>
     public static double ExpectPairKinked(Func<double, double> f, Func<double, double> g, double k11, double k12, double k22, int pointsPerPanel = 12)
     {
-        double s1 = Math.Sqrt(k11), s2 = Math.Sqrt(k22);
-        double c = s1 > 0 && s2 > 0 ? Math.Clamp(k12 / (s1 * s2), -1, 1) : 0, sc = Math.Sqrt((1 - c) * (1 + c));
+        double s1 = Math.Sqrt(k11);
+        double s2 = Math.Sqrt(k22);
+        double c = s1 > 0 && s2 > 0 ? Math.Clamp(k12 / (s1 * s2), -1, 1) : 0;
+        double sc = Math.Sqrt((1 - c) * (1 + c));
         return ExpectNormal(z1 =>
         {
             double fu = f(s1 * z1);

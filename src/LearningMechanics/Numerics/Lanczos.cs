@@ -21,7 +21,8 @@ public static class Lanczos
         if (steps < 1) throw new BadInputException($"Lanczos steps {steps} must be ≥ 1.");
         int m = Math.Min(steps, n);
         var q = new Matrix(m, n);
-        var alpha = new double[m]; var beta = new double[m];
+        var alpha = new double[m];
+        var beta = new double[m];
         var w = new double[n];
         var q0 = q.Row(0);
         if (start is null) rng.FillGaussian(q0); else start.AsSpan().CopyTo(q0);

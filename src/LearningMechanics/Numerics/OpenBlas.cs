@@ -12,7 +12,11 @@ internal static unsafe partial class OpenBlas
 {
     private const string BlasLib = "libopenblas.so.0";
     private const string LapackeLib = "liblapacke.so.3";
-    internal const int RowMajor = 101, NoTrans = 111, Trans = 112, Upper = 121, Lower = 122;
+    internal const int RowMajor = 101;
+    internal const int NoTrans = 111;
+    internal const int Trans = 112;
+    internal const int Upper = 121;
+    internal const int Lower = 122;
 
     private static readonly Lazy<bool> blasLoaded = new(() => TryLoad(BlasLib));
     private static readonly Lazy<bool> lapackeLoaded = new(() => TryLoad(LapackeLib));

@@ -75,7 +75,9 @@ public sealed class CrossEntropyLoss : Loss
         double total = 0;
         for (int i = 0; i < batch; i++)
         {
-            var fi = f.Slice(i * k, k); var yi = y.Slice(i * k, k); var gi = grad.Slice(i * k, k);
+            var fi = f.Slice(i * k, k);
+            var yi = y.Slice(i * k, k);
+            var gi = grad.Slice(i * k, k);
             total += Softmax(fi, yi, gi);
             for (int c = 0; c < k; c++) gi[c] = (gi[c] - yi[c]) / T.CreateTruncating(batch);
         }
@@ -110,7 +112,8 @@ public sealed class CrossEntropyLoss : Loss
         foreach (var v in f) max = Math.Max(max, double.CreateTruncating(v));
         double sum = 0;
         foreach (var v in f) sum += Math.Exp(double.CreateTruncating(v) - max);
-        double logZ = max + Math.Log(sum), loss = 0;
+        double logZ = max + Math.Log(sum);
+        double loss = 0;
         for (int c = 0; c < f.Length; c++)
         {
             double fc = double.CreateTruncating(f[c]);

@@ -45,7 +45,9 @@ public sealed class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly OptimizerSettings s;
     private readonly IReadOnlyList<ParameterTensor> tensors;
-    private readonly T[] m, v, g;
+    private readonly T[] m;
+    private readonly T[] v;
+    private readonly T[] g;
     private int t;
 
     public OptimizerSettings Settings => s;
@@ -96,11 +98,15 @@ public sealed class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
                     {
                         var mt = m.AsSpan(tensor.Offset, tensor.Length);
                         var vt = v.AsSpan(tensor.Offset, tensor.Length);
-                        T b1 = T.CreateTruncating(s.Beta1), b2 = T.CreateTruncating(s.Beta2);
-                        T c1 = T.One - b1, c2 = T.One - b2;
-                        double bc1 = 1 - Math.Pow(s.Beta1, t), bc2 = 1 - Math.Pow(s.Beta2, t);
+                        T b1 = T.CreateTruncating(s.Beta1);
+                        T b2 = T.CreateTruncating(s.Beta2);
+                        T c1 = T.One - b1;
+                        T c2 = T.One - b2;
+                        double bc1 = 1 - Math.Pow(s.Beta1, t);
+                        double bc2 = 1 - Math.Pow(s.Beta2, t);
                         T stepSize = T.CreateTruncating(learningRate * tensor.Rule.AdamFactor / bc1);
-                        T invSqrtBc2 = T.CreateTruncating(1 / Math.Sqrt(bc2)), eps = T.CreateTruncating(s.Epsilon);
+                        T invSqrtBc2 = T.CreateTruncating(1 / Math.Sqrt(bc2));
+                        T eps = T.CreateTruncating(s.Epsilon);
                         for (int i = 0; i < p.Length; i++)
                         {
                             mt[i] = b1 * mt[i] + c1 * gt[i];

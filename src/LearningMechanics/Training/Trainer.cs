@@ -73,8 +73,10 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Network<T> net;
     private readonly TrainingOptions o;
-    private readonly T[] x, y;
-    private readonly int n, batch;
+    private readonly T[] x;
+    private readonly T[] y;
+    private readonly int n;
+    private readonly int batch;
 
     public Trainer(Network<T> net, Dataset data, TrainingOptions options)
     {

@@ -158,7 +158,8 @@ public class DataTests
         {
             double v = 0; for (int i = 0; i < x.Rows; i++) v += x[i, j] * x[i, j];
             v /= x.Rows;
-            double expected = Math.Pow(j + 1, -1.5), se = expected * Math.Sqrt(2.0 / x.Rows);
+            double expected = Math.Pow(j + 1, -1.5);
+            double se = expected * Math.Sqrt(2.0 / x.Rows);
             Assert.True(Math.Abs(v - expected) < 4 * se, $"coordinate {j}: variance {v}, expected {expected}");
         }
     }

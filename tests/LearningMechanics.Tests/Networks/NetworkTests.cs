@@ -45,10 +45,12 @@ public class NetworkTests
         var g = new double[net.ParameterCount];
         h.Gradient(g);
         var scratch = new double[net.ParameterCount];
-        double worst = 0, scale = Math.Sqrt(g.Sum(v => v * v));
+        double worst = 0;
+        double scale = Math.Sqrt(g.Sum(v => v * v));
         for (int i = 0; i < net.ParameterCount; i++)
         {
-            double keep = net.Parameters[i], eps = 1e-6;
+            double keep = net.Parameters[i];
+            double eps = 1e-6;
             net.Parameters[i] = keep + eps; double up = h.Gradient(scratch);
             net.Parameters[i] = keep - eps; double down = h.Gradient(scratch);
             net.Parameters[i] = keep;
@@ -68,7 +70,8 @@ public class NetworkTests
         new Rng(5).FillGaussian(v);
         var hv = new double[v.Length];
         h.Multiply(v, hv);
-        var gp = new double[v.Length]; var gm = new double[v.Length];
+        var gp = new double[v.Length];
+        var gm = new double[v.Length];
         var theta = (double[])net.Parameters.Clone();
         const double eps = 1e-5;
         for (int i = 0; i < v.Length; i++) net.Parameters[i] = theta[i] + eps * v[i];
@@ -76,7 +79,8 @@ public class NetworkTests
         for (int i = 0; i < v.Length; i++) net.Parameters[i] = theta[i] - eps * v[i];
         h.Gradient(gm);
         theta.CopyTo(net.Parameters, 0);
-        double worst = 0, scale = Math.Sqrt(hv.Sum(a => a * a));
+        double worst = 0;
+        double scale = Math.Sqrt(hv.Sum(a => a * a));
         for (int i = 0; i < v.Length; i++) worst = Math.Max(worst, Math.Abs((gp[i] - gm[i]) / (2 * eps) - hv[i]));
         Assert.True(worst <= 1e-6 * Math.Max(1, scale), $"max |FD − R-op| = {worst:G3} (‖Hv‖ = {scale:G3})");
     }
@@ -140,7 +144,8 @@ public class NetworkTests
         foreach (var (t, s) in net.Tensors.Zip(sp.Tensors))
             for (int i = 0; i < t.Length; i++) sp.Parameters[s.Offset + i] = t.Rule.Multiplier * net.Parameters[t.Offset + i];
         var x = TestData.RandomMatrix(5, 3, 9);
-        var a = Trainer<double>.Predict(net, x); var b = Trainer<double>.Predict(sp, x);
+        var a = Trainer<double>.Predict(net, x);
+        var b = Trainer<double>.Predict(sp, x);
         Assert.True(a.MaxAbsDifference(b) < 1e-12, $"difference {a.MaxAbsDifference(b)}");
     }
 
@@ -168,10 +173,12 @@ public class NetworkTests
     public void Float32ForwardAgreesWithFloat64ToSinglePrecision()
     {
         var spec = NetworkSpec.Parse("dense(64)-res(relu-dense(64),0.5)-layernorm-tanh-dense(3)", Parameterization.Ntk, 2, 0.1);
-        var n64 = new Network<double>(spec, 8); var n32 = new Network<float>(spec, 8);
+        var n64 = new Network<double>(spec, 8);
+        var n32 = new Network<float>(spec, 8);
         n64.Initialize(new Rng(2)); n32.Initialize(new Rng(2));
         var x = TestData.RandomMatrix(16, 8, 3);
-        var a = Trainer<double>.Predict(n64, x); var b = Trainer<float>.Predict(n32, x);
+        var a = Trainer<double>.Predict(n64, x);
+        var b = Trainer<float>.Predict(n32, x);
         double scale = a.Data.Max(Math.Abs);
         Assert.True(a.MaxAbsDifference(b) < 1e-5 * scale, $"float32 vs float64 {a.MaxAbsDifference(b)}");
     }
@@ -183,7 +190,8 @@ public class NetworkTests
         var mlp = new Mlp(mlpSpec); mlp.Initialize(new Rng(6));
         var net = new Network<double>(mlpSpec.ToNetworkSpec(), 3); net.Initialize(new Rng(6));
         var x = TestData.RandomMatrix(4, 3, 1);
-        var a = mlp.Forward(x, mlp.CreateWorkspace(4)); var b = Trainer<double>.Predict(net, x);
+        var a = mlp.Forward(x, mlp.CreateWorkspace(4));
+        var b = Trainer<double>.Predict(net, x);
         Assert.True(a.MaxAbsDifference(b) < 1e-13);
     }
 

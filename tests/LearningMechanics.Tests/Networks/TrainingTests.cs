@@ -51,11 +51,13 @@ public class TrainingTests
     public void Float32TrainingTracksFloat64()
     {
         var spec = NetworkSpec.Parse("dense(32)-tanh-dense(32)-tanh-dense(1)", Parameterization.Ntk);
-        var n64 = new Network<double>(spec, 4); var n32 = new Network<float>(spec, 4);
+        var n64 = new Network<double>(spec, 4);
+        var n32 = new Network<float>(spec, 4);
         n64.Initialize(new Rng(1)); n32.Initialize(new Rng(1));
         var data = Teacher.Label(TestData.RandomMatrix(64, 4, 2), "dense(8)-tanh-dense(1)", new Rng(3));
         var o = new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Sgd, 0.5), 50, 16, Seed: 4);
-        var a = new Trainer<double>(n64, data, o).Run(); var b = new Trainer<float>(n32, data, o).Run();
+        var a = new Trainer<double>(n64, data, o).Run();
+        var b = new Trainer<float>(n32, data, o).Run();
         for (int t = 0; t < 50; t++) Assert.True(Math.Abs(a.Losses[t] - b.Losses[t]) < 1e-4 * a.Losses[t] + 1e-6, $"step {t}: {a.Losses[t]} vs {b.Losses[t]}");
     }
 

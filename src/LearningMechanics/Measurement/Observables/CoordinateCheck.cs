@@ -34,7 +34,8 @@ public static class CoordinateCheck
                 for (int d = 0; d < net.DenseCount; d++)
                 {
                     var z = Representations.At(net, probe, net.DenseInputIndex(d) + 1);
-                    double s = 0, c = 0;
+                    double s = 0;
+                    double c = 0;
                     for (int i = 0; i < z.Data.Length; i++) { s += z.Data[i] * z.Data[i]; c += Math.Pow(z.Data[i] - initial[d].Data[i], 2); }
                     rows.Add(new Row(n, step, d, Math.Sqrt(s / z.Data.Length), Math.Sqrt(c / z.Data.Length)));
                 }

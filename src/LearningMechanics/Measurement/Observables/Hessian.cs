@@ -105,7 +105,8 @@ public sealed class Hessian
     public (double Trace, double StdErr) HutchinsonTrace(int samples, Rng rng)
     {
         if (samples < 2) throw new BadInputException($"Hutchinson needs ≥ 2 probes, got {samples}.");
-        var v = new double[Dimension]; var hv = new double[Dimension];
+        var v = new double[Dimension];
+        var hv = new double[Dimension];
         var est = new double[samples];
         for (int s = 0; s < samples; s++)
         {
@@ -122,7 +123,8 @@ public sealed class Hessian
     /// </summary>
     public SpectralDensity Density(int probes, int steps, Rng rng)
     {
-        var nodes = new List<double>(); var weights = new List<double>();
+        var nodes = new List<double>();
+        var weights = new List<double>();
         for (int v = 0; v < probes; v++)
         {
             var r = Lanczos.Run((x, y) => Multiply(x, y), Dimension, steps, rng.Split((ulong)v));

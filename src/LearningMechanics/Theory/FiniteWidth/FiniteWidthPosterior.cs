@@ -78,11 +78,15 @@ public static class FiniteWidthPosterior
     /// <summary>The expansion for targets <paramref name="yTrain"/> given <see cref="OutputLayers"/>.</summary>
     public static PosteriorExpansion Mean(IReadOnlyList<MultiInputVertexLayer> layers, Matrix yTrain, double noise = 0)
     {
-        int nb = layers.Count, outputs = yTrain.Cols;
+        int nb = layers.Count;
+        int outputs = yTrain.Cols;
         if (!(noise >= 0) || !double.IsFinite(noise)) throw new BadInputException($"Observation noise variance {noise} must be ≥ 0 and finite.");
         for (int k = 0; k < yTrain.Data.Length; k++)
             if (!double.IsFinite(yTrain.Data[k])) throw new BadInputException($"Target ({k / outputs}, {k % outputs}) is {yTrain.Data[k]}; targets must be finite.");
-        var gp = new Matrix(nb, outputs); var metric = new Matrix(nb, outputs); var vertex = new Matrix(nb, outputs); var varCorr = new Matrix(nb, outputs);
+        var gp = new Matrix(nb, outputs);
+        var metric = new Matrix(nb, outputs);
+        var vertex = new Matrix(nb, outputs);
+        var varCorr = new Matrix(nb, outputs);
         var gpVar = new double[nb];
         for (int b = 0; b < nb; b++)
         {
@@ -100,7 +104,9 @@ public static class FiniteWidthPosterior
     /// <summary>The expansion at one test input, given the output layer's data on A ∪ {β} (β is the last input).</summary>
     public static (double[] Gp, double Variance, double[] Metric, double[] Vertex, double[] VarianceCorrection) AtTestPoint(MultiInputVertexLayer layer, Matrix y, double noise)
     {
-        int na = layer.Inputs - 1, beta = na, outputs = y.Cols;
+        int na = layer.Inputs - 1;
+        int beta = na;
+        int outputs = y.Cols;
         var s = new Matrix(na, na);
         for (int a = 0; a < na; a++) for (int c = 0; c < na; c++) s[a, c] = layer.KernelAt(a, c) + (a == c ? noise : 0);
         Matrix p;
@@ -125,7 +131,8 @@ public static class FiniteWidthPosterior
             vt[a1, a2, a3] = v;
         }
         // Contractions with S⁻¹: r₁[α₁] = Σ Ṽ_{(α₁α₂)(α₃)}S⁻¹_{α₂α₃}, r₂[α₁] = Σ Ṽ_{(α₂α₃)(α₁)}S⁻¹_{α₂α₃}.
-        var r1 = new double[na]; var r2 = new double[na];
+        var r1 = new double[na];
+        var r2 = new double[na];
         for (int a1 = 0; a1 < na; a1++) for (int a2 = 0; a2 < na; a2++) for (int a3 = 0; a3 < na; a3++)
         {
             r1[a1] += vt[a1, a2, a3] * p[a2, a3];
@@ -142,10 +149,13 @@ public static class FiniteWidthPosterior
             g[a] = layer.MetricCorrectionAt(beta, a);
             for (int c = 0; c < na; c++) g[a] -= t[c] * layer.MetricCorrectionAt(c, a);
         }
-        var gpMean = new double[outputs]; var metric = new double[outputs]; var vertex = new double[outputs];
+        var gpMean = new double[outputs];
+        var metric = new double[outputs];
+        var vertex = new double[outputs];
         for (int i = 0; i < outputs; i++)
         {
-            double cubic = 0, linear = 0;
+            double cubic = 0;
+            double linear = 0;
             for (int a = 0; a < na; a++)
             {
                 gpMean[i] += t[a] * y[a, i];
@@ -157,10 +167,12 @@ public static class FiniteWidthPosterior
         }
         // Variance: the vertex with two slots w = β − t·A (Ṽ2: both in one pair, Ṽ11: one in each) and the G¹ part.
         double W(Func<int, double> f) { double r = f(beta); for (int a = 0; a < na; a++) r -= t[a] * f(a); return r; }
-        var v2 = new double[na, na]; var v11 = new double[na, na];
+        var v2 = new double[na, na];
+        var v11 = new double[na, na];
         for (int a1 = 0; a1 < na; a1++) for (int a2 = 0; a2 < na; a2++)
         {
-            int b1 = a1, b2 = a2;
+            int b1 = a1;
+            int b2 = a2;
             v2[a1, a2] = W(c => W(e => layer.VertexAt(b1, b2, c, e)));
             v11[a1, a2] = W(c => W(e => layer.VertexAt(b1, c, b2, e)));
         }

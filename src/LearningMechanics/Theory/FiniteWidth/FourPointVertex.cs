@@ -41,13 +41,16 @@ public static class FourPointVertex
                 $"Residual scale γ = {gamma} must satisfy γ² < 1 (Roberts & Yaida 2022, App. B: criticality needs C_W ∝ 1 − γ²).");
         double g2 = gamma * gamma;
         var result = new List<VertexLayer>(layers);
-        double k = sb2 + sw2 * inputNorm, v = 0, g1 = gamma == 0 ? 0 : double.NaN;
+        double k = sb2 + sw2 * inputNorm;
+        double v = 0;
+        double g1 = gamma == 0 ? 0 : double.NaN;
         for (int l = 1; l <= layers; l++)
         {
             result.Add(new VertexLayer(l, k, v, g1));
             if (l == layers) break;
             double chi = g2 + Criticality.ChiParallel(act, sw2, k);
-            double s2 = act.Moment(2, k), s4 = act.Moment(4, k);
+            double s2 = act.Moment(2, k);
+            double s4 = act.Moment(4, k);
             double vNext = chi * chi * v + sw2 * sw2 * (s4 - s2 * s2) + 4 * g2 * (chi - g2) * k * k;
             if (gamma == 0)
             {

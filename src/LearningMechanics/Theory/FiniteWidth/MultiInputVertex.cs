@@ -162,7 +162,9 @@ public static class MultiInputVertex
                 else
                 {
                     int bb = PairIndex(b, b, m);
-                    double k11 = k[aa], k12 = k[p], k22 = k[bb];
+                    double k11 = k[aa];
+                    double k12 = k[p];
+                    double k22 = k[bb];
                     Two[p] = act.PairExpectation(k11, k12, k22);
                     J[p] = [(aa, PairVertex.PartialDiagonal(act, k11, k12, k22, first: true)), (p, act.DerivativePairExpectation(k11, k12, k22)),
                             (bb, PairVertex.PartialDiagonal(act, k11, k12, k22, first: false))];
@@ -211,7 +213,8 @@ public static class MultiInputVertex
         private static double[,] PairHessian(Activation act, double k11, double k12, double k22)
         {
             var h = new double[3, 3];
-            double room = k11 * k22 - k12 * k12, scale = Math.Sqrt(k11 * k22);
+            double room = k11 * k22 - k12 * k12;
+            double scale = Math.Sqrt(k11 * k22);
             if (room < 1e-4 * scale * scale)
             {
                 for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) h[i, j] = double.NaN;

@@ -37,7 +37,8 @@ public static class PairVertex
         // Price at the edge: ½E[σ″(u)σ(v)] with σ″ = its regular part plus Δσ′(0)·δ(u) for a kink at 0 (ReLU, leaky ReLU,
         // abs): the delta contributes ½Δσ′·p_u(0)·E[σ(v) | u = 0], v | u = 0 ~ N(0, K_vv − K_uv²/K_uu).
         double jump = act.Derivative(1e-12) - act.Derivative(-1e-12);
-        double ku = first ? k11 : k22, kv = first ? k22 : k11;
+        double ku = first ? k11 : k22;
+        double kv = first ? k22 : k11;
         double regular = first ? GaussLegendre.ExpectPairKinked(act.SecondDerivative, act.Apply, k11, k12, k22)
                                : GaussLegendre.ExpectPairKinked(act.Apply, act.SecondDerivative, k11, k12, k22);
         double sd = Math.Sqrt(Math.Max(kv - k12 * k12 / ku, 0));

@@ -28,11 +28,14 @@ public static class Eigenlearning
             throw new BadInputException($"Ridgeless eigenlearning needs fewer samples ({n}) than nonzero eigenvalues ({positive}); add a ridge.");
         double f(double lnK)
         {
-            double k = Math.Exp(lnK), s = ridge / k;
+            double k = Math.Exp(lnK);
+            double s = ridge / k;
             foreach (var l in lambda) s += l / (l + k);
             return s - n;
         }
-        double max = lambda.Max(), lo = Math.Log(max) - 60, hi = Math.Log(max + ridge) + 5;
+        double max = lambda.Max();
+        double lo = Math.Log(max) - 60;
+        double hi = Math.Log(max + ridge) + 5;
         while (f(hi) > 0) hi += 5;
         while (f(lo) < 0) lo -= 20;
         return Math.Exp(RootFinding.Brent(f, lo, hi, 1e-14));
@@ -63,7 +66,8 @@ public static class Eigenlearning
         if (kernel.Cols != m || y.Rows != m) throw new BadInputException($"Sample spectrum needs an M×M kernel and M target rows; got {kernel.Rows}×{kernel.Cols} and {y.Rows}.");
         var (values, vectors) = Numerics.Lapack.SymmetricEigen(kernel);
         var proj = Numerics.Matrix.Multiply(vectors, y, Numerics.Transpose.Yes);   // Uᵀy, M × outputs
-        var lambda = new double[m]; var v2 = new double[m];
+        var lambda = new double[m];
+        var v2 = new double[m];
         for (int k = 0; k < m; k++)
         {
             int i = m - 1 - k;   // descending

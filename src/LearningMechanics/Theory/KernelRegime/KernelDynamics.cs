@@ -57,7 +57,8 @@ public sealed class KernelDynamics
     /// </summary>
     private double[] Weights(TrainingTime when)
     {
-        double time = when.Time, eta = when.LearningRate;
+        double time = when.Time;
+        double eta = when.LearningRate;
         int? steps = when.Steps;
         var a = new double[n];
         for (int i = 0; i < n; i++)
@@ -111,7 +112,8 @@ public sealed class KernelDynamics
         var result = new double[thetaTestTrain.Rows];
         for (int m = 0; m < result.Length; m++)
         {
-            double quad = 0, cross = 0;
+            double quad = 0;
+            double cross = 0;
             for (int j = 0; j < n; j++) { quad += bk[m, j] * b[m, j]; cross += b[m, j] * kTestTrain[m, j]; }
             result[m] = Math.Max(kTestDiag[m] + quad - 2 * cross, 0);
         }
@@ -120,7 +122,8 @@ public sealed class KernelDynamics
 
     private void Check(Matrix thetaTestTrain, Matrix y, TrainingTime when)
     {
-        double time = when.Time, eta = when.LearningRate;
+        double time = when.Time;
+        double eta = when.LearningRate;
         int? steps = when.Steps;
         if (thetaTestTrain.Cols != n) throw new BadInputException($"Test kernel has {thetaTestTrain.Cols} training columns, expected {n}.");
         if (y.Rows != n) throw new BadInputException($"Targets have {y.Rows} rows, expected {n} (one per training input).");

@@ -119,7 +119,10 @@ public static class NeuralKernels
         var traces2 = x2 is null ? traces1 : net.Traces(x2, options.Cancellation);
         var byOp2 = net.ByOp(traces2);
         var right = x2 ?? x1;
-        int n = x1.Rows, m = right.Rows, d = x1.Cols, block = Math.Min(options.RowBlock, Math.Max(n, 1));
+        int n = x1.Rows;
+        int m = right.Rows;
+        int d = x1.Cols;
+        int block = Math.Min(options.RowBlock, Math.Max(n, 1));
         var gram = new double[(long)block * m];
         var kBuf = new double[(long)block * m];
         var tBuf = options.Ntk ? new double[(long)block * m] : null;

@@ -56,14 +56,16 @@ public class FiniteWidthPosteriorTests
         for (int i = 0; i < y.Data.Length; i++) y.Data[i] = 1.3 * rng.NextGaussian();
         var (gp, gpVar, metric, vertex, varCorr) = FiniteWidthPosterior.AtTestPoint(layer, y, noise);
 
-        int m = na + 1, np = layer.Pairs.Length;
+        int m = na + 1;
+        int np = layer.Pairs.Length;
         (double W, double[] M, double V) At(double[] g)
         {
             var s = new Matrix(na, na);
             for (int a = 0; a < na; a++) for (int c = 0; c < na; c++) s[a, c] = g[layer.PairIndex(a, c)] + (a == c ? noise : 0);
             var p = Lapack.CholeskySolve(Lapack.Cholesky(s), Matrix.Identity(na));
             double det = Lapack.SymmetricEigen(s).Values.Aggregate(1.0, (acc, v) => acc * v);
-            double logW = -0.5 * outputs * Math.Log(det), mean;
+            double logW = -0.5 * outputs * Math.Log(det);
+            double mean;
             var means = new double[outputs];
             for (int i = 0; i < outputs; i++)
             {
@@ -117,15 +119,21 @@ public class FiniteWidthPosteriorTests
     public void ImportanceSamplerIsTheExactMixturePosterior()
     {
         // Two equally likely conditional kernels over (train 0, train 1, test): the posterior is their likelihood-weighted mix.
-        double[] ga = [1.0, 0.3, 0.5, 1.2, 0.2, 0.9], gb = [0.6, -0.1, 0.2, 0.8, 0.4, 1.1];   // pairs (00,01,02,11,12,22)
+        // Kernel entries of the pairs (00, 01, 02, 11, 12, 22).
+        double[] ga = [1.0, 0.3, 0.5, 1.2, 0.2, 0.9];
+        double[] gb = [0.6, -0.1, 0.2, 0.8, 0.4, 1.1];
         var y = new Matrix(2, 1, [0.8, -0.5]);
         const int nets = 1000;
         var kernels = Enumerable.Range(0, 6).Select(p => Enumerable.Range(0, nets).Select(s => s % 2 == 0 ? ga[p] : gb[p]).ToArray()).ToArray();
         (double Lik, double Mean, double Var) Exact(double[] g)
         {
-            double a = g[0], b = g[1], d = g[3], det = a * d - b * b;
+            double a = g[0];
+            double b = g[1];
+            double d = g[3];
+            double det = a * d - b * b;
             double q = (d * 0.8 * 0.8 - 2 * b * 0.8 * -0.5 + a * 0.25) / det;
-            double u0 = (d * 0.8 - b * -0.5) / det, u1 = (a * -0.5 - b * 0.8) / det;
+            double u0 = (d * 0.8 - b * -0.5) / det;
+            double u1 = (a * -0.5 - b * 0.8) / det;
             // Conditional variance g₂₂ − kᵀS⁻¹k with k = (g₀₂, g₁₂).
             double v = g[5] - (d * g[2] * g[2] - 2 * b * g[2] * g[4] + a * g[4] * g[4]) / det;
             return (Math.Exp(-q / 2) / (2 * Math.PI * Math.Sqrt(det)), g[2] * u0 + g[4] * u1, v);
