@@ -105,7 +105,8 @@ public abstract class Activation
     protected void RequireDifferentiable()
     {
         if (!IsDifferentiable)
-            throw new BadInputException($"Activation '{Name}' has no derivative (φ′ is a delta function), so its NTK is undefined; use it for NNGP kernels only.");
+            throw new BadInputException($"Activation '{Name}' has no derivative (φ′ is a delta function), so its NTK is undefined; " +
+                "use it for NNGP kernels only.");
     }
 
     public override string ToString() => Name;
@@ -150,8 +151,9 @@ public abstract class Activation
             "linear" or "identity" => new Linear(),
             "sign" => new Sign(),
             "step" or "heaviside" => new Step(),
-            "poly" or "polynomial" => new Polynomial(arg.Split(',').Select(c => double.TryParse(c.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
-                ? v : throw new BadInputException($"Activation '{text}': coefficient '{c.Trim()}' is not a number.")).ToArray()),
+            "poly" or "polynomial" => new Polynomial(arg.Split(',').Select(c =>
+                double.TryParse(c.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
+                    ? v : throw new BadInputException($"Activation '{text}': coefficient '{c.Trim()}' is not a number.")).ToArray()),
             "monomial" or "pow" => new Monomial(Arg(double.NaN) is var p && p == Math.Floor(p) && p is >= 1 and <= 12 ? (int)p
                 : throw new BadInputException($"Activation '{text}': monomial(p) needs an integer p in 1…12.")),
             _ => throw new BadInputException($"Unknown activation '{text}'. Allowed: {string.Join(", ", Names)}."),

@@ -18,7 +18,8 @@ public sealed class Relu : Activation
     public override void Apply(ReadOnlySpan<double> z, Span<double> result) => TensorPrimitives.Max(z, 0.0, result);
     public override double PairExpectation(double k11, double k12, double k22) => ArcCosine.Degree1(k11, k12, k22);
     public override double DerivativePairExpectation(double k11, double k12, double k22) => ArcCosine.Degree0(k11, k12, k22);
-    public override (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22) => ArcCosine.Both(k11, k12, k22);
+    public override (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22) =>
+        ArcCosine.Both(k11, k12, k22);
 
     /// <summary>E[relu(z)^p] = k^{p/2}·2^{p/2−1}Γ((p+1)/2)/√π for z ~ N(0, k).</summary>
     public override double Moment(int p, double k) =>
@@ -145,7 +146,8 @@ public sealed class Step : Activation
 }
 
 /// <summary>
-/// Polynomial φ(z) = Σ_p a_p z^p. By Isserlis' theorem E[u^p v^q] = Σ_k C(p,k)C(q,k)·k!·(p−k−1)!!·(q−k−1)!!·k12^k·k11^{(p−k)/2}·k22^{(q−k)/2}
+/// Polynomial φ(z) = Σ_p a_p z^p. By Isserlis' theorem
+/// E[u^p v^q] = Σ_k C(p,k)C(q,k)·k!·(p−k−1)!!·(q−k−1)!!·k12^k·k11^{(p−k)/2}·k22^{(q−k)/2}
 /// over k ≤ min(p, q) with p − k and q − k even, so E[φφ] = Σ a_p a_q E[u^p v^q] and E[φ′φ′] = Σ p q a_p a_q E[u^{p−1} v^{q−1}].
 /// </summary>
 public class Polynomial : Activation
@@ -155,16 +157,33 @@ public class Polynomial : Activation
     /// <param name="coefficients">a₀, a₁, …: φ(z) = a₀ + a₁z + a₂z² + …</param>
     public Polynomial(IReadOnlyList<double> coefficients)
     {
-        if (coefficients.Count is 0 or > 13) throw new BadInputException($"A polynomial activation needs 1…13 coefficients, got {coefficients.Count}.");
+        if (coefficients.Count is 0 or > 13)
+            throw new BadInputException($"A polynomial activation needs 1…13 coefficients, got {coefficients.Count}.");
         a = [.. coefficients];
     }
 
     public IReadOnlyList<double> Coefficients => a;
-    public override string Name => $"poly({string.Join(",", a.Select(c => c.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))})";
+    public override string Name =>
+        $"poly({string.Join(",", a.Select(c => c.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))})";
     public override bool HasClosedForm => true;
-    public override double Apply(double z) { double s = 0; for (int p = a.Length - 1; p >= 0; p--) s = s * z + a[p]; return s; }
-    public override double Derivative(double z) { double s = 0; for (int p = a.Length - 1; p >= 1; p--) s = s * z + p * a[p]; return s; }
-    public override double SecondDerivative(double z) { double s = 0; for (int p = a.Length - 1; p >= 2; p--) s = s * z + p * (p - 1) * a[p]; return s; }
+    public override double Apply(double z)
+    {
+        double s = 0;
+        for (int p = a.Length - 1; p >= 0; p--) s = s * z + a[p];
+        return s;
+    }
+    public override double Derivative(double z)
+    {
+        double s = 0;
+        for (int p = a.Length - 1; p >= 1; p--) s = s * z + p * a[p];
+        return s;
+    }
+    public override double SecondDerivative(double z)
+    {
+        double s = 0;
+        for (int p = a.Length - 1; p >= 2; p--) s = s * z + p * (p - 1) * a[p];
+        return s;
+    }
 
     public override double PairExpectation(double k11, double k12, double k22)
     {

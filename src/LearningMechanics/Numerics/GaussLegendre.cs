@@ -17,7 +17,8 @@ public static class GaussLegendre
 
     /// <summary>Distances from the kink at which the mesh panels end; reaching 2·Limit, so that from any kink inside the
     /// domain the panels cover all of it.</summary>
-    private static readonly double[] Grading = [0, 1e-4, 1e-3, 4e-3, 0.015, 0.04, 0.1, 0.2, 0.4, 0.7, 1.1, 1.7, 2.5, 3.5, 5, 7, 9.5, 13, 18, 26];
+    private static readonly double[] Grading =
+        [0, 1e-4, 1e-3, 4e-3, 0.015, 0.04, 0.1, 0.2, 0.4, 0.7, 1.1, 1.7, 2.5, 3.5, 5, 7, 9.5, 13, 18, 26];
 
     /// <summary>Nodes and weights on [−1, 1].</summary>
     public static (double[] Nodes, double[] Weights) Rule(int order)
@@ -94,7 +95,8 @@ public static class GaussLegendre
     /// v = √k22·(c z₁ + √(1 − c²) z₂); the inner integral over z₂ is graded towards g's kink at z₂ = −c z₁/√(1 − c²),
     /// the outer one towards f's kink at z₁ = 0.
     /// </summary>
-    public static double ExpectPairKinked(Func<double, double> f, Func<double, double> g, double k11, double k12, double k22, int pointsPerPanel = 12)
+    public static double ExpectPairKinked(Func<double, double> f, Func<double, double> g, double k11, double k12, double k22,
+        int pointsPerPanel = 12)
     {
         double s1 = Math.Sqrt(k11);
         double s2 = Math.Sqrt(k22);
@@ -124,7 +126,8 @@ public static class GaussLegendre
     public static double ExpectProduct(IReadOnlyList<Func<double, double>> f, double[,] cov, int pointsPerPanel = 12)
     {
         int m = f.Count;
-        if (cov.GetLength(0) != m || cov.GetLength(1) != m) throw new ArgumentException($"Covariance is {cov.GetLength(0)}×{cov.GetLength(1)} for {m} functions.");
+        if (cov.GetLength(0) != m || cov.GetLength(1) != m)
+            throw new ArgumentException($"Covariance is {cov.GetLength(0)}×{cov.GetLength(1)} for {m} functions.");
         var flat = new double[m * m];
         for (int i = 0; i < m; i++) for (int j = 0; j < m; j++) flat[i * m + j] = cov[i, j];
         var l = new double[m * m];

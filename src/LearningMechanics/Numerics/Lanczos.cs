@@ -11,7 +11,8 @@ namespace LearningMechanics.Numerics;
 /// </summary>
 public static class Lanczos
 {
-    /// <summary>Ritz values (ascending), the quadrature weights τ_j = (e₁ᵀ s_j)², and Ritz vectors in the original space (one per row, only when asked).</summary>
+    /// <summary>Ritz values (ascending), the quadrature weights τ_j = (e₁ᵀ s_j)², and Ritz vectors in the original space
+    /// (one per row, only when asked).</summary>
     public sealed record Result(double[] Values, double[] Weights, Matrix? Vectors, int Steps);
 
     /// <param name="multiply">y ← A·x for vectors of length <paramref name="n"/>.</param>

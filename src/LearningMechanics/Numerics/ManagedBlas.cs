@@ -15,7 +15,9 @@ public static class ManagedBlas
     private const int KC = 256;
     private const int MC = 128;
 
-    /// <summary>C ← α·op(A)·op(B) + β·C, row-major (same contract as <see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, double, Span{double}, int)"/>).</summary>
+    /// <summary>C ← α·op(A)·op(B) + β·C, row-major (same contract as
+    /// <see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int,
+    /// ReadOnlySpan{double}, int, double, Span{double}, int)"/>).</summary>
     public static void Gemm<T>(Transpose ta, Transpose tb, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda,
         ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -100,7 +102,8 @@ public static class ManagedBlas
     }
 
     /// <summary>Packs op(B)[p0:p0+kc, :] into column panels of width nr, zero-padded at the right edge.</summary>
-    private static void PackB<T>(Transpose tb, ReadOnlySpan<T> b, int ldb, int p0, int kc, int n, int nr, Span<T> dst) where T : unmanaged, INumber<T>
+    private static void PackB<T>(Transpose tb, ReadOnlySpan<T> b, int ldb, int p0, int kc, int n, int nr, Span<T> dst)
+        where T : unmanaged, INumber<T>
     {
         int nPanels = (n + nr - 1) / nr;
         for (int jp = 0; jp < nPanels; jp++)
@@ -119,7 +122,8 @@ public static class ManagedBlas
     }
 
     /// <summary>Packs α·op(A)[i0:i0+mc, p0:p0+kc] into row strips of height MR (interleaved by p), zero-padded.</summary>
-    private static void PackA<T>(Transpose ta, ReadOnlySpan<T> a, int lda, int i0, int mc, int p0, int kc, T alpha, Span<T> dst) where T : unmanaged, INumber<T>
+    private static void PackA<T>(Transpose ta, ReadOnlySpan<T> a, int lda, int i0, int mc, int p0, int kc, T alpha, Span<T> dst)
+        where T : unmanaged, INumber<T>
     {
         for (int ii = 0; ii < mc; ii += MR)
         {

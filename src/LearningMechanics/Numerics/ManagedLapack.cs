@@ -68,7 +68,8 @@ public static class ManagedLapack
                 for (int k = 0; k < j; k++) sum -= l[i, k] * l[j, k];
                 if (i == j)
                 {
-                    if (!(sum > 0)) throw new NotPositiveDefiniteException($"Matrix is not positive definite (leading minor {i + 1} of {n}).");
+                    if (!(sum > 0))
+                        throw new NotPositiveDefiniteException($"Matrix is not positive definite (leading minor {i + 1} of {n}).");
                     l[i, i] = Math.Sqrt(sum);
                 }
                 else l[i, j] = sum / l[j, j];

@@ -48,7 +48,8 @@ public sealed class Matrix
     /// <summary>Rows start…start + count − 1 as a new matrix.</summary>
     public Matrix RowRange(int start, int count)
     {
-        if (start < 0 || count < 0 || start + count > Rows) throw new ArgumentOutOfRangeException(nameof(count), $"Rows {start}…{start + count - 1} of a {Rows}-row matrix.");
+        if (start < 0 || count < 0 || start + count > Rows)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Rows {start}…{start + count - 1} of a {Rows}-row matrix.");
         return new Matrix(count, Cols, Data.AsSpan(start * Cols, count * Cols).ToArray());
     }
 
@@ -69,7 +70,8 @@ public sealed class Matrix
         return t;
     }
 
-    /// <summary>op(A)·op(B) through <see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, double, Span{double}, int)"/>.</summary>
+    /// <summary>op(A)·op(B) through <see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int,
+    /// ReadOnlySpan{double}, int, double, Span{double}, int)"/>.</summary>
     public static Matrix Multiply(Matrix a, Matrix b, Transpose ta = Transpose.No, Transpose tb = Transpose.No)
     {
         int m = ta == Transpose.No ? a.Rows : a.Cols;

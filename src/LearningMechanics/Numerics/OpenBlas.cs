@@ -48,9 +48,11 @@ internal static unsafe partial class OpenBlas
     [LibraryImport(BlasLib)] internal static partial void openblas_set_num_threads(int n);
     [LibraryImport(BlasLib)] internal static partial int openblas_get_num_threads();
 
-    [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dsyevd(int layout, byte jobz, byte uplo, int n, double* a, int lda, double* w);
+    [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dsyevd(int layout, byte jobz, byte uplo, int n, double* a, int lda,
+        double* w);
     [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dpotrf(int layout, byte uplo, int n, double* a, int lda);
-    [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dpotrs(int layout, byte uplo, int n, int nrhs, double* a, int lda, double* b, int ldb);
+    [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dpotrs(int layout, byte uplo, int n, int nrhs, double* a, int lda,
+        double* b, int ldb);
     [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dgesdd(int layout, byte jobz, int m, int n, double* a, int lda,
         double* s, double* u, int ldu, double* vt, int ldvt);
 }

@@ -14,7 +14,8 @@ public static class RootFinding
         if (double.IsNaN(fa) || double.IsNaN(fb)) throw new ArithmeticException($"f is NaN at a bracket end (f({a})={fa}, f({b})={fb}).");
         if (fa == 0) return a;
         if (fb == 0) return b;
-        if (Math.Sign(fa) == Math.Sign(fb)) throw new ArgumentException($"Root not bracketed: f({a})={fa} and f({b})={fb} have the same sign.");
+        if (Math.Sign(fa) == Math.Sign(fb))
+            throw new ArgumentException($"Root not bracketed: f({a})={fa} and f({b})={fb} have the same sign.");
         double c = a;
         double fc = fa;
         double d = b - a;

@@ -72,13 +72,15 @@ public static class Statistics
     {
         int n = x.Rows;
         int p = x.Cols;
-        if (y.Length != n || sigma.Length != n) throw new ArgumentException("Design, targets and errors must have the same number of rows.");
+        if (y.Length != n || sigma.Length != n)
+            throw new ArgumentException("Design, targets and errors must have the same number of rows.");
         if (n < p) throw new ArgumentException($"Least squares with {p} parameters needs at least {p} points, got {n}.");
         var xtwx = new Matrix(p, p);
         var xtwy = new Matrix(p, 1);
         for (int i = 0; i < n; i++)
         {
-            if (!(sigma[i] > 0) || !double.IsFinite(y[i])) throw new ArgumentException($"Point {i}: need finite y and σ > 0 (y={y[i]}, σ={sigma[i]}).");
+            if (!(sigma[i] > 0) || !double.IsFinite(y[i]))
+                throw new ArgumentException($"Point {i}: need finite y and σ > 0 (y={y[i]}, σ={sigma[i]}).");
             double w = 1 / (sigma[i] * sigma[i]);
             for (int a = 0; a < p; a++)
             {

@@ -8,7 +8,8 @@ public enum UniversalityClass
 {
     /// <summary>φ(λz) = λφ(z): χ∥ = χ⊥ = σ_w²E[φ′²] for every K (§5.2; ReLU, leaky ReLU, linear).</summary>
     ScaleInvariant,
-    /// <summary>φ(0) = 0, φ′(0) ≠ 0 and (−a₁) &gt; 0: a stable fixed point K* = 0 at (σ_b², σ_w²) = (0, 1/σ₁²) (§5.3; tanh, erf, sin).</summary>
+    /// <summary>φ(0) = 0, φ′(0) ≠ 0 and (−a₁) &gt; 0: a stable fixed point K* = 0 at (σ_b², σ_w²) = (0, 1/σ₁²)
+    /// (§5.3; tanh, erf, sin).</summary>
     KStarZero,
     /// <summary>Neither: criticality, if any, is at a nonzero fixed point K* (half-stable for SWISH/GELU-like φ, §5.3.4).</summary>
     Other,

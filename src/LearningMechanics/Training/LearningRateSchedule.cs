@@ -52,5 +52,6 @@ public sealed record LearningRateSchedule(string Kind = "constant", int Warmup =
     }
 
     private static BadInputException Bad(string text) => new(
-        $"Unknown learning-rate schedule '{text}'. Allowed: constant, cosine, step(EVERY,GAMMA) with EVERY ≥ 1 and 0 < GAMMA ≤ 1, optionally prefixed by warmup(STEPS)+.");
+        $"Unknown learning-rate schedule '{text}'. Allowed: constant, cosine, step(EVERY,GAMMA) with EVERY ≥ 1 and 0 < GAMMA ≤ 1, " +
+        "optionally prefixed by warmup(STEPS)+.");
 }

@@ -13,13 +13,15 @@ public abstract class Loss
     public abstract string Name { get; }
 
     /// <summary>The loss, and ∂loss/∂f written into <paramref name="grad"/>.</summary>
-    public abstract double Evaluate<T>(ReadOnlySpan<T> f, ReadOnlySpan<T> y, int batch, Span<T> grad) where T : unmanaged, IFloatingPointIeee754<T>;
+    public abstract double Evaluate<T>(ReadOnlySpan<T> f, ReadOnlySpan<T> y, int batch, Span<T> grad)
+        where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>The loss only.</summary>
     public abstract double Value<T>(ReadOnlySpan<T> f, ReadOnlySpan<T> y, int batch) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>(∂²loss/∂f²)·r, the output-space Hessian applied to r (for exact Hessian-vector products).</summary>
-    public abstract void HessianTimes<T>(ReadOnlySpan<T> f, ReadOnlySpan<T> y, ReadOnlySpan<T> r, int batch, Span<T> result) where T : unmanaged, IFloatingPointIeee754<T>;
+    public abstract void HessianTimes<T>(ReadOnlySpan<T> f, ReadOnlySpan<T> y, ReadOnlySpan<T> r, int batch, Span<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>;
 
     public static Loss Parse(string text) => text.Trim().ToLowerInvariant() switch
     {

@@ -18,9 +18,11 @@ public sealed record OptimizerSettings(OptimizerKind Kind, double LearningRate, 
 {
     public OptimizerSettings Validated()
     {
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new BadInputException($"Learning rate {LearningRate} must be a positive finite number.");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+            throw new BadInputException($"Learning rate {LearningRate} must be a positive finite number.");
         if (!(Momentum >= 0 && Momentum < 1)) throw new BadInputException($"Momentum {Momentum} must be in [0, 1).");
-        if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1)) throw new BadInputException($"Adam betas ({Beta1}, {Beta2}) must be in [0, 1).");
+        if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1))
+            throw new BadInputException($"Adam betas ({Beta1}, {Beta2}) must be in [0, 1).");
         if (!(Epsilon > 0)) throw new BadInputException($"Adam epsilon {Epsilon} must be > 0.");
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new BadInputException($"Weight decay {WeightDecay} must be ≥ 0.");
         return this;

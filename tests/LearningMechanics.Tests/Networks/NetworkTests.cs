@@ -19,7 +19,8 @@ public class NetworkTests
         ["dense(6)-relu-dense(6)-leaky_relu(0.1)-dense(2)", "sp", "mse"],
     ];
 
-    internal static (Network<double> Net, Dataset Data, Loss Loss) Build(string arch, string param, string lossName, int n = 9, ulong seed = 1)
+    internal static (Network<double> Net, Dataset Data, Loss Loss) Build(string arch, string param, string lossName, int n = 9,
+        ulong seed = 1)
     {
         var spec = NetworkSpec.Parse(arch, ParameterizationNames.Parse(param), sw2: 1.6, sb2: 0.2);
         var net = new Network<double>(spec, 4);
@@ -156,7 +157,8 @@ public class NetworkTests
         int n = 400;
         foreach (var p in new[] { "sp", "ntk", "mup", "mf" })
         {
-            var net = new Network<double>(NetworkSpec.Parse($"dense({n})-relu-dense({n})-relu-dense(3)", ParameterizationNames.Parse(p), 2.0, 0), 10);
+            var net = new Network<double>(
+                NetworkSpec.Parse($"dense({n})-relu-dense({n})-relu-dense(3)", ParameterizationNames.Parse(p), 2.0, 0), 10);
             net.Initialize(new Rng(1));
             var hidden = net.EffectiveWeight(1).Data;
             double v = hidden.Sum(w => w * w) / hidden.Length;
@@ -165,7 +167,8 @@ public class NetworkTests
             var readout = net.EffectiveWeight(2).Data;
             double vr = readout.Sum(w => w * w) / readout.Length;
             double expected = p is "mup" ? 2.0 / ((double)n * n) : p is "mf" ? 2.0 / ((double)n * n) : 2.0 / n;
-            Assert.True(Math.Abs(vr - expected) < 4 * expected * Math.Sqrt(2.0 / readout.Length), $"{p}: readout variance {vr}, expected {expected}");
+            Assert.True(Math.Abs(vr - expected) < 4 * expected * Math.Sqrt(2.0 / readout.Length),
+                $"{p}: readout variance {vr}, expected {expected}");
         }
     }
 
@@ -207,8 +210,11 @@ public class NetworkTests
     [Fact]
     public void BadArchitecturesAreRejectedWithTheirReason()
     {
-        Assert.Contains("readout", Assert.Throws<BadInputException>(() => new Network<double>(NetworkSpec.Parse("dense(4)-relu"), 3)).Message);
-        Assert.Contains("derivative", Assert.Throws<BadInputException>(() => new Network<double>(NetworkSpec.Parse("dense(4)-sign-dense(1)"), 3)).Message);
-        Assert.Contains("width", Assert.Throws<BadInputException>(() => new Network<double>(NetworkSpec.Parse("dense(4)-res(relu-dense(5))-dense(1)"), 3)).Message);
+        Assert.Contains("readout", Assert.Throws<BadInputException>(() =>
+            new Network<double>(NetworkSpec.Parse("dense(4)-relu"), 3)).Message);
+        Assert.Contains("derivative", Assert.Throws<BadInputException>(() =>
+            new Network<double>(NetworkSpec.Parse("dense(4)-sign-dense(1)"), 3)).Message);
+        Assert.Contains("width", Assert.Throws<BadInputException>(() =>
+            new Network<double>(NetworkSpec.Parse("dense(4)-res(relu-dense(5))-dense(1)"), 3)).Message);
     }
 }

@@ -7,7 +7,8 @@ public class BlasTests
 {
     private static double[] Random(Rng rng, int n) { var a = new double[n]; rng.FillGaussian(a); return a; }
 
-    private static double[] Naive(Transpose ta, Transpose tb, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb, double beta, double[] c0, int ldc)
+    private static double[] Naive(Transpose ta, Transpose tb, int m, int n, int k, double alpha, double[] a, int lda, double[] b, int ldb,
+        double beta, double[] c0, int ldc)
     {
         var c = (double[])c0.Clone();
         for (int i = 0; i < m; i++)
@@ -52,8 +53,10 @@ public class BlasTests
                 double scale = Math.Sqrt(k) * 4;
                 for (int i = 0; i < expected.Length; i++)
                 {
-                    Assert.True(Math.Abs(native[i] - expected[i]) <= 1e-13 * scale, $"native {ta}{tb} entry {i}: {native[i]} vs {expected[i]}");
-                    Assert.True(Math.Abs(managed[i] - expected[i]) <= 1e-13 * scale, $"managed {ta}{tb} entry {i}: {managed[i]} vs {expected[i]}");
+                    Assert.True(Math.Abs(native[i] - expected[i]) <= 1e-13 * scale,
+                        $"native {ta}{tb} entry {i}: {native[i]} vs {expected[i]}");
+                    Assert.True(Math.Abs(managed[i] - expected[i]) <= 1e-13 * scale,
+                        $"managed {ta}{tb} entry {i}: {managed[i]} vs {expected[i]}");
                 }
             }
     }

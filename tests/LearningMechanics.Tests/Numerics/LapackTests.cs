@@ -26,7 +26,13 @@ public class LapackTests
         {
             for (int i = 1; i < n; i++) Assert.True(values[i] >= values[i - 1]);
             var rec = new Matrix(n, n);
-            for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) { double s = 0; for (int k = 0; k < n; k++) s += v[i, k] * values[k] * v[j, k]; rec[i, j] = s; }
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double s = 0;
+                    for (int k = 0; k < n; k++) s += v[i, k] * values[k] * v[j, k];
+                    rec[i, j] = s;
+                }
             Assert.True(rec.MaxAbsDifference(a) < 1e-10 * values[^1], $"reconstruction error {rec.MaxAbsDifference(a)}");
             var vtv = Matrix.Multiply(v, v, Transpose.Yes);
             Assert.True(vtv.MaxAbsDifference(Matrix.Identity(n)) < 1e-12);

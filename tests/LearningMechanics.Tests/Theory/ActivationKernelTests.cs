@@ -18,7 +18,11 @@ public class ActivationKernelTests
 
     public static IEnumerable<object[]> Cases()
     {
-        string[] acts = ["relu", "leaky_relu(0.2)", "abs", "erf", "gelu", "sin", "cos", "linear", "sign", "step", "monomial(2)", "monomial(3)", "poly(0.5,1,-0.3,0.1)"];
+        string[] acts =
+        [
+            "relu", "leaky_relu(0.2)", "abs", "erf", "gelu", "sin", "cos", "linear", "sign", "step", "monomial(2)", "monomial(3)",
+            "poly(0.5,1,-0.3,0.1)",
+        ];
         double[][] triples = [[1.0, 0.3, 0.8], [0.5, -0.45, 0.6], [2.0, 1.999, 2.0], [1.3, 0.0, 0.7], [0.9, -0.9, 0.9]];
         foreach (var a in acts) foreach (var t in triples) yield return [a, t[0], t[1], t[2]];
     }
@@ -55,7 +59,8 @@ public class ActivationKernelTests
         double error = Math.Abs(value - reference);
         Assert.True(error <= 1e-9 * Math.Abs(reference), $"{name}: {value} vs {reference}");
         // The estimate |Q(q) − Q(3q/4)| bounds the actual error of Q(q) for these smooth integrands.
-        Assert.True(act.QuadratureError(k11, k12, k22) >= error || error < 1e-14, $"{name}: estimate {act.QuadratureError(k11, k12, k22)} < error {error}");
+        Assert.True(act.QuadratureError(k11, k12, k22) >= error || error < 1e-14,
+            $"{name}: estimate {act.QuadratureError(k11, k12, k22)} < error {error}");
         Assert.True(act.DerivativePairExpectation(k11, k12, k22) > 0);
     }
 

@@ -14,7 +14,8 @@ public class KernelTests
         var j = new Matrix(q, q);
         for (int k = 1; k < q; k++) j[k, k - 1] = j[k - 1, k] = k / Math.Sqrt(4.0 * k * k - 1);
         var (x, v) = ManagedLapack.SymmetricEigen(j);
-        return (x.Select(t => 0.5 * (b - a) * t + 0.5 * (a + b)).ToArray(), Enumerable.Range(0, q).Select(i => (b - a) * v[0, i] * v[0, i]).ToArray());
+        return (x.Select(t => 0.5 * (b - a) * t + 0.5 * (a + b)).ToArray(),
+            Enumerable.Range(0, q).Select(i => (b - a) * v[0, i] * v[0, i]).ToArray());
     }
 
     private static double Phi(double z) => AndersonDarling.NormalCdf(z);

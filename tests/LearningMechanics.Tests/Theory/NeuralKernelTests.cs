@@ -48,15 +48,22 @@ public class NeuralKernelTests
     public void InvalidNetworksForKernelsAreExplained()
     {
         var x = RandomInputs(3, 4, 1);
-        Assert.Contains("preactivations", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("relu-dense(1)"), x)).Message);
-        Assert.Contains("NTK is undefined", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-step-dense(1)"), x)).Message);
+        Assert.Contains("preactivations", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("relu-dense(1)"), x)).Message);
+        Assert.Contains("NTK is undefined", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-step-dense(1)"), x)).Message);
         Assert.NotNull(NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-step-dense(1)"), x, options: new KernelOptions(Ntk: false)).Nngp);
-        Assert.Contains("keep the width", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-res(relu-dense(4))-dense(1)"), x)).Message);
-        Assert.Contains("not described by a fixed kernel", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.MuP), x)).Message);
-        Assert.Contains("not described by a fixed kernel", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.MeanField), x)).Message);
+        Assert.Contains("keep the width", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-res(relu-dense(4))-dense(1)"), x)).Message);
+        Assert.Contains("not described by a fixed kernel", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.MuP), x)).Message);
+        Assert.Contains("not described by a fixed kernel", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.MeanField), x)).Message);
         var bad = x.Clone(); bad[1, 2] = double.NaN;
-        Assert.Contains("row 1, column 2", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)"), bad)).Message);
-        Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)"), x, RandomInputs(2, 5, 2)));
+        Assert.Contains("row 1, column 2", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)"), bad)).Message);
+        Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)"), x, RandomInputs(2, 5, 2)));
     }
 
     [Fact]
@@ -119,7 +126,11 @@ public class NeuralKernelTests
                 {
                     double za = sb2 == 0 ? 0 : Math.Sqrt(sb2) * b1[k];
                     double zb = za;
-                    for (int i = 0; i < d; i++) { za += Math.Sqrt(sw2 / d) * w1[k * d + i] * x[a, i]; zb += Math.Sqrt(sw2 / d) * w1[k * d + i] * x[b, i]; }
+                    for (int i = 0; i < d; i++)
+                    {
+                        za += Math.Sqrt(sw2 / d) * w1[k * d + i] * x[a, i];
+                        zb += Math.Sqrt(sw2 / d) * w1[k * d + i] * x[b, i];
+                    }
                     sum += sw2 / n * Math.Max(za, 0) * Math.Max(zb, 0);                                   // ∂f/∂w2
                     sum += sw2 / n * w2[k] * w2[k] * (za > 0 ? 1 : 0) * (zb > 0 ? 1 : 0) * input;        // ∂f/∂W1, ∂f/∂b1
                 }

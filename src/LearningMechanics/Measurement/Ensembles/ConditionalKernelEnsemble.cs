@@ -86,7 +86,8 @@ public static class ConditionalKernelEnsemble
                 for (int l = spec.Depth - kept; l < spec.Depth; l++)
                 {
                     Blas.Syrk(p, spec.Width, spec.Sw2 / spec.Width, ws[a].Post[l].Data, spec.Width, 0.0, gram, p);
-                    for (int q = 0; q < pairs.Length; q++) kc[a][l - (spec.Depth - kept)][q][index] = spec.Sb2 + gram[pairs[q].I * p + pairs[q].J];
+                    for (int q = 0; q < pairs.Length; q++)
+                        kc[a][l - (spec.Depth - kept)][q][index] = spec.Sb2 + gram[pairs[q].I * p + pairs[q].J];
                 }
             }
         }

@@ -13,8 +13,8 @@ namespace LearningMechanics.Measurement.Inference;
 /// <param name="Nominal">Nominal central-interval levels p.</param>
 /// <param name="CoverageGp">Fraction of test targets inside the NNGP posterior's central p-interval.</param>
 /// <param name="CoverageEnsemble">The same for the NTK-GP ensemble of trained networks.</param>
-public sealed record CalibrationResult(double Scale, double NoiseVariance, int Test, double[] Nominal, double[] CoverageGp, double[] CoverageEnsemble,
-    double NllGp, double NllGpSe, double NllEnsemble, double NllEnsembleSe, double NllDifferenceSe);
+public sealed record CalibrationResult(double Scale, double NoiseVariance, int Test, double[] Nominal, double[] CoverageGp,
+    double[] CoverageEnsemble, double NllGp, double NllGpSe, double NllEnsemble, double NllEnsembleSe, double NllDifferenceSe);
 
 /// <summary>
 /// The infinite-width end of docs/claims.md, bayesian-finite-width (Lee et al. 2018): exact Bayesian inference with the NNGP gives
@@ -77,6 +77,7 @@ public static class NngpCalibration
         var nllE = Nll(eMean, eSd);
         var diff = nllGp.Zip(nllE, (a, b) => a - b).ToArray();
         return new CalibrationResult(bestS2, bestS2 * bestR, m, Levels, Coverage(gp.Mean, gpSd), Coverage(eMean, eSd),
-            nllGp.Average(), Statistics.StandardError(nllGp), nllE.Average(), Statistics.StandardError(nllE), Statistics.StandardError(diff));
+            nllGp.Average(), Statistics.StandardError(nllGp), nllE.Average(), Statistics.StandardError(nllE),
+            Statistics.StandardError(diff));
     }
 }

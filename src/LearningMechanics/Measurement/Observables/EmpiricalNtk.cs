@@ -69,7 +69,11 @@ public sealed class EmpiricalNtk
         if (before.Rows != after.Rows || before.Cols != after.Cols) throw new ArgumentException("Kernels of different shapes.");
         double d = 0;
         double b = 0;
-        for (int i = 0; i < before.Data.Length; i++) { d += Math.Pow(after.Data[i] - before.Data[i], 2); b += before.Data[i] * before.Data[i]; }
+        for (int i = 0; i < before.Data.Length; i++)
+        {
+            d += Math.Pow(after.Data[i] - before.Data[i], 2);
+            b += before.Data[i] * before.Data[i];
+        }
         return Math.Sqrt(d / b);
     }
 

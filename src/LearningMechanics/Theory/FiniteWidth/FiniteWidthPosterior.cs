@@ -56,7 +56,8 @@ public static class FiniteWidthPosterior
     /// <paramref name="xTrain"/> (N_A × d) with targets <paramref name="yTrain"/> (N_A × outputs) and Gaussian observation
     /// noise of variance <paramref name="noise"/> ≥ 0, predicted at each row of <paramref name="xTest"/>.
     /// </summary>
-    public static PosteriorExpansion Mean(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix yTrain, Matrix xTest, double noise = 0)
+    public static PosteriorExpansion Mean(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix yTrain,
+        Matrix xTest, double noise = 0)
     {
         if (yTrain.Rows != xTrain.Rows) throw new BadInputException($"Targets have {yTrain.Rows} rows for {xTrain.Rows} training inputs.");
         return Mean(OutputLayers(act, sw2, sb2, hiddenLayers, xTrain, xTest), yTrain, noise);
@@ -66,10 +67,12 @@ public static class FiniteWidthPosterior
     /// The output layer's kernel, vertex and NLO metric on A ∪ {β} for each test input β (β the last input): the part of
     /// the expansion that does not depend on the targets, to be reused for several of them.
     /// </summary>
-    public static MultiInputVertexLayer[] OutputLayers(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix xTest)
+    public static MultiInputVertexLayer[] OutputLayers(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain,
+        Matrix xTest)
     {
         if (xTrain.Rows < 1) throw new BadInputException("The training set is empty.");
-        if (xTest.Cols != xTrain.Cols) throw new BadInputException($"Test inputs have dimension {xTest.Cols}, training inputs {xTrain.Cols}.");
+        if (xTest.Cols != xTrain.Cols)
+            throw new BadInputException($"Test inputs have dimension {xTest.Cols}, training inputs {xTrain.Cols}.");
         if (hiddenLayers < 1) throw new BadInputException($"Hidden layers {hiddenLayers} must be ≥ 1.");
         return [.. Enumerable.Range(0, xTest.Rows).Select(b =>
             MultiInputVertex.Compute(act, sw2, sb2, Inputs.Gram(Matrix.Stack(xTrain, xTest.RowRange(b, 1))), hiddenLayers + 1)[^1])];
@@ -80,9 +83,11 @@ public static class FiniteWidthPosterior
     {
         int nb = layers.Count;
         int outputs = yTrain.Cols;
-        if (!(noise >= 0) || !double.IsFinite(noise)) throw new BadInputException($"Observation noise variance {noise} must be ≥ 0 and finite.");
+        if (!(noise >= 0) || !double.IsFinite(noise))
+            throw new BadInputException($"Observation noise variance {noise} must be ≥ 0 and finite.");
         for (int k = 0; k < yTrain.Data.Length; k++)
-            if (!double.IsFinite(yTrain.Data[k])) throw new BadInputException($"Target ({k / outputs}, {k % outputs}) is {yTrain.Data[k]}; targets must be finite.");
+            if (!double.IsFinite(yTrain.Data[k]))
+                throw new BadInputException($"Target ({k / outputs}, {k % outputs}) is {yTrain.Data[k]}; targets must be finite.");
         var gp = new Matrix(nb, outputs);
         var metric = new Matrix(nb, outputs);
         var vertex = new Matrix(nb, outputs);
@@ -90,11 +95,15 @@ public static class FiniteWidthPosterior
         var gpVar = new double[nb];
         for (int b = 0; b < nb; b++)
         {
-            if (layers[b].Inputs - 1 != yTrain.Rows) throw new BadInputException($"Targets have {yTrain.Rows} rows for {layers[b].Inputs - 1} training inputs.");
+            if (layers[b].Inputs - 1 != yTrain.Rows)
+                throw new BadInputException($"Targets have {yTrain.Rows} rows for {layers[b].Inputs - 1} training inputs.");
             var result = AtTestPoint(layers[b], yTrain, noise);
             for (int i = 0; i < outputs; i++)
             {
-                gp[b, i] = result.Gp[i]; metric[b, i] = result.Metric[i]; vertex[b, i] = result.Vertex[i]; varCorr[b, i] = result.VarianceCorrection[i];
+                gp[b, i] = result.Gp[i];
+                metric[b, i] = result.Metric[i];
+                vertex[b, i] = result.Vertex[i];
+                varCorr[b, i] = result.VarianceCorrection[i];
             }
             gpVar[b] = result.Variance;
         }
@@ -102,7 +111,8 @@ public static class FiniteWidthPosterior
     }
 
     /// <summary>The expansion at one test input, given the output layer's data on A ∪ {β} (β is the last input).</summary>
-    public static (double[] Gp, double Variance, double[] Metric, double[] Vertex, double[] VarianceCorrection) AtTestPoint(MultiInputVertexLayer layer, Matrix y, double noise)
+    public static (double[] Gp, double Variance, double[] Metric, double[] Vertex, double[] VarianceCorrection) AtTestPoint(
+        MultiInputVertexLayer layer, Matrix y, double noise)
     {
         int na = layer.Inputs - 1;
         int beta = na;
@@ -113,7 +123,8 @@ public static class FiniteWidthPosterior
         try { p = Lapack.CholeskySolve(Lapack.Cholesky(s), Matrix.Identity(na)); }
         catch (NotPositiveDefiniteException)
         {
-            throw new BadInputException("The training kernel K_AA + σ_ε²I is singular (repeated training inputs without observation noise); add noise or remove duplicates.");
+            throw new BadInputException("The training kernel K_AA + σ_ε²I is singular " +
+                "(repeated training inputs without observation noise); add noise or remove duplicates.");
         }
         var t = new double[na];
         for (int a = 0; a < na; a++) for (int c = 0; c < na; c++) t[a] += p[a, c] * layer.KernelAt(c, beta);
@@ -141,7 +152,10 @@ public static class FiniteWidthPosterior
         // q[α₃] = Σ_j Σ_{α₁α₂} Ṽ_{(α₁α₂)(α₃)} û_{j;α₁}û_{j;α₂}: the part shared by every component i.
         var q = new double[na];
         for (int j = 0; j < outputs; j++)
-            for (int a1 = 0; a1 < na; a1++) for (int a2 = 0; a2 < na; a2++) for (int a3 = 0; a3 < na; a3++) q[a3] += vt[a1, a2, a3] * u[j, a1] * u[j, a2];
+            for (int a1 = 0; a1 < na; a1++)
+                for (int a2 = 0; a2 < na; a2++)
+                    for (int a3 = 0; a3 < na; a3++)
+                        q[a3] += vt[a1, a2, a3] * u[j, a1] * u[j, a2];
         // G¹ part: (G¹_{βA} − tᵀG¹_{AA})S⁻¹y_i.
         var g = new double[na];
         for (int a = 0; a < na; a++)

@@ -33,7 +33,8 @@ public static class FourPointVertex
     /// Layers 1…<paramref name="layers"/> for an input with x·x/d = <paramref name="inputNorm"/>; with
     /// <paramref name="gamma"/> ≠ 0 every step is a residual one (γ = 0: the plain MLP).
     /// </summary>
-    public static IReadOnlyList<VertexLayer> SingleInput(Activation act, double sw2, double sb2, double inputNorm, int layers, double gamma = 0)
+    public static IReadOnlyList<VertexLayer> SingleInput(Activation act, double sw2, double sb2, double inputNorm, int layers,
+        double gamma = 0)
     {
         if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
         if (!(Math.Abs(gamma) < 1))
@@ -54,7 +55,14 @@ public static class FourPointVertex
             double vNext = chi * chi * v + sw2 * sw2 * (s4 - s2 * s2) + 4 * g2 * (chi - g2) * k * k;
             if (gamma == 0)
             {
-                double j = k > 0 ? sw2 * act.Expect(z => { double r = z * z / k; double f = act.Apply(z); return f * f * (r * r - 6 * r + 3); }, k) : 0;
+                double j = k > 0
+                    ? sw2 * act.Expect(z =>
+                    {
+                        double r = z * z / k;
+                        double f = act.Apply(z);
+                        return f * f * (r * r - 6 * r + 3);
+                    }, k)
+                    : 0;
                 g1 = chi * g1 + (k > 0 ? j * v / (8 * k * k) : 0);
             }
             k = sb2 + sw2 * s2 + g2 * k; v = vNext;

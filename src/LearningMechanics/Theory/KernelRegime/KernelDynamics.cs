@@ -35,7 +35,8 @@ public sealed class KernelDynamics
     /// <summary>Eigendecomposes the training kernel Θ (+ ridge·I) once; every prediction reuses it.</summary>
     public KernelDynamics(Matrix thetaTrain, double ridge = 0)
     {
-        if (thetaTrain.Rows != thetaTrain.Cols) throw new BadInputException($"The training kernel must be square, got {thetaTrain.Rows}×{thetaTrain.Cols}.");
+        if (thetaTrain.Rows != thetaTrain.Cols)
+            throw new BadInputException($"The training kernel must be square, got {thetaTrain.Rows}×{thetaTrain.Cols}.");
         if (!(ridge >= 0) || !double.IsFinite(ridge)) throw new BadInputException($"Ridge {ridge} must be a finite number ≥ 0.");
         n = thetaTrain.Rows;
         var t = thetaTrain.Clone();
@@ -53,7 +54,8 @@ public sealed class KernelDynamics
     public double MaxStableLearningRate => n / values[^1];
 
     /// <summary>
-    /// a(λ) for gradient-flow time t, k steps of learning rate η, or t = ∞ (the converged predictor). A zero eigenvalue with infinite time is refused (the predictor is not defined without ridge).
+    /// a(λ) for gradient-flow time t, k steps of learning rate η, or t = ∞ (the converged predictor). A zero eigenvalue with
+    /// infinite time is refused (the predictor is not defined without ridge).
     /// </summary>
     private double[] Weights(TrainingTime when)
     {
@@ -67,7 +69,8 @@ public sealed class KernelDynamics
             if (when.IsInfinite)
             {
                 if (l <= 1e-12 * values[^1])
-                    throw new BadInputException($"The training kernel is singular (eigenvalue {values[i]:G3}); infinite-time predictions need --ridge > 0.");
+                    throw new BadInputException(
+                        $"The training kernel is singular (eigenvalue {values[i]:G3}); infinite-time predictions need --ridge > 0.");
                 a[i] = 1 / l;
             }
             else if (steps is { } k)
@@ -129,6 +132,7 @@ public sealed class KernelDynamics
         if (y.Rows != n) throw new BadInputException($"Targets have {y.Rows} rows, expected {n} (one per training input).");
         if (y.Data.Any(v => !double.IsFinite(v))) throw new BadInputException("Targets contain NaN or infinite values.");
         if (!(time >= 0)) throw new BadInputException($"Time {time} must be ≥ 0 (or inf).");
-        if (steps is { } k && (k < 0 || !(eta > 0))) throw new BadInputException($"Discrete GD needs steps ≥ 0 and a learning rate > 0 (got {k}, {eta}).");
+        if (steps is { } k && (k < 0 || !(eta > 0)))
+            throw new BadInputException($"Discrete GD needs steps ≥ 0 and a learning rate > 0 (got {k}, {eta}).");
     }
 }

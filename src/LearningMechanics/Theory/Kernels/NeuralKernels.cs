@@ -8,7 +8,8 @@ namespace LearningMechanics.Theory.Kernels;
 /// <param name="RowBlock">Rows per tile: memory is O(RowBlock × M) plus O((N + M) × layers) for the diagonal traces.</param>
 /// <param name="Progress">Receives (rows done, rows) after each tile.</param>
 /// <param name="Cancellation">Stops between tiles.</param>
-public sealed record KernelOptions(bool Ntk = true, int RowBlock = 64, IProgress<ProgressInfo>? Progress = null, CancellationToken Cancellation = default);
+public sealed record KernelOptions(bool Ntk = true, int RowBlock = 64, IProgress<ProgressInfo>? Progress = null,
+    CancellationToken Cancellation = default);
 
 /// <summary>
 /// Infinite-width NNGP K and NTK Θ of any <see cref="NetworkSpec"/> (Lee et al. 2018; Jacot et al. 2018;
@@ -62,7 +63,8 @@ public static class NeuralKernels
         (new double[length], [.. Enumerable.Range(0, 2 * net.MaxNesting).Select(_ => new double[length])]);
 
     /// <summary>What the symmetric paths share: checked inputs, the compiled network, the traces and the Gram matrix x·x′/d.</summary>
-    private static (CompiledNetwork Net, double[][] Traces, Matrix Gram) PrepareSymmetric(NetworkSpec spec, Matrix x, bool ntk, CancellationToken ct)
+    private static (CompiledNetwork Net, double[][] Traces, Matrix Gram) PrepareSymmetric(NetworkSpec spec, Matrix x, bool ntk,
+        CancellationToken ct)
     {
         ValidateInputs(x, "x");
         var net = CompiledNetwork.Compile(spec, x.Cols, ntk);
@@ -153,7 +155,8 @@ public static class NeuralKernels
     /// </summary>
     public static List<(Matrix Nngp, Matrix Ntk)> PerLayer(NetworkSpec spec, Matrix x)
     {
-        var (net, traces, gram) = PrepareSymmetric(spec, x, spec.Layers.All(l => l is not ActivationLayer a || a.Activation.IsDifferentiable), default);
+        var (net, traces, gram) = PrepareSymmetric(spec, x,
+            spec.Layers.All(l => l is not ActivationLayer a || a.Activation.IsDifferentiable), default);
         var result = net.DenseOutputs.Select(_ => (new Matrix(x.Rows, x.Rows), new Matrix(x.Rows, x.Rows))).ToList();
         Span<double> stack = stackalloc double[2 * net.MaxNesting + 2];
         for (int i = 0; i < x.Rows; i++)
@@ -162,7 +165,12 @@ public static class NeuralKernels
                 int li = 0;
                 net.Entry(i == j ? traces[i][0] : gram[i, j], traces[i], traces[j], stack, (op, kv, tv) =>
                 {
-                    if (li < net.DenseOutputs.Count && net.DenseOutputs[li] == op) { result[li].Item1[i, j] = kv; result[li].Item2[i, j] = tv; li++; }
+                    if (li < net.DenseOutputs.Count && net.DenseOutputs[li] == op)
+                    {
+                        result[li].Item1[i, j] = kv;
+                        result[li].Item2[i, j] = tv;
+                        li++;
+                    }
                 });
             }
         return result;
@@ -178,7 +186,8 @@ public static class NeuralKernels
         var (values, _) = Lapack.SymmetricEigen(k);
         double scale = Math.Max(Math.Abs(values[^1]), double.Epsilon);
         if (values[0] < -1e-9 * scale * Math.Max(1, k.Rows / 100.0))
-            throw new BadInputException($"The {what} matrix is not positive semidefinite (smallest eigenvalue {values[0]:G4}, largest {values[^1]:G4}).");
+            throw new BadInputException(
+                $"The {what} matrix is not positive semidefinite (smallest eigenvalue {values[0]:G4}, largest {values[^1]:G4}).");
         return values[0];
     }
 
@@ -187,6 +196,7 @@ public static class NeuralKernels
         if (x.Cols < 1) throw new BadInputException($"{name} has no features (0 columns).");
         for (int i = 0; i < x.Rows; i++)
             for (int j = 0; j < x.Cols; j++)
-                if (!double.IsFinite(x[i, j])) throw new BadInputException($"{name} contains {x[i, j]} at row {i}, column {j}: inputs must be finite.");
+                if (!double.IsFinite(x[i, j]))
+                    throw new BadInputException($"{name} contains {x[i, j]} at row {i}, column {j}: inputs must be finite.");
     }
 }

@@ -24,7 +24,8 @@ public static class Nngp
     /// </summary>
     public static Matrix[] Layers(MlpSpec spec, Matrix x)
     {
-        if (x.Cols != spec.Validated().InputDim) throw new BadInputException($"Inputs have {x.Cols} features but the architecture expects {spec.InputDim}.");
+        if (x.Cols != spec.Validated().InputDim)
+            throw new BadInputException($"Inputs have {x.Cols} features but the architecture expects {spec.InputDim}.");
         return NeuralKernels.PerLayer(spec.ToNetworkSpec(), x).Select(p => p.Nngp).ToArray();
     }
 

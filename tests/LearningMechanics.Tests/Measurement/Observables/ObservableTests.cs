@@ -62,11 +62,22 @@ public class ObservableTests
         var y = TestData.RandomMatrix(40, 4, 2);
         for (int i = 0; i < 40; i++) y[i, 0] += 2 * x[i, 0];
         // Independent route: centre the features, then ‖YᵀX‖²_F/(‖XᵀX‖_F‖YᵀY‖_F).
-        Matrix C(Matrix a) { var c = a.Clone(); for (int j = 0; j < a.Cols; j++) { double m = 0; for (int i = 0; i < a.Rows; i++) m += a[i, j]; for (int i = 0; i < a.Rows; i++) c[i, j] -= m / a.Rows; } return c; }
+        Matrix C(Matrix a)
+        {
+            var c = a.Clone();
+            for (int j = 0; j < a.Cols; j++)
+            {
+                double m = 0;
+                for (int i = 0; i < a.Rows; i++) m += a[i, j];
+                for (int i = 0; i < a.Rows; i++) c[i, j] -= m / a.Rows;
+            }
+            return c;
+        }
         double F(Matrix a) => a.Data.Sum(v => v * v);
         var xc = C(x);
         var yc = C(y);
-        double direct = F(Matrix.Multiply(yc, xc, Transpose.Yes)) / Math.Sqrt(F(Matrix.Multiply(xc, xc, Transpose.Yes)) * F(Matrix.Multiply(yc, yc, Transpose.Yes)));
+        double direct = F(Matrix.Multiply(yc, xc, Transpose.Yes))
+            / Math.Sqrt(F(Matrix.Multiply(xc, xc, Transpose.Yes)) * F(Matrix.Multiply(yc, yc, Transpose.Yes)));
         Assert.Equal(direct, Cka.Linear(x, y), 1e-12);
         var (_, q) = Lapack.SymmetricEigen(Matrix.Multiply(x, x, Transpose.Yes)); // an orthogonal 6×6 matrix
         var rotated = Matrix.Multiply(x, q); for (int i = 0; i < rotated.Data.Length; i++) rotated.Data[i] *= 3;
@@ -104,7 +115,8 @@ public class ObservableTests
         // p = 1, two classes at ±1 with within-class spread ±s: Σ_W = s², Σ_B = 1, NC1 = s²/2.
         double s = 0.3;
         var h1 = Matrix.FromRows([[1 + s], [1 - s], [-1 + s], [-1 - s]]);
-        var r1 = NeuralCollapse.Measure(h1, [0, 0, 1, 1], 2, Matrix.FromRows([[1], [-1]]), Matrix.FromRows([[1, -1], [1, -1], [-1, 1], [-1, 1]]));
+        var r1 = NeuralCollapse.Measure(h1, [0, 0, 1, 1], 2, Matrix.FromRows([[1], [-1]]),
+            Matrix.FromRows([[1, -1], [1, -1], [-1, 1], [-1, 1]]));
         Assert.Equal(s * s / 2, r1.Nc1, 1e-12);
     }
 
@@ -122,7 +134,8 @@ public class ObservableTests
             var before = Conservation.Measure(net);
             var theta0 = (double[])net.Parameters.Clone();
             var data = new Dataset(TestData.RandomMatrix(20, 3, 2), TestData.RandomMatrix(20, 2, 3));
-            var r = new Trainer<double>(net, data, new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Gd, lr), (int)Math.Round(2.0 / lr))).Run();
+            var r = new Trainer<double>(net, data,
+                new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Gd, lr), (int)Math.Round(2.0 / lr))).Run();
             Assert.Equal(TrainingStatus.Completed, r.Status);
             moved = Math.Sqrt(net.Parameters.Zip(theta0).Sum(p => (p.First - p.Second) * (p.First - p.Second)));
             var after = Conservation.Measure(net);

@@ -31,7 +31,8 @@ public class ConditionalGaussianChainTests
                 var a = stat(chain[p]);
                 var b = stat(real[p]);
                 double se = Math.Sqrt(Math.Pow(Statistics.StandardError(a), 2) + Math.Pow(Statistics.StandardError(b), 2));
-                Assert.True(Math.Abs(a.Average() - b.Average()) <= 4 * se, $"{what} of pair {p}: chain {a.Average()}, networks {b.Average()} ± {se}");
+                Assert.True(Math.Abs(a.Average() - b.Average()) <= 4 * se,
+                    $"{what} of pair {p}: chain {a.Average()}, networks {b.Average()} ± {se}");
             }
         }
         Agree(v => v, "mean");
@@ -47,6 +48,7 @@ public class ConditionalGaussianChainTests
         var ca = Cross(chain);
         var cb = Cross(real);
         double seC = Math.Sqrt(Math.Pow(Statistics.StandardError(ca), 2) + Math.Pow(Statistics.StandardError(cb), 2));
-        Assert.True(Math.Abs(ca.Average() - cb.Average()) <= 4 * seC, $"cross covariance: chain {ca.Average()}, networks {cb.Average()} ± {seC}");
+        Assert.True(Math.Abs(ca.Average() - cb.Average()) <= 4 * seC,
+            $"cross covariance: chain {ca.Average()}, networks {cb.Average()} ± {seC}");
     }
 }

@@ -8,7 +8,8 @@ namespace LearningMechanics.Tests.Theory.FiniteWidth;
 
 public class FiniteWidthPosteriorTests
 {
-    private static Matrix Inputs(int m, int d, ulong seed) => LearningMechanics.Data.Inputs.ToSphere(Synthetic.GaussianInputs(m, d, new Rng(seed)));
+    private static Matrix Inputs(int m, int d, ulong seed) =>
+        LearningMechanics.Data.Inputs.ToSphere(Synthetic.GaussianInputs(m, d, new Rng(seed)));
 
     [Fact]
     public void ATestPointOnATrainingPointReturnsItsTargetWithoutNoise()
@@ -30,7 +31,8 @@ public class FiniteWidthPosteriorTests
         var e = Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, nan, test));
         Assert.Contains("NaN", e.Message);
         Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, test, noise: -1));
-        Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, new Matrix(1, 3)));
+        Assert.Throws<BadInputException>(() =>
+            FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, new Matrix(1, 3)));
     }
 
     /// <remarks>
@@ -46,7 +48,8 @@ public class FiniteWidthPosteriorTests
     [InlineData("relu", 1.7, 0.1, 3, 1, 0.2)]
     [InlineData("erf", 1.5, 0.1, 2, 1, 0.2)]
     [InlineData("gelu", 1.8, 0.0, 1, 2, 0.05)]
-    public void EdgeworthExpansionEqualsTheDeltaMethodOfTheScaleMixture(string name, double sw2, double sb2, int na, int outputs, double noise)
+    public void EdgeworthExpansionEqualsTheDeltaMethodOfTheScaleMixture(string name, double sw2, double sb2, int na, int outputs,
+        double noise)
     {
         var act = Activation.Parse(name);
         var x = Inputs(na + 1, 5, 7);
@@ -94,7 +97,8 @@ public class FiniteWidthPosteriorTests
                 {
                     double mixed = r == t
                         ? (f(Shift((r, h))) - 2 * f(k) + f(Shift((r, -h)))) / (h * h)
-                        : (f(Shift((r, h), (t, h))) - f(Shift((r, h), (t, -h))) - f(Shift((r, -h), (t, h))) + f(Shift((r, -h), (t, -h)))) / (4 * h * h);
+                        : (f(Shift((r, h), (t, h))) - f(Shift((r, h), (t, -h)))
+                            - f(Shift((r, -h), (t, h))) + f(Shift((r, -h), (t, -h)))) / (4 * h * h);
                     total += 0.5 * mixed * layer.V[r, t];
                 }
             }
@@ -110,8 +114,10 @@ public class FiniteWidthPosteriorTests
             Assert.Equal(m0[i], gp[i], 1e-12);
             Assert.Equal(v0, gpVar, 1e-12);
             double scale = layer.V.Cast<double>().Max(Math.Abs) * 1e-3;
-            Assert.True(Math.Abs(metric[i] + vertex[i] - deltaMean) <= 1e-4 * (Math.Abs(deltaMean) + scale), $"component {i}: Edgeworth {metric[i] + vertex[i]}, delta method {deltaMean}");
-            Assert.True(Math.Abs(varCorr[i] - deltaVar) <= 1e-4 * (Math.Abs(deltaVar) + scale), $"component {i} variance: Edgeworth {varCorr[i]}, delta method {deltaVar}");
+            Assert.True(Math.Abs(metric[i] + vertex[i] - deltaMean) <= 1e-4 * (Math.Abs(deltaMean) + scale),
+                $"component {i}: Edgeworth {metric[i] + vertex[i]}, delta method {deltaMean}");
+            Assert.True(Math.Abs(varCorr[i] - deltaVar) <= 1e-4 * (Math.Abs(deltaVar) + scale),
+                $"component {i} variance: Edgeworth {varCorr[i]}, delta method {deltaVar}");
         }
     }
 
@@ -124,7 +130,8 @@ public class FiniteWidthPosteriorTests
         double[] gb = [0.6, -0.1, 0.2, 0.8, 0.4, 1.1];
         var y = new Matrix(2, 1, [0.8, -0.5]);
         const int nets = 1000;
-        var kernels = Enumerable.Range(0, 6).Select(p => Enumerable.Range(0, nets).Select(s => s % 2 == 0 ? ga[p] : gb[p]).ToArray()).ToArray();
+        var kernels = Enumerable.Range(0, 6)
+            .Select(p => Enumerable.Range(0, nets).Select(s => s % 2 == 0 ? ga[p] : gb[p]).ToArray()).ToArray();
         (double Lik, double Mean, double Var) Exact(double[] g)
         {
             double a = g[0];

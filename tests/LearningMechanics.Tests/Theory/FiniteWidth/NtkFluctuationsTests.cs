@@ -57,7 +57,11 @@ public class NtkFluctuationsTests
         var x = Inputs.ToSphere(TestData.RandomMatrix(1, 8, 3));
         var th = new double[m];
         var z2 = new double[m];
-        Blas.SingleThreaded(() => Parallel.For(0, m, () => { var net = new Network<double>(spec, 8); return (net, new EmpiricalNtk(net, 1)); }, (i, _, local) =>
+        Blas.SingleThreaded(() => Parallel.For(0, m, () =>
+        {
+            var net = new Network<double>(spec, 8);
+            return (net, new EmpiricalNtk(net, 1));
+        }, (i, _, local) =>
         {
             local.net.Initialize(new Rng(11).Split((ulong)i));
             th[i] = local.Item2.Compute(x)[0, 0];
@@ -72,8 +76,10 @@ public class NtkFluctuationsTests
         var prod = th.Zip(z2).Select(p => (p.First - mean) * (p.Second - mz)).ToArray();
         double rel = q.RelativeVariance(n);
         // Tolerance: 4·SE plus the next order, whose relative size is the leading relative variance itself.
-        Assert.True(Math.Abs(var - q.Variance(n)) <= 4 * varSe + rel * q.Variance(n), $"Var(Θ̂): measured {var} ± {varSe}, predicted {q.Variance(n)}");
-        Assert.True(Math.Abs(prod.Average() - q.CrossCovariance(n)) <= 4 * Statistics.StandardError(prod) + rel * Math.Abs(q.CrossCovariance(n)),
+        Assert.True(Math.Abs(var - q.Variance(n)) <= 4 * varSe + rel * q.Variance(n),
+            $"Var(Θ̂): measured {var} ± {varSe}, predicted {q.Variance(n)}");
+        Assert.True(
+            Math.Abs(prod.Average() - q.CrossCovariance(n)) <= 4 * Statistics.StandardError(prod) + rel * Math.Abs(q.CrossCovariance(n)),
             $"Cov(Θ̂, z²): measured {prod.Average()} ± {Statistics.StandardError(prod)}, predicted {q.CrossCovariance(n)}");
         Assert.True(Math.Abs(mean - q.Theta) <= 4 * Math.Sqrt(var / m) + rel * q.Theta, $"E[Θ̂] {mean} vs frozen Θ {q.Theta}");
     }
@@ -90,7 +96,11 @@ public class NtkFluctuationsTests
         var spec = new MlpSpec(8, n, depth, act, 1, 0).ToNetworkSpec();
         var x = Inputs.ToSphere(TestData.RandomMatrix(1, 8, 4));
         var th = new double[m];
-        Blas.SingleThreaded(() => Parallel.For(0, m, () => { var net = new Network<double>(spec, 8); return (net, new EmpiricalNtk(net, 1)); }, (i, _, local) =>
+        Blas.SingleThreaded(() => Parallel.For(0, m, () =>
+        {
+            var net = new Network<double>(spec, 8);
+            return (net, new EmpiricalNtk(net, 1));
+        }, (i, _, local) =>
         {
             local.net.Initialize(new Rng(13).Split((ulong)i));
             th[i] = local.Item2.Compute(x)[0, 0];

@@ -33,7 +33,8 @@ public class OptimalAspectRatioTests
         double h = 1e-6 * r;
         double i0 = OptimalAspectRatio.MutualInformation(nu, r, m1, m2);
         Assert.True(i0 > 0);
-        Assert.True(i0 > OptimalAspectRatio.MutualInformation(nu, r - h, m1, m2) && i0 > OptimalAspectRatio.MutualInformation(nu, r + h, m1, m2));
+        Assert.True(i0 > OptimalAspectRatio.MutualInformation(nu, r - h, m1, m2)
+            && i0 > OptimalAspectRatio.MutualInformation(nu, r + h, m1, m2));
         // With m₁ = m₂ = n/2 the maximum is (1/6)(n/(20 + 3n))² (Roberts & Yaida 2022, eq. A.74).
         if (m1 == m2) Assert.Equal((2 * m1) * (2.0 * m1) / 6 / Math.Pow(20 + 6.0 * m1, 2), i0, 1e-12);
         if (m1 == m2) Assert.Equal(OptimalAspectRatio.RStar(nu, 2 * m1), r, 1e-15);

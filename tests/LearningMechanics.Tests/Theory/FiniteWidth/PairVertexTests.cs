@@ -41,7 +41,11 @@ public class PairVertexTests
         var act = Activation.Parse(name);
         // Two inputs on the sphere with the given cosine.
         var x = new Matrix(2, 16);
-        for (int j = 0; j < 16; j++) { x[0, j] = j == 0 ? 4 : 0; x[1, j] = j == 0 ? 4 * cosine : j == 1 ? 4 * Math.Sqrt(1 - cosine * cosine) : 0; }
+        for (int j = 0; j < 16; j++)
+        {
+            x[0, j] = j == 0 ? 4 : 0;
+            x[1, j] = j == 0 ? 4 * cosine : j == 1 ? 4 * Math.Sqrt(1 - cosine * cosine) : 0;
+        }
         var theory = PairVertex.Compute(act, sw2, sb2, 1, cosine, 1, depth + 1)[^1];
         var spec = new MlpSpec(16, n, depth, act, sw2, sb2).ToNetworkSpec();
         var g = new double[3][];
@@ -68,7 +72,8 @@ public class PairVertexTests
                 double predicted = theory.V[p, q];
                 // Next order: relative size V/(nK²) of the leading term.
                 double model = Math.Abs(predicted) * theory.V[p, p] / (n * theory.K[p] * theory.K[p]);
-                Assert.True(Math.Abs(measured - predicted) <= 4 * se + model, $"V[{p},{q}]: measured {measured} ± {se}, predicted {predicted}");
+                Assert.True(Math.Abs(measured - predicted) <= 4 * se + model,
+                    $"V[{p},{q}]: measured {measured} ± {se}, predicted {predicted}");
             }
     }
 }

@@ -79,7 +79,8 @@ public class KernelDynamicsTests
         var dyn = new KernelDynamics(tt);
         double eta = 0.5 * dyn.MaxStableLearningRate;
         int steps = 15;
-        var predicted = dyn.Variance(ts, Block(k, 0, n, 0, n), Block(k, n, m, 0, n), [k[n, n], k[n + 1, n + 1]], TrainingTime.Discrete(steps, eta));
+        var predicted = dyn.Variance(ts, Block(k, 0, n, 0, n), Block(k, n, m, 0, n), [k[n, n], k[n + 1, n + 1]],
+            TrainingTime.Discrete(steps, eta));
         var kc = k.Clone(); for (int i = 0; i < all; i++) kc[i, i] += 1e-10;
         var l = Lapack.Cholesky(kc);
         var rng = new Rng(9);
@@ -107,7 +108,8 @@ public class KernelDynamicsTests
         {
             double v = Statistics.Variance(outs[i]);
             double seV = v * Math.Sqrt(2.0 / (samples - 1));
-            Assert.True(Math.Abs(v - predicted[i]) <= 4 * seV, $"test point {i}: ensemble variance {v} ± {seV} vs closed form {predicted[i]}");
+            Assert.True(Math.Abs(v - predicted[i]) <= 4 * seV,
+                $"test point {i}: ensemble variance {v} ± {seV} vs closed form {predicted[i]}");
         }
     }
 
@@ -140,7 +142,8 @@ public class KernelDynamicsTests
             lml -= 0.5 * proj * proj / values[i] + 0.5 * Math.Log(values[i]);
         }
         Assert.Equal(lml, post.LogMarginalLikelihood, 1e-9);
-        Assert.Throws<BadInputException>(() => GaussianProcess.Infer(Matrix.FromRows([[1.0, 1.0], [1.0, 1.0]]), new Matrix(1, 2), [1.0], new Matrix(2, 1), 0));
+        Assert.Throws<BadInputException>(() =>
+            GaussianProcess.Infer(Matrix.FromRows([[1.0, 1.0], [1.0, 1.0]]), new Matrix(1, 2), [1.0], new Matrix(2, 1), 0));
     }
 
     private static Matrix Add(Matrix a, double d) { var b = a.Clone(); for (int i = 0; i < b.Rows; i++) b[i, i] += d; return b; }
