@@ -17,9 +17,6 @@ public partial class DocsTests
     /// </summary>
     private static readonly string[] NotYetConverted =
     [
-        "src/LearningMechanics/Architecture",
-        "src/LearningMechanics/Networks",
-        "src/LearningMechanics/Theory/Kernels",
         "src/LearningMechanics/Experiments",
     ];
 

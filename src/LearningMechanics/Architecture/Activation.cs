@@ -5,7 +5,8 @@ namespace LearningMechanics.Architecture;
 
 /// <summary>
 /// A pointwise nonlinearity φ with the Gaussian expectations the kernel recursions need: E[φ(u)φ(v)] (NNGP) and
-/// E[φ′(u)φ′(v)] (NTK) for (u, v) ~ N(0, [[k11, k12], [k12, k22]]) (seed 002 §2.2, §3.4; seed 004 eqs. 4.36, 8.x).
+/// E[φ′(u)φ′(v)] (NTK) for (u, v) ~ N(0, [[k11, k12], [k12, k22]]) (Lee et al. 2018; Jacot et al. 2018;
+/// Roberts &amp; Yaida 2022, eqs. 4.118, 9.5).
 /// Activations with closed forms override <see cref="PairExpectation"/> / <see cref="DerivativePairExpectation"/>;
 /// every other one is integrated by 2-D Gauss–Hermite quadrature of order <see cref="QuadratureOrder"/>, whose error
 /// <see cref="QuadratureError"/> estimates by comparing with a rule of 3/4 the order.
@@ -32,7 +33,8 @@ public abstract class Activation
     }
     /// <summary>True when E[φφ] (and E[φ′φ′] where defined) have closed forms.</summary>
     public virtual bool HasClosedForm => false;
-    /// <summary>True for φ(λz) = λφ(z), λ &gt; 0 (ReLU, leaky ReLU, abs, linear): seed 004 §5.2's scale-invariant class.</summary>
+    /// <summary>True for φ(λz) = λφ(z), λ &gt; 0 (ReLU, leaky ReLU, abs, linear): the scale-invariant class of
+    /// Roberts &amp; Yaida 2022, §5.2.</summary>
     public virtual bool IsScaleInvariant => false;
     /// <summary>False when φ′ is a delta function (step, sign): the NTK is undefined.</summary>
     public virtual bool IsDifferentiable => true;
@@ -55,7 +57,7 @@ public abstract class Activation
     public virtual double PairExpectation(double k11, double k12, double k22) =>
         IsSmooth ? Quadrature(k11, k12, k22, QuadratureOrder) : GaussLegendre.ExpectPairKinked(Apply, Apply, k11, k12, k22);
 
-    /// <summary>E[φ′(u)φ′(v)], the NTK's "Σ̇" (seed 002 §3.4).</summary>
+    /// <summary>E[φ′(u)φ′(v)], the NTK's "Σ̇" (Jacot et al. 2018; Roberts &amp; Yaida 2022, eq. 9.5).</summary>
     public virtual double DerivativePairExpectation(double k11, double k12, double k22)
     {
         RequireDifferentiable();
@@ -103,7 +105,8 @@ public abstract class Activation
     protected void RequireDifferentiable()
     {
         if (!IsDifferentiable)
-            throw new BadInputException($"Activation '{Name}' has no derivative (φ′ is a delta function), so its NTK is undefined; use it for NNGP kernels only.");
+            throw new BadInputException($"Activation '{Name}' has no derivative (φ′ is a delta function), so its NTK is undefined; " +
+                "use it for NNGP kernels only.");
     }
 
     public override string ToString() => Name;
@@ -117,7 +120,8 @@ public abstract class Activation
     public static Activation Parse(string text)
     {
         string t = text.Trim().ToLowerInvariant();
-        string name = t, arg = "";
+        string name = t;
+        string arg = "";
         int open = t.IndexOf('(');
         if (open >= 0)
         {
@@ -147,8 +151,9 @@ public abstract class Activation
             "linear" or "identity" => new Linear(),
             "sign" => new Sign(),
             "step" or "heaviside" => new Step(),
-            "poly" or "polynomial" => new Polynomial(arg.Split(',').Select(c => double.TryParse(c.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
-                ? v : throw new BadInputException($"Activation '{text}': coefficient '{c.Trim()}' is not a number.")).ToArray()),
+            "poly" or "polynomial" => new Polynomial(arg.Split(',').Select(c =>
+                double.TryParse(c.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
+                    ? v : throw new BadInputException($"Activation '{text}': coefficient '{c.Trim()}' is not a number.")).ToArray()),
             "monomial" or "pow" => new Monomial(Arg(double.NaN) is var p && p == Math.Floor(p) && p is >= 1 and <= 12 ? (int)p
                 : throw new BadInputException($"Activation '{text}': monomial(p) needs an integer p in 1…12.")),
             _ => throw new BadInputException($"Unknown activation '{text}'. Allowed: {string.Join(", ", Names)}."),
@@ -176,8 +181,8 @@ internal static class ArcCosine
     }
 
     /// <summary>
-    /// Degree-1 arc-cosine kernel E[relu(u)relu(v)] = √(k11k22)·(sin θ + (π − θ)cos θ)/(2π) (Cho &amp; Saul 2009;
-    /// claims.md §2.3). Near θ = π, sin δ − δ cos δ (δ = π − θ) is summed as its series to avoid cancellation.
+    /// Degree-1 arc-cosine kernel E[relu(u)relu(v)] = √(k11k22)·(sin θ + (π − θ)cos θ)/(2π) (Cho &amp; Saul 2009).
+    /// Near θ = π, sin δ − δ cos δ (δ = π − θ) is summed as its series to avoid cancellation.
     /// </summary>
     public static double Degree1(double k11, double k12, double k22)
     {
@@ -196,7 +201,8 @@ internal static class ArcCosine
     {
         if (norm == 0) return 0;
         // δ = π − θ; for c near −1 take arccos(−c) directly, which keeps δ's relative accuracy for the series.
-        double delta = c < -0.9 ? Math.Acos(-c) : Math.PI - theta, g;
+        double delta = c < -0.9 ? Math.Acos(-c) : Math.PI - theta;
+        double g;
         if (delta < 0.1)
         {
             double d2 = delta * delta;

@@ -5,7 +5,7 @@ using MathNet.Numerics;
 
 namespace LearningMechanics.Architecture;
 
-/// <summary>ReLU, φ(z) = max(0, z): arc-cosine kernels of degree 1 and 0 (Cho &amp; Saul 2009; claims.md §2.3).</summary>
+/// <summary>ReLU, φ(z) = max(0, z): arc-cosine kernels of degree 1 and 0 (Cho &amp; Saul 2009).</summary>
 public sealed class Relu : Activation
 {
     public override string Name => "relu";
@@ -18,7 +18,8 @@ public sealed class Relu : Activation
     public override void Apply(ReadOnlySpan<double> z, Span<double> result) => TensorPrimitives.Max(z, 0.0, result);
     public override double PairExpectation(double k11, double k12, double k22) => ArcCosine.Degree1(k11, k12, k22);
     public override double DerivativePairExpectation(double k11, double k12, double k22) => ArcCosine.Degree0(k11, k12, k22);
-    public override (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22) => ArcCosine.Both(k11, k12, k22);
+    public override (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22) =>
+        ArcCosine.Both(k11, k12, k22);
 
     /// <summary>E[relu(z)^p] = k^{p/2}·2^{p/2−1}Γ((p+1)/2)/√π for z ~ N(0, k).</summary>
     public override double Moment(int p, double k) =>
@@ -66,7 +67,7 @@ public sealed class Abs : Activation
     public override double DerivativePairExpectation(double k11, double k12, double k22) => ArcCosine.SignSign(k11, k12, k22);
 }
 
-/// <summary>Error function: Williams (1997) E[erf(u)erf(v)] = (2/π)·arcsin(2k12/√((1+2k11)(1+2k22))) (claims.md §2.3);
+/// <summary>Error function: Williams 1997, E[erf(u)erf(v)] = (2/π)·arcsin(2k12/√((1+2k11)(1+2k22)));
 /// with φ′ = (2/√π)e^{−z²}, E[φ′φ′] = (4/π)/√((1+2k11)(1+2k22) − 4k12²).</summary>
 public sealed class Erf : Activation
 {
@@ -145,7 +146,8 @@ public sealed class Step : Activation
 }
 
 /// <summary>
-/// Polynomial φ(z) = Σ_p a_p z^p. By Isserlis' theorem E[u^p v^q] = Σ_k C(p,k)C(q,k)·k!·(p−k−1)!!·(q−k−1)!!·k12^k·k11^{(p−k)/2}·k22^{(q−k)/2}
+/// Polynomial φ(z) = Σ_p a_p z^p. By Isserlis' theorem
+/// E[u^p v^q] = Σ_k C(p,k)C(q,k)·k!·(p−k−1)!!·(q−k−1)!!·k12^k·k11^{(p−k)/2}·k22^{(q−k)/2}
 /// over k ≤ min(p, q) with p − k and q − k even, so E[φφ] = Σ a_p a_q E[u^p v^q] and E[φ′φ′] = Σ p q a_p a_q E[u^{p−1} v^{q−1}].
 /// </summary>
 public class Polynomial : Activation
@@ -155,16 +157,33 @@ public class Polynomial : Activation
     /// <param name="coefficients">a₀, a₁, …: φ(z) = a₀ + a₁z + a₂z² + …</param>
     public Polynomial(IReadOnlyList<double> coefficients)
     {
-        if (coefficients.Count is 0 or > 13) throw new BadInputException($"A polynomial activation needs 1…13 coefficients, got {coefficients.Count}.");
+        if (coefficients.Count is 0 or > 13)
+            throw new BadInputException($"A polynomial activation needs 1…13 coefficients, got {coefficients.Count}.");
         a = [.. coefficients];
     }
 
     public IReadOnlyList<double> Coefficients => a;
-    public override string Name => $"poly({string.Join(",", a.Select(c => c.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))})";
+    public override string Name =>
+        $"poly({string.Join(",", a.Select(c => c.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))})";
     public override bool HasClosedForm => true;
-    public override double Apply(double z) { double s = 0; for (int p = a.Length - 1; p >= 0; p--) s = s * z + a[p]; return s; }
-    public override double Derivative(double z) { double s = 0; for (int p = a.Length - 1; p >= 1; p--) s = s * z + p * a[p]; return s; }
-    public override double SecondDerivative(double z) { double s = 0; for (int p = a.Length - 1; p >= 2; p--) s = s * z + p * (p - 1) * a[p]; return s; }
+    public override double Apply(double z)
+    {
+        double s = 0;
+        for (int p = a.Length - 1; p >= 0; p--) s = s * z + a[p];
+        return s;
+    }
+    public override double Derivative(double z)
+    {
+        double s = 0;
+        for (int p = a.Length - 1; p >= 1; p--) s = s * z + p * a[p];
+        return s;
+    }
+    public override double SecondDerivative(double z)
+    {
+        double s = 0;
+        for (int p = a.Length - 1; p >= 2; p--) s = s * z + p * (p - 1) * a[p];
+        return s;
+    }
 
     public override double PairExpectation(double k11, double k12, double k22)
     {
@@ -242,16 +261,23 @@ public sealed class Gelu : Activation
 
     private static Complex Kernel(double a, double b, Complex c)
     {
-        double s11 = 1 + a, s22 = 1 + b;
+        double s11 = 1 + a;
+        double s22 = 1 + b;
         Complex det = s11 * s22 - c * c;
         // β = Σ_SS⁻¹·Cov(S, ·) for u (Cov = (a, c)) and v (Cov = (c, b)); r = Cov(u, v | S).
-        Complex bu0 = (s22 * a - c * c) / det, bu1 = (s11 * c - c * a) / det;
-        Complex bv0 = (s22 * c - c * b) / det, bv1 = (s11 * b - c * c) / det;
+        Complex bu0 = (s22 * a - c * c) / det;
+        Complex bu1 = (s11 * c - c * a) / det;
+        Complex bv0 = (s22 * c - c * b) / det;
+        Complex bv1 = (s11 * b - c * c) / det;
         Complex r = c - (a * (s22 * c - c * b) + c * (s11 * b - c * c)) / det;
-        double ss = Math.Sqrt(s11), st = Math.Sqrt(s22);
-        Complex rho = c / (ss * st), q = Complex.Sqrt(1 - rho * rho);
+        double ss = Math.Sqrt(s11);
+        double st = Math.Sqrt(s22);
+        Complex rho = c / (ss * st);
+        Complex q = Complex.Sqrt(1 - rho * rho);
         Complex p = 0.25 + Complex.Asin(rho) / (2 * Math.PI);
-        Complex mss = s11 * (p + rho * q / (2 * Math.PI)), mtt = s22 * (p + rho * q / (2 * Math.PI)), mst = ss * st * (rho * p + q / (2 * Math.PI));
+        Complex mss = s11 * (p + rho * q / (2 * Math.PI));
+        Complex mtt = s22 * (p + rho * q / (2 * Math.PI));
+        Complex mst = ss * st * (rho * p + q / (2 * Math.PI));
         return bu0 * bv0 * mss + (bu0 * bv1 + bu1 * bv0) * mst + bu1 * bv1 * mtt + r * p;
     }
 }

@@ -5,8 +5,8 @@ namespace LearningMechanics.Architecture;
 /// <summary>
 /// One layer of an architecture description. A layer type holds, in its own file, its description (record fields and
 /// text form), its finite operation (forward, backward and R-operator passes, float and double) and its step of the
-/// infinite-width kernel recursion, so a network and its kernels come from one place (DESIGN.md "one description,
-/// several semantics"). A new layer type is one such file plus its name in <see cref="LayerSyntax"/>.
+/// infinite-width kernel recursion, so a network and its kernels come from one place (one description, several
+/// semantics; see the README's "Architecture" section). A new layer type is one such file plus its name in <see cref="LayerSyntax"/>.
 /// </summary>
 public abstract record Layer
 {

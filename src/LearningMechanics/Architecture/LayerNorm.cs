@@ -63,7 +63,8 @@ public sealed record LayerNorm : Layer
                 var gy = ws.G[k + 1].AsSpan(r * n, n);
                 var gx = ws.G[k].AsSpan(r * n, n);
                 T s = ws.RowStats[k][r];
-                T m1 = TensorPrimitives.Sum<T>(gy) * invN, m2 = TensorPrimitives.Dot<T>(gy, y) * invN;
+                T m1 = TensorPrimitives.Sum<T>(gy) * invN;
+                T m2 = TensorPrimitives.Dot<T>(gy, y) * invN;
                 for (int i = 0; i < n; i++) gx[i] = (gy[i] - m1 - y[i] * m2) / s;
             }
         }
@@ -79,7 +80,8 @@ public sealed record LayerNorm : Layer
                 var rx = ws.RA![k].AsSpan(r * n, n);
                 var ry = ws.RA[k + 1].AsSpan(r * n, n);
                 T s = ws.RowStats[k][r];
-                T rs = TensorPrimitives.Dot<T>(y, rx) * invN, mrx = TensorPrimitives.Sum<T>(rx) * invN;
+                T rs = TensorPrimitives.Dot<T>(y, rx) * invN;
+                T mrx = TensorPrimitives.Sum<T>(rx) * invN;
                 ws.RowStats[k][ws.Batch + r] = rs;
                 for (int i = 0; i < n; i++) ry[i] = (rx[i] - mrx - y[i] * rs) / s;
             }
@@ -99,7 +101,8 @@ public sealed record LayerNorm : Layer
                 var rgy = ws.RG![k + 1].AsSpan(r * n, n);
                 var gx = ws.G[k].AsSpan(r * n, n);
                 var rgx = ws.RG[k].AsSpan(r * n, n);
-                T s = ws.RowStats[k][r], rs = ws.RowStats[k][ws.Batch + r];
+                T s = ws.RowStats[k][r];
+                T rs = ws.RowStats[k][ws.Batch + r];
                 T m2 = TensorPrimitives.Dot<T>(gy, y) * invN;
                 T rm1 = TensorPrimitives.Sum<T>(rgy) * invN;
                 T rm2 = (TensorPrimitives.Dot<T>(rgy, y) + TensorPrimitives.Dot<T>(gy, ry)) * invN;

@@ -3,7 +3,7 @@ namespace LearningMechanics.Architecture;
 /// <summary>
 /// A fully connected network: <see cref="Depth"/> hidden layers of <see cref="Width"/> units with activation φ and a
 /// linear readout of <see cref="OutputDim"/> units, in NTK parameterisation with weight variance σ_w²/fan_in and
-/// bias variance σ_b² (seed 004 §2.3, eq. 2.19; seed 002 §2.2). The same description drives the finite network
+/// bias variance σ_b² (Roberts &amp; Yaida 2022, §2.3, eq. 2.19; Lee et al. 2018). The same description drives the finite network
 /// (<c>Networks.Mlp</c>) and its infinite-width kernel (<c>Theory.Kernels.Nngp</c>), so a claim can never compare a
 /// network with the kernel of a different network.
 /// </summary>

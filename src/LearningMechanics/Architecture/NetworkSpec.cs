@@ -55,7 +55,8 @@ public sealed record NetworkSpec(
     internal static List<string> SplitTop(string s, char sep, string whole)
     {
         var parts = new List<string>();
-        int depth = 0, start = 0;
+        int depth = 0;
+        int start = 0;
         for (int i = 0; i < s.Length; i++)
         {
             if (s[i] == '(') depth++;

@@ -5,18 +5,19 @@ public enum ParameterRole { InputWeight, HiddenWeight, ReadoutWeight, HiddenBias
 
 /// <summary>
 /// How one stored parameter tensor w enters the network and is trained (Yang &amp; Hu 2021, Tensor Programs IV, abc form;
-/// seed 002 table; seed 000 §Tensor Programs; claims.md §2.1): the forward pass uses <see cref="Multiplier"/>·w, w is
+/// Yang et al. 2022 for μP's Adam factors): the forward pass uses <see cref="Multiplier"/>·w, w is
 /// drawn N(0, <see cref="InitStd"/>²), and an optimiser step on w uses the global learning rate times
 /// <see cref="SgdFactor"/> (GD, SGD, momentum) or <see cref="AdamFactor"/> (Adam). With n the width and σ_w, σ_b the
 /// layer's scales (d = input dimension, k = fan-in of the layer):
 /// <list type="table">
 /// <item><term>sp</term><description>multiplier 1, w ~ N(0, σ_w²/k), bias N(0, σ_b²), factors 1 (PyTorch's plain W·x + b).
 /// </description></item>
-/// <item><term>ntk</term><description>multiplier σ_w/√k (bias σ_b), w ~ N(0, 1), factors 1 (seed 004 eq. 2.19).</description></item>
+/// <item><term>ntk</term><description>multiplier σ_w/√k (bias σ_b), w ~ N(0, 1), factors 1
+/// (Roberts &amp; Yaida 2022, eq. 2.19).</description></item>
 /// <item><term>mup</term><description>input W = σ_w√(n/d)·w, w ~ N(0, 1/n); hidden w ~ N(0, σ_w²/n), multiplier 1; readout
 /// W = w/√n, w ~ N(0, σ_w²/n) (so effective variance σ_w²/n²); hidden biases √n·w, w ~ N(0, σ_b²/n); readout bias plain.
 /// SGD factors 1 (c = 0); Adam factors 1/√n (input, hidden bias, readout) and 1/n (hidden) so that every effective update is
-/// Θ(1) per coordinate as in Tensor Programs V Table 3.</description></item>
+/// Θ(1) per coordinate as in Tensor Programs V (Yang et al. 2022), Table 3.</description></item>
 /// <item><term>mf</term><description>the mean-field form of μP (equal under the abc symmetry a → a + θ, b → b − θ, c → c − 2θ
 /// with θ = ½): ntk multipliers except the readout's σ_w/n, w ~ N(0, 1), SGD factors n for every tensor but the readout bias;
 /// Adam factors 1 except 1/√n for hidden weights.</description></item>
@@ -29,7 +30,10 @@ public readonly record struct ParameterRule(double Multiplier, double InitStd, d
     /// <param name="width">n: the hidden width the scaling refers to (fan-out for the input layer, fan-in otherwise).</param>
     public static ParameterRule For(Parameterization p, ParameterRole role, int fanIn, double width, double sw2, double sb2)
     {
-        double sw = Math.Sqrt(sw2), sb = Math.Sqrt(sb2), n = width, k = fanIn;
+        double sw = Math.Sqrt(sw2);
+        double sb = Math.Sqrt(sb2);
+        double n = width;
+        double k = fanIn;
         bool bias = role is ParameterRole.HiddenBias or ParameterRole.ReadoutBias;
         return (p, role) switch
         {

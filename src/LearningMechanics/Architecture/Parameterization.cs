@@ -1,14 +1,14 @@
 namespace LearningMechanics.Architecture;
 
 /// <summary>
-/// Width parameterisations (claims.md §2.1; seed 002 table; seed 000 §Tensor Programs). NTK: stored weights N(0, 1)
+/// Width parameterisations (Yang &amp; Hu 2021; Yang et al. 2022). NTK: stored weights N(0, 1)
 /// with multiplier σ_w/√fan_in. Standard: weights N(0, σ_w²/fan_in), no multiplier. μP and mean-field: feature
 /// learning limits, where the infinite-width network is not described by a fixed kernel.
 /// </summary>
 public enum Parameterization { Ntk, Standard, MuP, MeanField }
 
 /// <summary>
-/// abc exponents of one layer (Yang &amp; Hu 2021, Tensor Programs IV; claims.md §2.1): W = n^{−a}·w with
+/// abc exponents of one layer (Yang &amp; Hu 2021, Tensor Programs IV): W = n^{−a}·w with
 /// w ~ N(0, n^{−2b}) and SGD learning rate η·n^{−c}, n the width.
 /// </summary>
 public readonly record struct AbcExponents(double A, double B, double C);
@@ -17,7 +17,7 @@ public static class ParameterizationNames
 {
     /// <summary>
     /// The abc exponents of layer <paramref name="layer"/> (1 = input layer, <paramref name="layers"/> = readout) as in
-    /// claims.md §2.1: μP a₁ = −½, a_ℓ = 0, a_{L+1} = ½, b = ½, c = 0; NTP a₁ = 0, a_ℓ = ½ (ℓ ≥ 2), b = 0, c = 0;
+    /// Yang &amp; Hu 2021: μP a₁ = −½, a_ℓ = 0, a_{L+1} = ½, b = ½, c = 0; NTP a₁ = 0, a_ℓ = ½ (ℓ ≥ 2), b = 0, c = 0;
     /// SP a = 0, b₁ = 0, b_ℓ = ½, c = 1; mean-field (two-layer) coincides with μP.
     /// </summary>
     public static AbcExponents Abc(this Parameterization p, int layer, int layers)

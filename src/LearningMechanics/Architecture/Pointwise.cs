@@ -40,7 +40,8 @@ internal static class Pointwise<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>o = g ⊙ φ′(z) + h ⊙ φ″(z) (the R-operator of the backward pass through φ).</summary>
-    public static void MultiplyDerivatives(Activation phi, ReadOnlySpan<T> z, ReadOnlySpan<T> a, ReadOnlySpan<T> g, ReadOnlySpan<T> h, Span<T> o)
+    public static void MultiplyDerivatives(Activation phi, ReadOnlySpan<T> z, ReadOnlySpan<T> a, ReadOnlySpan<T> g, ReadOnlySpan<T> h,
+        Span<T> o)
     {
         switch (phi)
         {

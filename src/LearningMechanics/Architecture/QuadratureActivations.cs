@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace LearningMechanics.Architecture;
 
-/// <summary>Hyperbolic tangent (K* = 0 universality class, seed 004 §5.3); kernels by quadrature.</summary>
+/// <summary>Hyperbolic tangent (K* = 0 universality class, Roberts &amp; Yaida 2022, §5.3); kernels by quadrature.</summary>
 public sealed class Tanh : Activation
 {
     public override string Name => "tanh";

@@ -18,9 +18,13 @@ public sealed record Dataset(Matrix X, Matrix Y, int[]? Labels = null, int Class
         if (X.Rows != Y.Rows) throw new BadInputException($"Inputs have {X.Rows} rows but targets have {Y.Rows}; they must match.");
         if (X.Rows == 0) throw new BadInputException("The data set is empty.");
         for (int i = 0; i < X.Data.Length; i++)
-            if (!double.IsFinite(X.Data[i])) throw new BadInputException($"Input value at row {i / X.Cols}, column {i % X.Cols} is {X.Data[i]}; inputs must be finite.");
+            if (!double.IsFinite(X.Data[i]))
+                throw new BadInputException(
+                    $"Input value at row {i / X.Cols}, column {i % X.Cols} is {X.Data[i]}; inputs must be finite.");
         for (int i = 0; i < Y.Data.Length; i++)
-            if (!double.IsFinite(Y.Data[i])) throw new BadInputException($"Target value at row {i / Y.Cols}, column {i % Y.Cols} is {Y.Data[i]}; targets must be finite.");
+            if (!double.IsFinite(Y.Data[i]))
+                throw new BadInputException(
+                    $"Target value at row {i / Y.Cols}, column {i % Y.Cols} is {Y.Data[i]}; targets must be finite.");
         return this;
     }
 
@@ -48,7 +52,8 @@ public sealed record Dataset(Matrix X, Matrix Y, int[]? Labels = null, int Class
     /// <summary>The rows <paramref name="rows"/> (in that order).</summary>
     public Dataset Subset(IReadOnlyList<int> rows)
     {
-        var x = new Matrix(rows.Count, X.Cols); var y = new Matrix(rows.Count, Y.Cols);
+        var x = new Matrix(rows.Count, X.Cols);
+        var y = new Matrix(rows.Count, Y.Cols);
         for (int i = 0; i < rows.Count; i++) { X.Row(rows[i]).CopyTo(x.Row(i)); Y.Row(rows[i]).CopyTo(y.Row(i)); }
         return this with { X = x, Y = y, Labels = Labels is null ? null : rows.Select(r => Labels[r]).ToArray() };
     }
@@ -75,7 +80,8 @@ public sealed record Dataset(Matrix X, Matrix Y, int[]? Labels = null, int Class
         var x = X.Clone();
         for (int j = 0; j < x.Cols; j++)
         {
-            double mean = 0, sq = 0;
+            double mean = 0;
+            double sq = 0;
             for (int i = 0; i < r.Rows; i++) mean += r[i, j];
             mean /= r.Rows;
             for (int i = 0; i < r.Rows; i++) sq += (r[i, j] - mean) * (r[i, j] - mean);

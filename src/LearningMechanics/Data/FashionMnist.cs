@@ -11,12 +11,14 @@ public static class FashionMnist
 {
     public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
     public const int Classes = 10;
-    public static readonly string[] ClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+    public static readonly string[] ClassNames =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
     /// <summary>The data directory: <c>LMECH_FASHION_MNIST</c> when set, else Debian's location.</summary>
     public static string Directory => Environment.GetEnvironmentVariable("LMECH_FASHION_MNIST") is { Length: > 0 } d ? d : DefaultDirectory;
 
-    public static bool Available(string? directory = null) => File.Exists(Path.Combine(directory ?? Directory, "train-images-idx3-ubyte.gz"));
+    public static bool Available(string? directory = null) =>
+        File.Exists(Path.Combine(directory ?? Directory, "train-images-idx3-ubyte.gz"));
 
     /// <summary>
     /// The "train" or "test" split, optionally only <paramref name="count"/> examples (a random subset when
@@ -31,13 +33,18 @@ public static class FashionMnist
             _ => throw new BadInputException($"Unknown Fashion-MNIST split '{split}'. Allowed: train, test."),
         };
         string dir = directory ?? Directory;
-        string images = Path.Combine(dir, $"{prefix}-images-idx3-ubyte.gz"), labels = Path.Combine(dir, $"{prefix}-labels-idx1-ubyte.gz");
+        string images = Path.Combine(dir, $"{prefix}-images-idx3-ubyte.gz");
+        string labels = Path.Combine(dir, $"{prefix}-labels-idx1-ubyte.gz");
         if (!File.Exists(images) || !File.Exists(labels))
-            throw new BadInputException($"Fashion-MNIST files not found in '{dir}'. Install them with: apt-get install dataset-fashion-mnist (or set LMECH_FASHION_MNIST).");
-        var img = Idx.Read(images); var lab = Idx.Read(labels);
+            throw new BadInputException($"Fashion-MNIST files not found in '{dir}'. " +
+                "Install them with: apt-get install dataset-fashion-mnist (or set LMECH_FASHION_MNIST).");
+        var img = Idx.Read(images);
+        var lab = Idx.Read(labels);
         if (img.Dims.Length != 3 || lab.Dims.Length != 1 || img.Dims[0] != lab.Dims[0])
-            throw new BadInputException($"Fashion-MNIST files have inconsistent shapes: images [{string.Join(",", img.Dims)}], labels [{string.Join(",", lab.Dims)}].");
-        int n = img.Dims[0], d = img.Dims[1] * img.Dims[2];
+            throw new BadInputException($"Fashion-MNIST files have inconsistent shapes: images [{string.Join(",", img.Dims)}], " +
+                $"labels [{string.Join(",", lab.Dims)}].");
+        int n = img.Dims[0];
+        int d = img.Dims[1] * img.Dims[2];
         var x = new Matrix(n, d, img.Data);
         for (int i = 0; i < x.Data.Length; i++) x.Data[i] /= 255.0;
         var y = lab.Data.Select(v => (int)v).ToArray();

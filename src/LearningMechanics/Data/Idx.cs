@@ -76,7 +76,8 @@ public static class Idx
             buffer.Write(chunk, 0, n);
         }
         if (buffer.Length < bytes)
-            throw new BadInputException($"{path}: IDX data is truncated ({buffer.Length} of {bytes} bytes for dimensions [{string.Join(", ", dims)}]).");
+            throw new BadInputException(
+                $"{path}: IDX data is truncated ({buffer.Length} of {bytes} bytes for dimensions [{string.Join(", ", dims)}]).");
         var raw = buffer.GetBuffer().AsSpan(0, (int)bytes);
         var data = new double[count];
         for (long i = 0; i < count; i++)

@@ -35,7 +35,8 @@ public static class Inputs
     public static Matrix ProbeSet(int d, Rng rng, double nearCosine = 0.95)
     {
         if (d < 2) throw new BadInputException($"Input dimension {d} must be ≥ 2 for a probe set with an orthogonal pair.");
-        var a = new double[d]; var b = new double[d];
+        var a = new double[d];
+        var b = new double[d];
         rng.FillGaussian(a); rng.FillGaussian(b);
         Normalize(a);
         double dot = 0; for (int i = 0; i < d; i++) dot += a[i] * b[i];

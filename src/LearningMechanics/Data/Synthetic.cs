@@ -54,7 +54,8 @@ public static class Synthetic
         var x = new Matrix(n, d);
         for (int i = 0; i < n; i++)
         {
-            var row = x.Row(i); var mu = means.Row(labels[i]);
+            var row = x.Row(i);
+            var mu = means.Row(labels[i]);
             for (int j = 0; j < d; j++) row[j] = mu[j] + noise.NextGaussian();
         }
         return Dataset.Classification(x, labels, classes, $"mixture{classes}");

@@ -6,7 +6,7 @@ using LearningMechanics.Numerics;
 namespace LearningMechanics.Networks;
 
 /// <summary>
-/// A finite network built from a <see cref="NetworkSpec"/> (DESIGN.md "one description, several semantics"), in float64
+/// A finite network built from a <see cref="NetworkSpec"/> (one description, several semantics; README, "Architecture"), in float64
 /// or float32: each layer of the description adds its own operations (forward, backward, R-operator; see the layer
 /// types in Architecture), and this class lays out the parameters and runs the passes. All parameters live in one flat
 /// vector <see cref="Parameters"/>, split into the named tensors <see cref="Tensors"/>; each dense layer computes
@@ -62,7 +62,8 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var op in ops)
         {
             if (op is not Dense.Op<T> dense) continue;
-            ParameterTensor w = Tensors[2 * d], b = Tensors[2 * d + 1];
+            ParameterTensor w = Tensors[2 * d];
+            ParameterTensor b = Tensors[2 * d + 1];
             dense.Bind(w.Offset, w.Rule.Multiplier, b.Offset, b.Rule.Multiplier);
             d++;
         }

@@ -3,7 +3,8 @@ namespace LearningMechanics.Networks;
 
 /// <summary>
 /// One named parameter tensor inside a network's flat parameter vector: <c>layers.{i}.weight</c> [fan_out, fan_in] or
-/// <c>layers.{i}.bias</c> [fan_out], i counting Dense layers from 0 in order (DESIGN.md weights-file layout).
+/// <c>layers.{i}.bias</c> [fan_out], i counting Dense layers from 0 in order (the names and
+/// shapes of weights files).
 /// </summary>
 public sealed record ParameterTensor(string Name, int Offset, int[] Shape, int DenseIndex, ParameterRole Role, ParameterRule Rule)
 {

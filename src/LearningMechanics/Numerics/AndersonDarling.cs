@@ -21,7 +21,8 @@ public static class AndersonDarling
         double s = 0;
         for (int i = 0; i < n; i++)
         {
-            double lo = Math.Max(u[i], 1e-300), hi = Math.Max(1 - u[n - 1 - i], 1e-300);
+            double lo = Math.Max(u[i], 1e-300);
+            double hi = Math.Max(1 - u[n - 1 - i], 1e-300);
             s += (2 * i + 1) * (Math.Log(lo) + Math.Log(hi));
         }
         double a2 = -n - s / n;

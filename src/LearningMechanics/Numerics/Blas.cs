@@ -9,7 +9,9 @@ namespace LearningMechanics.Numerics;
 /// </summary>
 public static unsafe class Blas
 {
-    /// <summary>"openblas" or "managed": the backend that <see cref="Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, double, Span{double}, int)"/> uses.</summary>
+    /// <summary>"openblas" or "managed": the backend that
+    /// <see cref="Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int,
+    /// ReadOnlySpan{double}, int, double, Span{double}, int)"/> uses.</summary>
     public static string Backend => OpenBlas.BlasAvailable ? "openblas" : "managed";
 
     /// <summary>C ← α·op(A)·op(B) + β·C with op(A) m×k, op(B) k×n, all row-major with leading dimensions.</summary>
@@ -63,9 +65,11 @@ public static unsafe class Blas
     public static void Gemv(Transpose ta, int m, int n, double alpha, ReadOnlySpan<double> a, int lda,
         ReadOnlySpan<double> x, double beta, Span<double> y)
     {
-        int rows = ta == Transpose.No ? m : n, cols = ta == Transpose.No ? n : m;
+        int rows = ta == Transpose.No ? m : n;
+        int cols = ta == Transpose.No ? n : m;
         if (lda < n || (m > 0 && a.Length < (long)(m - 1) * lda + n) || x.Length < cols || y.Length < rows)
-            throw new ArgumentException($"Gemv: inconsistent sizes (m={m}, n={n}, lda={lda}, |A|={a.Length}, |x|={x.Length}, |y|={y.Length}).");
+            throw new ArgumentException(
+                $"Gemv: inconsistent sizes (m={m}, n={n}, lda={lda}, |A|={a.Length}, |x|={x.Length}, |y|={y.Length}).");
         if (rows == 0) return;
         if (!OpenBlas.BlasAvailable) { ManagedBlas.Gemv(ta, m, n, alpha, a, lda, x, beta, y); return; }
         fixed (double* pa = a) fixed (double* px = x) fixed (double* py = y)
@@ -83,7 +87,8 @@ public static unsafe class Blas
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> with BLAS single-threaded (for callers that parallelise outside BLAS), then restores the count.</summary>
+    /// <summary>Runs <paramref name="work"/> with BLAS single-threaded (for callers that parallelise outside BLAS), then restores
+    /// the count.</summary>
     public static void SingleThreaded(Action work)
     {
         int before = Threads;
@@ -100,7 +105,8 @@ public static unsafe class Blas
         (int br, int bc) = tb == Transpose.No ? (k, n) : (n, k);
         if (lda < Math.Max(1, ac) || ldb < Math.Max(1, bc) || ldc < Math.Max(1, n))
             throw new ArgumentException($"Gemm: leading dimension too small (lda={lda}, ldb={ldb}, ldc={ldc}).");
-        if ((ar > 0 && la < (long)(ar - 1) * lda + ac) || (br > 0 && lb < (long)(br - 1) * ldb + bc) || (m > 0 && lc < (long)(m - 1) * ldc + n))
+        if ((ar > 0 && la < (long)(ar - 1) * lda + ac) || (br > 0 && lb < (long)(br - 1) * ldb + bc)
+            || (m > 0 && lc < (long)(m - 1) * ldc + n))
             throw new ArgumentException($"Gemm: buffer too small for m={m}, n={n}, k={k}.");
     }
 }

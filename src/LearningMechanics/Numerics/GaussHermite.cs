@@ -38,7 +38,8 @@ public static class GaussHermite
             // The rule is exactly symmetric about 0: average mirror pairs to remove rounding noise.
             for (int i = 0; i < q / 2; i++)
             {
-                double xm = 0.5 * (x[q - 1 - i] - x[i]), wm = 0.5 * (w[i] + w[q - 1 - i]);
+                double xm = 0.5 * (x[q - 1 - i] - x[i]);
+                double wm = 0.5 * (w[i] + w[q - 1 - i]);
                 x[i] = -xm; x[q - 1 - i] = xm; w[i] = w[q - 1 - i] = wm;
             }
             if (q % 2 == 1) x[q / 2] = 0;
@@ -49,7 +50,9 @@ public static class GaussHermite
     /// <summary>Orthonormal probabilists' Hermite polynomials p_k = He_k/√(k!) at x: p_q, p_{q−1} and Σ_{k&lt;q} p_k².</summary>
     private static (double Pq, double Pq1, double SumSquares) Orthonormal(int q, double x)
     {
-        double pPrev = 0, p = 1, sum = 0;
+        double pPrev = 0;
+        double p = 1;
+        double sum = 0;
         for (int k = 0; k < q; k++)
         {
             sum += p * p;
@@ -64,7 +67,8 @@ public static class GaussHermite
     {
         if (!(variance >= 0)) throw new ArgumentOutOfRangeException(nameof(variance), $"Variance {variance} must be ≥ 0.");
         var (x, w) = Rule(order);
-        double sd = Math.Sqrt(variance), s = 0;
+        double sd = Math.Sqrt(variance);
+        double s = 0;
         for (int i = 0; i < x.Length; i++) s += w[i] * f(sd * x[i]);
         return s;
     }
@@ -77,7 +81,8 @@ public static class GaussHermite
     {
         if (!(k11 >= 0) || !(k22 >= 0)) throw new ArgumentOutOfRangeException(nameof(k11), $"Variances ({k11}, {k22}) must be ≥ 0.");
         var (x, w) = Rule(order);
-        double s1 = Math.Sqrt(k11), s2 = Math.Sqrt(k22);
+        double s1 = Math.Sqrt(k11);
+        double s2 = Math.Sqrt(k22);
         double c = s1 > 0 && s2 > 0 ? Math.Clamp(k12 / (s1 * s2), -1, 1) : 0;
         double sc = Math.Sqrt(Math.Max(0, 1 - c * c));
         int q = x.Length;

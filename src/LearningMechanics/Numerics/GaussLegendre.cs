@@ -17,7 +17,8 @@ public static class GaussLegendre
 
     /// <summary>Distances from the kink at which the mesh panels end; reaching 2·Limit, so that from any kink inside the
     /// domain the panels cover all of it.</summary>
-    private static readonly double[] Grading = [0, 1e-4, 1e-3, 4e-3, 0.015, 0.04, 0.1, 0.2, 0.4, 0.7, 1.1, 1.7, 2.5, 3.5, 5, 7, 9.5, 13, 18, 26];
+    private static readonly double[] Grading =
+        [0, 1e-4, 1e-3, 4e-3, 0.015, 0.04, 0.1, 0.2, 0.4, 0.7, 1.1, 1.7, 2.5, 3.5, 5, 7, 9.5, 13, 18, 26];
 
     /// <summary>Nodes and weights on [−1, 1].</summary>
     public static (double[] Nodes, double[] Weights) Rule(int order)
@@ -47,7 +48,8 @@ public static class GaussLegendre
     /// <summary>P_q(x) and P′_q(x) by the three-term recurrence.</summary>
     private static (double Value, double Derivative) Legendre(int q, double x)
     {
-        double p0 = 1, p1 = x;
+        double p0 = 1;
+        double p1 = x;
         if (q == 0) return (1, 0);
         for (int k = 1; k < q; k++) { double p2 = ((2 * k + 1) * x * p1 - k * p0) / (k + 1); p0 = p1; p1 = p2; }
         return (p1, q * (x * p1 - p0) / (x * x - 1));
@@ -64,7 +66,8 @@ public static class GaussLegendre
         for (int side = -1; side <= 1; side += 2)
             for (int p = 0; p + 1 < grading.Length; p++)
             {
-                double a = kink + side * grading[p], b = kink + side * grading[p + 1];
+                double a = kink + side * grading[p];
+                double b = kink + side * grading[p + 1];
                 if (side < 0) (a, b) = (b, a);
                 a = Math.Max(a, -limit); b = Math.Min(b, limit);
                 if (b > a) panels[count++] = ((a + b) / 2, (b - a) / 2);
@@ -92,10 +95,13 @@ public static class GaussLegendre
     /// v = √k22·(c z₁ + √(1 − c²) z₂); the inner integral over z₂ is graded towards g's kink at z₂ = −c z₁/√(1 − c²),
     /// the outer one towards f's kink at z₁ = 0.
     /// </summary>
-    public static double ExpectPairKinked(Func<double, double> f, Func<double, double> g, double k11, double k12, double k22, int pointsPerPanel = 12)
+    public static double ExpectPairKinked(Func<double, double> f, Func<double, double> g, double k11, double k12, double k22,
+        int pointsPerPanel = 12)
     {
-        double s1 = Math.Sqrt(k11), s2 = Math.Sqrt(k22);
-        double c = s1 > 0 && s2 > 0 ? Math.Clamp(k12 / (s1 * s2), -1, 1) : 0, sc = Math.Sqrt((1 - c) * (1 + c));
+        double s1 = Math.Sqrt(k11);
+        double s2 = Math.Sqrt(k22);
+        double c = s1 > 0 && s2 > 0 ? Math.Clamp(k12 / (s1 * s2), -1, 1) : 0;
+        double sc = Math.Sqrt((1 - c) * (1 + c));
         return ExpectNormal(z1 =>
         {
             double fu = f(s1 * z1);
@@ -120,7 +126,8 @@ public static class GaussLegendre
     public static double ExpectProduct(IReadOnlyList<Func<double, double>> f, double[,] cov, int pointsPerPanel = 12)
     {
         int m = f.Count;
-        if (cov.GetLength(0) != m || cov.GetLength(1) != m) throw new ArgumentException($"Covariance is {cov.GetLength(0)}×{cov.GetLength(1)} for {m} functions.");
+        if (cov.GetLength(0) != m || cov.GetLength(1) != m)
+            throw new ArgumentException($"Covariance is {cov.GetLength(0)}×{cov.GetLength(1)} for {m} functions.");
         var flat = new double[m * m];
         for (int i = 0; i < m; i++) for (int j = 0; j < m; j++) flat[i * m + j] = cov[i, j];
         var l = new double[m * m];

@@ -11,7 +11,8 @@ namespace LearningMechanics.Numerics;
 /// </summary>
 public static class Lanczos
 {
-    /// <summary>Ritz values (ascending), the quadrature weights τ_j = (e₁ᵀ s_j)², and Ritz vectors in the original space (one per row, only when asked).</summary>
+    /// <summary>Ritz values (ascending), the quadrature weights τ_j = (e₁ᵀ s_j)², and Ritz vectors in the original space
+    /// (one per row, only when asked).</summary>
     public sealed record Result(double[] Values, double[] Weights, Matrix? Vectors, int Steps);
 
     /// <param name="multiply">y ← A·x for vectors of length <paramref name="n"/>.</param>
@@ -21,7 +22,8 @@ public static class Lanczos
         if (steps < 1) throw new BadInputException($"Lanczos steps {steps} must be ≥ 1.");
         int m = Math.Min(steps, n);
         var q = new Matrix(m, n);
-        var alpha = new double[m]; var beta = new double[m];
+        var alpha = new double[m];
+        var beta = new double[m];
         var w = new double[n];
         var q0 = q.Row(0);
         if (start is null) rng.FillGaussian(q0); else start.AsSpan().CopyTo(q0);

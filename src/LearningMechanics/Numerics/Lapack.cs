@@ -30,7 +30,8 @@ public static unsafe class Lapack
         RequireSquare(a);
         if (!OpenBlas.LapackAvailable) return ManagedLapack.Cholesky(a);
         var l = a.Clone();
-        int n = a.Rows, info = 0;
+        int n = a.Rows;
+        int info = 0;
         if (n > 0)
             fixed (double* pl = l.Data) info = OpenBlas.LAPACKE_dpotrf(OpenBlas.RowMajor, (byte)'L', n, pl, n);
         if (info > 0) throw new NotPositiveDefiniteException($"Matrix is not positive definite (leading minor {info} of {n}).");
@@ -58,9 +59,13 @@ public static unsafe class Lapack
     public static (Matrix U, double[] S, Matrix Vt) Svd(Matrix a)
     {
         if (!OpenBlas.LapackAvailable) return ManagedLapack.Svd(a);
-        int m = a.Rows, n = a.Cols, r = Math.Min(m, n);
+        int m = a.Rows;
+        int n = a.Cols;
+        int r = Math.Min(m, n);
         var work = a.Clone();
-        var u = new Matrix(m, r); var s = new double[r]; var vt = new Matrix(r, n);
+        var u = new Matrix(m, r);
+        var s = new double[r];
+        var vt = new Matrix(r, n);
         if (r == 0) return (u, s, vt);
         int info;
         fixed (double* pa = work.Data) fixed (double* ps = s) fixed (double* pu = u.Data) fixed (double* pvt = vt.Data)

@@ -11,9 +11,13 @@ namespace LearningMechanics.Numerics;
 /// </summary>
 public static class ManagedBlas
 {
-    private const int MR = 4, KC = 256, MC = 128;
+    private const int MR = 4;
+    private const int KC = 256;
+    private const int MC = 128;
 
-    /// <summary>C ← α·op(A)·op(B) + β·C, row-major (same contract as <see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, double, Span{double}, int)"/>).</summary>
+    /// <summary>C ← α·op(A)·op(B) + β·C, row-major (same contract as
+    /// <see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int,
+    /// ReadOnlySpan{double}, int, double, Span{double}, int)"/>).</summary>
     public static void Gemm<T>(Transpose ta, Transpose tb, int m, int n, int k, T alpha, ReadOnlySpan<T> a, int lda,
         ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -26,7 +30,8 @@ public static class ManagedBlas
         if (k == 0 || alpha == T.Zero || m == 0 || n == 0) return;
 
         int nr = 2 * Vector256<T>.Count;
-        int nPanels = (n + nr - 1) / nr, nBlocks = (m + MC - 1) / MC;
+        int nPanels = (n + nr - 1) / nr;
+        int nBlocks = (m + MC - 1) / MC;
         T[] bPack = ArrayPool<T>.Shared.Rent(KC * nPanels * nr);
         // Row blocks run in parallel when the product is large enough to pay for it (and threads are allowed).
         int threads = (double)m * n * k >= 2e6 ? Math.Min(Threads, nBlocks) : 1;
@@ -44,8 +49,12 @@ public static class ManagedBlas
                         // Spans cannot enter a lambda: pin the operands and rebuild the spans inside each task.
                         fixed (T* pa = a) fixed (T* pc = c)
                         {
-                            nint aPtr = (nint)pa, cPtr = (nint)pc;
-                            int aLen = a.Length, cLen = c.Length, pk = p0, kk = kc;
+                            nint aPtr = (nint)pa;
+                            nint cPtr = (nint)pc;
+                            int aLen = a.Length;
+                            int cLen = c.Length;
+                            int pk = p0;
+                            int kk = kc;
                             Parallel.For(0, nBlocks, new ParallelOptions { MaxDegreeOfParallelism = threads },
                                 blk => RowBlock(ta, new ReadOnlySpan<T>((void*)aPtr, aLen), lda, alpha, new Span<T>((void*)cPtr, cLen),
                                     ldc, m, n, pk, kk, blk, bPack));
@@ -63,8 +72,10 @@ public static class ManagedBlas
     private static void RowBlock<T>(Transpose ta, ReadOnlySpan<T> a, int lda, T alpha, Span<T> c, int ldc, int m, int n,
         int p0, int kc, int blk, T[] bPack) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int nr = 2 * Vector256<T>.Count, nPanels = (n + nr - 1) / nr;
-        int i0 = blk * MC, mc = Math.Min(MC, m - i0);
+        int nr = 2 * Vector256<T>.Count;
+        int nPanels = (n + nr - 1) / nr;
+        int i0 = blk * MC;
+        int mc = Math.Min(MC, m - i0);
         T[] aPack = ArrayPool<T>.Shared.Rent(kc * (MC + MR));
         Span<T> tile = stackalloc T[MR * nr];
         try
@@ -72,7 +83,8 @@ public static class ManagedBlas
             PackA(ta, a, lda, i0, mc, p0, kc, alpha, aPack);
             for (int jp = 0; jp < nPanels; jp++)
             {
-                int j0 = jp * nr, nb = Math.Min(nr, n - j0);
+                int j0 = jp * nr;
+                int nb = Math.Min(nr, n - j0);
                 ReadOnlySpan<T> bPanel = bPack.AsSpan(jp * kc * nr, kc * nr);
                 for (int ii = 0; ii < mc; ii += MR)
                 {
@@ -90,12 +102,14 @@ public static class ManagedBlas
     }
 
     /// <summary>Packs op(B)[p0:p0+kc, :] into column panels of width nr, zero-padded at the right edge.</summary>
-    private static void PackB<T>(Transpose tb, ReadOnlySpan<T> b, int ldb, int p0, int kc, int n, int nr, Span<T> dst) where T : unmanaged, INumber<T>
+    private static void PackB<T>(Transpose tb, ReadOnlySpan<T> b, int ldb, int p0, int kc, int n, int nr, Span<T> dst)
+        where T : unmanaged, INumber<T>
     {
         int nPanels = (n + nr - 1) / nr;
         for (int jp = 0; jp < nPanels; jp++)
         {
-            int j0 = jp * nr, nb = Math.Min(nr, n - j0);
+            int j0 = jp * nr;
+            int nb = Math.Min(nr, n - j0);
             var panel = dst.Slice(jp * kc * nr, kc * nr);
             for (int p = 0; p < kc; p++)
             {
@@ -108,7 +122,8 @@ public static class ManagedBlas
     }
 
     /// <summary>Packs α·op(A)[i0:i0+mc, p0:p0+kc] into row strips of height MR (interleaved by p), zero-padded.</summary>
-    private static void PackA<T>(Transpose ta, ReadOnlySpan<T> a, int lda, int i0, int mc, int p0, int kc, T alpha, Span<T> dst) where T : unmanaged, INumber<T>
+    private static void PackA<T>(Transpose ta, ReadOnlySpan<T> a, int lda, int i0, int mc, int p0, int kc, T alpha, Span<T> dst)
+        where T : unmanaged, INumber<T>
     {
         for (int ii = 0; ii < mc; ii += MR)
         {
@@ -128,7 +143,14 @@ public static class ManagedBlas
     private static void MicroKernel<T>(ReadOnlySpan<T> aStrip, ReadOnlySpan<T> bPanel, int kc, Span<T> tile) where T : unmanaged, INumber<T>
     {
         int w = Vector256<T>.Count;
-        Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<T> c00 = default;
+        Vector256<T> c01 = default;
+        Vector256<T> c10 = default;
+        Vector256<T> c11 = default;
+        Vector256<T> c20 = default;
+        Vector256<T> c21 = default;
+        Vector256<T> c30 = default;
+        Vector256<T> c31 = default;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector256.Create(bPanel.Slice(p * 2 * w, w));

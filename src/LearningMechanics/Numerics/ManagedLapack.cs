@@ -14,7 +14,8 @@ public static class ManagedLapack
         var v = Matrix.Identity(n);
         for (int sweep = 0; sweep < 100; sweep++)
         {
-            double off = 0, total = 0;
+            double off = 0;
+            double total = 0;
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) { double x = s[i, j] * s[i, j]; total += x; if (i != j) off += x; }
             if (off <= 1e-30 * total || off == 0) break;
@@ -26,20 +27,24 @@ public static class ManagedLapack
                     double theta = (s[q, q] - s[p, p]) / (2 * apq);
                     double t = Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
                     if (theta == 0) t = 1;
-                    double c = 1 / Math.Sqrt(t * t + 1), sn = t * c;
+                    double c = 1 / Math.Sqrt(t * t + 1);
+                    double sn = t * c;
                     for (int k = 0; k < n; k++)
                     {
-                        double skp = s[k, p], skq = s[k, q];
+                        double skp = s[k, p];
+                        double skq = s[k, q];
                         s[k, p] = c * skp - sn * skq; s[k, q] = sn * skp + c * skq;
                     }
                     for (int k = 0; k < n; k++)
                     {
-                        double spk = s[p, k], sqk = s[q, k];
+                        double spk = s[p, k];
+                        double sqk = s[q, k];
                         s[p, k] = c * spk - sn * sqk; s[q, k] = sn * spk + c * sqk;
                     }
                     for (int k = 0; k < n; k++)
                     {
-                        double vkp = v[k, p], vkq = v[k, q];
+                        double vkp = v[k, p];
+                        double vkq = v[k, q];
                         v[k, p] = c * vkp - sn * vkq; v[k, q] = sn * vkp + c * vkq;
                     }
                 }
@@ -63,7 +68,8 @@ public static class ManagedLapack
                 for (int k = 0; k < j; k++) sum -= l[i, k] * l[j, k];
                 if (i == j)
                 {
-                    if (!(sum > 0)) throw new NotPositiveDefiniteException($"Matrix is not positive definite (leading minor {i + 1} of {n}).");
+                    if (!(sum > 0))
+                        throw new NotPositiveDefiniteException($"Matrix is not positive definite (leading minor {i + 1} of {n}).");
                     l[i, i] = Math.Sqrt(sum);
                 }
                 else l[i, j] = sum / l[j, j];
@@ -81,7 +87,8 @@ public static class ManagedLapack
         l[..(m * m)].Clear();
         for (int k = 0; k < m; k++)
         {
-            double akk = a[k * m + k], d = akk;
+            double akk = a[k * m + k];
+            double d = akk;
             if (!(akk >= 0)) throw new ArgumentException($"Diagonal entry {k} is {akk}; a covariance needs ≥ 0.");
             for (int j = 0; j < k; j++) d -= l[k * m + j] * l[k * m + j];
             if (!(d > relativeTolerance * akk && d > 0)) continue;
@@ -122,7 +129,8 @@ public static class ManagedLapack
     {
         bool wide = a.Cols > a.Rows;
         var w = wide ? a.Transposed() : a.Clone();       // w is m×n with m ≥ n; orthogonalise its columns
-        int m = w.Rows, n = w.Cols;
+        int m = w.Rows;
+        int n = w.Cols;
         var v = Matrix.Identity(n);
         for (int sweep = 0; sweep < 100; sweep++)
         {
@@ -130,23 +138,40 @@ public static class ManagedLapack
             for (int p = 0; p < n - 1; p++)
                 for (int q = p + 1; q < n; q++)
                 {
-                    double alpha = 0, beta = 0, gamma = 0;
+                    double alpha = 0;
+                    double beta = 0;
+                    double gamma = 0;
                     for (int i = 0; i < m; i++) { alpha += w[i, p] * w[i, p]; beta += w[i, q] * w[i, q]; gamma += w[i, p] * w[i, q]; }
                     if (Math.Abs(gamma) <= 1e-15 * Math.Sqrt(alpha * beta) || gamma == 0) continue;
                     rotated = true;
                     double zeta = (beta - alpha) / (2 * gamma);
                     double t = Math.Sign(zeta) / (Math.Abs(zeta) + Math.Sqrt(1 + zeta * zeta));
                     if (zeta == 0) t = 1;
-                    double c = 1 / Math.Sqrt(1 + t * t), s = c * t;
-                    for (int i = 0; i < m; i++) { double x = w[i, p], y = w[i, q]; w[i, p] = c * x - s * y; w[i, q] = s * x + c * y; }
-                    for (int i = 0; i < n; i++) { double x = v[i, p], y = v[i, q]; v[i, p] = c * x - s * y; v[i, q] = s * x + c * y; }
+                    double c = 1 / Math.Sqrt(1 + t * t);
+                    double s = c * t;
+                    for (int i = 0; i < m; i++)
+                    {
+                        double x = w[i, p];
+                        double y = w[i, q];
+                        w[i, p] = c * x - s * y;
+                        w[i, q] = s * x + c * y;
+                    }
+                    for (int i = 0; i < n; i++)
+                    {
+                        double x = v[i, p];
+                        double y = v[i, q];
+                        v[i, p] = c * x - s * y;
+                        v[i, q] = s * x + c * y;
+                    }
                 }
             if (!rotated) break;
         }
         var sv = new double[n];
         for (int j = 0; j < n; j++) { double ss = 0; for (int i = 0; i < m; i++) ss += w[i, j] * w[i, j]; sv[j] = Math.Sqrt(ss); }
         var order = Enumerable.Range(0, n).OrderByDescending(j => sv[j]).ToArray();
-        var u = new Matrix(m, n); var vt = new Matrix(n, n); var s2 = new double[n];
+        var u = new Matrix(m, n);
+        var vt = new Matrix(n, n);
+        var s2 = new double[n];
         for (int c = 0; c < n; c++)
         {
             int j = order[c]; s2[c] = sv[j];

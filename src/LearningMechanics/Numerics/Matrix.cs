@@ -25,7 +25,8 @@ public sealed class Matrix
 
     public static Matrix FromRows(double[][] rows)
     {
-        int r = rows.Length, c = r == 0 ? 0 : rows[0].Length;
+        int r = rows.Length;
+        int c = r == 0 ? 0 : rows[0].Length;
         var m = new Matrix(r, c);
         for (int i = 0; i < r; i++)
         {
@@ -47,7 +48,8 @@ public sealed class Matrix
     /// <summary>Rows start…start + count − 1 as a new matrix.</summary>
     public Matrix RowRange(int start, int count)
     {
-        if (start < 0 || count < 0 || start + count > Rows) throw new ArgumentOutOfRangeException(nameof(count), $"Rows {start}…{start + count - 1} of a {Rows}-row matrix.");
+        if (start < 0 || count < 0 || start + count > Rows)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Rows {start}…{start + count - 1} of a {Rows}-row matrix.");
         return new Matrix(count, Cols, Data.AsSpan(start * Cols, count * Cols).ToArray());
     }
 
@@ -68,11 +70,14 @@ public sealed class Matrix
         return t;
     }
 
-    /// <summary>op(A)·op(B) through <see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, double, Span{double}, int)"/>.</summary>
+    /// <summary>op(A)·op(B) through <see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int,
+    /// ReadOnlySpan{double}, int, double, Span{double}, int)"/>.</summary>
     public static Matrix Multiply(Matrix a, Matrix b, Transpose ta = Transpose.No, Transpose tb = Transpose.No)
     {
-        int m = ta == Transpose.No ? a.Rows : a.Cols, k = ta == Transpose.No ? a.Cols : a.Rows;
-        int kb = tb == Transpose.No ? b.Rows : b.Cols, n = tb == Transpose.No ? b.Cols : b.Rows;
+        int m = ta == Transpose.No ? a.Rows : a.Cols;
+        int k = ta == Transpose.No ? a.Cols : a.Rows;
+        int kb = tb == Transpose.No ? b.Rows : b.Cols;
+        int n = tb == Transpose.No ? b.Cols : b.Rows;
         if (k != kb) throw new ArgumentException($"Cannot multiply {m}×{k} by {kb}×{n}.");
         var c = new Matrix(m, n);
         Blas.Gemm(ta, tb, m, n, k, 1.0, a.Data, a.Cols, b.Data, b.Cols, 0.0, c.Data, Math.Max(1, n));

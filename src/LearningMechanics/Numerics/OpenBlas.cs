@@ -12,7 +12,11 @@ internal static unsafe partial class OpenBlas
 {
     private const string BlasLib = "libopenblas.so.0";
     private const string LapackeLib = "liblapacke.so.3";
-    internal const int RowMajor = 101, NoTrans = 111, Trans = 112, Upper = 121, Lower = 122;
+    internal const int RowMajor = 101;
+    internal const int NoTrans = 111;
+    internal const int Trans = 112;
+    internal const int Upper = 121;
+    internal const int Lower = 122;
 
     private static readonly Lazy<bool> blasLoaded = new(() => TryLoad(BlasLib));
     private static readonly Lazy<bool> lapackeLoaded = new(() => TryLoad(LapackeLib));
@@ -44,9 +48,11 @@ internal static unsafe partial class OpenBlas
     [LibraryImport(BlasLib)] internal static partial void openblas_set_num_threads(int n);
     [LibraryImport(BlasLib)] internal static partial int openblas_get_num_threads();
 
-    [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dsyevd(int layout, byte jobz, byte uplo, int n, double* a, int lda, double* w);
+    [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dsyevd(int layout, byte jobz, byte uplo, int n, double* a, int lda,
+        double* w);
     [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dpotrf(int layout, byte uplo, int n, double* a, int lda);
-    [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dpotrs(int layout, byte uplo, int n, int nrhs, double* a, int lda, double* b, int ldb);
+    [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dpotrs(int layout, byte uplo, int n, int nrhs, double* a, int lda,
+        double* b, int ldb);
     [LibraryImport(LapackeLib)] internal static partial int LAPACKE_dgesdd(int layout, byte jobz, int m, int n, double* a, int lda,
         double* s, double* u, int ldu, double* vt, int ldvt);
 }

@@ -67,7 +67,10 @@ public sealed class Rng
     /// <summary>xoshiro256** state and step.</summary>
     internal struct State
     {
-        public ulong S0, S1, S2, S3;
+        public ulong S0;
+        public ulong S1;
+        public ulong S2;
+        public ulong S3;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public ulong Next()
@@ -90,7 +93,8 @@ public sealed class Rng
     /// </summary>
     private static class Ziggurat
     {
-        private const double R = 3.6541528853610088, V = 0.00492867323399;
+        private const double R = 3.6541528853610088;
+        private const double V = 0.00492867323399;
         private static readonly double[] X = new double[257];
         private static readonly double[] F = new double[257];
 
@@ -123,7 +127,8 @@ public sealed class Rng
             if (i == 0)
             {
                 // Tail beyond R (Marsaglia 1964): x = −ln(U₁)/R, y = −ln(U₂), accept when 2y > x².
-                double tx, ty;
+                double tx;
+                double ty;
                 do
                 {
                     tx = -Math.Log(1.0 - (s.Next() >> 11) * (1.0 / (1UL << 53))) / R;

@@ -17,7 +17,8 @@ public static class Statistics
     public static double Variance(ReadOnlySpan<double> x)
     {
         if (x.Length < 2) throw new ArgumentException($"Variance needs at least 2 values, got {x.Length}.");
-        double m = Mean(x), s = 0;
+        double m = Mean(x);
+        double s = 0;
         foreach (var v in x) s += (v - m) * (v - m);
         return s / (x.Length - 1);
     }
@@ -29,7 +30,9 @@ public static class Statistics
     public static double Covariance(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         if (x.Length != y.Length || x.Length < 2) throw new ArgumentException("Covariance needs two paired samples of length ≥ 2.");
-        double mx = Mean(x), my = Mean(y), s = 0;
+        double mx = Mean(x);
+        double my = Mean(y);
+        double s = 0;
         for (int i = 0; i < x.Length; i++) s += (x[i] - mx) * (y[i] - my);
         return s / (x.Length - 1);
     }
@@ -56,7 +59,8 @@ public static class Statistics
     public static double Quantile(double[] sorted, double p)
     {
         double h = (sorted.Length - 1) * p;
-        int lo = (int)Math.Floor(h), hi = Math.Min(lo + 1, sorted.Length - 1);
+        int lo = (int)Math.Floor(h);
+        int hi = Math.Min(lo + 1, sorted.Length - 1);
         return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
     }
 
@@ -66,13 +70,17 @@ public static class Statistics
     /// </summary>
     public static (double[] Beta, Matrix Covariance, double ReducedChiSquare) WeightedLeastSquares(Matrix x, double[] y, double[] sigma)
     {
-        int n = x.Rows, p = x.Cols;
-        if (y.Length != n || sigma.Length != n) throw new ArgumentException("Design, targets and errors must have the same number of rows.");
+        int n = x.Rows;
+        int p = x.Cols;
+        if (y.Length != n || sigma.Length != n)
+            throw new ArgumentException("Design, targets and errors must have the same number of rows.");
         if (n < p) throw new ArgumentException($"Least squares with {p} parameters needs at least {p} points, got {n}.");
-        var xtwx = new Matrix(p, p); var xtwy = new Matrix(p, 1);
+        var xtwx = new Matrix(p, p);
+        var xtwy = new Matrix(p, 1);
         for (int i = 0; i < n; i++)
         {
-            if (!(sigma[i] > 0) || !double.IsFinite(y[i])) throw new ArgumentException($"Point {i}: need finite y and σ > 0 (y={y[i]}, σ={sigma[i]}).");
+            if (!(sigma[i] > 0) || !double.IsFinite(y[i]))
+                throw new ArgumentException($"Point {i}: need finite y and σ > 0 (y={y[i]}, σ={sigma[i]}).");
             double w = 1 / (sigma[i] * sigma[i]);
             for (int a = 0; a < p; a++)
             {
@@ -109,7 +117,9 @@ public static class Statistics
     /// </summary>
     public static LineFit LogLogSlope(double[] x, double[] y, double[] yStdErr)
     {
-        var lx = new double[x.Length]; var ly = new double[x.Length]; var ls = new double[x.Length];
+        var lx = new double[x.Length];
+        var ly = new double[x.Length];
+        var ls = new double[x.Length];
         for (int i = 0; i < x.Length; i++)
         {
             if (!(x[i] > 0) || !(y[i] > 0)) throw new ArgumentException($"Log–log fit needs positive data (x={x[i]}, y={y[i]}).");

@@ -8,7 +8,8 @@ public enum UniversalityClass
 {
     /// <summary>φ(λz) = λφ(z): χ∥ = χ⊥ = σ_w²E[φ′²] for every K (§5.2; ReLU, leaky ReLU, linear).</summary>
     ScaleInvariant,
-    /// <summary>φ(0) = 0, φ′(0) ≠ 0 and (−a₁) &gt; 0: a stable fixed point K* = 0 at (σ_b², σ_w²) = (0, 1/σ₁²) (§5.3; tanh, erf, sin).</summary>
+    /// <summary>φ(0) = 0, φ′(0) ≠ 0 and (−a₁) &gt; 0: a stable fixed point K* = 0 at (σ_b², σ_w²) = (0, 1/σ₁²)
+    /// (§5.3; tanh, erf, sin).</summary>
     KStarZero,
     /// <summary>Neither: criticality, if any, is at a nonzero fixed point K* (half-stable for SWISH/GELU-like φ, §5.3.4).</summary>
     Other,
@@ -90,7 +91,8 @@ public static class Criticality
         var kStar = FixedPoint(act, sb2, sw2);
         if (kStar is not { } k)
             return new CriticalityPoint(sb2, sw2, null, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
-        double chiPar = ChiParallel(act, sw2, k), chiPerp = ChiPerp(act, sw2, k);
+        double chiPar = ChiParallel(act, sw2, k);
+        double chiPerp = ChiPerp(act, sw2, k);
         double c = CorrelationFixedPoint(act, sb2, sw2, k);
         double chiC = k <= 0 ? chiPerp : sw2 * act.DerivativePairExpectation(k, c * k, k);
         return new CriticalityPoint(sb2, sw2, k, chiPar, chiPerp, c, chiC, DepthScale(chiPar), DepthScale(chiC));
@@ -108,7 +110,8 @@ public static class Criticality
     {
         if (kStar <= 0) return 1;
         double h(double c) => Math.Clamp((sb2 + sw2 * act.PairExpectation(kStar, c * kStar, kStar)) / kStar, -1, 1) - c;
-        double c0 = 0.5, h0 = h(c0);
+        double c0 = 0.5;
+        double h0 = h(c0);
         if (h0 == 0) return c0;
         double step = h0 > 0 ? 0.02 : -0.02;
         for (double c = c0; ; c += step)
@@ -130,7 +133,8 @@ public static class Criticality
     public static double? CriticalWeightVariance(Activation act, double sb2)
     {
         double f(double sw2) => FixedPoint(act, sb2, sw2) is { } k ? ChiPerp(act, sw2, k) - 1 : 1;
-        double lo = 0.05, flo = f(lo);
+        double lo = 0.05;
+        double flo = f(lo);
         for (double hi = 0.1; hi <= 50; hi *= 1.25)
         {
             double fhi = f(hi);
@@ -168,7 +172,8 @@ public static class Criticality
     /// </summary>
     public static double[] TaylorCoefficients(Activation act)
     {
-        const int points = 41, degree = 11;
+        const int points = 41;
+        const int degree = 11;
         const double r = 0.4;
         var design = new Matrix(points, degree + 1);
         var y = new double[points];
@@ -206,8 +211,13 @@ public static class Criticality
         var s = TaylorCoefficients(act);
         if (Math.Abs(s[0]) < 1e-10 && Math.Abs(s[1]) > 1e-10)
         {
-            double r2 = s[2] / s[1], r3 = s[3] / s[1], r4 = s[4] / s[1], r5 = s[5] / s[1];
-            double a1 = r3 + 0.75 * r2 * r2, a2 = 0.25 * r5 + 5.0 / 8 * r4 * r2 + 5.0 / 12 * r3 * r3, b1 = r3 + r2 * r2;
+            double r2 = s[2] / s[1];
+            double r3 = s[3] / s[1];
+            double r4 = s[4] / s[1];
+            double r5 = s[5] / s[1];
+            double a1 = r3 + 0.75 * r2 * r2;
+            double a2 = 0.25 * r5 + 5.0 / 8 * r4 * r2 + 5.0 / 12 * r3 * r3;
+            double b1 = r3 + r2 * r2;
             if (a1 < 0)
                 return new CriticalityReport(act.Name, UniversalityClass.KStarZero, 0, 1 / (s[1] * s[1]), a1, a2, b1,
                     new Dictionary<string, double> { ["p0"] = 1, ["p_parallel"] = 2, ["p_perp"] = b1 / a1 },

@@ -15,7 +15,8 @@ public sealed record LearningRateSchedule(string Kind = "constant", int Warmup =
     public double Factor(int t, int totalSteps)
     {
         if (Warmup > 0 && t < Warmup) return (t + 1.0) / Warmup;
-        int s = t - Warmup, span = Math.Max(1, totalSteps - Warmup);
+        int s = t - Warmup;
+        int span = Math.Max(1, totalSteps - Warmup);
         return Kind switch
         {
             "cosine" => 0.5 * (1 + Math.Cos(Math.PI * Math.Min(s, span) / span)),
@@ -51,5 +52,6 @@ public sealed record LearningRateSchedule(string Kind = "constant", int Warmup =
     }
 
     private static BadInputException Bad(string text) => new(
-        $"Unknown learning-rate schedule '{text}'. Allowed: constant, cosine, step(EVERY,GAMMA) with EVERY ≥ 1 and 0 < GAMMA ≤ 1, optionally prefixed by warmup(STEPS)+.");
+        $"Unknown learning-rate schedule '{text}'. Allowed: constant, cosine, step(EVERY,GAMMA) with EVERY ≥ 1 and 0 < GAMMA ≤ 1, " +
+        "optionally prefixed by warmup(STEPS)+.");
 }

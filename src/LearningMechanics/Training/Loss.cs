@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 namespace LearningMechanics.Training;
 
 /// <summary>
-/// A training loss over a batch of outputs f (batch × k) and targets y (batch × k), with the conventions of DESIGN.md:
+/// A training loss over a batch of outputs f (batch × k) and targets y (batch × k), with these conventions:
 /// MSE = mean over samples and outputs of (f − y)², cross-entropy = mean over samples of −Σ_c y_c·log softmax(f)_c
 /// (y one-hot or a probability vector). Values are accumulated in float64 whatever the network's precision.
 /// </summary>
@@ -13,13 +13,15 @@ public abstract class Loss
     public abstract string Name { get; }
 
     /// <summary>The loss, and ∂loss/∂f written into <paramref name="grad"/>.</summary>
-    public abstract double Evaluate<T>(ReadOnlySpan<T> f, ReadOnlySpan<T> y, int batch, Span<T> grad) where T : unmanaged, IFloatingPointIeee754<T>;
+    public abstract double Evaluate<T>(ReadOnlySpan<T> f, ReadOnlySpan<T> y, int batch, Span<T> grad)
+        where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>The loss only.</summary>
     public abstract double Value<T>(ReadOnlySpan<T> f, ReadOnlySpan<T> y, int batch) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>(∂²loss/∂f²)·r, the output-space Hessian applied to r (for exact Hessian-vector products).</summary>
-    public abstract void HessianTimes<T>(ReadOnlySpan<T> f, ReadOnlySpan<T> y, ReadOnlySpan<T> r, int batch, Span<T> result) where T : unmanaged, IFloatingPointIeee754<T>;
+    public abstract void HessianTimes<T>(ReadOnlySpan<T> f, ReadOnlySpan<T> y, ReadOnlySpan<T> r, int batch, Span<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>;
 
     public static Loss Parse(string text) => text.Trim().ToLowerInvariant() switch
     {
@@ -75,7 +77,9 @@ public sealed class CrossEntropyLoss : Loss
         double total = 0;
         for (int i = 0; i < batch; i++)
         {
-            var fi = f.Slice(i * k, k); var yi = y.Slice(i * k, k); var gi = grad.Slice(i * k, k);
+            var fi = f.Slice(i * k, k);
+            var yi = y.Slice(i * k, k);
+            var gi = grad.Slice(i * k, k);
             total += Softmax(fi, yi, gi);
             for (int c = 0; c < k; c++) gi[c] = (gi[c] - yi[c]) / T.CreateTruncating(batch);
         }
@@ -110,7 +114,8 @@ public sealed class CrossEntropyLoss : Loss
         foreach (var v in f) max = Math.Max(max, double.CreateTruncating(v));
         double sum = 0;
         foreach (var v in f) sum += Math.Exp(double.CreateTruncating(v) - max);
-        double logZ = max + Math.Log(sum), loss = 0;
+        double logZ = max + Math.Log(sum);
+        double loss = 0;
         for (int c = 0; c < f.Length; c++)
         {
             double fc = double.CreateTruncating(f[c]);

@@ -18,9 +18,11 @@ public sealed record OptimizerSettings(OptimizerKind Kind, double LearningRate, 
 {
     public OptimizerSettings Validated()
     {
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new BadInputException($"Learning rate {LearningRate} must be a positive finite number.");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+            throw new BadInputException($"Learning rate {LearningRate} must be a positive finite number.");
         if (!(Momentum >= 0 && Momentum < 1)) throw new BadInputException($"Momentum {Momentum} must be in [0, 1).");
-        if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1)) throw new BadInputException($"Adam betas ({Beta1}, {Beta2}) must be in [0, 1).");
+        if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1))
+            throw new BadInputException($"Adam betas ({Beta1}, {Beta2}) must be in [0, 1).");
         if (!(Epsilon > 0)) throw new BadInputException($"Adam epsilon {Epsilon} must be > 0.");
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new BadInputException($"Weight decay {WeightDecay} must be ≥ 0.");
         return this;
@@ -45,7 +47,9 @@ public sealed class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly OptimizerSettings s;
     private readonly IReadOnlyList<ParameterTensor> tensors;
-    private readonly T[] m, v, g;
+    private readonly T[] m;
+    private readonly T[] v;
+    private readonly T[] g;
     private int t;
 
     public OptimizerSettings Settings => s;
@@ -96,11 +100,15 @@ public sealed class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
                     {
                         var mt = m.AsSpan(tensor.Offset, tensor.Length);
                         var vt = v.AsSpan(tensor.Offset, tensor.Length);
-                        T b1 = T.CreateTruncating(s.Beta1), b2 = T.CreateTruncating(s.Beta2);
-                        T c1 = T.One - b1, c2 = T.One - b2;
-                        double bc1 = 1 - Math.Pow(s.Beta1, t), bc2 = 1 - Math.Pow(s.Beta2, t);
+                        T b1 = T.CreateTruncating(s.Beta1);
+                        T b2 = T.CreateTruncating(s.Beta2);
+                        T c1 = T.One - b1;
+                        T c2 = T.One - b2;
+                        double bc1 = 1 - Math.Pow(s.Beta1, t);
+                        double bc2 = 1 - Math.Pow(s.Beta2, t);
                         T stepSize = T.CreateTruncating(learningRate * tensor.Rule.AdamFactor / bc1);
-                        T invSqrtBc2 = T.CreateTruncating(1 / Math.Sqrt(bc2)), eps = T.CreateTruncating(s.Epsilon);
+                        T invSqrtBc2 = T.CreateTruncating(1 / Math.Sqrt(bc2));
+                        T eps = T.CreateTruncating(s.Epsilon);
                         for (int i = 0; i < p.Length; i++)
                         {
                             mt[i] = b1 * mt[i] + c1 * gt[i];

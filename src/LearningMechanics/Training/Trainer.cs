@@ -21,7 +21,9 @@ public sealed record TrainingOptions(Loss Loss, OptimizerSettings Optimizer, int
     {
         Optimizer.Validated();
         if (Steps < 0) throw new BadInputException($"Number of steps {Steps} must be ≥ 0.");
-        if (Batch < 0 || Batch > dataCount) throw new BadInputException($"Batch size {Batch} must be in 1…{dataCount} (the number of training points), or 0 for the full batch.");
+        if (Batch < 0 || Batch > dataCount)
+            throw new BadInputException(
+                $"Batch size {Batch} must be in 1…{dataCount} (the number of training points), or 0 for the full batch.");
         if (Optimizer.Kind == OptimizerKind.Gd && Batch != 0 && Batch != dataCount)
             throw new BadInputException($"Optimiser gd uses the full batch; got batch size {Batch}. Use --opt sgd for mini-batches.");
         if (!(DivergenceFactor > 1)) throw new BadInputException($"Divergence factor {DivergenceFactor} must be > 1.");
@@ -73,22 +75,29 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Network<T> net;
     private readonly TrainingOptions o;
-    private readonly T[] x, y;
-    private readonly int n, batch;
+    private readonly T[] x;
+    private readonly T[] y;
+    private readonly int n;
+    private readonly int batch;
 
     public Trainer(Network<T> net, Dataset data, TrainingOptions options)
     {
         data.Validated();
-        if (data.InputDim != net.InputDim) throw new BadInputException($"Inputs have {data.InputDim} features but the architecture expects {net.InputDim}.");
-        if (data.OutputDim != net.OutputDim) throw new BadInputException($"Targets have {data.OutputDim} columns but the network has {net.OutputDim} outputs.");
-        if (options.Loss is CrossEntropyLoss && net.OutputDim < 2) throw new BadInputException("Cross-entropy needs at least 2 outputs (one per class).");
+        if (data.InputDim != net.InputDim)
+            throw new BadInputException($"Inputs have {data.InputDim} features but the architecture expects {net.InputDim}.");
+        if (data.OutputDim != net.OutputDim)
+            throw new BadInputException($"Targets have {data.OutputDim} columns but the network has {net.OutputDim} outputs.");
+        if (options.Loss is CrossEntropyLoss && net.OutputDim < 2)
+            throw new BadInputException("Cross-entropy needs at least 2 outputs (one per class).");
         this.net = net; o = options.Validated(data.Count);
         n = data.Count; batch = o.Batch == 0 ? n : o.Batch;
         x = Dataset.Convert<T>(data.X); y = Dataset.Convert<T>(data.Y);
     }
 
-    /// <summary>Runs the loop; <paramref name="callback"/> sees the state every <paramref name="callbackEvery"/> steps (and at the last).</summary>
-    public TrainingResult Run(Action<TrainingState<T>>? callback = null, int callbackEvery = 1, IProgress<ProgressInfo>? progress = null, CancellationToken ct = default)
+    /// <summary>Runs the loop; <paramref name="callback"/> sees the state every <paramref name="callbackEvery"/> steps
+    /// (and at the last).</summary>
+    public TrainingResult Run(Action<TrainingState<T>>? callback = null, int callbackEvery = 1, IProgress<ProgressInfo>? progress = null,
+        CancellationToken ct = default)
     {
         var sw = Stopwatch.StartNew();
         var result = new TrainingResult { Status = TrainingStatus.Completed };

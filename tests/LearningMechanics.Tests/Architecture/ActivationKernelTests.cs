@@ -18,7 +18,11 @@ public class ActivationKernelTests
 
     public static IEnumerable<object[]> Cases()
     {
-        string[] acts = ["relu", "leaky_relu(0.2)", "abs", "erf", "gelu", "sin", "cos", "linear", "sign", "step", "monomial(2)", "monomial(3)", "poly(0.5,1,-0.3,0.1)"];
+        string[] acts =
+        [
+            "relu", "leaky_relu(0.2)", "abs", "erf", "gelu", "sin", "cos", "linear", "sign", "step", "monomial(2)", "monomial(3)",
+            "poly(0.5,1,-0.3,0.1)",
+        ];
         double[][] triples = [[1.0, 0.3, 0.8], [0.5, -0.45, 0.6], [2.0, 1.999, 2.0], [1.3, 0.0, 0.7], [0.9, -0.9, 0.9]];
         foreach (var a in acts) foreach (var t in triples) yield return [a, t[0], t[1], t[2]];
     }
@@ -33,10 +37,12 @@ public class ActivationKernelTests
         double Reference(Func<double, double> f) => smooth
             ? GaussHermite.Expect2(f, f, k11, k12, k22, 160)
             : KinkAware(f, f, k11, k12, k22);
-        double closed = act.PairExpectation(k11, k12, k22), numeric = Reference(act.Apply);
+        double closed = act.PairExpectation(k11, k12, k22);
+        double numeric = Reference(act.Apply);
         Assert.True(Math.Abs(closed - numeric) <= 1e-10 * Math.Abs(numeric) + 1e-13, $"E[φφ] {name}: closed {closed} vs {numeric}");
         if (!act.IsDifferentiable) return;
-        double dClosed = act.DerivativePairExpectation(k11, k12, k22), dNumeric = Reference(act.Derivative);
+        double dClosed = act.DerivativePairExpectation(k11, k12, k22);
+        double dNumeric = Reference(act.Derivative);
         Assert.True(Math.Abs(dClosed - dNumeric) <= 1e-10 * Math.Abs(dNumeric) + 1e-13, $"E[φ′φ′] {name}: closed {dClosed} vs {dNumeric}");
     }
 
@@ -45,13 +51,16 @@ public class ActivationKernelTests
     public void QuadratureActivationsConvergeAndTheirErrorEstimateIsHonest(string name)
     {
         var act = Activation.Parse(name);
-        double k11 = 1.2, k12 = 0.5, k22 = 0.9;
+        double k11 = 1.2;
+        double k12 = 0.5;
+        double k22 = 0.9;
         double value = act.PairExpectation(k11, k12, k22);
         double reference = name == "elu" ? EluByConditioning(k11, k12, k22) : act.Quadrature(k11, k12, k22, 300);
         double error = Math.Abs(value - reference);
         Assert.True(error <= 1e-9 * Math.Abs(reference), $"{name}: {value} vs {reference}");
         // The estimate |Q(q) − Q(3q/4)| bounds the actual error of Q(q) for these smooth integrands.
-        Assert.True(act.QuadratureError(k11, k12, k22) >= error || error < 1e-14, $"{name}: estimate {act.QuadratureError(k11, k12, k22)} < error {error}");
+        Assert.True(act.QuadratureError(k11, k12, k22) >= error || error < 1e-14,
+            $"{name}: estimate {act.QuadratureError(k11, k12, k22)} < error {error}");
         Assert.True(act.DerivativePairExpectation(k11, k12, k22) > 0);
     }
 
@@ -61,10 +70,15 @@ public class ActivationKernelTests
     /// </summary>
     private static double EluByConditioning(double k11, double k12, double k22)
     {
-        double s1 = Math.Sqrt(k11), s2 = Math.Sqrt(k22), c = k12 / (s1 * s2), sc = Math.Sqrt(1 - c * c);
+        double s1 = Math.Sqrt(k11);
+        double s2 = Math.Sqrt(k22);
+        double c = k12 / (s1 * s2);
+        double sc = Math.Sqrt(1 - c * c);
         double Inner(double z1)
         {
-            double a = s2 * c * z1, b = s2 * sc, t = a / b;
+            double a = s2 * c * z1;
+            double b = s2 * sc;
+            double t = a / b;
             return a * Phi(t) + b * Pdf(t) + Math.Exp(a + b * b / 2) * Phi(-t - b) - Phi(-t);
         }
         var elu = new Elu();
@@ -77,7 +91,8 @@ public class ActivationKernelTests
         var (x, w) = GaussLegendre.Rule(7);
         for (int p = 0; p <= 13; p++)
         {
-            double exact = p % 2 == 1 ? 0 : 2.0 / (p + 1), sum = 0;
+            double exact = p % 2 == 1 ? 0 : 2.0 / (p + 1);
+            double sum = 0;
             for (int i = 0; i < 7; i++) sum += w[i] * Math.Pow(x[i], p);
             Assert.Equal(exact, sum, 1e-14);
         }
@@ -118,16 +133,21 @@ public class QuadratureMonteCarloTests
     public void QuadratureAgreesWithMonteCarloPairs(string name)
     {
         var act = Activation.Parse(name);
-        double k11 = 1.3, k12 = -0.4, k22 = 0.8;
+        double k11 = 1.3;
+        double k12 = -0.4;
+        double k22 = 0.8;
         var rng = new Rng(8);
         const int n = 400_000;
         var z = new double[2 * n];
         rng.FillGaussian(z);
-        double c = k12 / Math.Sqrt(k11 * k22), sc = Math.Sqrt(1 - c * c);
-        var prod = new double[n]; var dprod = new double[n];
+        double c = k12 / Math.Sqrt(k11 * k22);
+        double sc = Math.Sqrt(1 - c * c);
+        var prod = new double[n];
+        var dprod = new double[n];
         for (int i = 0; i < n; i++)
         {
-            double u = Math.Sqrt(k11) * z[2 * i], v = Math.Sqrt(k22) * (c * z[2 * i] + sc * z[2 * i + 1]);
+            double u = Math.Sqrt(k11) * z[2 * i];
+            double v = Math.Sqrt(k22) * (c * z[2 * i] + sc * z[2 * i + 1]);
             prod[i] = act.Apply(u) * act.Apply(v); dprod[i] = act.Derivative(u) * act.Derivative(v);
         }
         Assert.True(Math.Abs(Statistics.Mean(prod) - act.PairExpectation(k11, k12, k22)) <= 4 * Statistics.StandardError(prod));

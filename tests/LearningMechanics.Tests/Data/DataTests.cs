@@ -53,7 +53,8 @@ public class DataTests
         Assert.Contains("truncated", e.Message);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 10_000_000);
         Assert.Contains("type code", Assert.Throws<BadInputException>(() => Idx.Read(Temp(IdxBytes(0x07, [1], [1])))).Message);
-        Assert.Contains("more than", Assert.Throws<BadInputException>(() => Idx.Read(Temp(IdxBytes(0x08, [int.MaxValue, int.MaxValue], [])))).Message);
+        Assert.Contains("more than", Assert.Throws<BadInputException>(() =>
+            Idx.Read(Temp(IdxBytes(0x08, [int.MaxValue, int.MaxValue], [])))).Message);
         Assert.Contains("negative", Assert.Throws<BadInputException>(() => Idx.Read(Temp(IdxBytes(0x08, [-1], [])))).Message);
         Assert.Throws<BadInputException>(() => Idx.Read(Temp([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7])));
         Assert.Throws<BadInputException>(() => Idx.Read(Temp([1, 2])));
@@ -95,7 +96,8 @@ public class DataTests
             var b = new Network<double>(spec, 3); NetworkWeights.Load(b, path);
             Assert.Equal(a.Parameters, b.Parameters);
             var (tensors, meta) = SafeTensors.Read(path);
-            Assert.Equal(["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias", "layers.2.weight", "layers.2.bias"], tensors.Select(t => t.Name));
+            Assert.Equal(["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias", "layers.2.weight", "layers.2.bias"],
+                tensors.Select(t => t.Name));
             Assert.Equal([6L, 3], tensors[0].Shape);
             Assert.Equal("mup", meta["param"]);
         }
@@ -114,7 +116,8 @@ public class DataTests
     [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,24]}}", 16, "outside")]
     [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[3],\"data_offsets\":[0,16]}}", 16, "bytes")]
     [InlineData("{\"a\":{\"dtype\":\"I8\",\"shape\":[2],\"data_offsets\":[0,2]}}", 16, "not supported")]
-    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 16, "overlap")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}," +
+        "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 16, "overlap")]
     [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[-2],\"data_offsets\":[0,16]}}", 16, "negative")]
     [InlineData("[1,2,3]", 0, "JSON object")]
     [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,16]}}", 16, "tensor 'a'")]
@@ -137,9 +140,11 @@ public class DataTests
     {
         var path = Path.GetTempFileName();
         var a = new Network<double>(NetworkSpec.Parse("dense(6)-relu-dense(2)"), 3); a.Initialize(new Rng(1)); NetworkWeights.Save(a, path);
-        var e = Assert.Throws<BadInputException>(() => NetworkWeights.Load(new Network<double>(NetworkSpec.Parse("dense(5)-relu-dense(2)"), 3), path));
+        var e = Assert.Throws<BadInputException>(() =>
+            NetworkWeights.Load(new Network<double>(NetworkSpec.Parse("dense(5)-relu-dense(2)"), 3), path));
         Assert.Contains("layers.0.weight", e.Message);
-        e = Assert.Throws<BadInputException>(() => NetworkWeights.Load(new Network<double>(NetworkSpec.Parse("dense(6)-relu-dense(6)-relu-dense(2)"), 3), path));
+        e = Assert.Throws<BadInputException>(() =>
+            NetworkWeights.Load(new Network<double>(NetworkSpec.Parse("dense(6)-relu-dense(6)-relu-dense(2)"), 3), path));
         Assert.Contains("layers.1.weight", e.Message);
     }
 
@@ -158,7 +163,8 @@ public class DataTests
         {
             double v = 0; for (int i = 0; i < x.Rows; i++) v += x[i, j] * x[i, j];
             v /= x.Rows;
-            double expected = Math.Pow(j + 1, -1.5), se = expected * Math.Sqrt(2.0 / x.Rows);
+            double expected = Math.Pow(j + 1, -1.5);
+            double se = expected * Math.Sqrt(2.0 / x.Rows);
             Assert.True(Math.Abs(v - expected) < 4 * se, $"coordinate {j}: variance {v}, expected {expected}");
         }
     }

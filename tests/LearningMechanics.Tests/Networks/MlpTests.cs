@@ -23,7 +23,8 @@ public class MlpTests
             double[] h = x.Row(b).ToArray();
             for (int l = 0; l <= spec.Depth; l++)
             {
-                int fin = spec.FanIn(l), fout = spec.FanOut(l);
+                int fin = spec.FanIn(l);
+                int fout = spec.FanOut(l);
                 var z = new double[fout];
                 for (int i = 0; i < fout; i++)
                 {
@@ -43,7 +44,8 @@ public class MlpTests
         var spec = new MlpSpec(4, 64, 1, new Tanh(), 1.5, 0.1);
         var x = Matrix.FromRows([[1.0, 0.5, -0.2, 0.3], [0.2, -1.0, 0.4, 0.9]]);
         var k = Nngp.Kernel(spec, x);
-        var net = new Mlp(spec); var ws = net.CreateWorkspace(2);
+        var net = new Mlp(spec);
+        var ws = net.CreateWorkspace(2);
         var root = new Rng(10);
         const int m = 4000;
         var kc = new double[3][];
@@ -59,7 +61,8 @@ public class MlpTests
         double[] pred = [k[0, 0], k[0, 1], k[1, 1]];
         for (int p = 0; p < 3; p++)
         {
-            double mean = Statistics.Mean(kc[p]), se = Statistics.StandardError(kc[p]);
+            double mean = Statistics.Mean(kc[p]);
+            double se = Statistics.StandardError(kc[p]);
             Assert.True(Math.Abs(mean - pred[p]) <= 4 * se, $"entry {p}: {mean} ± {se} vs {pred[p]}");
         }
         // The depth-1 exact kurtosis formula against the same ensemble (3·Var K̂ / E[K̂]²).

@@ -19,7 +19,8 @@ public class NetworkTests
         ["dense(6)-relu-dense(6)-leaky_relu(0.1)-dense(2)", "sp", "mse"],
     ];
 
-    internal static (Network<double> Net, Dataset Data, Loss Loss) Build(string arch, string param, string lossName, int n = 9, ulong seed = 1)
+    internal static (Network<double> Net, Dataset Data, Loss Loss) Build(string arch, string param, string lossName, int n = 9,
+        ulong seed = 1)
     {
         var spec = NetworkSpec.Parse(arch, ParameterizationNames.Parse(param), sw2: 1.6, sb2: 0.2);
         var net = new Network<double>(spec, 4);
@@ -45,10 +46,12 @@ public class NetworkTests
         var g = new double[net.ParameterCount];
         h.Gradient(g);
         var scratch = new double[net.ParameterCount];
-        double worst = 0, scale = Math.Sqrt(g.Sum(v => v * v));
+        double worst = 0;
+        double scale = Math.Sqrt(g.Sum(v => v * v));
         for (int i = 0; i < net.ParameterCount; i++)
         {
-            double keep = net.Parameters[i], eps = 1e-6;
+            double keep = net.Parameters[i];
+            double eps = 1e-6;
             net.Parameters[i] = keep + eps; double up = h.Gradient(scratch);
             net.Parameters[i] = keep - eps; double down = h.Gradient(scratch);
             net.Parameters[i] = keep;
@@ -68,7 +71,8 @@ public class NetworkTests
         new Rng(5).FillGaussian(v);
         var hv = new double[v.Length];
         h.Multiply(v, hv);
-        var gp = new double[v.Length]; var gm = new double[v.Length];
+        var gp = new double[v.Length];
+        var gm = new double[v.Length];
         var theta = (double[])net.Parameters.Clone();
         const double eps = 1e-5;
         for (int i = 0; i < v.Length; i++) net.Parameters[i] = theta[i] + eps * v[i];
@@ -76,7 +80,8 @@ public class NetworkTests
         for (int i = 0; i < v.Length; i++) net.Parameters[i] = theta[i] - eps * v[i];
         h.Gradient(gm);
         theta.CopyTo(net.Parameters, 0);
-        double worst = 0, scale = Math.Sqrt(hv.Sum(a => a * a));
+        double worst = 0;
+        double scale = Math.Sqrt(hv.Sum(a => a * a));
         for (int i = 0; i < v.Length; i++) worst = Math.Max(worst, Math.Abs((gp[i] - gm[i]) / (2 * eps) - hv[i]));
         Assert.True(worst <= 1e-6 * Math.Max(1, scale), $"max |FD − R-op| = {worst:G3} (‖Hv‖ = {scale:G3})");
     }
@@ -140,7 +145,8 @@ public class NetworkTests
         foreach (var (t, s) in net.Tensors.Zip(sp.Tensors))
             for (int i = 0; i < t.Length; i++) sp.Parameters[s.Offset + i] = t.Rule.Multiplier * net.Parameters[t.Offset + i];
         var x = TestData.RandomMatrix(5, 3, 9);
-        var a = Trainer<double>.Predict(net, x); var b = Trainer<double>.Predict(sp, x);
+        var a = Trainer<double>.Predict(net, x);
+        var b = Trainer<double>.Predict(sp, x);
         Assert.True(a.MaxAbsDifference(b) < 1e-12, $"difference {a.MaxAbsDifference(b)}");
     }
 
@@ -151,7 +157,8 @@ public class NetworkTests
         int n = 400;
         foreach (var p in new[] { "sp", "ntk", "mup", "mf" })
         {
-            var net = new Network<double>(NetworkSpec.Parse($"dense({n})-relu-dense({n})-relu-dense(3)", ParameterizationNames.Parse(p), 2.0, 0), 10);
+            var net = new Network<double>(
+                NetworkSpec.Parse($"dense({n})-relu-dense({n})-relu-dense(3)", ParameterizationNames.Parse(p), 2.0, 0), 10);
             net.Initialize(new Rng(1));
             var hidden = net.EffectiveWeight(1).Data;
             double v = hidden.Sum(w => w * w) / hidden.Length;
@@ -160,7 +167,8 @@ public class NetworkTests
             var readout = net.EffectiveWeight(2).Data;
             double vr = readout.Sum(w => w * w) / readout.Length;
             double expected = p is "mup" ? 2.0 / ((double)n * n) : p is "mf" ? 2.0 / ((double)n * n) : 2.0 / n;
-            Assert.True(Math.Abs(vr - expected) < 4 * expected * Math.Sqrt(2.0 / readout.Length), $"{p}: readout variance {vr}, expected {expected}");
+            Assert.True(Math.Abs(vr - expected) < 4 * expected * Math.Sqrt(2.0 / readout.Length),
+                $"{p}: readout variance {vr}, expected {expected}");
         }
     }
 
@@ -168,10 +176,12 @@ public class NetworkTests
     public void Float32ForwardAgreesWithFloat64ToSinglePrecision()
     {
         var spec = NetworkSpec.Parse("dense(64)-res(relu-dense(64),0.5)-layernorm-tanh-dense(3)", Parameterization.Ntk, 2, 0.1);
-        var n64 = new Network<double>(spec, 8); var n32 = new Network<float>(spec, 8);
+        var n64 = new Network<double>(spec, 8);
+        var n32 = new Network<float>(spec, 8);
         n64.Initialize(new Rng(2)); n32.Initialize(new Rng(2));
         var x = TestData.RandomMatrix(16, 8, 3);
-        var a = Trainer<double>.Predict(n64, x); var b = Trainer<float>.Predict(n32, x);
+        var a = Trainer<double>.Predict(n64, x);
+        var b = Trainer<float>.Predict(n32, x);
         double scale = a.Data.Max(Math.Abs);
         Assert.True(a.MaxAbsDifference(b) < 1e-5 * scale, $"float32 vs float64 {a.MaxAbsDifference(b)}");
     }
@@ -183,7 +193,8 @@ public class NetworkTests
         var mlp = new Mlp(mlpSpec); mlp.Initialize(new Rng(6));
         var net = new Network<double>(mlpSpec.ToNetworkSpec(), 3); net.Initialize(new Rng(6));
         var x = TestData.RandomMatrix(4, 3, 1);
-        var a = mlp.Forward(x, mlp.CreateWorkspace(4)); var b = Trainer<double>.Predict(net, x);
+        var a = mlp.Forward(x, mlp.CreateWorkspace(4));
+        var b = Trainer<double>.Predict(net, x);
         Assert.True(a.MaxAbsDifference(b) < 1e-13);
     }
 
@@ -199,8 +210,11 @@ public class NetworkTests
     [Fact]
     public void BadArchitecturesAreRejectedWithTheirReason()
     {
-        Assert.Contains("readout", Assert.Throws<BadInputException>(() => new Network<double>(NetworkSpec.Parse("dense(4)-relu"), 3)).Message);
-        Assert.Contains("derivative", Assert.Throws<BadInputException>(() => new Network<double>(NetworkSpec.Parse("dense(4)-sign-dense(1)"), 3)).Message);
-        Assert.Contains("width", Assert.Throws<BadInputException>(() => new Network<double>(NetworkSpec.Parse("dense(4)-res(relu-dense(5))-dense(1)"), 3)).Message);
+        Assert.Contains("readout", Assert.Throws<BadInputException>(() =>
+            new Network<double>(NetworkSpec.Parse("dense(4)-relu"), 3)).Message);
+        Assert.Contains("derivative", Assert.Throws<BadInputException>(() =>
+            new Network<double>(NetworkSpec.Parse("dense(4)-sign-dense(1)"), 3)).Message);
+        Assert.Contains("width", Assert.Throws<BadInputException>(() =>
+            new Network<double>(NetworkSpec.Parse("dense(4)-res(relu-dense(5))-dense(1)"), 3)).Message);
     }
 }

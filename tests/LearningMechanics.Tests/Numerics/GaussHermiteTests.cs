@@ -24,7 +24,9 @@ public class GaussHermiteTests
     [Fact]
     public void CorrelatedPairMomentsAreExact()
     {
-        double k11 = 1.7, k22 = 0.6, k12 = -0.8;
+        double k11 = 1.7;
+        double k22 = 0.6;
+        double k12 = -0.8;
         Assert.Equal(k12, GaussHermite.Expect2(u => u, v => v, k11, k12, k22, 10), 1e-13);
         Assert.Equal(k11 * k22 + 2 * k12 * k12, GaussHermite.Expect2(u => u * u, v => v * v, k11, k12, k22, 10), 1e-12);
         // Perfectly (anti)correlated inputs: the clamp makes v = ±√(k22/k11)·u exactly.

@@ -26,12 +26,19 @@ public class LapackTests
         {
             for (int i = 1; i < n; i++) Assert.True(values[i] >= values[i - 1]);
             var rec = new Matrix(n, n);
-            for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) { double s = 0; for (int k = 0; k < n; k++) s += v[i, k] * values[k] * v[j, k]; rec[i, j] = s; }
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double s = 0;
+                    for (int k = 0; k < n; k++) s += v[i, k] * values[k] * v[j, k];
+                    rec[i, j] = s;
+                }
             Assert.True(rec.MaxAbsDifference(a) < 1e-10 * values[^1], $"reconstruction error {rec.MaxAbsDifference(a)}");
             var vtv = Matrix.Multiply(v, v, Transpose.Yes);
             Assert.True(vtv.MaxAbsDifference(Matrix.Identity(n)) < 1e-12);
         }
-        var native = Lapack.SymmetricEigen(a).Values; var managed = ManagedLapack.SymmetricEigen(a).Values;
+        var native = Lapack.SymmetricEigen(a).Values;
+        var managed = ManagedLapack.SymmetricEigen(a).Values;
         for (int i = 0; i < n; i++) Assert.Equal(native[i], managed[i], 1e-10 * native[^1]);
     }
 
@@ -39,8 +46,10 @@ public class LapackTests
     public void CholeskyFactorAndSolveAgree()
     {
         int n = 30;
-        var a = RandomSpd(n, 9); var b = RandomMatrix(n, 3, 10);
-        var ln = Lapack.Cholesky(a); var lm = ManagedLapack.Cholesky(a);
+        var a = RandomSpd(n, 9);
+        var b = RandomMatrix(n, 3, 10);
+        var ln = Lapack.Cholesky(a);
+        var lm = ManagedLapack.Cholesky(a);
         Assert.True(ln.MaxAbsDifference(lm) < 1e-11);
         Assert.True(Matrix.Multiply(ln, ln, Transpose.No, Transpose.Yes).MaxAbsDifference(a) < 1e-10);
         var x = Lapack.CholeskySolve(ln, b);

@@ -7,7 +7,8 @@ public class RngTests
     [Fact]
     public void SameSeedSameDrawsAndSplitIsAPureFunctionOfTheIndex()
     {
-        var a = new double[1001]; var b = new double[1001];
+        var a = new double[1001];
+        var b = new double[1001];
         new Rng(123).FillGaussian(a); new Rng(123).FillGaussian(b);
         Assert.Equal(a, b);
         var root = new Rng(99);
@@ -33,13 +34,16 @@ public class RngTests
         const int n = 1_000_000;
         var z = new double[n];
         new Rng(1).FillGaussian(z);
-        double m1 = z.Average(), m2 = z.Select(v => v * v).Average(), m4 = z.Select(v => v * v * v * v).Average();
+        double m1 = z.Average();
+        double m2 = z.Select(v => v * v).Average();
+        double m4 = z.Select(v => v * v * v * v).Average();
         // SE of the sample moments of N(0,1): √(1/n), √(2/n), √(96/n) for E z⁴ (Var z⁴ = 105 − 9).
         Assert.InRange(m1, -4 / Math.Sqrt(n), 4 / Math.Sqrt(n));
         Assert.InRange(m2, 1 - 4 * Math.Sqrt(2.0 / n), 1 + 4 * Math.Sqrt(2.0 / n));
         Assert.InRange(m4, 3 - 4 * Math.Sqrt(96.0 / n), 3 + 4 * Math.Sqrt(96.0 / n));
         // Tail: P(|z| > 3) = 0.0026998; binomial SE.
-        double tail = z.Count(v => Math.Abs(v) > 3) / (double)n, p = 0.0026998;
+        double tail = z.Count(v => Math.Abs(v) > 3) / (double)n;
+        double p = 0.0026998;
         Assert.InRange(tail, p - 4 * Math.Sqrt(p * (1 - p) / n), p + 4 * Math.Sqrt(p * (1 - p) / n));
         // Consecutive draws uncorrelated.
         double c = 0; for (int i = 0; i + 1 < n; i++) c += z[i] * z[i + 1];
@@ -57,7 +61,8 @@ public class RngTests
         // ... and the tail beyond the base layer R = 3.6541528853610088, drawn by a separate code path.
         foreach (double t in new[] { 3.6541528853610088, 4.5 })
         {
-            double p = 2 * (1 - AndersonDarling.NormalCdf(t)), observed = z.Count(v => Math.Abs(v) > t) / (double)n;
+            double p = 2 * (1 - AndersonDarling.NormalCdf(t));
+            double observed = z.Count(v => Math.Abs(v) > t) / (double)n;
             double se = Math.Sqrt(p * (1 - p) / n);
             Assert.True(Math.Abs(observed - p) <= 4 * se, $"P(|z| > {t}): {observed} vs {p} ± {se}");
         }

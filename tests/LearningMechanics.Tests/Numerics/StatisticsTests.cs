@@ -18,11 +18,13 @@ public class StatisticsTests
     public void LineFitRecoversSlopeAndItsErrorMatchesTheAnalyticFormula()
     {
         var rng = new Rng(5);
-        int n = 200; double sigma = 0.3;
+        int n = 200;
+        double sigma = 0.3;
         var x = Enumerable.Range(0, n).Select(i => i / 20.0).ToArray();
         var y = x.Select(v => 1.5 - 0.75 * v + sigma * rng.NextGaussian()).ToArray();
         var fit = Statistics.FitLine(x, y, Enumerable.Repeat(sigma, n).ToArray());
-        double xbar = x.Average(), sxx = x.Sum(v => (v - xbar) * (v - xbar));
+        double xbar = x.Average();
+        double sxx = x.Sum(v => (v - xbar) * (v - xbar));
         double analyticSe = sigma / Math.Sqrt(sxx);
         Assert.InRange(fit.SlopeStdErr, analyticSe * 0.999, analyticSe * 1.3);   // ≥ formal error, scaled up only when χ²/dof > 1
         Assert.InRange(fit.Slope, -0.75 - 4 * fit.SlopeStdErr, -0.75 + 4 * fit.SlopeStdErr);
@@ -44,7 +46,8 @@ public class StatisticsTests
         var rng = new Rng(8);
         var sample = Enumerable.Range(0, 400).Select(_ => rng.NextGaussian()).ToArray();
         var (lo, hi) = Statistics.BootstrapCi(sample, s => s.Average(), new Rng(9), 4000);
-        double se = Statistics.StandardError(sample), mean = sample.Average();
+        double se = Statistics.StandardError(sample);
+        double mean = sample.Average();
         Assert.InRange((hi - lo) / (2 * 1.96 * se), 0.9, 1.1);   // bootstrap width / normal-theory width
         Assert.InRange((lo + hi) / 2, mean - 0.2 * se, mean + 0.2 * se);
     }

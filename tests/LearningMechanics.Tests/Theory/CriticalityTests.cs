@@ -61,7 +61,9 @@ public class CriticalityTests
         double kStar = p.KStar!.Value;
         // Single-input map: (K_{ℓ+1} − K*)/(K_ℓ − K*) → χ∥ (Roberts & Yaida 2022, eq. 5.10).
         double k = kStar * 1.05;
-        double d0 = k - kStar; k = sb2 + sw2 * Criticality.G(act, k); double d1 = k - kStar;
+        double d0 = k - kStar;
+        k = sb2 + sw2 * Criticality.G(act, k);
+        double d1 = k - kStar;
         k = sb2 + sw2 * Criticality.G(act, k); double d2 = k - kStar;
         Assert.Equal(p.ChiParallel, d2 / d1, 2e-3 + Math.Abs(d2 / d1 - d1 / d0));   // converging ratio; tolerance from its drift
         // Correlation map near c*: (c_{ℓ+1} − c*)/(c_ℓ − c*) → χ_c.
@@ -86,7 +88,8 @@ public class CriticalityTests
             Assert.True(Criticality.Analyse(tanh, sb2, 1.1 * w).CStar < 1);
         }
         // tanh's critical line tends to (σ_b², σ_w²) = (0, 1) as σ_b² → 0 (Roberts & Yaida 2022, eq. 5.90).
-        double w1 = Criticality.CriticalWeightVariance(tanh, 1e-3)!.Value, w2 = Criticality.CriticalWeightVariance(tanh, 1e-4)!.Value;
+        double w1 = Criticality.CriticalWeightVariance(tanh, 1e-3)!.Value;
+        double w2 = Criticality.CriticalWeightVariance(tanh, 1e-4)!.Value;
         Assert.True(w2 < w1 && w1 < 1.2 && Math.Abs(w2 - 1) < Math.Abs(w1 - 1), $"σ_w²(1e-3) = {w1}, σ_w²(1e-4) = {w2}");
         Assert.Null(Criticality.FixedPoint(new Relu(), 0.1, 2.5));          // ReLU above σ_w² = 2: the kernel diverges
         Assert.Equal(0.0, Criticality.FixedPoint(new Tanh(), 0, 1)!.Value);  // tanh at criticality: K* = 0

@@ -35,7 +35,8 @@ public class TorchReferenceTests
         var spec = NetworkSpec.Parse(arch, ParameterizationNames.Parse(param), 1.8, 0.1);
         var net = new Network<double>(spec, 5);
         net.Initialize(new Rng(3));
-        int n = 32, classes = net.OutputDim;
+        int n = 32;
+        int classes = net.OutputDim;
         var x = TestData.RandomMatrix(n, 5, 4);
         var rng = new Rng(5);
         var data = lossName == "ce"
@@ -82,8 +83,14 @@ public class TorchReferenceTests
                 switch (l)
                 {
                     case Dense:
-                        var w = net.Tensors[2 * dense]; var b = net.Tensors[2 * dense + 1]; dense++;
-                        ops.Add(new() { ["kind"] = "dense", ["weight"] = w.Name, ["bias"] = b.Name, ["mw"] = w.Rule.Multiplier, ["mb"] = b.Rule.Multiplier });
+                        var w = net.Tensors[2 * dense];
+                        var b = net.Tensors[2 * dense + 1];
+                        dense++;
+                        ops.Add(new()
+                        {
+                            ["kind"] = "dense", ["weight"] = w.Name, ["bias"] = b.Name,
+                            ["mw"] = w.Rule.Multiplier, ["mb"] = b.Rule.Multiplier,
+                        });
                         break;
                     case ActivationLayer a: ops.Add(new() { ["kind"] = a.Activation.Name }); break;
                     case LayerNorm: ops.Add(new() { ["kind"] = "layernorm" }); break;

@@ -10,7 +10,8 @@ public class TrainingTests
 {
     private static (Network<double>, Dataset) Small(string param = "sp")
     {
-        var net = new Network<double>(NetworkSpec.Parse("dense(32)-relu-dense(32)-relu-dense(1)", ParameterizationNames.Parse(param), 2, 0), 4);
+        var net = new Network<double>(
+            NetworkSpec.Parse("dense(32)-relu-dense(32)-relu-dense(1)", ParameterizationNames.Parse(param), 2, 0), 4);
         net.Initialize(new Rng(1));
         return (net, Teacher.Label(TestData.RandomMatrix(64, 4, 2), "dense(8)-tanh-dense(1)", new Rng(3)));
     }
@@ -42,7 +43,8 @@ public class TrainingTests
     public void TrainingStopsAtTheTargetLoss()
     {
         var (net, data) = Small();
-        var r = new Trainer<double>(net, data, new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Adam, 0.01), 5000, TargetLoss: 1e-2)).Run();
+        var r = new Trainer<double>(net, data,
+            new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Adam, 0.01), 5000, TargetLoss: 1e-2)).Run();
         Assert.Equal(TrainingStatus.TargetReached, r.Status);
         Assert.True(r.Losses[^1] <= 1e-2 && r.Losses.Count < 5000);
     }
@@ -51,12 +53,15 @@ public class TrainingTests
     public void Float32TrainingTracksFloat64()
     {
         var spec = NetworkSpec.Parse("dense(32)-tanh-dense(32)-tanh-dense(1)", Parameterization.Ntk);
-        var n64 = new Network<double>(spec, 4); var n32 = new Network<float>(spec, 4);
+        var n64 = new Network<double>(spec, 4);
+        var n32 = new Network<float>(spec, 4);
         n64.Initialize(new Rng(1)); n32.Initialize(new Rng(1));
         var data = Teacher.Label(TestData.RandomMatrix(64, 4, 2), "dense(8)-tanh-dense(1)", new Rng(3));
         var o = new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Sgd, 0.5), 50, 16, Seed: 4);
-        var a = new Trainer<double>(n64, data, o).Run(); var b = new Trainer<float>(n32, data, o).Run();
-        for (int t = 0; t < 50; t++) Assert.True(Math.Abs(a.Losses[t] - b.Losses[t]) < 1e-4 * a.Losses[t] + 1e-6, $"step {t}: {a.Losses[t]} vs {b.Losses[t]}");
+        var a = new Trainer<double>(n64, data, o).Run();
+        var b = new Trainer<float>(n32, data, o).Run();
+        for (int t = 0; t < 50; t++)
+            Assert.True(Math.Abs(a.Losses[t] - b.Losses[t]) < 1e-4 * a.Losses[t] + 1e-6, $"step {t}: {a.Losses[t]} vs {b.Losses[t]}");
     }
 
     [Fact]

@@ -19,7 +19,9 @@ public static class ConditionalGaussianChain
     public static double[][] OutputKernels(MlpSpec spec, int nets, Matrix x, Rng root, string stage = "networks",
         IProgress<ProgressInfo>? progress = null, CancellationToken cancellation = default)
     {
-        int m = x.Rows, n = spec.Width, d = x.Cols;
+        int m = x.Rows;
+        int n = spec.Width;
+        int d = x.Cols;
         var pairs = ConditionalKernelEnsemble.Pairs(m);
         var first = new double[m * m];
         for (int a = 0; a < m; a++)

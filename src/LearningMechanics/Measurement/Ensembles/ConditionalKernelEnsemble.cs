@@ -25,15 +25,19 @@ public static class ConditionalKernelEnsemble
     public static WidthDraws[] Sample(MlpSpec[] specs, int[] widths, int nets, Matrix x, Rng root, bool outputOnly = false,
         IProgress<ProgressInfo>? progress = null, CancellationToken cancellation = default)
     {
-        int depth = specs[0].Depth, nSpecs = specs.Length, kept = outputOnly ? 1 : depth;
+        int depth = specs[0].Depth;
+        int nSpecs = specs.Length;
+        int kept = outputOnly ? 1 : depth;
         var pairs = Pairs(x.Rows);
-        long total = widths.Sum(n => (long)nets * n * n), done = 0;
+        long total = widths.Sum(n => (long)nets * n * n);
+        long done = 0;
         var result = new WidthDraws[widths.Length];
         Blas.SingleThreaded(() =>
         {
             for (int wi = 0; wi < widths.Length; wi++)
             {
-                int n = widths[wi], wIndex = wi;
+                int n = widths[wi];
+                int wIndex = wi;
                 var kc = Enumerable.Range(0, nSpecs).Select(_ => Enumerable.Range(0, kept).Select(_ =>
                     Enumerable.Range(0, pairs.Length).Select(_ => new double[nets]).ToArray()).ToArray()).ToArray();
                 var z = Enumerable.Range(0, nSpecs).Select(_ => new double[nets]).ToArray();
@@ -82,7 +86,8 @@ public static class ConditionalKernelEnsemble
                 for (int l = spec.Depth - kept; l < spec.Depth; l++)
                 {
                     Blas.Syrk(p, spec.Width, spec.Sw2 / spec.Width, ws[a].Post[l].Data, spec.Width, 0.0, gram, p);
-                    for (int q = 0; q < pairs.Length; q++) kc[a][l - (spec.Depth - kept)][q][index] = spec.Sb2 + gram[pairs[q].I * p + pairs[q].J];
+                    for (int q = 0; q < pairs.Length; q++)
+                        kc[a][l - (spec.Depth - kept)][q][index] = spec.Sb2 + gram[pairs[q].I * p + pairs[q].J];
                 }
             }
         }
@@ -92,17 +97,22 @@ public static class ConditionalKernelEnsemble
     public static (double Kappa, double StdErr) Kurtosis(ReadOnlySpan<double> k)
     {
         int m = k.Length;
-        double m1 = 0, m2 = 0;
+        double m1 = 0;
+        double m2 = 0;
         foreach (var v in k) { m1 += v; m2 += v * v; }
         m1 /= m; m2 /= m;
-        double v11 = 0, v12 = 0, v22 = 0;
+        double v11 = 0;
+        double v12 = 0;
+        double v22 = 0;
         foreach (var v in k)
         {
-            double a = v - m1, b = v * v - m2;
+            double a = v - m1;
+            double b = v * v - m2;
             v11 += a * a; v12 += a * b; v22 += b * b;
         }
         v11 /= m - 1; v12 /= m - 1; v22 /= m - 1;
-        double g1 = -6 * m2 / (m1 * m1 * m1), g2 = 3 / (m1 * m1);
+        double g1 = -6 * m2 / (m1 * m1 * m1);
+        double g2 = 3 / (m1 * m1);
         double var = (g1 * g1 * v11 + 2 * g1 * g2 * v12 + g2 * g2 * v22) / m;
         return (3 * (m2 / (m1 * m1) - 1), Math.Sqrt(Math.Max(var, 0)));
     }

@@ -35,10 +35,14 @@ public static class BayesianEnsemble
     /// over <paramref name="inputs"/> inputs, pairs in <see cref="ConditionalKernelEnsemble.Pairs"/> order. The variance is
     /// E_w[v(Ĝ) + m(Ĝ)²] − E_w[m(Ĝ)]² with v(Ĝ) = Ĝ_ββ − Ĝ_βA(Ĝ_AA + σ_ε²I)⁻¹Ĝ_Aβ the conditional variance.
     /// </summary>
-    public static (ImportanceEstimate[] Mean, ImportanceEstimate[] Variance) Posterior(double[][] kernels, int inputs, Matrix y, int test, double noise = 0)
+    public static (ImportanceEstimate[] Mean, ImportanceEstimate[] Variance) Posterior(double[][] kernels, int inputs, Matrix y, int test,
+        double noise = 0)
     {
-        int na = y.Rows, outputs = y.Cols, nets = kernels[0].Length;
-        if (na >= inputs || test < na || test >= inputs) throw new ArgumentException($"Test input {test} must follow the {na} training inputs among {inputs}.");
+        int na = y.Rows;
+        int outputs = y.Cols;
+        int nets = kernels[0].Length;
+        if (na >= inputs || test < na || test >= inputs)
+            throw new ArgumentException($"Test input {test} must follow the {na} training inputs among {inputs}.");
         var index = new int[inputs, inputs];
         for (int a = 0; a < inputs; a++) for (int b = 0; b < inputs; b++) index[a, b] = MultiInputVertex.PairIndex(a, b, inputs);
         var logW = new double[nets];
@@ -103,21 +107,26 @@ public static class BayesianEnsemble
             logW[s] = lw;
         }
         double max = logW.Max();
-        if (double.IsNegativeInfinity(max)) throw new ArithmeticException("Every sampled network has a singular training kernel; the observations have zero likelihood.");
+        if (double.IsNegativeInfinity(max))
+            throw new ArithmeticException("Every sampled network has a singular training kernel; the observations have zero likelihood.");
         var w = logW.Select(l => Math.Exp(l - max)).ToArray();
-        double sw = w.Sum(), sw2 = w.Sum(x => x * x);
+        double sw = w.Sum();
+        double sw2 = w.Sum(x => x * x);
         double ess = sw * sw / sw2;
         var means = new ImportanceEstimate[outputs];
         var variances = new ImportanceEstimate[outputs];
         for (int i = 0; i < outputs; i++)
         {
-            double m1 = 0, m2 = 0;
+            double m1 = 0;
+            double m2 = 0;
             for (int s = 0; s < nets; s++)
                 if (w[s] > 0) { m1 += w[s] * mean[i, s]; m2 += w[s] * (condVar[s] + mean[i, s] * mean[i, s]); }
             m1 /= sw; m2 /= sw;
             // Influences of the ratio estimators: ψ = w(f − E_w f)/Σw; for the variance A − B², ψ_A − 2B·ψ_B.
-            var psiMean = new double[nets]; var psiVar = new double[nets];
-            double ssMean = 0, ssVar = 0;
+            var psiMean = new double[nets];
+            var psiVar = new double[nets];
+            double ssMean = 0;
+            double ssVar = 0;
             for (int s = 0; s < nets; s++)
             {
                 if (w[s] == 0) continue;

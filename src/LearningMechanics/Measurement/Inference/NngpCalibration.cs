@@ -13,8 +13,8 @@ namespace LearningMechanics.Measurement.Inference;
 /// <param name="Nominal">Nominal central-interval levels p.</param>
 /// <param name="CoverageGp">Fraction of test targets inside the NNGP posterior's central p-interval.</param>
 /// <param name="CoverageEnsemble">The same for the NTK-GP ensemble of trained networks.</param>
-public sealed record CalibrationResult(double Scale, double NoiseVariance, int Test, double[] Nominal, double[] CoverageGp, double[] CoverageEnsemble,
-    double NllGp, double NllGpSe, double NllEnsemble, double NllEnsembleSe, double NllDifferenceSe);
+public sealed record CalibrationResult(double Scale, double NoiseVariance, int Test, double[] Nominal, double[] CoverageGp,
+    double[] CoverageEnsemble, double NllGp, double NllGpSe, double NllEnsemble, double NllEnsembleSe, double NllDifferenceSe);
 
 /// <summary>
 /// The infinite-width end of docs/claims.md, bayesian-finite-width (Lee et al. 2018): exact Bayesian inference with the NNGP gives
@@ -37,7 +37,9 @@ public static class NngpCalibration
         var (kDiag, _) = NeuralKernels.Diagonal(spec, test.X, ntk: false);
         int n = train.X.Rows;
         // Profile likelihood in r: with s² at its optimum, log p = −(N/2)(1 + log(2π s²)) − ½ log det(K + rI).
-        double best = double.NegativeInfinity, bestR = double.NaN, bestS2 = double.NaN;
+        double best = double.NegativeInfinity;
+        double bestR = double.NaN;
+        double bestS2 = double.NaN;
         for (int g = 0; g <= 120; g++)
         {
             double r = Math.Pow(10, -6 + 7.0 * g / 120);
@@ -46,9 +48,11 @@ public static class NngpCalibration
             Matrix l;
             try { l = Lapack.Cholesky(k); } catch (NotPositiveDefiniteException) { continue; }
             var alpha = Lapack.CholeskySolve(l, train.Y);
-            double fit = 0, logDet = 0;
+            double fit = 0;
+            double logDet = 0;
             for (int i = 0; i < n; i++) { fit += train.Y[i, 0] * alpha[i, 0]; logDet += 2 * Math.Log(l[i, i]); }
-            double s2 = fit / n, lml = -0.5 * n * (1 + Math.Log(2 * Math.PI * s2)) - 0.5 * logDet;
+            double s2 = fit / n;
+            double lml = -0.5 * n * (1 + Math.Log(2 * Math.PI * s2)) - 0.5 * logDet;
             if (lml > best) { best = lml; bestR = r; bestS2 = s2; }
         }
         if (!double.IsFinite(best)) throw new ArithmeticException("The marginal likelihood could not be evaluated for any noise level.");
@@ -69,9 +73,11 @@ public static class NngpCalibration
             double e = (test.Y[i, 0] - mean[i, 0]) / sd[i];
             return 0.5 * Math.Log(2 * Math.PI) + Math.Log(sd[i]) + 0.5 * e * e;
         })];
-        var nllGp = Nll(gp.Mean, gpSd); var nllE = Nll(eMean, eSd);
+        var nllGp = Nll(gp.Mean, gpSd);
+        var nllE = Nll(eMean, eSd);
         var diff = nllGp.Zip(nllE, (a, b) => a - b).ToArray();
         return new CalibrationResult(bestS2, bestS2 * bestR, m, Levels, Coverage(gp.Mean, gpSd), Coverage(eMean, eSd),
-            nllGp.Average(), Statistics.StandardError(nllGp), nllE.Average(), Statistics.StandardError(nllE), Statistics.StandardError(diff));
+            nllGp.Average(), Statistics.StandardError(nllGp), nllE.Average(), Statistics.StandardError(nllE),
+            Statistics.StandardError(diff));
     }
 }

@@ -45,7 +45,9 @@ public static class Cka
     {
         if (k.Rows != l.Rows) throw new BadInputException($"Representations have {k.Rows} and {l.Rows} rows; CKA needs the same inputs.");
         Center(k); Center(l);
-        double kl = 0, kk = 0, ll = 0;
+        double kl = 0;
+        double kk = 0;
+        double ll = 0;
         for (int i = 0; i < k.Data.Length; i++) { kl += k.Data[i] * l.Data[i]; kk += k.Data[i] * k.Data[i]; ll += l.Data[i] * l.Data[i]; }
         return kk > 0 && ll > 0 ? kl / Math.Sqrt(kk * ll) : double.NaN;
     }

@@ -20,7 +20,8 @@ public static class Conservation
     {
         var result = new List<Junction>();
         int dense = -1;
-        bool homogeneous = false, linear = false;
+        bool homogeneous = false;
+        bool linear = false;
         foreach (var layer in net.Spec.Layers)
         {
             switch (layer)
@@ -48,8 +49,12 @@ public static class Conservation
 
     private static Junction At(Network<double> net, int l, bool linear)
     {
-        var w = net.Tensors[2 * l]; var b = net.Tensors[2 * l + 1]; var w2 = net.Tensors[2 * (l + 1)];
-        int width = w.Shape[0], fanIn = w.Shape[1], fanOut = w2.Shape[0];
+        var w = net.Tensors[2 * l];
+        var b = net.Tensors[2 * l + 1];
+        var w2 = net.Tensors[2 * (l + 1)];
+        int width = w.Shape[0];
+        int fanIn = w.Shape[1];
+        int fanOut = w2.Shape[0];
         var p = net.Parameters;
         var c = new double[width];
         for (int j = 0; j < width; j++)

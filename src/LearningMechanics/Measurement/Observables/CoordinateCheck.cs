@@ -16,7 +16,8 @@ public static class CoordinateCheck
 {
     public sealed record Row(int Width, int Step, int Layer, double Rms, double ChangeRms);
 
-    /// <param name="archTemplate">architecture text with <c>{n}</c> for the width, e.g. <c>dense({n})-relu-dense({n})-relu-dense(1)</c>.</param>
+    /// <param name="archTemplate">architecture text with <c>{n}</c> for the width,
+    /// e.g. <c>dense({n})-relu-dense({n})-relu-dense(1)</c>.</param>
     public static List<Row> Run(string archTemplate, IReadOnlyList<int> widths, Parameterization param, Dataset data,
         OptimizerSettings optimizer, int steps, int batch, ulong seed, Loss? loss = null, double sw2 = 2, double sb2 = 0)
     {
@@ -26,16 +27,23 @@ public static class CoordinateCheck
         var probe = data.Take(Math.Min(64, data.Count)).X;
         foreach (int n in widths)
         {
-            var net = new Network<double>(NetworkSpec.Parse(archTemplate.Replace("{n}", n.ToString(System.Globalization.CultureInfo.InvariantCulture)), param, sw2, sb2), data.InputDim);
+            string arch = archTemplate.Replace("{n}", n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var net = new Network<double>(NetworkSpec.Parse(arch, param, sw2, sb2), data.InputDim);
             net.Initialize(new Rng(seed).Split((ulong)n));
-            var initial = Enumerable.Range(0, net.DenseCount).Select(d => Representations.At(net, probe, net.DenseInputIndex(d) + 1)).ToArray();
+            var initial = Enumerable.Range(0, net.DenseCount)
+                .Select(d => Representations.At(net, probe, net.DenseInputIndex(d) + 1)).ToArray();
             void Record(int step)
             {
                 for (int d = 0; d < net.DenseCount; d++)
                 {
                     var z = Representations.At(net, probe, net.DenseInputIndex(d) + 1);
-                    double s = 0, c = 0;
-                    for (int i = 0; i < z.Data.Length; i++) { s += z.Data[i] * z.Data[i]; c += Math.Pow(z.Data[i] - initial[d].Data[i], 2); }
+                    double s = 0;
+                    double c = 0;
+                    for (int i = 0; i < z.Data.Length; i++)
+                    {
+                        s += z.Data[i] * z.Data[i];
+                        c += Math.Pow(z.Data[i] - initial[d].Data[i], 2);
+                    }
                     rows.Add(new Row(n, step, d, Math.Sqrt(s / z.Data.Length), Math.Sqrt(c / z.Data.Length)));
                 }
             }

@@ -14,7 +14,10 @@ public sealed class EmpiricalNtk
 {
     private readonly Network<double> net;
     private readonly Network<double>.Workspace ws;
-    private readonly double[] dOut, grad, dd, hh;
+    private readonly double[] dOut;
+    private readonly double[] grad;
+    private readonly double[] dd;
+    private readonly double[] hh;
     private readonly int batch;
 
     public EmpiricalNtk(Network<double> net, int batch)
@@ -38,8 +41,10 @@ public sealed class EmpiricalNtk
         for (int d = 0; d < net.DenseCount; d++)
         {
             int k = net.DenseInputIndex(d);
-            var w = net.Tensors[2 * d]; var b = net.Tensors[2 * d + 1];
-            int fanOut = w.Shape[0], fanIn = w.Shape[1];
+            var w = net.Tensors[2 * d];
+            var b = net.Tensors[2 * d + 1];
+            int fanOut = w.Shape[0];
+            int fanIn = w.Shape[1];
             Blas.Syrk(batch, fanOut, 1.0, ws.Gradients(k + 1), fanOut, 0.0, dd, batch);
             Blas.Syrk(batch, fanIn, w.Rule.Multiplier * w.Rule.Multiplier, ws.Activations(k), fanIn, 0.0, hh, batch);
             double mb2 = b.Rule.Multiplier * b.Rule.Multiplier;
@@ -51,7 +56,9 @@ public sealed class EmpiricalNtk
     /// <summary>Kernel distance 1 − ⟨A, B⟩_F/(‖A‖_F‖B‖_F) (Fort et al. 2020): 0 for kernels equal up to scale.</summary>
     public static double Distance(Matrix a, Matrix b)
     {
-        double ab = 0, aa = 0, bb = 0;
+        double ab = 0;
+        double aa = 0;
+        double bb = 0;
         for (int i = 0; i < a.Data.Length; i++) { ab += a.Data[i] * b.Data[i]; aa += a.Data[i] * a.Data[i]; bb += b.Data[i] * b.Data[i]; }
         return 1 - ab / Math.Sqrt(aa * bb);
     }
@@ -60,15 +67,22 @@ public sealed class EmpiricalNtk
     public static double RelativeChange(Matrix before, Matrix after)
     {
         if (before.Rows != after.Rows || before.Cols != after.Cols) throw new ArgumentException("Kernels of different shapes.");
-        double d = 0, b = 0;
-        for (int i = 0; i < before.Data.Length; i++) { d += Math.Pow(after.Data[i] - before.Data[i], 2); b += before.Data[i] * before.Data[i]; }
+        double d = 0;
+        double b = 0;
+        for (int i = 0; i < before.Data.Length; i++)
+        {
+            d += Math.Pow(after.Data[i] - before.Data[i], 2);
+            b += before.Data[i] * before.Data[i];
+        }
         return Math.Sqrt(d / b);
     }
 
     /// <summary>Kernel–target alignment yᵀΘy/(‖Θ‖_F·‖y‖²) (Cristianini et al. 2002), in [−1, 1] for PSD Θ.</summary>
     public static double Alignment(Matrix theta, ReadOnlySpan<double> y)
     {
-        double yty = 0, fro = 0, yky = 0;
+        double yty = 0;
+        double fro = 0;
+        double yky = 0;
         foreach (var v in y) yty += v * v;
         foreach (var v in theta.Data) fro += v * v;
         for (int i = 0; i < theta.Rows; i++)

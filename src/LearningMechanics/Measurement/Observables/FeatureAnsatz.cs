@@ -19,10 +19,12 @@ public static class FeatureAnsatz
         int k = net.DenseInputIndex(layer);
         var w = net.EffectiveWeight(layer);
         var nfm = Matrix.Multiply(w, w, Transpose.Yes, Transpose.No);
-        int dim = w.Cols, n = x.Rows;
+        int dim = w.Cols;
+        int n = x.Rows;
         var agop = new Matrix(dim, dim);
         var ws = net.CreateWorkspace(n);
-        var dOut = new double[n * net.OutputDim]; var grad = new double[net.ParameterCount];
+        var dOut = new double[n * net.OutputDim];
+        var grad = new double[net.ParameterCount];
         for (int c = 0; c < net.OutputDim; c++)
         {
             net.Forward(x.Data, ws);
@@ -37,7 +39,9 @@ public static class FeatureAnsatz
 
     private static double Cosine(Matrix a, Matrix b)
     {
-        double ab = 0, aa = 0, bb = 0;
+        double ab = 0;
+        double aa = 0;
+        double bb = 0;
         for (int i = 0; i < a.Data.Length; i++) { ab += a.Data[i] * b.Data[i]; aa += a.Data[i] * a.Data[i]; bb += b.Data[i] * b.Data[i]; }
         return ab / Math.Sqrt(aa * bb);
     }

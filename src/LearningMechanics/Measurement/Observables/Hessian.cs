@@ -29,7 +29,8 @@ public sealed class Hessian
     {
         data.Validated();
         if (data.InputDim != net.InputDim || data.OutputDim != net.OutputDim)
-            throw new BadInputException($"Data ({data.InputDim} → {data.OutputDim}) does not match the network ({net.InputDim} → {net.OutputDim}).");
+            throw new BadInputException(
+                $"Data ({data.InputDim} → {data.OutputDim}) does not match the network ({net.InputDim} → {net.OutputDim}).");
         this.net = net; this.loss = loss; count = data.Count;
         for (int start = 0; start < data.Count; start += ChunkRows)
         {
@@ -105,7 +106,8 @@ public sealed class Hessian
     public (double Trace, double StdErr) HutchinsonTrace(int samples, Rng rng)
     {
         if (samples < 2) throw new BadInputException($"Hutchinson needs ≥ 2 probes, got {samples}.");
-        var v = new double[Dimension]; var hv = new double[Dimension];
+        var v = new double[Dimension];
+        var hv = new double[Dimension];
         var est = new double[samples];
         for (int s = 0; s < samples; s++)
         {
@@ -122,7 +124,8 @@ public sealed class Hessian
     /// </summary>
     public SpectralDensity Density(int probes, int steps, Rng rng)
     {
-        var nodes = new List<double>(); var weights = new List<double>();
+        var nodes = new List<double>();
+        var weights = new List<double>();
         for (int v = 0; v < probes; v++)
         {
             var r = Lanczos.Run((x, y) => Multiply(x, y), Dimension, steps, rng.Split((ulong)v));
@@ -138,7 +141,8 @@ public sealed record SpectralDensity(double[] Nodes, double[] Weights)
 {
     /// <summary>Density at <paramref name="t"/> smoothed with a Gaussian of width <paramref name="sigma"/>.</summary>
     public double At(double t, double sigma) =>
-        Nodes.Zip(Weights).Sum(p => p.Second * Math.Exp(-(t - p.First) * (t - p.First) / (2 * sigma * sigma))) / (Math.Sqrt(2 * Math.PI) * sigma);
+        Nodes.Zip(Weights).Sum(p => p.Second * Math.Exp(-(t - p.First) * (t - p.First) / (2 * sigma * sigma)))
+            / (Math.Sqrt(2 * Math.PI) * sigma);
 
     /// <summary>∫ f dμ by the quadrature rule (e.g. f = t gives tr H / P).</summary>
     public double Integrate(Func<double, double> f) => Nodes.Zip(Weights).Sum(p => p.Second * f(p.First));

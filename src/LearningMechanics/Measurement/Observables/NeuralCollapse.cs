@@ -28,8 +28,10 @@ public static class NeuralCollapse
     /// <summary>The metrics from features H (N × p), labels, classifier W (C × p) and the network's outputs (N × C).</summary>
     public static Result Measure(Matrix h, int[] labels, int classes, Matrix w, Matrix logits)
     {
-        int n = h.Rows, p = h.Cols;
-        var means = new Matrix(classes, p); var counts = new int[classes];
+        int n = h.Rows;
+        int p = h.Cols;
+        var means = new Matrix(classes, p);
+        var counts = new int[classes];
         var global = new double[p];
         for (int i = 0; i < n; i++)
         {
@@ -64,19 +66,24 @@ public static class NeuralCollapse
         }
         nc1 /= classes;
         var gram = Matrix.Multiply(centred, centred, Transpose.No, Transpose.Yes);
-        double gn = Frobenius(gram), etfScale = 1 / Math.Sqrt(classes - 1.0), nc2 = 0;
+        double gn = Frobenius(gram);
+        double etfScale = 1 / Math.Sqrt(classes - 1.0);
+        double nc2 = 0;
         for (int a = 0; a < classes; a++)
             for (int b = 0; b < classes; b++)
             {
                 double etf = ((a == b ? 1 : 0) - 1.0 / classes) * etfScale;
                 nc2 += Math.Pow(gram[a, b] / gn - etf, 2);
             }
-        double wn = Frobenius(w), mn = Frobenius(centred), nc3 = 0;
+        double wn = Frobenius(w);
+        double mn = Frobenius(centred);
+        double nc3 = 0;
         for (int i = 0; i < w.Data.Length; i++) nc3 += Math.Pow(w.Data[i] / wn - centred.Data[i] / mn, 2);
         int mismatch = 0;
         for (int i = 0; i < n; i++)
         {
-            int net = ArgMax(logits.Row(i)), ncc = 0;
+            int net = ArgMax(logits.Row(i));
+            int ncc = 0;
             double best = double.PositiveInfinity;
             for (int c = 0; c < classes; c++)
             {

@@ -20,7 +20,8 @@ public sealed record WeightSpectrum(
     public static WeightSpectrum Analyse(string name, Matrix w)
     {
         var a = w.Rows <= w.Cols ? w : w.Transposed();
-        int m = a.Rows, n = a.Cols;
+        int m = a.Rows;
+        int n = a.Cols;
         if (m < 2) throw new BadInputException($"Weight matrix '{name}' is {w.Rows}×{w.Cols}; spectra need at least 2 rows and columns.");
         var (_, s, _) = Lapack.Svd(a);
         var sv = s.OrderByDescending(v => v).ToArray();
@@ -62,14 +63,18 @@ public sealed record WeightSpectrum(
         var x = values.Where(v => v > 0).OrderByDescending(v => v).ToArray();
         if (x.Length < 3) return (double.NaN, double.NaN, double.NaN, x.Length);
         int minTail = Math.Min(10, x.Length);
-        double best = double.PositiveInfinity, bestAlpha = double.NaN, bestXmin = double.NaN;
+        double best = double.PositiveInfinity;
+        double bestAlpha = double.NaN;
+        double bestXmin = double.NaN;
         int bestK = 0;
         for (int k = minTail; k <= x.Length; k++)
         {
-            double xmin = x[k - 1], sumLog = 0;
+            double xmin = x[k - 1];
+            double sumLog = 0;
             for (int i = 0; i < k; i++) sumLog += Math.Log(x[i] / xmin);
             if (!(sumLog > 0)) continue;
-            double alpha = 1 + k / sumLog, d = 0;
+            double alpha = 1 + k / sumLog;
+            double d = 0;
             // KS between the tail's empirical CCDF and (x/x_min)^{1−α}.
             for (int i = 0; i < k; i++)
             {

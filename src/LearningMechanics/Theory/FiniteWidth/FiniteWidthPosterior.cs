@@ -56,7 +56,8 @@ public static class FiniteWidthPosterior
     /// <paramref name="xTrain"/> (N_A × d) with targets <paramref name="yTrain"/> (N_A × outputs) and Gaussian observation
     /// noise of variance <paramref name="noise"/> ≥ 0, predicted at each row of <paramref name="xTest"/>.
     /// </summary>
-    public static PosteriorExpansion Mean(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix yTrain, Matrix xTest, double noise = 0)
+    public static PosteriorExpansion Mean(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix yTrain,
+        Matrix xTest, double noise = 0)
     {
         if (yTrain.Rows != xTrain.Rows) throw new BadInputException($"Targets have {yTrain.Rows} rows for {xTrain.Rows} training inputs.");
         return Mean(OutputLayers(act, sw2, sb2, hiddenLayers, xTrain, xTest), yTrain, noise);
@@ -66,10 +67,12 @@ public static class FiniteWidthPosterior
     /// The output layer's kernel, vertex and NLO metric on A ∪ {β} for each test input β (β the last input): the part of
     /// the expansion that does not depend on the targets, to be reused for several of them.
     /// </summary>
-    public static MultiInputVertexLayer[] OutputLayers(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix xTest)
+    public static MultiInputVertexLayer[] OutputLayers(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain,
+        Matrix xTest)
     {
         if (xTrain.Rows < 1) throw new BadInputException("The training set is empty.");
-        if (xTest.Cols != xTrain.Cols) throw new BadInputException($"Test inputs have dimension {xTest.Cols}, training inputs {xTrain.Cols}.");
+        if (xTest.Cols != xTrain.Cols)
+            throw new BadInputException($"Test inputs have dimension {xTest.Cols}, training inputs {xTrain.Cols}.");
         if (hiddenLayers < 1) throw new BadInputException($"Hidden layers {hiddenLayers} must be ≥ 1.");
         return [.. Enumerable.Range(0, xTest.Rows).Select(b =>
             MultiInputVertex.Compute(act, sw2, sb2, Inputs.Gram(Matrix.Stack(xTrain, xTest.RowRange(b, 1))), hiddenLayers + 1)[^1])];
@@ -78,19 +81,29 @@ public static class FiniteWidthPosterior
     /// <summary>The expansion for targets <paramref name="yTrain"/> given <see cref="OutputLayers"/>.</summary>
     public static PosteriorExpansion Mean(IReadOnlyList<MultiInputVertexLayer> layers, Matrix yTrain, double noise = 0)
     {
-        int nb = layers.Count, outputs = yTrain.Cols;
-        if (!(noise >= 0) || !double.IsFinite(noise)) throw new BadInputException($"Observation noise variance {noise} must be ≥ 0 and finite.");
+        int nb = layers.Count;
+        int outputs = yTrain.Cols;
+        if (!(noise >= 0) || !double.IsFinite(noise))
+            throw new BadInputException($"Observation noise variance {noise} must be ≥ 0 and finite.");
         for (int k = 0; k < yTrain.Data.Length; k++)
-            if (!double.IsFinite(yTrain.Data[k])) throw new BadInputException($"Target ({k / outputs}, {k % outputs}) is {yTrain.Data[k]}; targets must be finite.");
-        var gp = new Matrix(nb, outputs); var metric = new Matrix(nb, outputs); var vertex = new Matrix(nb, outputs); var varCorr = new Matrix(nb, outputs);
+            if (!double.IsFinite(yTrain.Data[k]))
+                throw new BadInputException($"Target ({k / outputs}, {k % outputs}) is {yTrain.Data[k]}; targets must be finite.");
+        var gp = new Matrix(nb, outputs);
+        var metric = new Matrix(nb, outputs);
+        var vertex = new Matrix(nb, outputs);
+        var varCorr = new Matrix(nb, outputs);
         var gpVar = new double[nb];
         for (int b = 0; b < nb; b++)
         {
-            if (layers[b].Inputs - 1 != yTrain.Rows) throw new BadInputException($"Targets have {yTrain.Rows} rows for {layers[b].Inputs - 1} training inputs.");
+            if (layers[b].Inputs - 1 != yTrain.Rows)
+                throw new BadInputException($"Targets have {yTrain.Rows} rows for {layers[b].Inputs - 1} training inputs.");
             var result = AtTestPoint(layers[b], yTrain, noise);
             for (int i = 0; i < outputs; i++)
             {
-                gp[b, i] = result.Gp[i]; metric[b, i] = result.Metric[i]; vertex[b, i] = result.Vertex[i]; varCorr[b, i] = result.VarianceCorrection[i];
+                gp[b, i] = result.Gp[i];
+                metric[b, i] = result.Metric[i];
+                vertex[b, i] = result.Vertex[i];
+                varCorr[b, i] = result.VarianceCorrection[i];
             }
             gpVar[b] = result.Variance;
         }
@@ -98,16 +111,20 @@ public static class FiniteWidthPosterior
     }
 
     /// <summary>The expansion at one test input, given the output layer's data on A ∪ {β} (β is the last input).</summary>
-    public static (double[] Gp, double Variance, double[] Metric, double[] Vertex, double[] VarianceCorrection) AtTestPoint(MultiInputVertexLayer layer, Matrix y, double noise)
+    public static (double[] Gp, double Variance, double[] Metric, double[] Vertex, double[] VarianceCorrection) AtTestPoint(
+        MultiInputVertexLayer layer, Matrix y, double noise)
     {
-        int na = layer.Inputs - 1, beta = na, outputs = y.Cols;
+        int na = layer.Inputs - 1;
+        int beta = na;
+        int outputs = y.Cols;
         var s = new Matrix(na, na);
         for (int a = 0; a < na; a++) for (int c = 0; c < na; c++) s[a, c] = layer.KernelAt(a, c) + (a == c ? noise : 0);
         Matrix p;
         try { p = Lapack.CholeskySolve(Lapack.Cholesky(s), Matrix.Identity(na)); }
         catch (NotPositiveDefiniteException)
         {
-            throw new BadInputException("The training kernel K_AA + σ_ε²I is singular (repeated training inputs without observation noise); add noise or remove duplicates.");
+            throw new BadInputException("The training kernel K_AA + σ_ε²I is singular " +
+                "(repeated training inputs without observation noise); add noise or remove duplicates.");
         }
         var t = new double[na];
         for (int a = 0; a < na; a++) for (int c = 0; c < na; c++) t[a] += p[a, c] * layer.KernelAt(c, beta);
@@ -125,7 +142,8 @@ public static class FiniteWidthPosterior
             vt[a1, a2, a3] = v;
         }
         // Contractions with S⁻¹: r₁[α₁] = Σ Ṽ_{(α₁α₂)(α₃)}S⁻¹_{α₂α₃}, r₂[α₁] = Σ Ṽ_{(α₂α₃)(α₁)}S⁻¹_{α₂α₃}.
-        var r1 = new double[na]; var r2 = new double[na];
+        var r1 = new double[na];
+        var r2 = new double[na];
         for (int a1 = 0; a1 < na; a1++) for (int a2 = 0; a2 < na; a2++) for (int a3 = 0; a3 < na; a3++)
         {
             r1[a1] += vt[a1, a2, a3] * p[a2, a3];
@@ -134,7 +152,10 @@ public static class FiniteWidthPosterior
         // q[α₃] = Σ_j Σ_{α₁α₂} Ṽ_{(α₁α₂)(α₃)} û_{j;α₁}û_{j;α₂}: the part shared by every component i.
         var q = new double[na];
         for (int j = 0; j < outputs; j++)
-            for (int a1 = 0; a1 < na; a1++) for (int a2 = 0; a2 < na; a2++) for (int a3 = 0; a3 < na; a3++) q[a3] += vt[a1, a2, a3] * u[j, a1] * u[j, a2];
+            for (int a1 = 0; a1 < na; a1++)
+                for (int a2 = 0; a2 < na; a2++)
+                    for (int a3 = 0; a3 < na; a3++)
+                        q[a3] += vt[a1, a2, a3] * u[j, a1] * u[j, a2];
         // G¹ part: (G¹_{βA} − tᵀG¹_{AA})S⁻¹y_i.
         var g = new double[na];
         for (int a = 0; a < na; a++)
@@ -142,10 +163,13 @@ public static class FiniteWidthPosterior
             g[a] = layer.MetricCorrectionAt(beta, a);
             for (int c = 0; c < na; c++) g[a] -= t[c] * layer.MetricCorrectionAt(c, a);
         }
-        var gpMean = new double[outputs]; var metric = new double[outputs]; var vertex = new double[outputs];
+        var gpMean = new double[outputs];
+        var metric = new double[outputs];
+        var vertex = new double[outputs];
         for (int i = 0; i < outputs; i++)
         {
-            double cubic = 0, linear = 0;
+            double cubic = 0;
+            double linear = 0;
             for (int a = 0; a < na; a++)
             {
                 gpMean[i] += t[a] * y[a, i];
@@ -157,10 +181,12 @@ public static class FiniteWidthPosterior
         }
         // Variance: the vertex with two slots w = β − t·A (Ṽ2: both in one pair, Ṽ11: one in each) and the G¹ part.
         double W(Func<int, double> f) { double r = f(beta); for (int a = 0; a < na; a++) r -= t[a] * f(a); return r; }
-        var v2 = new double[na, na]; var v11 = new double[na, na];
+        var v2 = new double[na, na];
+        var v11 = new double[na, na];
         for (int a1 = 0; a1 < na; a1++) for (int a2 = 0; a2 < na; a2++)
         {
-            int b1 = a1, b2 = a2;
+            int b1 = a1;
+            int b2 = a2;
             v2[a1, a2] = W(c => W(e => layer.VertexAt(b1, b2, c, e)));
             v11[a1, a2] = W(c => W(e => layer.VertexAt(b1, c, b2, e)));
         }

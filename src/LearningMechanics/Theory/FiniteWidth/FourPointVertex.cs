@@ -33,7 +33,8 @@ public static class FourPointVertex
     /// Layers 1…<paramref name="layers"/> for an input with x·x/d = <paramref name="inputNorm"/>; with
     /// <paramref name="gamma"/> ≠ 0 every step is a residual one (γ = 0: the plain MLP).
     /// </summary>
-    public static IReadOnlyList<VertexLayer> SingleInput(Activation act, double sw2, double sb2, double inputNorm, int layers, double gamma = 0)
+    public static IReadOnlyList<VertexLayer> SingleInput(Activation act, double sw2, double sb2, double inputNorm, int layers,
+        double gamma = 0)
     {
         if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
         if (!(Math.Abs(gamma) < 1))
@@ -41,17 +42,27 @@ public static class FourPointVertex
                 $"Residual scale γ = {gamma} must satisfy γ² < 1 (Roberts & Yaida 2022, App. B: criticality needs C_W ∝ 1 − γ²).");
         double g2 = gamma * gamma;
         var result = new List<VertexLayer>(layers);
-        double k = sb2 + sw2 * inputNorm, v = 0, g1 = gamma == 0 ? 0 : double.NaN;
+        double k = sb2 + sw2 * inputNorm;
+        double v = 0;
+        double g1 = gamma == 0 ? 0 : double.NaN;
         for (int l = 1; l <= layers; l++)
         {
             result.Add(new VertexLayer(l, k, v, g1));
             if (l == layers) break;
             double chi = g2 + Criticality.ChiParallel(act, sw2, k);
-            double s2 = act.Moment(2, k), s4 = act.Moment(4, k);
+            double s2 = act.Moment(2, k);
+            double s4 = act.Moment(4, k);
             double vNext = chi * chi * v + sw2 * sw2 * (s4 - s2 * s2) + 4 * g2 * (chi - g2) * k * k;
             if (gamma == 0)
             {
-                double j = k > 0 ? sw2 * act.Expect(z => { double r = z * z / k; double f = act.Apply(z); return f * f * (r * r - 6 * r + 3); }, k) : 0;
+                double j = k > 0
+                    ? sw2 * act.Expect(z =>
+                    {
+                        double r = z * z / k;
+                        double f = act.Apply(z);
+                        return f * f * (r * r - 6 * r + 3);
+                    }, k)
+                    : 0;
                 g1 = chi * g1 + (k > 0 ? j * v / (8 * k * k) : 0);
             }
             k = sb2 + sw2 * s2 + g2 * k; v = vNext;

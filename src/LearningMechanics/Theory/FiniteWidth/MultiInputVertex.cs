@@ -55,13 +55,17 @@ public static class MultiInputVertex
     {
         int m = gram.Rows;
         if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
-        if (m < 1 || gram.Cols != m) throw new BadInputException($"The input Gram matrix must be square and non-empty; got {gram.Rows}×{gram.Cols}.");
+        if (m < 1 || gram.Cols != m)
+            throw new BadInputException($"The input Gram matrix must be square and non-empty; got {gram.Rows}×{gram.Cols}.");
         for (int a = 0; a < m; a++)
         {
-            if (!(gram[a, a] > 0) || !double.IsFinite(gram[a, a])) throw new BadInputException($"Input {a} has x·x/d = {gram[a, a]}; it must be positive and finite.");
+            if (!(gram[a, a] > 0) || !double.IsFinite(gram[a, a]))
+                throw new BadInputException($"Input {a} has x·x/d = {gram[a, a]}; it must be positive and finite.");
             for (int b = 0; b < a; b++)
-                if (gram[a, b] * gram[a, b] > gram[a, a] * gram[b, b] * (1 + 1e-12) || Math.Abs(gram[a, b] - gram[b, a]) > 1e-12 * Math.Sqrt(gram[a, a] * gram[b, b]))
-                    throw new BadInputException($"Input Gram entries ({a}, {b}) are not those of a symmetric positive semidefinite matrix.");
+                if (gram[a, b] * gram[a, b] > gram[a, a] * gram[b, b] * (1 + 1e-12)
+                    || Math.Abs(gram[a, b] - gram[b, a]) > 1e-12 * Math.Sqrt(gram[a, a] * gram[b, b]))
+                    throw new BadInputException(
+                        $"Input Gram entries ({a}, {b}) are not those of a symmetric positive semidefinite matrix.");
         }
         // Identical inputs (x_a = x_b) are one variable at every layer: compute on the distinct ones and copy, since the
         // pair (a, b) sits on the PSD edge where the NLO metric's second derivatives are not resolved.
@@ -70,7 +74,9 @@ public static class MultiInputVertex
         {
             first[a] = a;
             for (int b = 0; b < a && first[a] == a; b++)
-                if (first[b] == b && Enumerable.Range(0, m).All(c => Math.Abs(gram[a, c] - gram[b, c]) <= 1e-12 * Math.Sqrt(gram[a, a] * gram[c, c]))) first[a] = b;
+                if (first[b] == b
+                    && Enumerable.Range(0, m).All(c => Math.Abs(gram[a, c] - gram[b, c]) <= 1e-12 * Math.Sqrt(gram[a, a] * gram[c, c])))
+                    first[a] = b;
         }
         var unique = Enumerable.Range(0, m).Where(a => first[a] == a).ToArray();
         if (unique.Length < m)
@@ -122,7 +128,8 @@ public static class MultiInputVertex
             k = step.Two.Select(t => sb2 + cw * t).ToArray();
             v = vNext; g1 = g1Next;
             // G¹ may be NaN for pairs at the PSD edge (see PairHessian); K and V must stay finite.
-            foreach (var x in k.Concat(v.Cast<double>())) if (!double.IsFinite(x)) throw new ArithmeticException($"Multi-input vertex recursion diverged at layer {l + 1}.");
+            foreach (var x in k.Concat(v.Cast<double>()))
+                if (!double.IsFinite(x)) throw new ArithmeticException($"Multi-input vertex recursion diverged at layer {l + 1}.");
         }
         return result;
     }
@@ -156,15 +163,25 @@ public static class MultiInputVertex
                     Two[p] = act.Moment(2, kk);
                     J[p] = [(aa, Criticality.ChiParallel(act, 1, kk))];
                     // g″(K) = ⟨σ²·He₄(z/√K)⟩/(4K²) (Price twice), the j(K) of Roberts & Yaida 2022, eq. 5.111 per unit C_W over 8K²·½.
-                    double g2 = kk > 0 ? act.Expect(z => { double r = z * z / kk; double f = act.Apply(z); return f * f * (r * r - 6 * r + 3); }, kk) / (4 * kk * kk) : 0;
+                    double g2 = kk > 0
+                        ? act.Expect(z =>
+                        {
+                            double r = z * z / kk;
+                            double f = act.Apply(z);
+                            return f * f * (r * r - 6 * r + 3);
+                        }, kk) / (4 * kk * kk)
+                        : 0;
                     H[p] = ([aa], new[,] { { g2 } });
                 }
                 else
                 {
                     int bb = PairIndex(b, b, m);
-                    double k11 = k[aa], k12 = k[p], k22 = k[bb];
+                    double k11 = k[aa];
+                    double k12 = k[p];
+                    double k22 = k[bb];
                     Two[p] = act.PairExpectation(k11, k12, k22);
-                    J[p] = [(aa, PairVertex.PartialDiagonal(act, k11, k12, k22, first: true)), (p, act.DerivativePairExpectation(k11, k12, k22)),
+                    J[p] = [(aa, PairVertex.PartialDiagonal(act, k11, k12, k22, first: true)),
+                            (p, act.DerivativePairExpectation(k11, k12, k22)),
                             (bb, PairVertex.PartialDiagonal(act, k11, k12, k22, first: false))];
                     H[p] = ([aa, p, bb], PairHessian(act, k11, k12, k22));
                 }
@@ -211,7 +228,8 @@ public static class MultiInputVertex
         private static double[,] PairHessian(Activation act, double k11, double k12, double k22)
         {
             var h = new double[3, 3];
-            double room = k11 * k22 - k12 * k12, scale = Math.Sqrt(k11 * k22);
+            double room = k11 * k22 - k12 * k12;
+            double scale = Math.Sqrt(k11 * k22);
             if (room < 1e-4 * scale * scale)
             {
                 for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) h[i, j] = double.NaN;

@@ -50,25 +50,50 @@ public static class NtkFluctuations
         // K, V and the NLO metric G¹ come from the vertex recursion (eqs. 5.109–5.110); this adds Θ, A, B, D, F, H¹.
         var vertex = FourPointVertex.SingleInput(act, sw2, sb2, inputNorm, layers);
         var result = new List<NtkLayer>(layers);
-        double cw = sw2, theta = vertex[0].K, a = 0, b = 0, d = 0, f = 0, h1 = 0;
+        double cw = sw2;
+        double theta = vertex[0].K;
+        double a = 0;
+        double b = 0;
+        double d = 0;
+        double f = 0;
+        double h1 = 0;
         for (int l = 1; l <= layers; l++)
         {
             var here = vertex[l - 1];
             result.Add(new NtkLayer(l, here.K, here.V, theta, a, b, d, f, h1));
             if (l == layers) break;
-            double kk = here.K, v = here.V, g1 = here.G1, vNext = vertex[l].V;
+            double kk = here.K;
+            double v = here.V;
+            double g1 = here.G1;
+            double vNext = vertex[l].V;
             double g = act.Moment(2, kk);
-            double chiPar = Criticality.ChiParallel(act, sw2, kk), chiPerp = Criticality.ChiPerp(act, sw2, kk);
+            double chiPar = Criticality.ChiParallel(act, sw2, kk);
+            double chiPerp = Criticality.ChiPerp(act, sw2, kk);
             double h = cw / (4 * kk * kk) * act.Expect(z => { double p = act.Derivative(z); return p * p * (z * z - kk); }, kk);
-            double ss = act.Expect(z => { double s = act.Apply(z), p = act.Derivative(z); return s * s * p * p; }, kk);
+            double ss = act.Expect(z =>
+            {
+                double s = act.Apply(z);
+                double p = act.Derivative(z);
+                return s * s * p * p;
+            }, kk);
             double p4 = act.Expect(z => { double p = act.Derivative(z); return p * p * p * p; }, kk);
             double dNext = chiPerp * chiPar * d + vNext + theta * (cw * cw * ss - cw * g * chiPerp + 2 * h * chiPar * v);
             double fNext = chiPar * chiPar * f + cw * cw * ss * theta;
             double bNext = chiPerp * chiPerp * b + cw * cw * p4 * theta * theta;
             double aNext = chiPerp * chiPerp * a - vNext + 2 * dNext + 4 * h * chiPerp * theta * d
                 + theta * theta * (cw * cw * p4 - chiPerp * chiPerp + 2 * h * h * v);
-            double he4S = act.Expect(z => { double r = z * z / kk, s = act.Apply(z); return s * s * (r * r - 6 * r + 3); }, kk);
-            double he4P = act.Expect(z => { double r = z * z / kk, p = act.Derivative(z); return p * p * (r * r - 6 * r + 3); }, kk);
+            double he4S = act.Expect(z =>
+            {
+                double r = z * z / kk;
+                double s = act.Apply(z);
+                return s * s * (r * r - 6 * r + 3);
+            }, kk);
+            double he4P = act.Expect(z =>
+            {
+                double r = z * z / kk;
+                double p = act.Derivative(z);
+                return p * p * (r * r - 6 * r + 3);
+            }, kk);
             h1 = chiPerp * h1 + chiPar * g1 + 2 * h * theta * g1 + 2 * h * (d + 2 * f) + v / (8 * kk * kk) * cw * (he4S + theta * he4P);
             theta = sb2 + cw * g + chiPerp * theta;
             a = aNext; b = bNext; d = dNext; f = fNext;

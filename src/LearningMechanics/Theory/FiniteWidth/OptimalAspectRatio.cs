@@ -31,8 +31,10 @@ public static class OptimalAspectRatio
             $"Activation '{act.Name}' is in neither the scale-invariant nor the K* = 0 class; Roberts & Yaida 2022 give no ν for it.");
     }
 
-    /// <summary>The critical C_W of a residual MLP with identity scale γ (σ_b² = 0): (1 − γ²)/A₂ or (1 − γ²)/σ′(0)² (eqs. B.20–B.21).</summary>
-    public static double ResidualCriticalWeightVariance(Activation act, double gamma) => (1 - gamma * gamma) * Criticality.CriticalWeightVariance(act);
+    /// <summary>The critical C_W of a residual MLP with identity scale γ (σ_b² = 0): (1 − γ²)/A₂ or (1 − γ²)/σ′(0)²
+    /// (eqs. B.20–B.21).</summary>
+    public static double ResidualCriticalWeightVariance(Activation act, double gamma) =>
+        (1 - gamma * gamma) * Criticality.CriticalWeightVariance(act);
 
     /// <summary>I(r) = m₁m₂ν²r²/8 − m₁m₂(20 + 3m₁ + 3m₂)ν³r³/48 (eq. A.71, next-to-leading order).</summary>
     public static double MutualInformation(double nu, double r, int m1, int m2) =>

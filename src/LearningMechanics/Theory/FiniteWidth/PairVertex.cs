@@ -13,9 +13,11 @@ namespace LearningMechanics.Theory.FiniteWidth;
 public static class PairVertex
 {
     /// <summary>Layers 1…<paramref name="layers"/> for inputs with x_a·x_a/d, x_a·x_b/d, x_b·x_b/d given.</summary>
-    public static IReadOnlyList<MultiInputVertexLayer> Compute(Activation act, double sw2, double sb2, double aa, double ab, double bb, int layers)
+    public static IReadOnlyList<MultiInputVertexLayer> Compute(Activation act, double sw2, double sb2, double aa, double ab, double bb,
+        int layers)
     {
-        if (!(aa > 0 && bb > 0) || ab * ab > aa * bb * (1 + 1e-12)) throw new BadInputException($"Input Gram ({aa}, {ab}, {bb}) is not positive semidefinite.");
+        if (!(aa > 0 && bb > 0) || ab * ab > aa * bb * (1 + 1e-12))
+            throw new BadInputException($"Input Gram ({aa}, {ab}, {bb}) is not positive semidefinite.");
         var gram = new Matrix(2, 2, [aa, ab, ab, bb]);
         return MultiInputVertex.Compute(act, sw2, sb2, gram, layers);
     }
@@ -37,7 +39,8 @@ public static class PairVertex
         // Price at the edge: ½E[σ″(u)σ(v)] with σ″ = its regular part plus Δσ′(0)·δ(u) for a kink at 0 (ReLU, leaky ReLU,
         // abs): the delta contributes ½Δσ′·p_u(0)·E[σ(v) | u = 0], v | u = 0 ~ N(0, K_vv − K_uv²/K_uu).
         double jump = act.Derivative(1e-12) - act.Derivative(-1e-12);
-        double ku = first ? k11 : k22, kv = first ? k22 : k11;
+        double ku = first ? k11 : k22;
+        double kv = first ? k22 : k11;
         double regular = first ? GaussLegendre.ExpectPairKinked(act.SecondDerivative, act.Apply, k11, k12, k22)
                                : GaussLegendre.ExpectPairKinked(act.Apply, act.SecondDerivative, k11, k12, k22);
         double sd = Math.Sqrt(Math.Max(kv - k12 * k12 / ku, 0));

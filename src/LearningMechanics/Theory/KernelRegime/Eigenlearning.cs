@@ -25,20 +25,25 @@ public static class Eigenlearning
         if (lambda.Any(l => !(l >= 0) || !double.IsFinite(l))) throw new BadInputException("Eigenvalues must be finite and ≥ 0.");
         int positive = lambda.Count(l => l > 0);
         if (ridge == 0 && n >= positive)
-            throw new BadInputException($"Ridgeless eigenlearning needs fewer samples ({n}) than nonzero eigenvalues ({positive}); add a ridge.");
+            throw new BadInputException(
+                $"Ridgeless eigenlearning needs fewer samples ({n}) than nonzero eigenvalues ({positive}); add a ridge.");
         double f(double lnK)
         {
-            double k = Math.Exp(lnK), s = ridge / k;
+            double k = Math.Exp(lnK);
+            double s = ridge / k;
             foreach (var l in lambda) s += l / (l + k);
             return s - n;
         }
-        double max = lambda.Max(), lo = Math.Log(max) - 60, hi = Math.Log(max + ridge) + 5;
+        double max = lambda.Max();
+        double lo = Math.Log(max) - 60;
+        double hi = Math.Log(max + ridge) + 5;
         while (f(hi) > 0) hi += 5;
         while (f(lo) < 0) lo -= 20;
         return Math.Exp(RootFinding.Brent(f, lo, hi, 1e-14));
     }
 
-    public static EigenlearningPrediction Predict(IReadOnlyList<double> lambda, IReadOnlyList<double> v2, int n, double ridge = 0, double noise = 0)
+    public static EigenlearningPrediction Predict(IReadOnlyList<double> lambda, IReadOnlyList<double> v2, int n, double ridge = 0,
+        double noise = 0)
     {
         if (v2.Count != lambda.Count) throw new BadInputException($"{v2.Count} target coefficients for {lambda.Count} eigenvalues.");
         double k = Kappa(lambda, n, ridge);
@@ -60,10 +65,13 @@ public static class Eigenlearning
     public static (double[] Lambda, double[] V2) SampleSpectrum(Numerics.Matrix kernel, Numerics.Matrix y)
     {
         int m = kernel.Rows;
-        if (kernel.Cols != m || y.Rows != m) throw new BadInputException($"Sample spectrum needs an M×M kernel and M target rows; got {kernel.Rows}×{kernel.Cols} and {y.Rows}.");
+        if (kernel.Cols != m || y.Rows != m)
+            throw new BadInputException(
+                $"Sample spectrum needs an M×M kernel and M target rows; got {kernel.Rows}×{kernel.Cols} and {y.Rows}.");
         var (values, vectors) = Numerics.Lapack.SymmetricEigen(kernel);
         var proj = Numerics.Matrix.Multiply(vectors, y, Numerics.Transpose.Yes);   // Uᵀy, M × outputs
-        var lambda = new double[m]; var v2 = new double[m];
+        var lambda = new double[m];
+        var v2 = new double[m];
         for (int k = 0; k < m; k++)
         {
             int i = m - 1 - k;   // descending

@@ -14,7 +14,8 @@ public readonly record struct TrainingTime(double Time, int? Steps = null, doubl
 /// <summary>
 /// Closed-form training dynamics of an infinitely wide network under gradient descent on the mean squared error
 /// L = (1/N)Σ(f − y)² (Jacot et al. 2018; Roberts &amp; Yaida 2022, ch. 10; Lee et al. 2019, eqs. 9–16;
-/// DESIGN.md conventions). The network evolves as its linearisation: f_{k+1} − y = (I − (2η/N)Θ)(f_k − y) on the training set,
+/// the MSE is a mean over samples, as in training). The network evolves as its linearisation:
+/// f_{k+1} − y = (I − (2η/N)Θ)(f_k − y) on the training set,
 /// f*_{k+1} = f*_k − (2η/N)Θ*(f_k − y) on test inputs, with f₀ ~ GP(0, K) at initialisation. With Θ = VΛVᵀ and
 /// A = V·diag(a(λ))·Vᵀ, a(λ) = (1 − (1 − 2ηλ/N)^k)/λ for k steps (→ (1 − e^{−2λt/N})/λ for gradient flow at time
 /// t = ηk, → 1/λ at t = ∞):
@@ -34,7 +35,8 @@ public sealed class KernelDynamics
     /// <summary>Eigendecomposes the training kernel Θ (+ ridge·I) once; every prediction reuses it.</summary>
     public KernelDynamics(Matrix thetaTrain, double ridge = 0)
     {
-        if (thetaTrain.Rows != thetaTrain.Cols) throw new BadInputException($"The training kernel must be square, got {thetaTrain.Rows}×{thetaTrain.Cols}.");
+        if (thetaTrain.Rows != thetaTrain.Cols)
+            throw new BadInputException($"The training kernel must be square, got {thetaTrain.Rows}×{thetaTrain.Cols}.");
         if (!(ridge >= 0) || !double.IsFinite(ridge)) throw new BadInputException($"Ridge {ridge} must be a finite number ≥ 0.");
         n = thetaTrain.Rows;
         var t = thetaTrain.Clone();
@@ -47,15 +49,18 @@ public sealed class KernelDynamics
     /// <summary>Eigenvalues of Θ (+ ridge), ascending.</summary>
     public IReadOnlyList<double> Eigenvalues => values;
 
-    /// <summary>Largest learning rate for which GD on the linearised model converges: η &lt; N/λ_max (DESIGN.md conventions).</summary>
+    /// <summary>Largest learning rate for which GD on the linearised model converges: η &lt; N/λ_max
+    /// (the step is (2η/N)Θ for the MSE L = (1/N)Σ(f − y)²).</summary>
     public double MaxStableLearningRate => n / values[^1];
 
     /// <summary>
-    /// a(λ) for gradient-flow time t, k steps of learning rate η, or t = ∞ (the converged predictor). A zero eigenvalue with infinite time is refused (the predictor is not defined without ridge).
+    /// a(λ) for gradient-flow time t, k steps of learning rate η, or t = ∞ (the converged predictor). A zero eigenvalue with
+    /// infinite time is refused (the predictor is not defined without ridge).
     /// </summary>
     private double[] Weights(TrainingTime when)
     {
-        double time = when.Time, eta = when.LearningRate;
+        double time = when.Time;
+        double eta = when.LearningRate;
         int? steps = when.Steps;
         var a = new double[n];
         for (int i = 0; i < n; i++)
@@ -64,7 +69,8 @@ public sealed class KernelDynamics
             if (when.IsInfinite)
             {
                 if (l <= 1e-12 * values[^1])
-                    throw new BadInputException($"The training kernel is singular (eigenvalue {values[i]:G3}); infinite-time predictions need --ridge > 0.");
+                    throw new BadInputException(
+                        $"The training kernel is singular (eigenvalue {values[i]:G3}); infinite-time predictions need --ridge > 0.");
                 a[i] = 1 / l;
             }
             else if (steps is { } k)
@@ -109,7 +115,8 @@ public sealed class KernelDynamics
         var result = new double[thetaTestTrain.Rows];
         for (int m = 0; m < result.Length; m++)
         {
-            double quad = 0, cross = 0;
+            double quad = 0;
+            double cross = 0;
             for (int j = 0; j < n; j++) { quad += bk[m, j] * b[m, j]; cross += b[m, j] * kTestTrain[m, j]; }
             result[m] = Math.Max(kTestDiag[m] + quad - 2 * cross, 0);
         }
@@ -118,12 +125,14 @@ public sealed class KernelDynamics
 
     private void Check(Matrix thetaTestTrain, Matrix y, TrainingTime when)
     {
-        double time = when.Time, eta = when.LearningRate;
+        double time = when.Time;
+        double eta = when.LearningRate;
         int? steps = when.Steps;
         if (thetaTestTrain.Cols != n) throw new BadInputException($"Test kernel has {thetaTestTrain.Cols} training columns, expected {n}.");
         if (y.Rows != n) throw new BadInputException($"Targets have {y.Rows} rows, expected {n} (one per training input).");
         if (y.Data.Any(v => !double.IsFinite(v))) throw new BadInputException("Targets contain NaN or infinite values.");
         if (!(time >= 0)) throw new BadInputException($"Time {time} must be ≥ 0 (or inf).");
-        if (steps is { } k && (k < 0 || !(eta > 0))) throw new BadInputException($"Discrete GD needs steps ≥ 0 and a learning rate > 0 (got {k}, {eta}).");
+        if (steps is { } k && (k < 0 || !(eta > 0)))
+            throw new BadInputException($"Discrete GD needs steps ≥ 0 and a learning rate > 0 (got {k}, {eta}).");
     }
 }

@@ -8,11 +8,12 @@ namespace LearningMechanics.Theory.Kernels;
 /// <param name="RowBlock">Rows per tile: memory is O(RowBlock × M) plus O((N + M) × layers) for the diagonal traces.</param>
 /// <param name="Progress">Receives (rows done, rows) after each tile.</param>
 /// <param name="Cancellation">Stops between tiles.</param>
-public sealed record KernelOptions(bool Ntk = true, int RowBlock = 64, IProgress<ProgressInfo>? Progress = null, CancellationToken Cancellation = default);
+public sealed record KernelOptions(bool Ntk = true, int RowBlock = 64, IProgress<ProgressInfo>? Progress = null,
+    CancellationToken Cancellation = default);
 
 /// <summary>
-/// Infinite-width NNGP K and NTK Θ of any <see cref="NetworkSpec"/> (seed 002 §2.2, §3.4; seed 004 ch. 4 and eq. 9.x;
-/// DESIGN.md kernel conventions), for pairs of input sets X₁ (N×d) and X₂ (M×d):
+/// Infinite-width NNGP K and NTK Θ of any <see cref="NetworkSpec"/> (Lee et al. 2018; Jacot et al. 2018;
+/// Roberts &amp; Yaida 2022, eqs. 4.118, 9.5), with the conventions below, for pairs of input sets X₁ (N×d) and X₂ (M×d):
 /// <list type="bullet">
 /// <item>input: K = x·x′/d, Θ = 0;</item>
 /// <item>Dense, NTK parameterisation: K′ = σ_w²K + σ_b², Θ′ = σ_w²Θ + K′ (weights and biases trained), so Θ¹ = K¹;
@@ -62,7 +63,8 @@ public static class NeuralKernels
         (new double[length], [.. Enumerable.Range(0, 2 * net.MaxNesting).Select(_ => new double[length])]);
 
     /// <summary>What the symmetric paths share: checked inputs, the compiled network, the traces and the Gram matrix x·x′/d.</summary>
-    private static (CompiledNetwork Net, double[][] Traces, Matrix Gram) PrepareSymmetric(NetworkSpec spec, Matrix x, bool ntk, CancellationToken ct)
+    private static (CompiledNetwork Net, double[][] Traces, Matrix Gram) PrepareSymmetric(NetworkSpec spec, Matrix x, bool ntk,
+        CancellationToken ct)
     {
         ValidateInputs(x, "x");
         var net = CompiledNetwork.Compile(spec, x.Cols, ntk);
@@ -119,7 +121,10 @@ public static class NeuralKernels
         var traces2 = x2 is null ? traces1 : net.Traces(x2, options.Cancellation);
         var byOp2 = net.ByOp(traces2);
         var right = x2 ?? x1;
-        int n = x1.Rows, m = right.Rows, d = x1.Cols, block = Math.Min(options.RowBlock, Math.Max(n, 1));
+        int n = x1.Rows;
+        int m = right.Rows;
+        int d = x1.Cols;
+        int block = Math.Min(options.RowBlock, Math.Max(n, 1));
         var gram = new double[(long)block * m];
         var kBuf = new double[(long)block * m];
         var tBuf = options.Ntk ? new double[(long)block * m] : null;
@@ -150,7 +155,8 @@ public static class NeuralKernels
     /// </summary>
     public static List<(Matrix Nngp, Matrix Ntk)> PerLayer(NetworkSpec spec, Matrix x)
     {
-        var (net, traces, gram) = PrepareSymmetric(spec, x, spec.Layers.All(l => l is not ActivationLayer a || a.Activation.IsDifferentiable), default);
+        var (net, traces, gram) = PrepareSymmetric(spec, x,
+            spec.Layers.All(l => l is not ActivationLayer a || a.Activation.IsDifferentiable), default);
         var result = net.DenseOutputs.Select(_ => (new Matrix(x.Rows, x.Rows), new Matrix(x.Rows, x.Rows))).ToList();
         Span<double> stack = stackalloc double[2 * net.MaxNesting + 2];
         for (int i = 0; i < x.Rows; i++)
@@ -159,7 +165,12 @@ public static class NeuralKernels
                 int li = 0;
                 net.Entry(i == j ? traces[i][0] : gram[i, j], traces[i], traces[j], stack, (op, kv, tv) =>
                 {
-                    if (li < net.DenseOutputs.Count && net.DenseOutputs[li] == op) { result[li].Item1[i, j] = kv; result[li].Item2[i, j] = tv; li++; }
+                    if (li < net.DenseOutputs.Count && net.DenseOutputs[li] == op)
+                    {
+                        result[li].Item1[i, j] = kv;
+                        result[li].Item2[i, j] = tv;
+                        li++;
+                    }
                 });
             }
         return result;
@@ -175,7 +186,8 @@ public static class NeuralKernels
         var (values, _) = Lapack.SymmetricEigen(k);
         double scale = Math.Max(Math.Abs(values[^1]), double.Epsilon);
         if (values[0] < -1e-9 * scale * Math.Max(1, k.Rows / 100.0))
-            throw new BadInputException($"The {what} matrix is not positive semidefinite (smallest eigenvalue {values[0]:G4}, largest {values[^1]:G4}).");
+            throw new BadInputException(
+                $"The {what} matrix is not positive semidefinite (smallest eigenvalue {values[0]:G4}, largest {values[^1]:G4}).");
         return values[0];
     }
 
@@ -184,6 +196,7 @@ public static class NeuralKernels
         if (x.Cols < 1) throw new BadInputException($"{name} has no features (0 columns).");
         for (int i = 0; i < x.Rows; i++)
             for (int j = 0; j < x.Cols; j++)
-                if (!double.IsFinite(x[i, j])) throw new BadInputException($"{name} contains {x[i, j]} at row {i}, column {j}: inputs must be finite.");
+                if (!double.IsFinite(x[i, j]))
+                    throw new BadInputException($"{name} contains {x[i, j]} at row {i}, column {j}: inputs must be finite.");
     }
 }

@@ -4,7 +4,7 @@ using LearningMechanics.Numerics;
 namespace LearningMechanics.Theory.Kernels;
 
 /// <summary>
-/// NNGP kernels of a fully connected network (seed 002 §2.2; seed 004 §4.4, eq. 4.118 at leading order):
+/// NNGP kernels of a fully connected network (Lee et al. 2018; Roberts &amp; Yaida 2022, eq. 4.118, §4.5, at leading order):
 /// K¹ = σ_b² + σ_w²·x·x′/d, K^{ℓ+1} = σ_b² + σ_w²·E[φ(u)φ(v)]. Computed by <see cref="NeuralKernels"/>.
 /// </summary>
 public static class Nngp
@@ -24,7 +24,8 @@ public static class Nngp
     /// </summary>
     public static Matrix[] Layers(MlpSpec spec, Matrix x)
     {
-        if (x.Cols != spec.Validated().InputDim) throw new BadInputException($"Inputs have {x.Cols} features but the architecture expects {spec.InputDim}.");
+        if (x.Cols != spec.Validated().InputDim)
+            throw new BadInputException($"Inputs have {x.Cols} features but the architecture expects {spec.InputDim}.");
         return NeuralKernels.PerLayer(spec.ToNetworkSpec(), x).Select(p => p.Nngp).ToArray();
     }
 

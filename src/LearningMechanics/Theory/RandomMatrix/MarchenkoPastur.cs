@@ -29,13 +29,18 @@ public static class MarchenkoPastur
         var (lo, hi) = Edges(q, sigma2);
         if (lambda <= lo) return 0;
         if (lambda >= hi) return 1;
-        double c = (lo + hi) / 2, r = (hi - lo) / 2;
-        double tMax = Math.PI, tMin = Math.Acos(Math.Clamp((lambda - c) / r, -1, 1));
+        double c = (lo + hi) / 2;
+        double r = (hi - lo) / 2;
+        double tMax = Math.PI;
+        double tMin = Math.Acos(Math.Clamp((lambda - c) / r, -1, 1));
         const int steps = 400;
-        double h = (tMax - tMin) / steps, sum = 0;
+        double h = (tMax - tMin) / steps;
+        double sum = 0;
         for (int i = 0; i < steps; i++)
         {
-            double t = tMin + (i + 0.5) * h, l = c + r * Math.Cos(t), sin = Math.Sin(t);
+            double t = tMin + (i + 0.5) * h;
+            double l = c + r * Math.Cos(t);
+            double sin = Math.Sin(t);
             sum += r * sin * r * sin / (2 * Math.PI * sigma2 * q * l);
         }
         return Math.Clamp(sum * h, 0, 1);

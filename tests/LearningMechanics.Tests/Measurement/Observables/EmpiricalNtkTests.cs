@@ -31,13 +31,15 @@ public class EmpiricalNtkTests
             p[k] = keep + eps; var plus = net.Forward(x.Data, ws).ToArray();
             p[k] = keep - eps; var minus = net.Forward(x.Data, ws).ToArray();
             p[k] = keep;
-            rows.Add([.. Enumerable.Range(0, 3).Select(i => (plus[i * net.OutputDim + output] - minus[i * net.OutputDim + output]) / (2 * eps))]);
+            rows.Add([.. Enumerable.Range(0, 3)
+                .Select(i => (plus[i * net.OutputDim + output] - minus[i * net.OutputDim + output]) / (2 * eps))]);
         }
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++)
             {
                 double fd = rows.Sum(r => r[i] * r[j]);
-                Assert.True(Math.Abs(theta[i, j] - fd) <= 1e-6 * Math.Abs(fd) + 1e-8, $"({i},{j}): contraction {theta[i, j]} vs Jacobian {fd}");
+                Assert.True(Math.Abs(theta[i, j] - fd) <= 1e-6 * Math.Abs(fd) + 1e-8,
+                    $"({i},{j}): contraction {theta[i, j]} vs Jacobian {fd}");
             }
     }
 

@@ -25,12 +25,17 @@ public class ObservableTests
     [Fact]
     public void APlantedSpikeAboveTheBbpThresholdIsTheOnlyOutlier()
     {
-        int m = 200, n = 500;
+        int m = 200;
+        int n = 500;
         var w = TestData.RandomMatrix(m, n, 2);
-        var u = TestData.RandomMatrix(1, m, 3).Data; var v = TestData.RandomMatrix(1, n, 4).Data;
-        double nu = Math.Sqrt(u.Sum(a => a * a)), nv = Math.Sqrt(v.Sum(a => a * a));
+        var u = TestData.RandomMatrix(1, m, 3).Data;
+        var v = TestData.RandomMatrix(1, n, 4).Data;
+        double nu = Math.Sqrt(u.Sum(a => a * a));
+        double nv = Math.Sqrt(v.Sum(a => a * a));
         // Spike strength θ = 3·√q in eigenvalue units of (1/n)WWᵀ, well above the BBP threshold √q.
-        double q = (double)m / n, theta = 3 * Math.Sqrt(q), amp = Math.Sqrt(theta * n);
+        double q = (double)m / n;
+        double theta = 3 * Math.Sqrt(q);
+        double amp = Math.Sqrt(theta * n);
         for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) w[i, j] += amp * u[i] / nu * v[j] / nv;
         var s = WeightSpectrum.Analyse("spiked", w);
         Assert.Single(s.Outliers);
@@ -53,13 +58,26 @@ public class ObservableTests
     [Fact]
     public void LinearCkaEqualsTheFeatureSpaceFormulaAndIsInvariantToRotationAndScale()
     {
-        var x = TestData.RandomMatrix(40, 6, 1); var y = TestData.RandomMatrix(40, 4, 2);
+        var x = TestData.RandomMatrix(40, 6, 1);
+        var y = TestData.RandomMatrix(40, 4, 2);
         for (int i = 0; i < 40; i++) y[i, 0] += 2 * x[i, 0];
         // Independent route: centre the features, then ‖YᵀX‖²_F/(‖XᵀX‖_F‖YᵀY‖_F).
-        Matrix C(Matrix a) { var c = a.Clone(); for (int j = 0; j < a.Cols; j++) { double m = 0; for (int i = 0; i < a.Rows; i++) m += a[i, j]; for (int i = 0; i < a.Rows; i++) c[i, j] -= m / a.Rows; } return c; }
+        Matrix C(Matrix a)
+        {
+            var c = a.Clone();
+            for (int j = 0; j < a.Cols; j++)
+            {
+                double m = 0;
+                for (int i = 0; i < a.Rows; i++) m += a[i, j];
+                for (int i = 0; i < a.Rows; i++) c[i, j] -= m / a.Rows;
+            }
+            return c;
+        }
         double F(Matrix a) => a.Data.Sum(v => v * v);
-        var xc = C(x); var yc = C(y);
-        double direct = F(Matrix.Multiply(yc, xc, Transpose.Yes)) / Math.Sqrt(F(Matrix.Multiply(xc, xc, Transpose.Yes)) * F(Matrix.Multiply(yc, yc, Transpose.Yes)));
+        var xc = C(x);
+        var yc = C(y);
+        double direct = F(Matrix.Multiply(yc, xc, Transpose.Yes))
+            / Math.Sqrt(F(Matrix.Multiply(xc, xc, Transpose.Yes)) * F(Matrix.Multiply(yc, yc, Transpose.Yes)));
         Assert.Equal(direct, Cka.Linear(x, y), 1e-12);
         var (_, q) = Lapack.SymmetricEigen(Matrix.Multiply(x, x, Transpose.Yes)); // an orthogonal 6×6 matrix
         var rotated = Matrix.Multiply(x, q); for (int i = 0; i < rotated.Data.Length; i++) rotated.Data[i] *= 3;
@@ -75,7 +93,8 @@ public class ObservableTests
         var net = new Network<double>(NetworkSpec.Parse("dense(7)-dense(1)", Parameterization.Ntk, 1.3, 0.2), 4);
         net.Initialize(new Rng(3));
         var r = FeatureAnsatz.Measure(net, TestData.RandomMatrix(10, 4, 4));
-        var w1 = net.EffectiveWeight(0); var w2 = net.EffectiveWeight(1);
+        var w1 = net.EffectiveWeight(0);
+        var w2 = net.EffectiveWeight(1);
         var g = Matrix.Multiply(w1, w2, Transpose.Yes, Transpose.Yes); // 4 × 1
         for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) Assert.Equal(g[i, 0] * g[j, 0], r.Agop[i, j], 1e-12);
         var nfm = Matrix.Multiply(w1, w1, Transpose.Yes);
@@ -96,7 +115,8 @@ public class ObservableTests
         // p = 1, two classes at ±1 with within-class spread ±s: Σ_W = s², Σ_B = 1, NC1 = s²/2.
         double s = 0.3;
         var h1 = Matrix.FromRows([[1 + s], [1 - s], [-1 + s], [-1 - s]]);
-        var r1 = NeuralCollapse.Measure(h1, [0, 0, 1, 1], 2, Matrix.FromRows([[1], [-1]]), Matrix.FromRows([[1, -1], [1, -1], [-1, 1], [-1, 1]]));
+        var r1 = NeuralCollapse.Measure(h1, [0, 0, 1, 1], 2, Matrix.FromRows([[1], [-1]]),
+            Matrix.FromRows([[1, -1], [1, -1], [-1, 1], [-1, 1]]));
         Assert.Equal(s * s / 2, r1.Nc1, 1e-12);
     }
 
@@ -114,7 +134,8 @@ public class ObservableTests
             var before = Conservation.Measure(net);
             var theta0 = (double[])net.Parameters.Clone();
             var data = new Dataset(TestData.RandomMatrix(20, 3, 2), TestData.RandomMatrix(20, 2, 3));
-            var r = new Trainer<double>(net, data, new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Gd, lr), (int)Math.Round(2.0 / lr))).Run();
+            var r = new Trainer<double>(net, data,
+                new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Gd, lr), (int)Math.Round(2.0 / lr))).Run();
             Assert.Equal(TrainingStatus.Completed, r.Status);
             moved = Math.Sqrt(net.Parameters.Zip(theta0).Sum(p => (p.First - p.Second) * (p.First - p.Second)));
             var after = Conservation.Measure(net);
@@ -126,7 +147,8 @@ public class ObservableTests
             }
             return d;
         }
-        double big = Drift(0.02, out double moved), small = Drift(0.01, out _);
+        double big = Drift(0.02, out double moved);
+        double small = Drift(0.01, out _);
         Assert.True(moved > 0.3, $"weights moved only {moved}");
         Assert.InRange(small / big, 0.4, 0.6);
         Assert.True(big < 0.05 * moved * moved, $"drift {big} vs squared movement {moved * moved}");
@@ -143,7 +165,8 @@ public class ObservableTests
             double At(int n) => rows.Single(r => r.Width == n && r.Step == 3 && r.Layer == 2).ChangeRms;
             return At(1024) / At(256);
         }
-        double sp = Growth(Parameterization.Standard), mup = Growth(Parameterization.MuP);
+        double sp = Growth(Parameterization.Standard);
+        double mup = Growth(Parameterization.MuP);
         // SP: the update of the output grows with n (and blows up); μP: Θ(1) once n is past small-width effects (n ≥ 256 here).
         Assert.True(sp > 4, $"SP output change grew only {sp}×");
         Assert.InRange(mup, 0.5, 2);

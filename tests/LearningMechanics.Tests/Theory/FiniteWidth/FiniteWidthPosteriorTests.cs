@@ -8,7 +8,8 @@ namespace LearningMechanics.Tests.Theory.FiniteWidth;
 
 public class FiniteWidthPosteriorTests
 {
-    private static Matrix Inputs(int m, int d, ulong seed) => LearningMechanics.Data.Inputs.ToSphere(Synthetic.GaussianInputs(m, d, new Rng(seed)));
+    private static Matrix Inputs(int m, int d, ulong seed) =>
+        LearningMechanics.Data.Inputs.ToSphere(Synthetic.GaussianInputs(m, d, new Rng(seed)));
 
     [Fact]
     public void ATestPointOnATrainingPointReturnsItsTargetWithoutNoise()
@@ -30,7 +31,8 @@ public class FiniteWidthPosteriorTests
         var e = Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, nan, test));
         Assert.Contains("NaN", e.Message);
         Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, test, noise: -1));
-        Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, new Matrix(1, 3)));
+        Assert.Throws<BadInputException>(() =>
+            FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, new Matrix(1, 3)));
     }
 
     /// <remarks>
@@ -46,7 +48,8 @@ public class FiniteWidthPosteriorTests
     [InlineData("relu", 1.7, 0.1, 3, 1, 0.2)]
     [InlineData("erf", 1.5, 0.1, 2, 1, 0.2)]
     [InlineData("gelu", 1.8, 0.0, 1, 2, 0.05)]
-    public void EdgeworthExpansionEqualsTheDeltaMethodOfTheScaleMixture(string name, double sw2, double sb2, int na, int outputs, double noise)
+    public void EdgeworthExpansionEqualsTheDeltaMethodOfTheScaleMixture(string name, double sw2, double sb2, int na, int outputs,
+        double noise)
     {
         var act = Activation.Parse(name);
         var x = Inputs(na + 1, 5, 7);
@@ -56,14 +59,16 @@ public class FiniteWidthPosteriorTests
         for (int i = 0; i < y.Data.Length; i++) y.Data[i] = 1.3 * rng.NextGaussian();
         var (gp, gpVar, metric, vertex, varCorr) = FiniteWidthPosterior.AtTestPoint(layer, y, noise);
 
-        int m = na + 1, np = layer.Pairs.Length;
+        int m = na + 1;
+        int np = layer.Pairs.Length;
         (double W, double[] M, double V) At(double[] g)
         {
             var s = new Matrix(na, na);
             for (int a = 0; a < na; a++) for (int c = 0; c < na; c++) s[a, c] = g[layer.PairIndex(a, c)] + (a == c ? noise : 0);
             var p = Lapack.CholeskySolve(Lapack.Cholesky(s), Matrix.Identity(na));
             double det = Lapack.SymmetricEigen(s).Values.Aggregate(1.0, (acc, v) => acc * v);
-            double logW = -0.5 * outputs * Math.Log(det), mean;
+            double logW = -0.5 * outputs * Math.Log(det);
+            double mean;
             var means = new double[outputs];
             for (int i = 0; i < outputs; i++)
             {
@@ -92,7 +97,8 @@ public class FiniteWidthPosteriorTests
                 {
                     double mixed = r == t
                         ? (f(Shift((r, h))) - 2 * f(k) + f(Shift((r, -h)))) / (h * h)
-                        : (f(Shift((r, h), (t, h))) - f(Shift((r, h), (t, -h))) - f(Shift((r, -h), (t, h))) + f(Shift((r, -h), (t, -h)))) / (4 * h * h);
+                        : (f(Shift((r, h), (t, h))) - f(Shift((r, h), (t, -h)))
+                            - f(Shift((r, -h), (t, h))) + f(Shift((r, -h), (t, -h)))) / (4 * h * h);
                     total += 0.5 * mixed * layer.V[r, t];
                 }
             }
@@ -108,8 +114,10 @@ public class FiniteWidthPosteriorTests
             Assert.Equal(m0[i], gp[i], 1e-12);
             Assert.Equal(v0, gpVar, 1e-12);
             double scale = layer.V.Cast<double>().Max(Math.Abs) * 1e-3;
-            Assert.True(Math.Abs(metric[i] + vertex[i] - deltaMean) <= 1e-4 * (Math.Abs(deltaMean) + scale), $"component {i}: Edgeworth {metric[i] + vertex[i]}, delta method {deltaMean}");
-            Assert.True(Math.Abs(varCorr[i] - deltaVar) <= 1e-4 * (Math.Abs(deltaVar) + scale), $"component {i} variance: Edgeworth {varCorr[i]}, delta method {deltaVar}");
+            Assert.True(Math.Abs(metric[i] + vertex[i] - deltaMean) <= 1e-4 * (Math.Abs(deltaMean) + scale),
+                $"component {i}: Edgeworth {metric[i] + vertex[i]}, delta method {deltaMean}");
+            Assert.True(Math.Abs(varCorr[i] - deltaVar) <= 1e-4 * (Math.Abs(deltaVar) + scale),
+                $"component {i} variance: Edgeworth {varCorr[i]}, delta method {deltaVar}");
         }
     }
 
@@ -117,15 +125,22 @@ public class FiniteWidthPosteriorTests
     public void ImportanceSamplerIsTheExactMixturePosterior()
     {
         // Two equally likely conditional kernels over (train 0, train 1, test): the posterior is their likelihood-weighted mix.
-        double[] ga = [1.0, 0.3, 0.5, 1.2, 0.2, 0.9], gb = [0.6, -0.1, 0.2, 0.8, 0.4, 1.1];   // pairs (00,01,02,11,12,22)
+        // Kernel entries of the pairs (00, 01, 02, 11, 12, 22).
+        double[] ga = [1.0, 0.3, 0.5, 1.2, 0.2, 0.9];
+        double[] gb = [0.6, -0.1, 0.2, 0.8, 0.4, 1.1];
         var y = new Matrix(2, 1, [0.8, -0.5]);
         const int nets = 1000;
-        var kernels = Enumerable.Range(0, 6).Select(p => Enumerable.Range(0, nets).Select(s => s % 2 == 0 ? ga[p] : gb[p]).ToArray()).ToArray();
+        var kernels = Enumerable.Range(0, 6)
+            .Select(p => Enumerable.Range(0, nets).Select(s => s % 2 == 0 ? ga[p] : gb[p]).ToArray()).ToArray();
         (double Lik, double Mean, double Var) Exact(double[] g)
         {
-            double a = g[0], b = g[1], d = g[3], det = a * d - b * b;
+            double a = g[0];
+            double b = g[1];
+            double d = g[3];
+            double det = a * d - b * b;
             double q = (d * 0.8 * 0.8 - 2 * b * 0.8 * -0.5 + a * 0.25) / det;
-            double u0 = (d * 0.8 - b * -0.5) / det, u1 = (a * -0.5 - b * 0.8) / det;
+            double u0 = (d * 0.8 - b * -0.5) / det;
+            double u1 = (a * -0.5 - b * 0.8) / det;
             // Conditional variance g₂₂ − kᵀS⁻¹k with k = (g₀₂, g₁₂).
             double v = g[5] - (d * g[2] * g[2] - 2 * b * g[2] * g[4] + a * g[4] * g[4]) / det;
             return (Math.Exp(-q / 2) / (2 * Math.PI * Math.Sqrt(det)), g[2] * u0 + g[4] * u1, v);

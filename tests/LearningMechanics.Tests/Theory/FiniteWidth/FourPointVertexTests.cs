@@ -42,7 +42,8 @@ public class FourPointVertexTests
         var layers = FourPointVertex.SingleInput(new Tanh(), 1.3, 0.2, 1.0, 2);
         // Written out: K̂ = σ_b² + σ_w²Σφ(z_j)²/n with z_j iid N(0, K¹), so κ = 3Var(K̂)/E[K̂]² = 3σ_w⁴Var(φ²)/(n(σ_b² + σ_w²E[φ²])²).
         var tanh = new Tanh();
-        double q = k1[0, 0], e2 = LearningMechanics.Numerics.GaussHermite.Expect(z => Math.Pow(Math.Tanh(z), 2), q, 200);
+        double q = k1[0, 0];
+        double e2 = LearningMechanics.Numerics.GaussHermite.Expect(z => Math.Pow(Math.Tanh(z), 2), q, 200);
         double e4 = LearningMechanics.Numerics.GaussHermite.Expect(z => Math.Pow(Math.Tanh(z), 4), q, 200);
         double expected = 3 * 1.3 * 1.3 * (e4 - e2 * e2) / (64 * Math.Pow(0.2 + 1.3 * e2, 2));
         Assert.Equal(expected, layers[1].ExcessKurtosis(64), 1e-12);
@@ -58,7 +59,8 @@ public class FourPointVertexTests
         var draws = ConditionalKernelEnsemble.Sample([spec], [32], 20_000, x, new Rng(11));
         var kc = draws[0].Kc[0][2][0];
         var theory = FourPointVertex.SingleInput(new Tanh(), 1.0, 0.0, 1.0, 4)[3];
-        double shift = Statistics.Mean(kc) - theory.K, se = Statistics.StandardError(kc);
+        double shift = Statistics.Mean(kc) - theory.K;
+        double se = Statistics.StandardError(kc);
         double predicted = theory.G1 / 32;
         Assert.True(predicted < 0 && Math.Abs(predicted) > 3 * se, $"the test needs a resolvable shift: G¹/n = {predicted}, SE {se}");
         // Tolerance: 4 SE plus the next order, estimated as (V/K²)/n times the predicted shift.

@@ -60,18 +60,24 @@ public class MultiInputVertexTests(ITestOutputHelper output)
         for (int p = 0; p < pairs.Length; p++)
         {
             int tp = theory.PairIndex(pairs[p].I, pairs[p].J);
-            double shift = (g[p].Average() - theory.K[tp]) * n, shiftSe = Statistics.StandardError(g[p]) * n;
+            double shift = (g[p].Average() - theory.K[tp]) * n;
+            double shiftSe = Statistics.StandardError(g[p]) * n;
             output.WriteLine($"G1 {pairs[p]}: measured {shift:F4} ± {shiftSe:F4}, predicted {theory.G1[tp]:F4}");
-            Assert.True(Math.Abs(shift - theory.G1[tp]) <= 4 * shiftSe + Math.Abs(theory.G1[tp]) * relNext, $"G¹ {pairs[p]}: measured {shift} ± {shiftSe}, predicted {theory.G1[tp]}");
+            Assert.True(Math.Abs(shift - theory.G1[tp]) <= 4 * shiftSe + Math.Abs(theory.G1[tp]) * relNext,
+                $"G¹ {pairs[p]}: measured {shift} ± {shiftSe}, predicted {theory.G1[tp]}");
             for (int q = p; q < pairs.Length; q++)
             {
                 int tq = theory.PairIndex(pairs[q].I, pairs[q].J);
-                double mp = g[p].Average(), mq = g[q].Average();
+                double mp = g[p].Average();
+                double mq = g[q].Average();
                 var prod = g[p].Zip(g[q]).Select(t => (t.First - mp) * (t.Second - mq) * n).ToArray();
-                double measured = prod.Average(), se = Statistics.StandardError(prod), predicted = theory.V[tp, tq];
+                double measured = prod.Average();
+                double se = Statistics.StandardError(prod);
+                double predicted = theory.V[tp, tq];
                 output.WriteLine($"V {pairs[p]}{pairs[q]}: measured {measured:F4} ± {se:F4}, predicted {predicted:F4}");
                 double model = Math.Sqrt(theory.V[tp, tp] * theory.V[tq, tq]) * relNext;
-                Assert.True(Math.Abs(measured - predicted) <= 4 * se + model, $"V {pairs[p]}{pairs[q]}: measured {measured} ± {se}, predicted {predicted}");
+                Assert.True(Math.Abs(measured - predicted) <= 4 * se + model,
+                    $"V {pairs[p]}{pairs[q]}: measured {measured} ± {se}, predicted {predicted}");
             }
         }
     }

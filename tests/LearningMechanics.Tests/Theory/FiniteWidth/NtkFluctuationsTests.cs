@@ -17,7 +17,12 @@ public class NtkFluctuationsTests
         // Θ^ℓ = ℓK, V′ = V + 5K², F′ = F + 2KΘ, B′ = B + 2Θ², D′ = D + V′ + KΘ, A′ = A − V′ + 2D′ + Θ².
         const double k = 1.3;
         var layers = NtkFluctuations.SingleInput(new Relu(), 2, 0, k / 2, 12);
-        double theta = k, v = 0, a = 0, b = 0, d = 0, f = 0;
+        double theta = k;
+        double v = 0;
+        double a = 0;
+        double b = 0;
+        double d = 0;
+        double f = 0;
         for (int l = 1; l <= 12; l++)
         {
             var q = layers[l - 1];
@@ -27,7 +32,8 @@ public class NtkFluctuationsTests
             Assert.Equal(f, q.F, 1e-9 * Math.Max(1, f));
             Assert.Equal(d, q.D, 1e-9 * Math.Max(1, d));
             Assert.Equal(a, q.A, 1e-9 * Math.Max(1, a));
-            double vNext = v + 5 * k * k, dNext = d + vNext + k * theta;
+            double vNext = v + 5 * k * k;
+            double dNext = d + vNext + k * theta;
             a = a - vNext + 2 * dNext + theta * theta; b += 2 * theta * theta; f += 2 * k * theta; d = dNext; v = vNext; theta += k;
         }
         // Large depth: (A + 2B)/Θ² → (11/3)·ℓ (A ≈ (7/3)ℓ³K², B ≈ (2/3)ℓ³K²).
@@ -49,8 +55,13 @@ public class NtkFluctuationsTests
         var q = NtkFluctuations.SingleInput(act, sw2, sb2, 1.0, depth + 1)[^1];
         var spec = new MlpSpec(8, n, depth, act, sw2, sb2).ToNetworkSpec();
         var x = Inputs.ToSphere(TestData.RandomMatrix(1, 8, 3));
-        var th = new double[m]; var z2 = new double[m];
-        Blas.SingleThreaded(() => Parallel.For(0, m, () => { var net = new Network<double>(spec, 8); return (net, new EmpiricalNtk(net, 1)); }, (i, _, local) =>
+        var th = new double[m];
+        var z2 = new double[m];
+        Blas.SingleThreaded(() => Parallel.For(0, m, () =>
+        {
+            var net = new Network<double>(spec, 8);
+            return (net, new EmpiricalNtk(net, 1));
+        }, (i, _, local) =>
         {
             local.net.Initialize(new Rng(11).Split((ulong)i));
             th[i] = local.Item2.Compute(x)[0, 0];
@@ -58,14 +69,17 @@ public class NtkFluctuationsTests
             z2[i] = f * f;
             return local;
         }, _ => { }));
-        double mean = th.Average(), var = Statistics.Variance(th);
+        double mean = th.Average();
+        double var = Statistics.Variance(th);
         double varSe = Math.Sqrt((th.Select(t => Math.Pow(t - mean, 4)).Average() - var * var) / m);
         double mz = z2.Average();
         var prod = th.Zip(z2).Select(p => (p.First - mean) * (p.Second - mz)).ToArray();
         double rel = q.RelativeVariance(n);
         // Tolerance: 4·SE plus the next order, whose relative size is the leading relative variance itself.
-        Assert.True(Math.Abs(var - q.Variance(n)) <= 4 * varSe + rel * q.Variance(n), $"Var(Θ̂): measured {var} ± {varSe}, predicted {q.Variance(n)}");
-        Assert.True(Math.Abs(prod.Average() - q.CrossCovariance(n)) <= 4 * Statistics.StandardError(prod) + rel * Math.Abs(q.CrossCovariance(n)),
+        Assert.True(Math.Abs(var - q.Variance(n)) <= 4 * varSe + rel * q.Variance(n),
+            $"Var(Θ̂): measured {var} ± {varSe}, predicted {q.Variance(n)}");
+        Assert.True(
+            Math.Abs(prod.Average() - q.CrossCovariance(n)) <= 4 * Statistics.StandardError(prod) + rel * Math.Abs(q.CrossCovariance(n)),
             $"Cov(Θ̂, z²): measured {prod.Average()} ± {Statistics.StandardError(prod)}, predicted {q.CrossCovariance(n)}");
         Assert.True(Math.Abs(mean - q.Theta) <= 4 * Math.Sqrt(var / m) + rel * q.Theta, $"E[Θ̂] {mean} vs frozen Θ {q.Theta}");
     }
@@ -75,19 +89,27 @@ public class NtkFluctuationsTests
     {
         // tanh at criticality, n = 16, L = 5: H¹/n = −0.0128 (1.8 % of Θ), 8 standard errors with 40 000 networks.
         var act = new Tanh();
-        const int n = 16, depth = 4, m = 40000;
+        const int n = 16;
+        const int depth = 4;
+        const int m = 40000;
         var q = NtkFluctuations.SingleInput(act, 1, 0, 1, depth + 1)[^1];
         var spec = new MlpSpec(8, n, depth, act, 1, 0).ToNetworkSpec();
         var x = Inputs.ToSphere(TestData.RandomMatrix(1, 8, 4));
         var th = new double[m];
-        Blas.SingleThreaded(() => Parallel.For(0, m, () => { var net = new Network<double>(spec, 8); return (net, new EmpiricalNtk(net, 1)); }, (i, _, local) =>
+        Blas.SingleThreaded(() => Parallel.For(0, m, () =>
+        {
+            var net = new Network<double>(spec, 8);
+            return (net, new EmpiricalNtk(net, 1));
+        }, (i, _, local) =>
         {
             local.net.Initialize(new Rng(13).Split((ulong)i));
             th[i] = local.Item2.Compute(x)[0, 0];
             return local;
         }, _ => { }));
-        double mean = th.Average(), se = Statistics.StandardError(th);
-        double shift = q.H1 / n, tolerance = 4 * se + Math.Abs(shift) * q.RelativeVariance(n);
+        double mean = th.Average();
+        double se = Statistics.StandardError(th);
+        double shift = q.H1 / n;
+        double tolerance = 4 * se + Math.Abs(shift) * q.RelativeVariance(n);
         Assert.True(tolerance < Math.Abs(shift), "the test must be able to tell H¹ from 0");
         Assert.True(Math.Abs(mean - q.Mean(n)) <= tolerance, $"E[Θ̂] = {mean} ± {se}; predicted Θ + H¹/n = {q.Mean(n)} (Θ = {q.Theta})");
     }

@@ -28,10 +28,13 @@ public class OptimalAspectRatioTests
     [InlineData(32, 32)]
     public void RStarMaximisesTheMutualInformation(int m1, int m2)
     {
-        double nu = 5, r = OptimalAspectRatio.RStar(nu, m1, m2), h = 1e-6 * r;
+        double nu = 5;
+        double r = OptimalAspectRatio.RStar(nu, m1, m2);
+        double h = 1e-6 * r;
         double i0 = OptimalAspectRatio.MutualInformation(nu, r, m1, m2);
         Assert.True(i0 > 0);
-        Assert.True(i0 > OptimalAspectRatio.MutualInformation(nu, r - h, m1, m2) && i0 > OptimalAspectRatio.MutualInformation(nu, r + h, m1, m2));
+        Assert.True(i0 > OptimalAspectRatio.MutualInformation(nu, r - h, m1, m2)
+            && i0 > OptimalAspectRatio.MutualInformation(nu, r + h, m1, m2));
         // With m₁ = m₂ = n/2 the maximum is (1/6)(n/(20 + 3n))² (Roberts & Yaida 2022, eq. A.74).
         if (m1 == m2) Assert.Equal((2 * m1) * (2.0 * m1) / 6 / Math.Pow(20 + 6.0 * m1, 2), i0, 1e-12);
         if (m1 == m2) Assert.Equal(OptimalAspectRatio.RStar(nu, 2 * m1), r, 1e-15);
@@ -46,7 +49,8 @@ public class OptimalAspectRatioTests
     {
         // Independent route for eqs. B.29/B.35: the slope of V/K² in ℓ from the residual recursion (B.12, B.15, B.26) at C_W(γ).
         var act = Activation.Parse(name);
-        double nu = OptimalAspectRatio.Nu(act, gamma), cw = OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma);
+        double nu = OptimalAspectRatio.Nu(act, gamma);
+        double cw = OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma);
         var layers = FourPointVertex.SingleInput(act, cw, 0, 1, 20_001, gamma);
         double slope = layers[^1].NormalisedVertex / 20_000;
         Assert.Equal(nu, slope, act.IsScaleInvariant ? 1e-9 : 5e-3 * nu);
@@ -62,12 +66,15 @@ public class OptimalAspectRatioTests
     public void ResidualVertexRecursionPredictsTheKurtosisOfResidualNetworks()
     {
         const double gamma = 0.7;
-        const int n = 48, blocks = 6, m = 20000;
+        const int n = 48;
+        const int blocks = 6;
+        const int m = 20000;
         var act = new Relu();
         double cw = OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma);
         var hidden = FourPointVertex.SingleInput(act, cw, 0, 1, blocks + 1, gamma)[^1];
         // Linear readout dense(1, sw2 = 1): K_out = K, V_out = V + 2K² (σ = identity: ⟨z⁴⟩ − K² = 2K²).
-        double kOut = hidden.K, vOut = hidden.V + 2 * hidden.K * hidden.K;
+        double kOut = hidden.K;
+        double vOut = hidden.V + 2 * hidden.K * hidden.K;
         double predicted = 3 * vOut / (n * kOut * kOut);
         string arch = $"dense({n})-" + string.Join("-", Enumerable.Repeat($"res(relu-dense({n}),1,{gamma})", blocks)) + "-dense(1,sw2=1)";
         var spec = NetworkSpec.Parse(arch, Parameterization.Ntk, cw, 0);
@@ -80,7 +87,8 @@ public class OptimalAspectRatioTests
             return net;
         }, _ => { }));
         // Excess kurtosis with a bootstrap-free SE from the delta method on (m₂, m₄).
-        double m2 = f.Average(v => v * v), m4 = f.Average(v => Math.Pow(v, 4));
+        double m2 = f.Average(v => v * v);
+        double m4 = f.Average(v => Math.Pow(v, 4));
         double kurt = m4 / (m2 * m2) - 3;
         var g = f.Select(v => Math.Pow(v, 4) / (m2 * m2) - 2 * m4 / (m2 * m2 * m2) * v * v).ToArray();
         double se = Statistics.StandardError(g);

@@ -35,11 +35,17 @@ public class PairVertexTests
     [InlineData("tanh", 1.0, 0.05, -0.4)]
     public void PairVertexMatchesTheCovarianceOfConditionalKernelsOfNetworks(string name, double sw2, double sb2, double cosine)
     {
-        const int n = 64, depth = 3, m = 6000;
+        const int n = 64;
+        const int depth = 3;
+        const int m = 6000;
         var act = Activation.Parse(name);
         // Two inputs on the sphere with the given cosine.
         var x = new Matrix(2, 16);
-        for (int j = 0; j < 16; j++) { x[0, j] = j == 0 ? 4 : 0; x[1, j] = j == 0 ? 4 * cosine : j == 1 ? 4 * Math.Sqrt(1 - cosine * cosine) : 0; }
+        for (int j = 0; j < 16; j++)
+        {
+            x[0, j] = j == 0 ? 4 : 0;
+            x[1, j] = j == 0 ? 4 * cosine : j == 1 ? 4 * Math.Sqrt(1 - cosine * cosine) : 0;
+        }
         var theory = PairVertex.Compute(act, sw2, sb2, 1, cosine, 1, depth + 1)[^1];
         var spec = new MlpSpec(16, n, depth, act, sw2, sb2).ToNetworkSpec();
         var g = new double[3][];
@@ -48,7 +54,9 @@ public class PairVertexTests
         {
             net.Initialize(new Rng(21).Split((ulong)i));
             var h = Representations.Penultimate(net, x);
-            double saa = 0, sab = 0, sbb = 0;
+            double saa = 0;
+            double sab = 0;
+            double sbb = 0;
             for (int j = 0; j < n; j++) { saa += h[0, j] * h[0, j]; sab += h[0, j] * h[1, j]; sbb += h[1, j] * h[1, j]; }
             g[0][i] = sb2 + sw2 * saa / n; g[1][i] = sb2 + sw2 * sab / n; g[2][i] = sb2 + sw2 * sbb / n;
             return net;
@@ -56,12 +64,16 @@ public class PairVertexTests
         for (int p = 0; p < 3; p++)
             for (int q = p; q < 3; q++)
             {
-                double mp = g[p].Average(), mq = g[q].Average();
+                double mp = g[p].Average();
+                double mq = g[q].Average();
                 var prod = g[p].Zip(g[q]).Select(t => (t.First - mp) * (t.Second - mq) * n).ToArray();
-                double measured = prod.Average(), se = Statistics.StandardError(prod), predicted = theory.V[p, q];
+                double measured = prod.Average();
+                double se = Statistics.StandardError(prod);
+                double predicted = theory.V[p, q];
                 // Next order: relative size V/(nK²) of the leading term.
                 double model = Math.Abs(predicted) * theory.V[p, p] / (n * theory.K[p] * theory.K[p]);
-                Assert.True(Math.Abs(measured - predicted) <= 4 * se + model, $"V[{p},{q}]: measured {measured} ± {se}, predicted {predicted}");
+                Assert.True(Math.Abs(measured - predicted) <= 4 * se + model,
+                    $"V[{p},{q}]: measured {measured} ± {se}, predicted {predicted}");
             }
     }
 }

@@ -27,12 +27,14 @@ public class KernelDynamicsTests
     public void ClosedFormMeanEqualsStepByStepGradientDescent()
     {
         var (_, theta, y, n) = Setup(12, 4);
-        var tt = Block(theta, 0, n, 0, n); var ts = Block(theta, n, 4, 0, n);
+        var tt = Block(theta, 0, n, 0, n);
+        var ts = Block(theta, n, 4, 0, n);
         var dyn = new KernelDynamics(tt);
         double eta = 0.7 * dyn.MaxStableLearningRate;
         int steps = 37;
         // Explicit GD on the linearised model from f₀ = 0 (the ensemble mean).
-        var f = new double[n]; var fs = new double[4];
+        var f = new double[n];
+        var fs = new double[4];
         for (int k = 0; k < steps; k++)
         {
             var r = Enumerable.Range(0, n).Select(i => f[i] - y[i, 0]).ToArray();
@@ -50,7 +52,8 @@ public class KernelDynamicsTests
     public void InfiniteTimeIsKernelRegressionAndSmallStepsApproachGradientFlow()
     {
         var (_, theta, y, n) = Setup(10, 3);
-        var tt = Block(theta, 0, n, 0, n); var ts = Block(theta, n, 3, 0, n);
+        var tt = Block(theta, 0, n, 0, n);
+        var ts = Block(theta, n, 3, 0, n);
         var dyn = new KernelDynamics(tt);
         var krr = ts * Lapack.CholeskySolve(Lapack.Cholesky(tt), y);
         var inf = dyn.Mean(ts, y, TrainingTime.Infinite);
@@ -69,22 +72,28 @@ public class KernelDynamicsTests
     {
         // f₀ ~ GP(0, K) jointly on train and test, then explicit GD with the NTK: the closed form's variance within SE.
         var (k, theta, y, n) = Setup(8, 2);
-        int m = 2, all = n + m;
-        var tt = Block(theta, 0, n, 0, n); var ts = Block(theta, n, m, 0, n);
+        int m = 2;
+        int all = n + m;
+        var tt = Block(theta, 0, n, 0, n);
+        var ts = Block(theta, n, m, 0, n);
         var dyn = new KernelDynamics(tt);
-        double eta = 0.5 * dyn.MaxStableLearningRate; int steps = 15;
-        var predicted = dyn.Variance(ts, Block(k, 0, n, 0, n), Block(k, n, m, 0, n), [k[n, n], k[n + 1, n + 1]], TrainingTime.Discrete(steps, eta));
+        double eta = 0.5 * dyn.MaxStableLearningRate;
+        int steps = 15;
+        var predicted = dyn.Variance(ts, Block(k, 0, n, 0, n), Block(k, n, m, 0, n), [k[n, n], k[n + 1, n + 1]],
+            TrainingTime.Discrete(steps, eta));
         var kc = k.Clone(); for (int i = 0; i < all; i++) kc[i, i] += 1e-10;
         var l = Lapack.Cholesky(kc);
         var rng = new Rng(9);
         const int samples = 20_000;
         var outs = new double[m][]; for (int i = 0; i < m; i++) outs[i] = new double[samples];
-        var z = new double[all]; var f0 = new double[all];
+        var z = new double[all];
+        var f0 = new double[all];
         for (int s = 0; s < samples; s++)
         {
             rng.FillGaussian(z);
             for (int i = 0; i < all; i++) { double acc = 0; for (int j = 0; j <= i; j++) acc += l[i, j] * z[j]; f0[i] = acc; }
-            var f = f0.Take(n).ToArray(); var fs = f0.Skip(n).ToArray();
+            var f = f0.Take(n).ToArray();
+            var fs = f0.Skip(n).ToArray();
             for (int st = 0; st < steps; st++)
             {
                 var r = Enumerable.Range(0, n).Select(i => f[i] - y[i, 0]).ToArray();
@@ -97,8 +106,10 @@ public class KernelDynamicsTests
         }
         for (int i = 0; i < m; i++)
         {
-            double v = Statistics.Variance(outs[i]), seV = v * Math.Sqrt(2.0 / (samples - 1));
-            Assert.True(Math.Abs(v - predicted[i]) <= 4 * seV, $"test point {i}: ensemble variance {v} ± {seV} vs closed form {predicted[i]}");
+            double v = Statistics.Variance(outs[i]);
+            double seV = v * Math.Sqrt(2.0 / (samples - 1));
+            Assert.True(Math.Abs(v - predicted[i]) <= 4 * seV,
+                $"test point {i}: ensemble variance {v} ± {seV} vs closed form {predicted[i]}");
         }
     }
 
@@ -106,7 +117,8 @@ public class KernelDynamicsTests
     public void GaussianProcessPosteriorAgreesWithTheEigenRoute()
     {
         var (k, _, y, n) = Setup(10, 3);
-        var kt = Block(k, 0, n, 0, n); var ks = Block(k, n, 3, 0, n);
+        var kt = Block(k, 0, n, 0, n);
+        var ks = Block(k, n, 3, 0, n);
         double[] kss = [k[n, n], k[n + 1, n + 1], k[n + 2, n + 2]];
         double noise = 0.05;
         var post = GaussianProcess.Infer(kt, ks, kss, y, noise);
@@ -130,7 +142,8 @@ public class KernelDynamicsTests
             lml -= 0.5 * proj * proj / values[i] + 0.5 * Math.Log(values[i]);
         }
         Assert.Equal(lml, post.LogMarginalLikelihood, 1e-9);
-        Assert.Throws<BadInputException>(() => GaussianProcess.Infer(Matrix.FromRows([[1.0, 1.0], [1.0, 1.0]]), new Matrix(1, 2), [1.0], new Matrix(2, 1), 0));
+        Assert.Throws<BadInputException>(() =>
+            GaussianProcess.Infer(Matrix.FromRows([[1.0, 1.0], [1.0, 1.0]]), new Matrix(1, 2), [1.0], new Matrix(2, 1), 0));
     }
 
     private static Matrix Add(Matrix a, double d) { var b = a.Clone(); for (int i = 0; i < b.Rows; i++) b[i, i] += d; return b; }

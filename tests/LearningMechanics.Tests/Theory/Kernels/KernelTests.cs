@@ -14,7 +14,8 @@ public class KernelTests
         var j = new Matrix(q, q);
         for (int k = 1; k < q; k++) j[k, k - 1] = j[k - 1, k] = k / Math.Sqrt(4.0 * k * k - 1);
         var (x, v) = ManagedLapack.SymmetricEigen(j);
-        return (x.Select(t => 0.5 * (b - a) * t + 0.5 * (a + b)).ToArray(), Enumerable.Range(0, q).Select(i => (b - a) * v[0, i] * v[0, i]).ToArray());
+        return (x.Select(t => 0.5 * (b - a) * t + 0.5 * (a + b)).ToArray(),
+            Enumerable.Range(0, q).Select(i => (b - a) * v[0, i] * v[0, i]).ToArray());
     }
 
     private static double Phi(double z) => AndersonDarling.NormalCdf(z);
@@ -26,14 +27,19 @@ public class KernelTests
     /// </summary>
     private static double ReluByConditioning(double k11, double k12, double k22)
     {
-        double s1 = Math.Sqrt(k11), s2 = Math.Sqrt(k22), c = Math.Clamp(k12 / (s1 * s2), -1, 1), sc = Math.Sqrt(1 - c * c);
+        double s1 = Math.Sqrt(k11);
+        double s2 = Math.Sqrt(k22);
+        double c = Math.Clamp(k12 / (s1 * s2), -1, 1);
+        double sc = Math.Sqrt(1 - c * c);
         double total = 0;
         for (int panel = 0; panel < 12; panel++)
         {
             var (x, w) = Legendre(40, panel, panel + 1);
             for (int i = 0; i < x.Length; i++)
             {
-                double z1 = x[i], a = s2 * c * z1, b = s2 * sc;
+                double z1 = x[i];
+                double a = s2 * c * z1;
+                double b = s2 * sc;
                 double inner = b > 0 ? a * Phi(a / b) + b * Pdf(a / b) : Math.Max(a, 0);
                 total += w[i] * Pdf(z1) * s1 * z1 * inner;
             }
@@ -46,7 +52,8 @@ public class KernelTests
         var rng = new Rng(77);
         for (int t = 0; t < 40; t++)
         {
-            double k11 = 0.2 + 2.5 * rng.NextDouble(), k22 = 0.2 + 2.5 * rng.NextDouble();
+            double k11 = 0.2 + 2.5 * rng.NextDouble();
+            double k22 = 0.2 + 2.5 * rng.NextDouble();
             double c = t switch { 0 => 1, 1 => -1, 2 => 0.9999, 3 => -0.999, 4 => 0, _ => 2 * rng.NextDouble() - 1 };
             yield return [k11, c * Math.Sqrt(k11 * k22), k22];
         }
@@ -56,7 +63,8 @@ public class KernelTests
     [MemberData(nameof(Triples))]
     public void ReluArcCosineAgreesWithAnIndependentQuadrature(double k11, double k12, double k22)
     {
-        double closed = new Relu().PairExpectation(k11, k12, k22), numeric = ReluByConditioning(k11, k12, k22);
+        double closed = new Relu().PairExpectation(k11, k12, k22);
+        double numeric = ReluByConditioning(k11, k12, k22);
         Assert.True(Math.Abs(closed - numeric) <= 1e-10 * Math.Abs(closed) + 1e-15, $"closed {closed} vs quadrature {numeric}");
     }
 
@@ -66,7 +74,8 @@ public class KernelTests
         // δ = π − θ small: E = √(k11k22)(sin δ − δ cos δ)/(2π) ≈ √(k11k22)·δ³/(6π); compare with the leading two series terms.
         foreach (double delta in new[] { 1e-2, 1e-3, 1e-5 })
         {
-            double c = -Math.Cos(delta), expected = (Math.Pow(delta, 3) / 3 - Math.Pow(delta, 5) / 30) / (2 * Math.PI);
+            double c = -Math.Cos(delta);
+            double expected = (Math.Pow(delta, 3) / 3 - Math.Pow(delta, 5) / 30) / (2 * Math.PI);
             double got = new Relu().PairExpectation(1, c, 1);
             Assert.True(Math.Abs(got - expected) <= 1e-6 * expected + Math.Pow(delta, 7) / 840, $"δ={delta}: {got} vs {expected}");
         }
@@ -79,7 +88,8 @@ public class KernelTests
     public void ErfClosedFormAgreesWithGaussHermite(double k11, double k12, double k22)
     {
         var erf = new Erf();
-        double closed = erf.PairExpectation(k11, k12, k22), numeric = erf.Quadrature(k11, k12, k22, 160);
+        double closed = erf.PairExpectation(k11, k12, k22);
+        double numeric = erf.Quadrature(k11, k12, k22, 160);
         Assert.True(Math.Abs(closed - numeric) <= 1e-10 * Math.Max(Math.Abs(closed), 1e-3), $"closed {closed} vs quadrature {numeric}");
     }
 

@@ -48,15 +48,22 @@ public class NeuralKernelTests
     public void InvalidNetworksForKernelsAreExplained()
     {
         var x = RandomInputs(3, 4, 1);
-        Assert.Contains("preactivations", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("relu-dense(1)"), x)).Message);
-        Assert.Contains("NTK is undefined", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-step-dense(1)"), x)).Message);
+        Assert.Contains("preactivations", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("relu-dense(1)"), x)).Message);
+        Assert.Contains("NTK is undefined", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-step-dense(1)"), x)).Message);
         Assert.NotNull(NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-step-dense(1)"), x, options: new KernelOptions(Ntk: false)).Nngp);
-        Assert.Contains("keep the width", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-res(relu-dense(4))-dense(1)"), x)).Message);
-        Assert.Contains("not described by a fixed kernel", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.MuP), x)).Message);
-        Assert.Contains("not described by a fixed kernel", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.MeanField), x)).Message);
+        Assert.Contains("keep the width", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-res(relu-dense(4))-dense(1)"), x)).Message);
+        Assert.Contains("not described by a fixed kernel", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.MuP), x)).Message);
+        Assert.Contains("not described by a fixed kernel", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)", Parameterization.MeanField), x)).Message);
         var bad = x.Clone(); bad[1, 2] = double.NaN;
-        Assert.Contains("row 1, column 2", Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)"), bad)).Message);
-        Assert.Throws<BadInputException>(() => NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)"), x, RandomInputs(2, 5, 2)));
+        Assert.Contains("row 1, column 2", Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)"), bad)).Message);
+        Assert.Throws<BadInputException>(() =>
+            NeuralKernels.Compute(NetworkSpec.Parse("dense(8)-relu-dense(1)"), x, RandomInputs(2, 5, 2)));
     }
 
     [Fact]
@@ -65,14 +72,17 @@ public class NeuralKernelTests
         // Θ¹ = K¹, Θ^{ℓ+1} = K^{ℓ+1} + σ_w²·E[φ′φ′](K^ℓ)·Θ^ℓ (Jacot et al. 2018; Roberts & Yaida 2022, eq. 9.5), by hand for two
         // inputs and two hidden layers.
         var x = Matrix.FromRows([[1.0, 0.5, -0.3], [0.2, -1.0, 0.8]]);
-        double sw2 = 1.7, sb2 = 0.2;
+        double sw2 = 1.7;
+        double sb2 = 0.2;
         var act = new Erf();
         var (k, t) = NeuralKernels.Compute(NetworkSpec.Parse("dense(10)-erf-dense(10)-erf-dense(1)", sw2: sw2, sb2: sb2), x);
         var k1 = Nngp.InputKernel(x, sw2, sb2);
-        Matrix kl = k1, tl = k1.Clone();
+        Matrix kl = k1;
+        Matrix tl = k1.Clone();
         for (int layer = 0; layer < 2; layer++)
         {
-            var kn = new Matrix(2, 2); var tn = new Matrix(2, 2);
+            var kn = new Matrix(2, 2);
+            var tn = new Matrix(2, 2);
             for (int i = 0; i < 2; i++)
                 for (int j = 0; j < 2; j++)
                 {
@@ -91,13 +101,18 @@ public class NeuralKernelTests
         // For one hidden layer E[Θ_emp] = Θ∞ exactly at any width (readout weights are independent of the first layer),
         // so a Monte Carlo of explicit networks checks the recursion within its standard error.
         var x = Matrix.FromRows([[1.0, 0.5, -0.3], [0.2, -1.0, 0.8]]);
-        double sw2 = 2, sb2 = 0.1;
+        double sw2 = 2;
+        double sb2 = 0.1;
         var (_, theta) = NeuralKernels.Compute(NetworkSpec.Parse("dense(32)-relu-dense(1)", sw2: sw2, sb2: sb2), x);
-        int n = 32, d = 3, m = 4000;
+        int n = 32;
+        int d = 3;
+        int m = 4000;
         var samples = new double[3][];
         for (int p = 0; p < 3; p++) samples[p] = new double[m];
         var root = new Rng(4);
-        var w1 = new double[n * d]; var b1 = new double[n]; var w2 = new double[n];
+        var w1 = new double[n * d];
+        var b1 = new double[n];
+        var w2 = new double[n];
         for (int s = 0; s < m; s++)
         {
             var rng = root.Split((ulong)s);
@@ -109,8 +124,13 @@ public class NeuralKernelTests
                 double input = sw2 * (x[a, 0] * x[b, 0] + x[a, 1] * x[b, 1] + x[a, 2] * x[b, 2]) / d + sb2;
                 for (int k = 0; k < n; k++)
                 {
-                    double za = sb2 == 0 ? 0 : Math.Sqrt(sb2) * b1[k], zb = za;
-                    for (int i = 0; i < d; i++) { za += Math.Sqrt(sw2 / d) * w1[k * d + i] * x[a, i]; zb += Math.Sqrt(sw2 / d) * w1[k * d + i] * x[b, i]; }
+                    double za = sb2 == 0 ? 0 : Math.Sqrt(sb2) * b1[k];
+                    double zb = za;
+                    for (int i = 0; i < d; i++)
+                    {
+                        za += Math.Sqrt(sw2 / d) * w1[k * d + i] * x[a, i];
+                        zb += Math.Sqrt(sw2 / d) * w1[k * d + i] * x[b, i];
+                    }
                     sum += sw2 / n * Math.Max(za, 0) * Math.Max(zb, 0);                                   // ∂f/∂w2
                     sum += sw2 / n * w2[k] * w2[k] * (za > 0 ? 1 : 0) * (zb > 0 ? 1 : 0) * input;        // ∂f/∂W1, ∂f/∂b1
                 }
@@ -121,7 +141,8 @@ public class NeuralKernelTests
         double[] predicted = [theta![0, 0], theta[0, 1], theta[1, 1]];
         for (int p = 0; p < 3; p++)
         {
-            double mean = Statistics.Mean(samples[p]), se = Statistics.StandardError(samples[p]);
+            double mean = Statistics.Mean(samples[p]);
+            double se = Statistics.StandardError(samples[p]);
             Assert.True(Math.Abs(mean - predicted[p]) <= 4 * se, $"entry {p}: empirical {mean} ± {se} vs Θ {predicted[p]}");
         }
     }
@@ -140,7 +161,8 @@ public class NeuralKernelTests
             for (int j = 0; j < 3; j++)
             {
                 double e = relu.PairExpectation(kIn[i, i], kIn[i, j], kIn[j, j]);
-                double kb = 2 * e, tb = kb + 2 * relu.DerivativePairExpectation(kIn[i, i], kIn[i, j], kIn[j, j]) * tIn![i, j];
+                double kb = 2 * e;
+                double tb = kb + 2 * relu.DerivativePairExpectation(kIn[i, i], kIn[i, j], kIn[j, j]) * tIn![i, j];
                 Assert.Equal(kIn[i, j] + s * s * kb, kRes[i, j], 1e-13);
                 Assert.Equal(tIn[i, j] + s * s * tb, tRes![i, j], 1e-13);
                 Assert.Equal(0.49 * kIn[i, j] + s * s * kb, kGam[i, j], 1e-13);
@@ -186,7 +208,8 @@ public class NeuralKernelTests
     public void BlocksRowTilesAndSymmetryAreConsistent()
     {
         var spec = NetworkSpec.Parse("dense(32)-res(tanh-dense(32),0.7)-layernorm-dense(32)-gelu-dense(1)", sw2: 1.4, sb2: 0.05);
-        var x1 = RandomInputs(7, 6, 11); var x2 = RandomInputs(5, 6, 12);
+        var x1 = RandomInputs(7, 6, 11);
+        var x2 = RandomInputs(5, 6, 12);
         var all = new Matrix(12, 6);
         Array.Copy(x1.Data, all.Data, x1.Data.Length); Array.Copy(x2.Data, 0, all.Data, x1.Data.Length, x2.Data.Length);
         var (kAll, tAll) = NeuralKernels.Compute(spec, all, options: new KernelOptions(RowBlock: 5));

@@ -74,15 +74,18 @@ print(';'.join(','.join(repr(v) for v in row) for row in K) + '|' + ';'.join(','
         var raw = new Matrix(5, 3);
         new Rng(17).FillGaussian(raw.Data);
         var x = LearningMechanics.Data.Inputs.ToSphere(raw);
-        string xs = string.Join(';', Enumerable.Range(0, 5).Select(i => string.Join(',', x.Row(i).ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+        string xs = string.Join(';', Enumerable.Range(0, 5)
+            .Select(i => string.Join(',', x.Row(i).ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
         var py = RunPython(act, "4", sw2.ToString("R", CultureInfo.InvariantCulture), sb2.ToString("R", CultureInfo.InvariantCulture), xs)!;
-        double[][] ParseMatrix(string text) => text.Split(';').Select(r => r.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+        double[][] ParseMatrix(string text) =>
+            text.Split(';').Select(r => r.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
         var parts = py.Split('|');
         var (k, theta) = NeuralKernels.Compute(new MlpSpec(3, 1, 4, Activation.Parse(act), sw2, sb2).ToNetworkSpec(), x);
         foreach (var (ours, theirs, name) in new[] { (k, ParseMatrix(parts[0]), "NNGP"), (theta!, ParseMatrix(parts[1]), "NTK") })
             for (int i = 0; i < 5; i++)
                 for (int j = 0; j < 5; j++)
-                    Assert.True(Math.Abs(ours[i, j] - theirs[i][j]) <= 1e-10 * Math.Abs(theirs[i][j]) + 1e-13, $"{name} ({i},{j}): {ours[i, j]} vs numpy {theirs[i][j]}");
+                    Assert.True(Math.Abs(ours[i, j] - theirs[i][j]) <= 1e-10 * Math.Abs(theirs[i][j]) + 1e-13,
+                        $"{name} ({i},{j}): {ours[i, j]} vs numpy {theirs[i][j]}");
     }
 
     [SkippableFact]
@@ -95,7 +98,8 @@ print(';'.join(','.join(repr(v) for v in row) for row in K) + '|' + ';'.join(','
             var psi = new ProcessStartInfo(Python.Value!) { RedirectStandardOutput = true, RedirectStandardError = true };
             psi.ArgumentList.Add("-c");
             psi.ArgumentList.Add("import numpy as np, sys; a = np.arange(6.0).reshape(2, 3) / 7; d = sys.argv[1]; " +
-                "np.save(d + '/c.npy', a); np.save(d + '/f.npy', np.asfortranarray(a)); np.save(d + '/s.npy', a.astype('>f4')); np.save(d + '/v.npy', a[0])");
+                "np.save(d + '/c.npy', a); np.save(d + '/f.npy', np.asfortranarray(a)); " +
+                "np.save(d + '/s.npy', a.astype('>f4')); np.save(d + '/v.npy', a[0])");
             psi.ArgumentList.Add(dir);
             using (var p = Process.Start(psi)!) { p.WaitForExit(); Assert.Equal(0, p.ExitCode); }
             var expected = Enumerable.Range(0, 6).Select(i => i / 7.0).ToArray();
