@@ -4,6 +4,7 @@ using System.Text.Json;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
 using LearningMechanics.Lab;
+using LearningMechanics.Lab.Observables;
 using LearningMechanics.Lab.Storage;
 using LearningMechanics.Numerics;
 using LearningMechanics.Training;

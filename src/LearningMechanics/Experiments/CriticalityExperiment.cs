@@ -21,9 +21,12 @@ namespace LearningMechanics.Experiments;
 /// </summary>
 public sealed class CriticalityExperiment : IExperiment
 {
+    private const string MapReference = "seed 002 §2.2–2.3; seed 004 §4.4, ch. 5; claims.md A2, A4";
+
     public string Id => "criticality";
     public string Title => "Order, chaos and criticality in deep random networks";
-    public string Summary => "signals propagate at criticality (ReLU: q_ℓ = q₀); off it correlations converge exponentially with depth scale ξ_c = −1/ln χ_c";
+    public string Summary =>
+        "signals propagate at criticality (ReLU: q_ℓ = q₀); off it correlations converge exponentially with depth scale ξ_c = −1/ln χ_c";
     public string Source => "seed 002 §2.3; seed 004 ch. 5 (eqs. 5.50–5.51); claims.md A4";
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
@@ -36,171 +39,240 @@ public sealed class CriticalityExperiment : IExperiment
         new("c0", "input correlation", "0.3", "0.3"),
     ];
 
+    private static readonly ClaimDeclaration CorrelationMap = new("correlation-map-{act}-{config}",
+        "{act}, {config} (σ_b² = {sb2:G3}, σ_w² = {sw2:G4}): layer-by-layer input correlation c_ℓ follows the NNGP recursion",
+        MapReference, ClaimRule.TwoSided, "4·SE + model error ℓ/n·|c| (the O(1/n) correction) at the layer furthest beyond it");
+
+    private static readonly ClaimDeclaration VariancePreserved = new("variance-preserved-{act}",
+        "{act} at criticality: the preactivation variance is preserved with depth, q_ℓ = q₁",
+        "seed 002 §2.3 (He initialisation); seed 004 §5.2; claims.md A4", ClaimRule.TwoSided,
+        "4·SE at the layer furthest from q₁ in SE (exact at any width for ReLU-like φ)");
+
+    private static readonly ClaimDeclaration DepthScale = new("depth-scale-{act}-ordered",
+        "{act}, ordered (χ_c = {chi_c:G4}): |c_ℓ − c*| decays exponentially with the depth scale of the predicted correlation map",
+        MapReference, ClaimRule.TwoSided, "max(4·SE, 10 % of the predicted depth scale), as in claims.md A4");
+
+    private static readonly ClaimDeclaration ChaoticFixedPoint = new("chaotic-fixed-point-{act}",
+        "{act}, chaotic (χ⊥ = {chi_perp:G4} > 1): correlations converge to c* < 1",
+        MapReference, ClaimRule.TwoSided, "4·SE + model error L/n·|c*| at the last layer");
+
+    public IReadOnlyList<ClaimDeclaration> Claims { get; } = [CorrelationMap, VariancePreserved, DepthScale, ChaoticFixedPoint];
+
+    private sealed record Setup(int Width, int Depth, int Nets, double Sb2, double C0, Activation[] Acts)
+    {
+        public static Setup From(Settings s)
+        {
+            int width = s.GetInt("width", 2);
+            int depth = s.GetInt("depth", 2);
+            int nets = s.GetInt("nets", 5);
+            double sb2 = s.GetDouble("sb2", 1e-6);
+            double c0 = s.GetDouble("c0", -0.99);
+            if (c0 > 0.99) throw new BadInputException($"Setting c0={c0} must be in [−0.99, 0.99].");
+            return new Setup(width, depth, nets, sb2, c0, s.GetList("acts").Select(Activation.Parse).ToArray());
+        }
+    }
+
     private sealed record Config(string Activation, string Name, double Sb2, double Sw2, CriticalityPoint Theory);
 
     private sealed record LayerStats(double[] Q, double[] QSe, double[] C, double[] CSe, double[] QPred, double[] CPred);
 
     public ExperimentOutput Run(RunContext ctx)
     {
-        var s = ctx.Settings;
-        int width = s.GetInt("width", 2), depth = s.GetInt("depth", 2), nets = s.GetInt("nets", 5);
-        double sb2 = s.GetDouble("sb2", 1e-6), c0 = s.GetDouble("c0", -0.99);
-        if (c0 > 0.99) throw new BadInputException($"Setting c0={c0} must be in [−0.99, 0.99].");
-        var acts = s.GetList("acts").Select(Activation.Parse).ToArray();
+        var p = Setup.From(ctx.Settings);
         var output = new ExperimentOutput();
-        var configs = new List<Config>();
-        foreach (var act in acts)
-        {
-            double wc = Criticality.CriticalWeightVariance(act);
-            configs.Add(new Config(act.Name, "critical", 0, wc, Criticality.Analyse(act, 0, wc)));
-            double line = Criticality.CriticalWeightVariance(act, sb2)
-                ?? throw new BadInputException($"{act.Name} has no critical line at σ_b² = {sb2}; choose another sb2.");
-            configs.Add(new Config(act.Name, "ordered", sb2, 0.75 * line, Criticality.Analyse(act, sb2, 0.75 * line)));
-            var chaotic = Criticality.Analyse(act, sb2, 1.5 * line);
-            if (chaotic.KStar is not null) configs.Add(new Config(act.Name, "chaotic", sb2, 1.5 * line, chaotic));
-        }
+        var configs = Predict(p);
         foreach (var cfg in configs)
             output.Facts[$"{cfg.Activation}.{cfg.Name}"] = string.Create(CultureInfo.InvariantCulture,
-                $"σ_b²={cfg.Sb2:G4}, σ_w²={cfg.Sw2:G6}, K*={cfg.Theory.KStar:G4}, χ⊥={cfg.Theory.ChiPerp:G4}, c*={cfg.Theory.CStar:G4}, ξ_c={cfg.Theory.DepthCorrelation:G4}");
-
-        // Two inputs at correlation c (on the sphere |x|² = d, rescaled so that K¹ = K* when asked).
-        Matrix Inputs2(double c, double? kOne, Config cfg)
-        {
-            var x = new Matrix(2, 16);
-            x[0, 0] = 1; x[1, 0] = c; x[1, 1] = Math.Sqrt(1 - c * c);
-            x = Inputs.ToSphere(x);
-            if (kOne is { } k && k > cfg.Sb2) for (int i = 0; i < x.Data.Length; i++) x.Data[i] *= Math.Sqrt((k - cfg.Sb2) / cfg.Sw2);
-            return x;
-        }
-
-        var root = new Rng(ctx.Seed);
-        var stats = new Dictionary<Config, LayerStats>();
-        long done = 0, total = (long)configs.Count * nets;
-        for (int ci = 0; ci < configs.Count; ci++)
-        {
-            var cfg = configs[ci];
-            var spec = new MlpSpec(16, width, depth, Activation.Parse(cfg.Activation), cfg.Sw2, cfg.Sb2);
-            var x = cfg.Name == "ordered" ? Inputs2(0.9, cfg.Theory.KStar, cfg) : Inputs2(c0, null, cfg);
-            var predicted = NeuralKernels.PerLayer(spec.ToNetworkSpec(), x).Select(p => p.Nngp).ToArray();
-            var q = new double[depth][]; var c = new double[depth][];
-            for (int l = 0; l < depth; l++) { q[l] = new double[nets]; c[l] = new double[nets]; }
-            int cIndex = ci;
-            Blas.SingleThreaded(() => Parallel.For(0, nets, new ParallelOptions { CancellationToken = ctx.Cancellation },
-                () => (Net: new Mlp(spec), Ws: (Mlp.Workspace?)null),
-                (i, _, local) =>
-                {
-                    var ws = local.Ws ?? local.Net.CreateWorkspace(2);
-                    local.Net.Initialize(root.Split((ulong)i, (ulong)cIndex));
-                    local.Net.Forward(x, ws);
-                    for (int l = 0; l < depth; l++)
-                    {
-                        var z = ws.Pre[l];
-                        double a = 0, b = 0, ab = 0;
-                        for (int j = 0; j < width; j++) { a += z[0, j] * z[0, j]; b += z[1, j] * z[1, j]; ab += z[0, j] * z[1, j]; }
-                        q[l][i] = a / width;
-                        c[l][i] = ab / Math.Sqrt(a * b);
-                    }
-                    ctx.Progress?.Report(new ProgressInfo($"{cfg.Activation} {cfg.Name}", Interlocked.Increment(ref done), total));
-                    return (local.Net, ws);
-                }, _ => { }));
-            stats[cfg] = new LayerStats(
-                q.Select(v => Statistics.Mean(v)).ToArray(), q.Select(v => Statistics.StandardError(v)).ToArray(),
-                c.Select(v => Statistics.Mean(v)).ToArray(), c.Select(v => Statistics.StandardError(v)).ToArray(),
-                Enumerable.Range(0, depth).Select(l => predicted[l][0, 0]).ToArray(),
-                Enumerable.Range(0, depth).Select(l => predicted[l][0, 1] / Math.Sqrt(predicted[l][0, 0] * predicted[l][1, 1])).ToArray());
-        }
-
-        foreach (var cfg in configs) AddClaims(output, cfg, stats[cfg], width, depth);
-        AddOutputs(output, configs, stats, depth);
+                $"σ_b²={cfg.Sb2:G4}, σ_w²={cfg.Sw2:G6}, K*={cfg.Theory.KStar:G4}, χ⊥={cfg.Theory.ChiPerp:G4}, " +
+                $"c*={cfg.Theory.CStar:G4}, ξ_c={cfg.Theory.DepthCorrelation:G4}");
+        var stats = Measure(ctx, p, configs);
+        foreach (var cfg in configs) Judge(output, cfg, stats[cfg], p.Width, p.Depth);
+        Report(output, configs, stats, p.Depth);
         return output;
     }
 
-    private static void AddClaims(ExperimentOutput output, Config cfg, LayerStats st, int width, int depth)
+    /// <summary>The configurations per activation with their infinite-width fixed points, χ's and depth scales.</summary>
+    private static List<Config> Predict(Setup p)
     {
-        string tag = $"{cfg.Activation}-{cfg.Name}";
-        const string source = "seed 002 §2.2–2.3; seed 004 §4.4, ch. 5; claims.md A2, A4";
-        // (1) The measured per-layer correlation follows the infinite-width map; model error ℓ/n·|c| for the O(1/n)
-        // finite-width correction of seed 004 §5.4 (it grows with depth ℓ).
-        int worst = 0; double worstZ = double.NegativeInfinity;
+        var configs = new List<Config>();
+        foreach (var act in p.Acts)
+        {
+            double wc = Criticality.CriticalWeightVariance(act);
+            configs.Add(new Config(act.Name, "critical", 0, wc, Criticality.Analyse(act, 0, wc)));
+            double line = Criticality.CriticalWeightVariance(act, p.Sb2)
+                ?? throw new BadInputException($"{act.Name} has no critical line at σ_b² = {p.Sb2}; choose another sb2.");
+            configs.Add(new Config(act.Name, "ordered", p.Sb2, 0.75 * line, Criticality.Analyse(act, p.Sb2, 0.75 * line)));
+            var chaotic = Criticality.Analyse(act, p.Sb2, 1.5 * line);
+            if (chaotic.KStar is not null) configs.Add(new Config(act.Name, "chaotic", p.Sb2, 1.5 * line, chaotic));
+        }
+        return configs;
+    }
+
+    /// <summary>Two inputs at correlation c (on the sphere |x|² = d, rescaled so that K¹ = K* when asked).</summary>
+    private static Matrix TwoInputs(double c, double? kOne, Config cfg)
+    {
+        var x = new Matrix(2, 16);
+        x[0, 0] = 1;
+        x[1, 0] = c;
+        x[1, 1] = Math.Sqrt(1 - c * c);
+        x = Inputs.ToSphere(x);
+        if (kOne is { } k && k > cfg.Sb2) for (int i = 0; i < x.Data.Length; i++) x.Data[i] *= Math.Sqrt((k - cfg.Sb2) / cfg.Sw2);
+        return x;
+    }
+
+    private static Dictionary<Config, LayerStats> Measure(RunContext ctx, Setup p, List<Config> configs)
+    {
+        var root = new Rng(ctx.Seed);
+        var stats = new Dictionary<Config, LayerStats>();
+        long done = 0;
+        long total = (long)configs.Count * p.Nets;
+        for (int ci = 0; ci < configs.Count; ci++)
+        {
+            var cfg = configs[ci];
+            var spec = new MlpSpec(16, p.Width, p.Depth, Activation.Parse(cfg.Activation), cfg.Sw2, cfg.Sb2);
+            var x = cfg.Name == "ordered" ? TwoInputs(0.9, cfg.Theory.KStar, cfg) : TwoInputs(p.C0, null, cfg);
+            var predicted = NeuralKernels.PerLayer(spec.ToNetworkSpec(), x).Select(k => k.Nngp).ToArray();
+            var q = new double[p.Depth][];
+            var c = new double[p.Depth][];
+            for (int l = 0; l < p.Depth; l++)
+            {
+                q[l] = new double[p.Nets];
+                c[l] = new double[p.Nets];
+            }
+            Propagate(ctx, spec, x, root, (ulong)ci, q, c, () => ctx.Progress?.Report(
+                new ProgressInfo($"{cfg.Activation} {cfg.Name}", Interlocked.Increment(ref done), total)));
+            stats[cfg] = new LayerStats(
+                q.Select(v => Statistics.Mean(v)).ToArray(), q.Select(v => Statistics.StandardError(v)).ToArray(),
+                c.Select(v => Statistics.Mean(v)).ToArray(), c.Select(v => Statistics.StandardError(v)).ToArray(),
+                Enumerable.Range(0, p.Depth).Select(l => predicted[l][0, 0]).ToArray(),
+                Enumerable.Range(0, p.Depth)
+                    .Select(l => predicted[l][0, 1] / Math.Sqrt(predicted[l][0, 0] * predicted[l][1, 1])).ToArray());
+        }
+        return stats;
+    }
+
+    /// <summary>Per-layer q = |z|²/n of input 0 and the correlation c of the two inputs in each of the networks.</summary>
+    private static void Propagate(RunContext ctx, MlpSpec spec, Matrix x, Rng root, ulong config, double[][] q, double[][] c,
+        Action netDone)
+    {
+        int width = spec.Width;
+        Blas.SingleThreaded(() => Parallel.For(0, q[0].Length, new ParallelOptions { CancellationToken = ctx.Cancellation },
+            () => (Net: new Mlp(spec), Ws: (Mlp.Workspace?)null),
+            (i, _, local) =>
+            {
+                var ws = local.Ws ?? local.Net.CreateWorkspace(2);
+                local.Net.Initialize(root.Split((ulong)i, config));
+                local.Net.Forward(x, ws);
+                for (int l = 0; l < q.Length; l++)
+                {
+                    var z = ws.Pre[l];
+                    double a = 0;
+                    double b = 0;
+                    double ab = 0;
+                    for (int j = 0; j < width; j++)
+                    {
+                        a += z[0, j] * z[0, j];
+                        b += z[1, j] * z[1, j];
+                        ab += z[0, j] * z[1, j];
+                    }
+                    q[l][i] = a / width;
+                    c[l][i] = ab / Math.Sqrt(a * b);
+                }
+                netDone();
+                return (local.Net, ws);
+            }, _ => { }));
+    }
+
+    private static void Judge(ExperimentOutput output, Config cfg, LayerStats st, int width, int depth)
+    {
+        output.Claims.Add(CorrelationMapClaim(cfg, st, width, depth));
+        if (cfg.Name == "critical" && cfg.Theory.KStar is > 0)
+        {
+            // Scale-invariant class at criticality: E[q_ℓ] = q₀ exactly at any width (E[relu(z)²] = E[z²]/2 for symmetric z).
+            int w = Enumerable.Range(0, depth).MaxBy(l => Math.Abs(st.Q[l] - st.Q[0]) / Math.Max(st.QSe[l], 1e-15));
+            output.Claims.Add(VariancePreserved.With(("act", cfg.Activation)).Compare(st.QPred[0], st.Q[w], st.QSe[w], 4 * st.QSe[w],
+                $"worst layer ℓ = {w + 1} of {depth}; exact at any width for ReLU-like φ, tolerance 4·SE."));
+        }
+        if (cfg.Name == "ordered") output.Claims.Add(DepthScaleClaim(cfg, st, depth));
+        if (cfg.Name == "chaotic")
+        {
+            double model = (double)depth / width * Math.Abs(cfg.Theory.CStar);
+            output.Claims.Add(ChaoticFixedPoint.With(("act", cfg.Activation), ("chi_perp", cfg.Theory.ChiPerp))
+                .Compare(cfg.Theory.CStar, st.C[^1], st.CSe[^1], 4 * st.CSe[^1] + model,
+                    $"at ℓ = {depth}; tolerance 4·SE + model error L/n·|c*| = {model:G3}."));
+        }
+    }
+
+    /// <summary>
+    /// The measured per-layer correlation follows the infinite-width map; model error ℓ/n·|c| for the O(1/n) finite-width
+    /// correction of seed 004 §5.4 (it grows with depth ℓ).
+    /// </summary>
+    private static Claim CorrelationMapClaim(Config cfg, LayerStats st, int width, int depth)
+    {
+        int worst = 0;
+        double worstZ = double.NegativeInfinity;
         for (int l = 0; l < depth; l++)
         {
             double model = (l + 1.0) / width * Math.Abs(st.CPred[l]);
             double excess = Math.Abs(st.C[l] - st.CPred[l]) - model;
             double z = excess / Math.Max(st.CSe[l], 1e-15);
-            if (z > worstZ) { worstZ = z; worst = l; }
+            if (z > worstZ)
+            {
+                worstZ = z;
+                worst = l;
+            }
         }
         double m = (worst + 1.0) / width * Math.Abs(st.CPred[worst]);
-        output.Claims.Add(Claim.Compare($"correlation-map-{tag}",
-            $"{cfg.Activation}, {cfg.Name} (σ_b² = {cfg.Sb2:G3}, σ_w² = {cfg.Sw2:G4}): layer-by-layer input correlation c_ℓ follows the NNGP recursion",
-            source, st.CPred[worst], st.C[worst], st.CSe[worst], 4 * st.CSe[worst] + m,
-            $"worst of {depth} layers: ℓ = {worst + 1}; tolerance 4·SE + model error ℓ/n·|c| = {m:G3}."));
-
-        if (cfg.Name == "critical" && cfg.Theory.KStar is > 0)
-        {
-            // (2) Scale-invariant class at criticality: E[q_ℓ] = q₀ exactly at any width (E[relu(z)²] = E[z²]/2 for symmetric z).
-            int w = Enumerable.Range(0, depth).MaxBy(l => Math.Abs(st.Q[l] - st.Q[0]) / Math.Max(st.QSe[l], 1e-15));
-            output.Claims.Add(Claim.Compare($"variance-preserved-{cfg.Activation}",
-                $"{cfg.Activation} at criticality: the preactivation variance is preserved with depth, q_ℓ = q₁",
-                "seed 002 §2.3 (He initialisation); seed 004 §5.2; claims.md A4", st.QPred[0], st.Q[w], st.QSe[w], 4 * st.QSe[w],
-                $"worst layer ℓ = {w + 1} of {depth}; exact at any width for ReLU-like φ, tolerance 4·SE."));
-        }
-        if (cfg.Name == "ordered")
-        {
-            // (3) Depth scale: |c_ℓ − c*| ∝ exp(−ℓ/ξ_c), fitted where the predicted |Δc| > 0.01 and the measured one exceeds 5 SE.
-            double cStar = cfg.Theory.CStar, xi = cfg.Theory.DepthCorrelation;
-            var pts = Enumerable.Range(0, depth).Where(l => Math.Abs(st.C[l] - cStar) > 5 * st.CSe[l] && Math.Abs(st.CPred[l] - cStar) > 0.01).ToList();
-            if (pts.Count < 3)
-            {
-                output.Claims.Add(new Claim($"depth-scale-{tag}", $"{cfg.Activation}, ordered: correlations converge as exp(−ℓ/ξ_c)", source, xi, null, null, null,
-                    Verdict.Inconclusive, $"Only {pts.Count} layers have |c_ℓ − c*| above 5 SE; use more networks or a smaller depth."));
-                return;
-            }
-            // ln|c_ℓ − c*| against ℓ, weighted by σ_ln = SE/|Δc|: the slope is −1/ξ. The same fit on the predicted map over
-            // the same layers gives the prediction; −1/ln χ_c is its asymptote (checked in the unit tests), reached only
-            // for |Δc| → 0, which for ReLU (a (1 − c)^{3/2} term in the arc-cosine map) lies below the finite-width bias.
-            double[] layersFit = pts.Select(l => l + 1.0).ToArray(), sigma = pts.Select(l => st.CSe[l] / Math.Abs(st.C[l] - cStar)).ToArray();
-            var fit = Statistics.FitLine(layersFit, pts.Select(l => Math.Log(Math.Abs(st.C[l] - cStar))).ToArray(), sigma);
-            var fitPred = Statistics.FitLine(layersFit, pts.Select(l => Math.Log(Math.Abs(st.CPred[l] - cStar))).ToArray(), sigma);
-            double xiMeas = -1 / fit.Slope, xiSe = fit.SlopeStdErr / (fit.Slope * fit.Slope), xiPred = -1 / fitPred.Slope;
-            output.Claims.Add(Claim.Compare($"depth-scale-{tag}",
-                $"{cfg.Activation}, ordered (χ_c = {cfg.Theory.ChiC:G4}): |c_ℓ − c*| decays exponentially with the depth scale of the predicted correlation map",
-                source, xiPred, xiMeas, xiSe, Math.Max(4 * xiSe, 0.1 * xiPred),
-                $"weighted fit of ln|c_ℓ − c*| over {pts.Count} layers ({pts.Min() + 1}…{pts.Max() + 1}), the same fit on the predicted map gives {xiPred:G4}; " +
-                $"asymptotic ξ_c = −1/ln χ_c = {xi:G4}. Tolerance max(4·SE, 10 %) as in claims.md A4."));
-        }
-        if (cfg.Name == "chaotic")
-        {
-            double model = (double)depth / width * Math.Abs(cfg.Theory.CStar);
-            output.Claims.Add(Claim.Compare($"chaotic-fixed-point-{cfg.Activation}",
-                $"{cfg.Activation}, chaotic (χ⊥ = {cfg.Theory.ChiPerp:G4} > 1): correlations converge to c* < 1",
-                source, cfg.Theory.CStar, st.C[^1], st.CSe[^1], 4 * st.CSe[^1] + model,
-                $"at ℓ = {depth}; tolerance 4·SE + model error L/n·|c*| = {model:G3}."));
-        }
+        var claim = CorrelationMap.With(("act", cfg.Activation), ("config", cfg.Name), ("sb2", cfg.Sb2), ("sw2", cfg.Sw2));
+        return claim.Compare(st.CPred[worst], st.C[worst], st.CSe[worst], 4 * st.CSe[worst] + m,
+            $"worst of {depth} layers: ℓ = {worst + 1}; tolerance 4·SE + model error ℓ/n·|c| = {m:G3}.");
     }
 
-    private static void AddOutputs(ExperimentOutput output, List<Config> configs, Dictionary<Config, LayerStats> stats, int depth)
+    /// <summary>
+    /// Depth scale: |c_ℓ − c*| ∝ exp(−ℓ/ξ_c), fitted where the predicted |Δc| &gt; 0.01 and the measured one exceeds 5 SE.
+    /// ln|c_ℓ − c*| against ℓ, weighted by σ_ln = SE/|Δc|: the slope is −1/ξ. The same fit on the predicted map over the
+    /// same layers gives the prediction; −1/ln χ_c is its asymptote (checked in the unit tests), reached only for |Δc| → 0,
+    /// which for ReLU (a (1 − c)^{3/2} term in the arc-cosine map) lies below the finite-width bias.
+    /// </summary>
+    private static Claim DepthScaleClaim(Config cfg, LayerStats st, int depth)
+    {
+        double cStar = cfg.Theory.CStar;
+        double xi = cfg.Theory.DepthCorrelation;
+        var claim = DepthScale.With(("act", cfg.Activation), ("chi_c", cfg.Theory.ChiC));
+        var pts = Enumerable.Range(0, depth)
+            .Where(l => Math.Abs(st.C[l] - cStar) > 5 * st.CSe[l] && Math.Abs(st.CPred[l] - cStar) > 0.01).ToList();
+        if (pts.Count < 3)
+            return claim.Inconclusive(xi, $"Only {pts.Count} layers have |c_ℓ − c*| above 5 SE; use more networks or a smaller depth.");
+        double[] layersFit = pts.Select(l => l + 1.0).ToArray();
+        double[] sigma = pts.Select(l => st.CSe[l] / Math.Abs(st.C[l] - cStar)).ToArray();
+        var fit = Statistics.FitLine(layersFit, pts.Select(l => Math.Log(Math.Abs(st.C[l] - cStar))).ToArray(), sigma);
+        var fitPred = Statistics.FitLine(layersFit, pts.Select(l => Math.Log(Math.Abs(st.CPred[l] - cStar))).ToArray(), sigma);
+        double xiMeas = -1 / fit.Slope;
+        double xiSe = fit.SlopeStdErr / (fit.Slope * fit.Slope);
+        double xiPred = -1 / fitPred.Slope;
+        return claim.Compare(xiPred, xiMeas, xiSe, Math.Max(4 * xiSe, 0.1 * xiPred),
+            $"weighted fit of ln|c_ℓ − c*| over {pts.Count} layers ({pts.Min() + 1}…{pts.Max() + 1}), the same fit on the predicted " +
+            $"map gives {xiPred:G4}; asymptotic ξ_c = −1/ln χ_c = {xi:G4}. Tolerance max(4·SE, 10 %) as in claims.md A4.");
+    }
+
+    private static void Report(ExperimentOutput output, List<Config> configs, Dictionary<Config, LayerStats> stats, int depth)
     {
         var layers = Enumerable.Range(1, depth).Select(l => (double)l).ToArray();
-        var rows = new List<(string Act, string Cfg, int L, double Q, double QSe, double QPred, double C, double CSe, double CPred)>();
-        foreach (var cfg in configs)
-        {
-            var st = stats[cfg];
-            for (int l = 0; l < depth; l++) rows.Add((cfg.Activation, cfg.Name, l + 1, st.Q[l], st.QSe[l], st.QPred[l], st.C[l], st.CSe[l], st.CPred[l]));
-        }
-        output.Tables["layers"] = SeriesTable.FromRows(rows, ("activation", r => r.Act), ("config", r => r.Cfg), ("layer", r => r.L),
-            ("q", r => r.Q), ("q_stderr", r => r.QSe), ("q_predicted", r => r.QPred), ("c", r => r.C), ("c_stderr", r => r.CSe), ("c_predicted", r => r.CPred));
+        var rows = configs.SelectMany(cfg => Enumerable.Range(0, depth).Select(l => (Cfg: cfg, St: stats[cfg], L: l))).ToList();
+        output.Tables["layers"] = SeriesTable.FromRows(rows, ("activation", r => r.Cfg.Activation), ("config", r => r.Cfg.Name),
+            ("layer", r => r.L + 1), ("q", r => r.St.Q[r.L]), ("q_stderr", r => r.St.QSe[r.L]), ("q_predicted", r => r.St.QPred[r.L]),
+            ("c", r => r.St.C[r.L]), ("c_stderr", r => r.St.CSe[r.L]), ("c_predicted", r => r.St.CPred[r.L]));
         foreach (var act in configs.Select(c => c.Activation).Distinct())
         {
-            var series = new List<SeriesSpec>();
-            foreach (var cfg in configs.Where(c => c.Activation == act))
+            var mine = configs.Where(c => c.Activation == act).ToList();
+            var cs = mine.SelectMany(cfg => new[]
             {
-                var st = stats[cfg];
-                series.Add(new SeriesSpec($"{cfg.Name} measured", layers, st.C, SeriesKind.Points, st.CSe));
-                series.Add(new SeriesSpec($"{cfg.Name} predicted", layers, st.CPred, SeriesKind.Line));
-            }
-            output.Plots.Add(new PlotSpec($"{act}: correlation of two inputs vs depth", "layer ℓ", "c_ℓ", series,
+                new SeriesSpec($"{cfg.Name} measured", layers, stats[cfg].C, SeriesKind.Points, stats[cfg].CSe),
+                new SeriesSpec($"{cfg.Name} predicted", layers, stats[cfg].CPred, SeriesKind.Line),
+            }).ToList();
+            output.Plots.Add(new PlotSpec($"{act}: correlation of two inputs vs depth", "layer ℓ", "c_ℓ", cs,
                 Caption: "Points: mean over random networks ± SE; lines: the infinite-width correlation map."));
-            var qs = configs.Where(c => c.Activation == act).SelectMany(cfg => new[]
+            var qs = mine.SelectMany(cfg => new[]
             {
                 new SeriesSpec($"{cfg.Name} measured", layers, stats[cfg].Q, SeriesKind.Points, stats[cfg].QSe),
                 new SeriesSpec($"{cfg.Name} predicted", layers, stats[cfg].QPred, SeriesKind.Line),

@@ -1,7 +1,9 @@
+using LearningMechanics.Architecture;
 using LearningMechanics.Data;
 using LearningMechanics.Lab;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.KernelRegime;
+using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Experiments;
 
@@ -14,10 +16,13 @@ namespace LearningMechanics.Experiments;
 /// </summary>
 public sealed class EigenlearningExperiment : IExperiment
 {
+    private const string Reference = "seed 001 §2.1; Simon et al. 2023; claims.md B7, §2.5";
+
     public string Id => "eigenlearning";
     public string Title => "Kernel regression's learning curve from the eigenspectrum";
-    public string Summary => "KRR test error and per-mode learnabilities predicted from the kernel eigenvalues and the target's coefficients";
-    public string Source => "seed 001 §2.1; Simon et al. 2023; claims.md B7, §2.5";
+    public string Summary =>
+        "KRR test error and per-mode learnabilities predicted from the kernel eigenvalues and the target's coefficients";
+    public string Source => Reference;
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
     [
@@ -32,99 +37,175 @@ public sealed class EigenlearningExperiment : IExperiment
         new("pool_ridge", "ridge δ for the real-data part (training points are drawn with replacement)", "0.001", "0.001"),
     ];
 
+    private static readonly ClaimDeclaration TestMse = new("test-mse",
+        "KRR test MSE = E₀·Σ(1 − L_i)²v_i² at every n ≥ 32 (worst n shown)", Reference, ClaimRule.TwoSided,
+        "max(4·SE, 10 % of the prediction) at the n furthest beyond it, as in claims.md B7");
+
+    private static readonly ClaimDeclaration Learnability = new("learnability",
+        "at n = {n}, the measured learnability of each eigenmode is L_i = λ_i/(λ_i + κ) (worst of modes {modes})", Reference,
+        ClaimRule.TwoSided, "4·SE at the mode furthest from its prediction in SE");
+
+    private static readonly ClaimDeclaration Conservation = new("conservation",
+        "Σ_i L_i = n for the solved κ (ridgeless, n = {n})", Reference, ClaimRule.TwoSided, "1e-10·n (numerical)");
+
+    private static readonly ClaimDeclaration LearningCurveExponent = new("learning-curve-exponent",
+        "the learning curve is a power law with the predicted exponent", Reference, ClaimRule.TwoSided,
+        "max(4·SE, 5 % of the predicted exponent), both slopes fitted over the same n");
+
+    private static readonly ClaimDeclaration FashionMnistTestMse = new("fmnist-test-mse",
+        "Fashion-MNIST, NTK of a depth-2 ReLU MLP: KRR test MSE over the pool equals the eigenlearning prediction from the " +
+        "kernel's sample spectrum at every n ≥ 32 (worst n shown)", Reference, ClaimRule.TwoSided,
+        "max(4·SE, 10 % of the prediction) at the n furthest beyond it, as in claims.md B7");
+
+    public IReadOnlyList<ClaimDeclaration> Claims { get; } =
+        [TestMse, Learnability, Conservation, LearningCurveExponent, FashionMnistTestMse];
+
+    /// <summary>Random stream of the Fashion-MNIST part; the synthetic training sets use streams (draw, n index).</summary>
+    private const ulong FashionMnistStream = ulong.MaxValue;
+
+    /// <summary>Sub-stream of the Fashion-MNIST part that draws the pool.</summary>
+    private const ulong PoolStream = 1;
+
+    /// <summary>Sub-streams PoolTrainingSetStream + n index, draw: the training sets drawn from the pool.</summary>
+    private const ulong PoolTrainingSetStream = 2;
+
+    /// <summary>Sample sizes from which the test MSE and the learning-curve exponent are judged.</summary>
+    private const int MinFittedN = 32;
+
+    private sealed record Setup(int Modes, int Draws, double Alpha, double Beta, double Ridge, int[] Ns)
+    {
+        public static Setup From(Settings s)
+        {
+            int m = s.GetInt("modes", 8);
+            int draws = s.GetInt("draws", 3);
+            double alpha = s.GetDouble("alpha", 0.01);
+            double beta = s.GetDouble("beta", 0.01);
+            double ridge = s.GetDouble("ridge", 0);
+            int[] ns = s.GetIntList("ns", 2).Distinct().Order().ToArray();
+            if (ridge == 0 && ns[^1] >= m) throw new BadInputException($"Ridgeless KRR needs n < modes: n = {ns[^1]}, modes = {m}.");
+            return new Setup(m, draws, alpha, beta, ridge, ns);
+        }
+    }
+
+    private sealed record Result(int N, double Mse, double Se, double Predicted, double[] Learn, double[] LearnSe,
+        EigenlearningPrediction Theory);
+
+    private sealed record PoolResult(int N, double Mse, double Se, double Predicted);
+
     public ExperimentOutput Run(RunContext ctx)
     {
-        var s = ctx.Settings;
-        int m = s.GetInt("modes", 8), draws = s.GetInt("draws", 3);
-        double alpha = s.GetDouble("alpha", 0.01), beta = s.GetDouble("beta", 0.01), ridge = s.GetDouble("ridge", 0);
-        int[] ns = s.GetIntList("ns", 2).Distinct().Order().ToArray();
-        if (ridge == 0 && ns[^1] >= m) throw new BadInputException($"Ridgeless KRR needs n < modes: n = {ns[^1]}, modes = {m}.");
-        var lambda = Enumerable.Range(1, m).Select(i => Math.Pow(i, -alpha)).ToArray();
-        var v = Enumerable.Range(1, m).Select(i => Math.Pow(i, -beta / 2)).ToArray();
+        var p = Setup.From(ctx.Settings);
+        var lambda = Enumerable.Range(1, p.Modes).Select(i => Math.Pow(i, -p.Alpha)).ToArray();
+        var v = Enumerable.Range(1, p.Modes).Select(i => Math.Pow(i, -p.Beta / 2)).ToArray();
         var v2 = v.Select(t => t * t).ToArray();
         var root = new Rng(ctx.Seed);
         var output = new ExperimentOutput();
-
-        var results = new List<(int N, double Mse, double Se, double Predicted, double[] Learn, double[] LearnSe, EigenlearningPrediction Theory)>();
-        long done = 0, total = (long)ns.Length * draws;
-        foreach (var (n, ni) in ns.Select((n, i) => (n, i)))
+        var results = new List<Result>();
+        long done = 0;
+        long total = (long)p.Ns.Length * p.Draws;
+        foreach (var (n, ni) in p.Ns.Select((n, i) => (n, i)))
         {
-            var theory = Eigenlearning.Predict(lambda, v2, n, ridge);
-            var mse = new double[draws];
-            var learn = Enumerable.Range(0, m).Select(_ => new double[draws]).ToArray();
-            Parallel.For(0, draws, new ParallelOptions { CancellationToken = ctx.Cancellation }, d =>
-            {
-                var rng = root.Split((ulong)d, (ulong)ni);
-                var g = new Matrix(n, m);
-                rng.FillGaussian(g.Data);
-                var x = g.Clone();
-                var y = new Matrix(n, 1);
-                for (int r = 0; r < n; r++)
-                    for (int i = 0; i < m; i++) { y[r, 0] += v[i] * g[r, i]; x[r, i] *= Math.Sqrt(lambda[i]); }
-                var k = new Matrix(n, n);
-                Blas.Syrk(n, m, 1.0, x.Data, m, 0.0, k.Data, n);
-                for (int r = 0; r < n; r++) k[r, r] += ridge;
-                var a = Lapack.CholeskySolve(Lapack.Cholesky(k), y);
-                var c = Matrix.Multiply(x, a, Transpose.Yes);        // M × 1
-                double err = 0;
+            var theory = Eigenlearning.Predict(lambda, v2, n, p.Ridge);
+            results.Add(Measure(ctx, p, lambda, v, n, root, (ulong)ni, theory, () => ctx.Progress?.Report(
+                new ProgressInfo($"n = {n}", Interlocked.Increment(ref done), total))));
+        }
+        Judge(output, p, results);
+        Report(output, p, results);
+        FashionMnistPart(ctx, output, root.Split(FashionMnistStream));
+        return output;
+    }
+
+    /// <summary>KRR on <see cref="Setup.Draws"/> training sets of size n: exact test MSE and learnability of every mode.</summary>
+    private static Result Measure(RunContext ctx, Setup p, double[] lambda, double[] v, int n, Rng root, ulong nIndex,
+        EigenlearningPrediction theory, Action drawDone)
+    {
+        int m = p.Modes;
+        var mse = new double[p.Draws];
+        var learn = Enumerable.Range(0, m).Select(_ => new double[p.Draws]).ToArray();
+        Parallel.For(0, p.Draws, new ParallelOptions { CancellationToken = ctx.Cancellation }, d =>
+        {
+            var rng = root.Split((ulong)d, nIndex);
+            var g = new Matrix(n, m);
+            rng.FillGaussian(g.Data);
+            var x = g.Clone();
+            var y = new Matrix(n, 1);
+            for (int r = 0; r < n; r++)
                 for (int i = 0; i < m; i++)
                 {
-                    double ci = c[i, 0] * Math.Sqrt(lambda[i]);
-                    err += (ci - v[i]) * (ci - v[i]);
-                    learn[i][d] = ci / v[i];
+                    y[r, 0] += v[i] * g[r, i];
+                    x[r, i] *= Math.Sqrt(lambda[i]);
                 }
-                mse[d] = err;
-                ctx.Progress?.Report(new ProgressInfo($"n = {n}", Interlocked.Increment(ref done), total));
-            });
-            results.Add((n, Statistics.Mean(mse), Statistics.StandardError(mse), theory.TestMse,
-                learn.Select(l => Statistics.Mean(l)).ToArray(), learn.Select(l => Statistics.StandardError(l)).ToArray(), theory));
-        }
+            var k = new Matrix(n, n);
+            Blas.Syrk(n, m, 1.0, x.Data, m, 0.0, k.Data, n);
+            for (int r = 0; r < n; r++) k[r, r] += p.Ridge;
+            var a = Lapack.CholeskySolve(Lapack.Cholesky(k), y);
+            var c = Matrix.Multiply(x, a, Transpose.Yes);        // M × 1
+            double err = 0;
+            for (int i = 0; i < m; i++)
+            {
+                double ci = c[i, 0] * Math.Sqrt(lambda[i]);
+                err += (ci - v[i]) * (ci - v[i]);
+                learn[i][d] = ci / v[i];
+            }
+            mse[d] = err;
+            drawDone();
+        });
+        return new Result(n, Statistics.Mean(mse), Statistics.StandardError(mse), theory.TestMse,
+            learn.Select(l => Statistics.Mean(l)).ToArray(), learn.Select(l => Statistics.StandardError(l)).ToArray(), theory);
+    }
 
+    private static void Judge(ExperimentOutput output, Setup p, List<Result> results)
+    {
         // (1) Test MSE for n ≥ 32 within max(4 SE, 10 %) (claims.md B7).
-        var fitted = results.Where(r => r.N >= 32).ToList();
-        var w = fitted.MaxBy(r => Math.Abs(r.Mse - r.Predicted) / Math.Max(4 * r.Se, 0.1 * r.Predicted));
-        output.Claims.Add(Claim.Compare("test-mse", "KRR test MSE = E₀·Σ(1 − L_i)²v_i² at every n ≥ 32 (worst n shown)",
-            Source, w.Predicted, w.Mse, w.Se, Math.Max(4 * w.Se, 0.1 * w.Predicted),
-            $"n = {w.N}; {draws} training sets per n; tolerance max(4·SE, 10 %) as in claims.md B7."));
+        var fitted = results.Where(r => r.N >= MinFittedN).ToList();
+        var w = fitted.MaxBy(r => Math.Abs(r.Mse - r.Predicted) / Math.Max(4 * r.Se, 0.1 * r.Predicted))!;
+        output.Claims.Add(TestMse.With().Compare(w.Predicted, w.Mse, w.Se, Math.Max(4 * w.Se, 0.1 * w.Predicted),
+            $"n = {w.N}; {p.Draws} training sets per n; tolerance max(4·SE, 10 %) as in claims.md B7."));
         // (2) Per-mode learnabilities at the middle sample size.
         var mid = results[results.Count / 2];
-        int[] probe = [.. new[] { 1, 3, 10, 30, 100, 300 }.Where(i => i <= m)];
+        int[] probe = [.. new[] { 1, 3, 10, 30, 100, 300 }.Where(i => i <= p.Modes)];
         int wi = probe.MaxBy(i => Math.Abs(mid.Learn[i - 1] - mid.Theory.Learnabilities[i - 1]) / mid.LearnSe[i - 1]);
-        output.Claims.Add(Claim.Compare("learnability", $"at n = {mid.N}, the measured learnability of each eigenmode is L_i = λ_i/(λ_i + κ) (worst of modes {string.Join(", ", probe)})",
-            Source, mid.Theory.Learnabilities[wi - 1], mid.Learn[wi - 1], mid.LearnSe[wi - 1], 4 * mid.LearnSe[wi - 1], $"mode i = {wi}; tolerance 4·SE."));
+        output.Claims.Add(Learnability.With(("n", mid.N), ("modes", string.Join(", ", probe))).Compare(mid.Theory.Learnabilities[wi - 1],
+            mid.Learn[wi - 1], mid.LearnSe[wi - 1], 4 * mid.LearnSe[wi - 1], $"mode i = {wi}; tolerance 4·SE."));
         // (3) The conservation law Σ L_i = n (δ = 0) holds for the solved κ.
-        if (ridge == 0)
+        if (p.Ridge == 0)
         {
             double sum = mid.Theory.Learnabilities.Sum();
-            output.Claims.Add(Claim.Compare("conservation", $"Σ_i L_i = n for the solved κ (ridgeless, n = {mid.N})", Source, mid.N, sum, 0,
-                1e-10 * mid.N, "numerical tolerance 1e-10·n."));
+            output.Claims.Add(Conservation.With(("n", mid.N)).Compare(mid.N, sum, 0, 1e-10 * mid.N, "numerical tolerance 1e-10·n."));
         }
         // (4) Learning-curve exponent: the fitted log–log slope of the measured MSE against that of the prediction.
         var xs = fitted.Select(r => (double)r.N).ToArray();
         var fit = Statistics.LogLogSlope(xs, fitted.Select(r => r.Mse).ToArray(), fitted.Select(r => r.Se).ToArray());
         var fitPred = Statistics.LogLogSlope(xs, fitted.Select(r => r.Predicted).ToArray(), fitted.Select(r => r.Se).ToArray());
-        output.Claims.Add(Claim.Compare("learning-curve-exponent", "the learning curve is a power law with the predicted exponent",
-            Source, fitPred.Slope, fit.Slope, fit.SlopeStdErr, Math.Max(4 * fit.SlopeStdErr, 0.05 * Math.Abs(fitPred.Slope)),
-            $"fits over n = {xs.Min()}…{xs.Max()}; asymptotic exponent −min(β − 1, 2α) = {-Math.Min(beta - 1, 2 * alpha):G3}; tolerance max(4·SE, 5 %)."));
+        output.Claims.Add(LearningCurveExponent.With().Compare(fitPred.Slope, fit.Slope, fit.SlopeStdErr,
+            Math.Max(4 * fit.SlopeStdErr, 0.05 * Math.Abs(fitPred.Slope)),
+            $"fits over n = {xs.Min()}…{xs.Max()}; asymptotic exponent −min(β − 1, 2α) = {-Math.Min(p.Beta - 1, 2 * p.Alpha):G3}; " +
+            "tolerance max(4·SE, 5 %)."));
+    }
 
+    private static void Report(ExperimentOutput output, Setup p, List<Result> results)
+    {
+        var mid = results[results.Count / 2];
         output.Tables["learning_curve"] = SeriesTable.FromRows(results, ("n", r => r.N), ("test_mse", r => r.Mse), ("stderr", r => r.Se),
             ("predicted", r => r.Predicted), ("kappa", r => r.Theory.Kappa), ("E0", r => r.Theory.OverfittingCoefficient));
-        var modes = Enumerable.Range(1, Math.Min(m, 400)).ToList();
+        var modes = Enumerable.Range(1, Math.Min(p.Modes, 400)).ToList();
         output.Tables["learnability"] = SeriesTable.FromRows(modes, ("mode", i => i), ("measured", i => mid.Learn[i - 1]),
             ("stderr", i => mid.LearnSe[i - 1]), ("predicted", i => mid.Theory.Learnabilities[i - 1]));
-        output.Plots.Add(new PlotSpec("Learning curve", "samples n", "test MSE", [
-            new SeriesSpec("KRR measured", xsAll(results), results.Select(r => r.Mse).ToArray(), SeriesKind.Points, results.Select(r => r.Se).ToArray()),
-            new SeriesSpec("eigenlearning", xsAll(results), results.Select(r => r.Predicted).ToArray(), SeriesKind.Line)], LogX: true, LogY: true,
-            Caption: $"λ_i = i^−{alpha}, v_i² = i^−{beta}, {m} modes, ridge {ridge}; mean over {draws} training sets ± SE."));
-        output.Plots.Add(new PlotSpec($"Learnability per eigenmode (n = {mid.N})", "mode i", "L_i", [
-            new SeriesSpec("KRR measured", modes.Select(i => (double)i).ToArray(), modes.Select(i => mid.Learn[i - 1]).ToArray(), SeriesKind.Points, modes.Select(i => mid.LearnSe[i - 1]).ToArray()),
-            new SeriesSpec("eigenlearning", modes.Select(i => (double)i).ToArray(), modes.Select(i => mid.Theory.Learnabilities[i - 1]).ToArray(), SeriesKind.Line)], LogX: true,
-            Caption: "L_i = λ_i/(λ_i + κ): modes with λ_i ≫ κ are learned, modes with λ_i ≪ κ are not."));
-        FashionMnistPart(ctx, output, root.Split(ulong.MaxValue));
-        return output;
-
-        static double[] xsAll(List<(int N, double Mse, double Se, double Predicted, double[] Learn, double[] LearnSe, EigenlearningPrediction Theory)> r) =>
-            r.Select(t => (double)t.N).ToArray();
+        var ns = results.Select(r => (double)r.N).ToArray();
+        output.Plots.Add(new PlotSpec("Learning curve", "samples n", "test MSE",
+        [
+            new SeriesSpec("KRR measured", ns, results.Select(r => r.Mse).ToArray(), SeriesKind.Points,
+                results.Select(r => r.Se).ToArray()),
+            new SeriesSpec("eigenlearning", ns, results.Select(r => r.Predicted).ToArray(), SeriesKind.Line),
+        ], LogX: true, LogY: true,
+            Caption: $"λ_i = i^−{p.Alpha}, v_i² = i^−{p.Beta}, {p.Modes} modes, ridge {p.Ridge}; mean over {p.Draws} training sets ± SE."));
+        var ms = modes.Select(i => (double)i).ToArray();
+        output.Plots.Add(new PlotSpec($"Learnability per eigenmode (n = {mid.N})", "mode i", "L_i",
+        [
+            new SeriesSpec("KRR measured", ms, modes.Select(i => mid.Learn[i - 1]).ToArray(), SeriesKind.Points,
+                modes.Select(i => mid.LearnSe[i - 1]).ToArray()),
+            new SeriesSpec("eigenlearning", ms, modes.Select(i => mid.Theory.Learnabilities[i - 1]).ToArray(), SeriesKind.Line),
+        ], LogX: true, Caption: "L_i = λ_i/(λ_i + κ): modes with λ_i ≫ κ are learned, modes with λ_i ≪ κ are not."));
     }
 
     /// <summary>
@@ -133,65 +214,87 @@ public sealed class EigenlearningExperiment : IExperiment
     /// upper-body clothing (T-shirt, pullover, dress, coat, shirt) vs the rest. KRR trained on n points drawn with
     /// replacement from the pool and evaluated on the whole pool (the population of the prediction) against eigenlearning.
     /// </summary>
-    private void FashionMnistPart(RunContext ctx, ExperimentOutput output, Rng rng)
+    private static void FashionMnistPart(RunContext ctx, ExperimentOutput output, Rng rng)
     {
         var s = ctx.Settings;
         int pool = s.GetInt("pool", 0);
         if (pool == 0) return;
-        const string id = "fmnist-test-mse";
-        const string statement = "Fashion-MNIST, NTK of a depth-2 ReLU MLP: KRR test MSE over the pool equals the eigenlearning prediction from the kernel's sample spectrum at every n ≥ 32 (worst n shown)";
+        var claim = FashionMnistTestMse.With();
         if (!FashionMnist.Available())
         {
-            output.Claims.Add(new Claim(id, statement, Source, null, null, null, null, Verdict.Inconclusive,
+            output.Claims.Add(claim.Inconclusive(null,
                 "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist, or set LMECH_FASHION_MNIST)."));
             return;
         }
         if (pool < 64) throw new BadInputException($"Setting pool={pool} must be 0 or ≥ 64.");
         int[] ns = s.GetIntList("pool_ns", 2).Distinct().Order().ToArray();
         double ridge = s.GetDouble("pool_ridge", 0);
-        if (!(ridge > 0)) throw new BadInputException("Setting pool_ridge must be > 0: training points are drawn with replacement, so duplicates make the kernel singular.");
+        if (!(ridge > 0))
+            throw new BadInputException(
+                "Setting pool_ridge must be > 0: training points are drawn with replacement, so duplicates make the kernel singular.");
         int draws = s.GetInt("draws", 3);
-        var data = FashionMnist.Load("train", pool, rng.Split(1));
+        var data = FashionMnist.Load("train", pool, rng.Split(PoolStream));
         var x = Inputs.ToSphere(data.Standardized().X);
         var y = new Matrix(pool, 1);
         for (int i = 0; i < pool; i++) y[i, 0] = data.Labels![i] is 0 or 2 or 3 or 4 or 6 ? 1 : -1;
-        var spec = Architecture.NetworkSpec.Parse("dense(512)-relu-dense(512)-relu-dense(1)", Architecture.Parameterization.Ntk, 2, 0);
-        var (_, theta) = Theory.Kernels.NeuralKernels.Compute(spec, x);
+        var spec = NetworkSpec.Parse("dense(512)-relu-dense(512)-relu-dense(1)", Parameterization.Ntk, 2, 0);
+        var (_, theta) = NeuralKernels.Compute(spec, x);
         var (lambda, v2) = Eigenlearning.SampleSpectrum(theta!, y);
-        output.Facts["fmnist_pool"] = $"{pool} training images, target +1 for T-shirt/pullover/dress/coat/shirt, −1 otherwise; NTK of {spec.ToText()} (σ_w² = 2)";
-        var results = new List<(int N, double Mse, double Se, double Predicted)>();
+        output.Facts["fmnist_pool"] =
+            $"{pool} training images, target +1 for T-shirt/pullover/dress/coat/shirt, −1 otherwise; NTK of {spec.ToText()} (σ_w² = 2)";
+        var results = new List<PoolResult>();
         foreach (var (n, ni) in ns.Select((n, i) => (n, i)))
         {
-            var mse = new double[draws];
-            Parallel.For(0, draws, new ParallelOptions { CancellationToken = ctx.Cancellation }, d =>
-            {
-                var r = rng.Split(2 + (ulong)ni, (ulong)d);
-                var rows = Enumerable.Range(0, n).Select(_ => r.NextInt(pool)).ToArray();
-                var k = new Matrix(n, n); var yn = new Matrix(n, 1); var kStar = new Matrix(pool, n);
-                for (int a = 0; a < n; a++)
-                {
-                    yn[a, 0] = y[rows[a], 0];
-                    for (int b = 0; b < n; b++) k[a, b] = theta![rows[a], rows[b]];
-                    k[a, a] += ridge;
-                }
-                for (int p = 0; p < pool; p++) for (int b = 0; b < n; b++) kStar[p, b] = theta![p, rows[b]];
-                var f = kStar * Lapack.CholeskySolve(Lapack.Cholesky(k), yn);
-                double err = 0;
-                for (int p = 0; p < pool; p++) err += Math.Pow(f[p, 0] - y[p, 0], 2);
-                mse[d] = err / pool;
-            });
-            results.Add((n, Statistics.Mean(mse), Statistics.StandardError(mse), Eigenlearning.Predict(lambda, v2, n, ridge).TestMse));
+            var mse = PoolKrr(ctx, theta!, y, n, draws, ridge, rng, (ulong)ni);
+            double predicted = Eigenlearning.Predict(lambda, v2, n, ridge).TestMse;
+            results.Add(new PoolResult(n, Statistics.Mean(mse), Statistics.StandardError(mse), predicted));
             ctx.Progress?.Report(new ProgressInfo("Fashion-MNIST KRR", ni + 1, ns.Length));
         }
-        var fitted = results.Where(r => r.N >= 32).ToList();
-        var w = fitted.MaxBy(r => Math.Abs(r.Mse - r.Predicted) / Math.Max(4 * r.Se, 0.1 * r.Predicted));
-        output.Claims.Add(Claim.Compare(id, statement, Source, w.Predicted, w.Mse, w.Se, Math.Max(4 * w.Se, 0.1 * w.Predicted),
+        var fitted = results.Where(r => r.N >= MinFittedN).ToList();
+        var w = fitted.MaxBy(r => Math.Abs(r.Mse - r.Predicted) / Math.Max(4 * r.Se, 0.1 * r.Predicted))!;
+        output.Claims.Add(claim.Compare(w.Predicted, w.Mse, w.Se, Math.Max(4 * w.Se, 0.1 * w.Predicted),
             $"n = {w.N}; pool M = {pool}; {draws} training sets per n; ridge {ridge}; tolerance max(4·SE, 10 %) as in claims.md B7."));
-        output.Tables["fmnist_learning_curve"] = SeriesTable.FromRows(results, ("n", r => r.N), ("test_mse", r => r.Mse), ("stderr", r => r.Se), ("predicted", r => r.Predicted));
+        ReportPool(output, results, pool, draws);
+    }
+
+    /// <summary>Test MSE over the pool of KRR trained on <paramref name="draws"/> sets of n points drawn with replacement.</summary>
+    private static double[] PoolKrr(RunContext ctx, Matrix theta, Matrix y, int n, int draws, double ridge, Rng rng, ulong nIndex)
+    {
+        int pool = y.Rows;
+        var mse = new double[draws];
+        Parallel.For(0, draws, new ParallelOptions { CancellationToken = ctx.Cancellation }, d =>
+        {
+            var r = rng.Split(PoolTrainingSetStream + nIndex, (ulong)d);
+            var rows = Enumerable.Range(0, n).Select(_ => r.NextInt(pool)).ToArray();
+            var k = new Matrix(n, n);
+            var yn = new Matrix(n, 1);
+            var kStar = new Matrix(pool, n);
+            for (int a = 0; a < n; a++)
+            {
+                yn[a, 0] = y[rows[a], 0];
+                for (int b = 0; b < n; b++) k[a, b] = theta[rows[a], rows[b]];
+                k[a, a] += ridge;
+            }
+            for (int q = 0; q < pool; q++) for (int b = 0; b < n; b++) kStar[q, b] = theta[q, rows[b]];
+            var f = kStar * Lapack.CholeskySolve(Lapack.Cholesky(k), yn);
+            double err = 0;
+            for (int q = 0; q < pool; q++) err += Math.Pow(f[q, 0] - y[q, 0], 2);
+            mse[d] = err / pool;
+        });
+        return mse;
+    }
+
+    private static void ReportPool(ExperimentOutput output, List<PoolResult> results, int pool, int draws)
+    {
+        output.Tables["fmnist_learning_curve"] = SeriesTable.FromRows(results, ("n", r => r.N), ("test_mse", r => r.Mse),
+            ("stderr", r => r.Se), ("predicted", r => r.Predicted));
         var xs = results.Select(r => (double)r.N).ToArray();
-        output.Plots.Add(new PlotSpec("Fashion-MNIST learning curve (NTK regression)", "samples n", "test MSE over the pool", [
-            new SeriesSpec("KRR measured", xs, results.Select(r => r.Mse).ToArray(), SeriesKind.Points, results.Select(r => r.Se).ToArray()),
-            new SeriesSpec("eigenlearning (sample spectrum)", xs, results.Select(r => r.Predicted).ToArray(), SeriesKind.Line)], LogX: true, LogY: true,
-            Caption: $"Kernel eigenvalues and target coefficients from the {pool}-image pool's Gram matrix; mean over {draws} training sets ± SE."));
+        output.Plots.Add(new PlotSpec("Fashion-MNIST learning curve (NTK regression)", "samples n", "test MSE over the pool",
+        [
+            new SeriesSpec("KRR measured", xs, results.Select(r => r.Mse).ToArray(), SeriesKind.Points,
+                results.Select(r => r.Se).ToArray()),
+            new SeriesSpec("eigenlearning (sample spectrum)", xs, results.Select(r => r.Predicted).ToArray(), SeriesKind.Line),
+        ], LogX: true, LogY: true, Caption: $"Kernel eigenvalues and target coefficients from the {pool}-image pool's Gram matrix; " +
+            $"mean over {draws} training sets ± SE."));
     }
 }

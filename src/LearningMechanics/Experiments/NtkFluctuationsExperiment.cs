@@ -19,10 +19,14 @@ namespace LearningMechanics.Experiments;
 /// </summary>
 public sealed class NtkFluctuationsExperiment : IExperiment
 {
+    private const string Reference = "seed 004 §8.3, §9.1–9.3 (eqs. 9.6, 9.13–9.21); claims.md A6–A8";
+
     public string Id => "ntk-fluctuations";
     public string Title => "The NTK at finite width: fluctuations grow with L/n";
-    public string Summary => "E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n from seed 004's recursions; relative variance ∝ L/n at criticality";
-    public string Source => "seed 004 §8.3, §9.1–9.3 (eqs. 9.6, 9.13–9.21); claims.md A6–A8";
+    public string Summary =>
+        "E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n from seed 004's recursions; " +
+        "relative variance ∝ L/n at criticality";
+    public string Source => Reference;
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
     [
@@ -33,112 +37,174 @@ public sealed class NtkFluctuationsExperiment : IExperiment
         new("max_rel_var", "largest predicted relative variance at which the 1/n expansion is tested", "0.25", "0.25"),
     ];
 
+    private static readonly ClaimDeclaration Variance = new("variance-{act}",
+        "{act} at criticality: the NTK's variance over initialisations is (A + 2B)/n from the recursions (9.13–9.16) at every (n, L) " +
+        "with predicted relative variance ≤ {max_rel} (worst shown)", Reference, ClaimRule.TwoSided,
+        "4·SE + the next order (predicted variance × predicted relative variance) at the (n, L) furthest from it in SE");
+
+    private static readonly ClaimDeclaration Cross = new("cross-{act}",
+        "{act}: the NTK–output cross-correlation Cov(Θ̂, z²) is (D + 2F)/n (worst (n, L) shown)", Reference, ClaimRule.TwoSided,
+        "4·SE + |predicted| × predicted relative variance (the next order)");
+
+    private static readonly ClaimDeclaration Mean = new("mean-{act}",
+        "{act}: the NTK's mean is Θ + H¹/n, with the 1/n correction H¹ derived from the recursions (worst (n, L) shown)", Reference,
+        ClaimRule.TwoSided, "4·SE + |H¹/n| × predicted relative variance (the next order)");
+
+    private static readonly ClaimDeclaration WidthSlope = new("width-slope-{act}",
+        "{act}: at L = {depth} the NTK's relative variance falls as 1/n", Reference, ClaimRule.TwoSided,
+        "4·SE of the slope + 0.1, the next order in L/n (claims.md A6)");
+
+    public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Variance, Cross, Mean, WidthSlope];
+
+    /// <summary>Random stream of the input; the ensembles use streams 0, 1, … (activation × width × depth).</summary>
+    private const ulong InputStream = ulong.MaxValue;
+
+    private sealed record Setup(Activation[] Acts, int[] Widths, int[] Depths, int Nets, double MaxRelVar)
+    {
+        public static Setup From(Settings s)
+        {
+            var acts = s.GetList("acts").Select(Activation.Parse).ToArray();
+            int[] widths = s.GetIntList("widths", 4).Distinct().Order().ToArray();
+            int[] depths = s.GetIntList("depths", 1).Distinct().Order().ToArray();
+            int nets = s.GetInt("nets", 20);
+            double maxRel = s.GetDouble("max_rel_var", 1e-6);
+            return new Setup(acts, widths, depths, nets, maxRel);
+        }
+    }
+
+    private sealed record Row(string Act, int Width, int Depth, double Theta, double PredMean, double Mean, double MeanSe, double PredVar,
+        double Var, double VarSe, double PredCov, double Cov, double CovSe, double PredRelVar, double RelVar, double RelVarSe);
+
     public ExperimentOutput Run(RunContext ctx)
     {
-        var s = ctx.Settings;
-        var acts = s.GetList("acts").Select(Activation.Parse).ToArray();
-        int[] widths = s.GetIntList("widths", 4).Distinct().Order().ToArray(), depths = s.GetIntList("depths", 1).Distinct().Order().ToArray();
-        int nets = s.GetInt("nets", 20);
-        double maxRel = s.GetDouble("max_rel_var", 1e-6);
+        var p = Setup.From(ctx.Settings);
         var root = new Rng(ctx.Seed);
-        var x = Inputs.ToSphere(Synthetic.GaussianInputs(1, 16, root.Split(ulong.MaxValue)));
+        var x = Inputs.ToSphere(Synthetic.GaussianInputs(1, 16, root.Split(InputStream)));
         var output = new ExperimentOutput();
+        var theory = p.Acts.Select(act => Predict(p, act)).ToArray();
+        var rows = Measure(ctx, p, theory, x, root);
+        foreach (var act in p.Acts) Judge(output, p, act.Name, rows.Where(r => r.Act == act.Name).ToList());
+        Report(output, p, theory, rows);
+        return output;
+    }
+
+    /// <summary>The recursions for one activation at criticality, one input with x·x/d = 1, every layer up to the deepest.</summary>
+    private static IReadOnlyList<NtkLayer> Predict(Setup p, Activation act) =>
+        NtkFluctuations.SingleInput(act, Criticality.CriticalWeightVariance(act), 0, 1.0, p.Depths[^1] + 1);
+
+    private static List<Row> Measure(RunContext ctx, Setup p, IReadOnlyList<NtkLayer>[] theory, Matrix x, Rng root)
+    {
         var rows = new List<Row>();
-        long done = 0, total = (long)acts.Length * widths.Length * depths.Length * nets;
-        foreach (var (act, ai) in acts.Select((a, i) => (a, i)))
+        long done = 0;
+        long total = (long)p.Acts.Length * p.Widths.Length * p.Depths.Length * p.Nets;
+        foreach (var (act, ai) in p.Acts.Select((a, i) => (a, i)))
         {
             double sw2 = Criticality.CriticalWeightVariance(act);
-            var theory = NtkFluctuations.SingleInput(act, sw2, 0, 1.0, depths[^1] + 1);
-            foreach (var (n, wi) in widths.Select((n, i) => (n, i)))
-                foreach (var (depth, di) in depths.Select((d, i) => (d, i)))
+            foreach (var (n, wi) in p.Widths.Select((n, i) => (n, i)))
+                foreach (var (depth, di) in p.Depths.Select((d, i) => (d, i)))
                 {
                     var spec = new MlpSpec(16, n, depth, act, sw2, 0).ToNetworkSpec();
-                    var th = new double[nets]; var z2 = new double[nets];
-                    ulong stream = (ulong)((ai * widths.Length + wi) * depths.Length + di);
-                    NtkEnsemble.Run(spec, x, nets, root, stream, $"{act.Name} n = {n}, L = {depth + 1}", ref done, total, (i, net, theta) =>
+                    var th = new double[p.Nets];
+                    var z2 = new double[p.Nets];
+                    ulong stream = (ulong)((ai * p.Widths.Length + wi) * p.Depths.Length + di);
+                    string stage = $"{act.Name} n = {n}, L = {depth + 1}";
+                    NtkEnsemble.Run(spec, x, p.Nets, root, stream, stage, ref done, total, (i, net, theta) =>
                     {
                         th[i] = theta[0, 0];
                         double f = Trainer<double>.Predict(net, x)[0, 0];
                         z2[i] = f * f;
                     }, ctx.Progress, ctx.Cancellation);
-                    rows.Add(Measure(act.Name, n, depth + 1, theory[depth], th, z2));
+                    rows.Add(Moments(act.Name, n, depth + 1, theory[ai][depth], th, z2));
                 }
         }
-
-        foreach (var act in acts)
-        {
-            var mine = rows.Where(r => r.Act == act.Name).ToList();
-            var valid = mine.Where(r => r.PredRelVar <= maxRel).ToList();
-            if (valid.Count == 0)
-            {
-                output.Claims.Add(new Claim($"variance-{act.Name}", $"{act.Name}: Var(Θ̂) = (A + 2B)/n", Source, null, null, null, null, Verdict.Inconclusive,
-                    $"No (width, depth) with predicted relative variance ≤ {maxRel}."));
-                continue;
-            }
-            // Next-order model error: the relative correction is of the size of the leading relative variance itself.
-            var variance = valid.Select(r => Claim.Compare($"variance-{act.Name}", "", Source, r.PredVar, r.Var, r.VarSe, 4 * r.VarSe + r.PredVar * r.PredRelVar)).ToList();
-            var wv = valid[variance.IndexOf(ScalingFits.Worst(variance))];
-            output.Claims.Add(Claim.Compare($"variance-{act.Name}", $"{act.Name} at criticality: the NTK's variance over initialisations is (A + 2B)/n from the recursions (9.13–9.16) at every (n, L) with predicted relative variance ≤ {maxRel} (worst shown)",
-                Source, wv.PredVar, wv.Var, wv.VarSe, 4 * wv.VarSe + wv.PredVar * wv.PredRelVar,
-                $"n = {wv.Width}, L = {wv.Depth}; {nets} networks; tolerance 4·SE + the next order (relative size {wv.PredRelVar:G2}); {valid.Count} configurations tested."));
-            var cross = valid.Select(r => Claim.Compare($"cross-{act.Name}", "", Source, r.PredCov, r.Cov, r.CovSe, 4 * r.CovSe + Math.Abs(r.PredCov) * r.PredRelVar)).ToList();
-            var wc = valid[cross.IndexOf(ScalingFits.Worst(cross))];
-            output.Claims.Add(Claim.Compare($"cross-{act.Name}", $"{act.Name}: the NTK–output cross-correlation Cov(Θ̂, z²) is (D + 2F)/n (worst (n, L) shown)",
-                Source, wc.PredCov, wc.Cov, wc.CovSe, 4 * wc.CovSe + Math.Abs(wc.PredCov) * wc.PredRelVar,
-                $"n = {wc.Width}, L = {wc.Depth}; tolerance 4·SE + the next order."));
-            var means = valid.Select(r => Claim.Compare($"mean-{act.Name}", "", Source, r.PredMean, r.Mean, r.MeanSe, 4 * r.MeanSe + Math.Abs(r.PredMean - r.Theta) * r.PredRelVar)).ToList();
-            var wm = valid[means.IndexOf(ScalingFits.Worst(means))];
-            output.Claims.Add(Claim.Compare($"mean-{act.Name}", $"{act.Name}: the NTK's mean is Θ + H¹/n, with the 1/n correction H¹ derived from the recursions (worst (n, L) shown)",
-                Source, wm.PredMean, wm.Mean, wm.MeanSe, 4 * wm.MeanSe + Math.Abs(wm.PredMean - wm.Theta) * wm.PredRelVar,
-                $"n = {wm.Width}, L = {wm.Depth}; frozen Θ = {wm.Theta:G5}, H¹/n = {wm.PredMean - wm.Theta:G3}; tolerance 4·SE + |H¹/n|·(relative variance) (next order)."));
-            // Width scaling at the shallowest depth: relative variance ∝ 1/n (claims.md A6).
-            int d0 = mine.Min(r => r.Depth);
-            var atDepth = mine.Where(r => r.Depth == d0).OrderBy(r => r.Width).ToList();
-            output.Claims.Add(ScalingFits.Slope($"width-slope-{act.Name}", $"{act.Name}: at L = {d0} the NTK's relative variance falls as 1/n",
-                Source, atDepth.Select(r => (double)r.Width).ToArray(), atDepth.Select(r => r.RelVar).ToArray(), atDepth.Select(r => r.RelVarSe).ToArray(), -1, 0.1,
-                "claims.md A6 (next order in L/n)"));
-        }
-
-        output.Tables["ensembles"] = SeriesTable.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width), ("depth_L", r => r.Depth),
-            ("theta_frozen", r => r.Theta), ("theta_mean_predicted", r => r.PredMean), ("theta_mean", r => r.Mean), ("theta_mean_se", r => r.MeanSe),
-            ("var_predicted", r => r.PredVar), ("var_measured", r => r.Var), ("var_se", r => r.VarSe),
-            ("cov_predicted", r => r.PredCov), ("cov_measured", r => r.Cov), ("cov_se", r => r.CovSe),
-            ("rel_var_predicted", r => r.PredRelVar), ("rel_var_measured", r => r.RelVar), ("hanin_nica_relu", r => r.Act == "relu" ? Math.Exp(5.0 * (r.Depth - 1) / r.Width) - 1 : double.NaN));
-        foreach (var act in acts)
-        {
-            var series = new List<SeriesSpec>();
-            foreach (int n in widths)
-            {
-                var g = rows.Where(r => r.Act == act.Name && r.Width == n).OrderBy(r => r.Depth).ToList();
-                var ls = g.Select(r => (double)r.Depth).ToArray();
-                series.Add(new SeriesSpec($"n={n}: measured", ls, g.Select(r => r.RelVar * n).ToArray(), SeriesKind.Points, g.Select(r => r.RelVarSe * n).ToArray()));
-            }
-            var theory = NtkFluctuations.SingleInput(act, Criticality.CriticalWeightVariance(act), 0, 1.0, depths[^1] + 1);
-            var all = Enumerable.Range(1, depths[^1] + 1).Select(l => (double)l).ToArray();
-            series.Add(new SeriesSpec("recursion: (A+2B)/Θ² (leading order, every n)", all, theory.Select(t => t.RelativeVariance(1)).ToArray(), SeriesKind.Line));
-            if (act is Relu) series.Add(new SeriesSpec("Hanin–Nica 5(L−1) (leading order)", all, all.Select(l => 5 * (l - 1)).ToArray(), SeriesKind.Line, Dashed: true));
-            output.Plots.Add(new PlotSpec($"{act.Name}: NTK relative variance × n vs depth", "output layer L", "n·Var(Θ̂)/E[Θ̂]²", series,
-                Caption: $"{nets} networks per point at criticality. n·Var/Θ² is width-independent at leading order; the excess of the points at large L/n is the next order."));
-        }
-        return output;
+        return rows;
     }
 
-    private sealed record Row(string Act, int Width, int Depth, double Theta, double PredMean, double Mean, double MeanSe, double PredVar, double Var, double VarSe,
-        double PredCov, double Cov, double CovSe, double PredRelVar, double RelVar, double RelVarSe);
-
-    private static Row Measure(string act, int n, int depth, NtkLayer t, double[] th, double[] z2)
+    /// <summary>Mean, variance, and covariance with z² of the NTK over the ensemble, with their SEs, next to the recursions.</summary>
+    private static Row Moments(string act, int n, int depth, NtkLayer t, double[] th, double[] z2)
     {
         int m = th.Length;
-        double mean = th.Average(), var = Statistics.Variance(th);
+        double mean = th.Average();
+        double var = Statistics.Variance(th);
         double m4 = th.Select(v => Math.Pow(v - mean, 4)).Average();
         double varSe = Math.Sqrt(Math.Max(m4 - var * var, 0) / m);
         double mz = z2.Average();
-        var prod = th.Zip(z2).Select(p => (p.First - mean) * (p.Second - mz)).ToArray();
+        var prod = th.Zip(z2).Select(q => (q.First - mean) * (q.Second - mz)).ToArray();
         double cov = prod.Sum() / (m - 1);
         double relVar = var / (mean * mean);
         // Delta method for var/mean²: dominated by the variance's SE at these sizes.
         double relSe = Math.Sqrt(Math.Pow(varSe / (mean * mean), 2) + Math.Pow(2 * var / (mean * mean * mean) * Math.Sqrt(var / m), 2));
         return new Row(act, n, depth, t.Theta, t.Mean(n), mean, Math.Sqrt(var / m), t.Variance(n), var, varSe, t.CrossCovariance(n), cov,
             Statistics.StandardError(prod), t.RelativeVariance(n), relVar, relSe);
+    }
+
+    private static void Judge(ExperimentOutput output, Setup p, string act, List<Row> mine)
+    {
+        var valid = mine.Where(r => r.PredRelVar <= p.MaxRelVar).ToList();
+        var variance = Variance.With(("act", act), ("max_rel", p.MaxRelVar));
+        if (valid.Count == 0)
+        {
+            output.Claims.Add(variance.Inconclusive(null, $"No (width, depth) with predicted relative variance ≤ {p.MaxRelVar}."));
+            return;
+        }
+        // Next-order model error: the relative correction is of the size of the leading relative variance itself.
+        var wv = Worst(valid, r => variance.Compare(r.PredVar, r.Var, r.VarSe, 4 * r.VarSe + r.PredVar * r.PredRelVar));
+        output.Claims.Add(variance.Compare(wv.PredVar, wv.Var, wv.VarSe, 4 * wv.VarSe + wv.PredVar * wv.PredRelVar,
+            $"n = {wv.Width}, L = {wv.Depth}; {p.Nets} networks; tolerance 4·SE + the next order (relative size {wv.PredRelVar:G2}); " +
+            $"{valid.Count} configurations tested."));
+        var cross = Cross.With(("act", act));
+        var wc = Worst(valid, r => cross.Compare(r.PredCov, r.Cov, r.CovSe, 4 * r.CovSe + Math.Abs(r.PredCov) * r.PredRelVar));
+        output.Claims.Add(cross.Compare(wc.PredCov, wc.Cov, wc.CovSe, 4 * wc.CovSe + Math.Abs(wc.PredCov) * wc.PredRelVar,
+            $"n = {wc.Width}, L = {wc.Depth}; tolerance 4·SE + the next order."));
+        var mean = Mean.With(("act", act));
+        var wm = Worst(valid,
+            r => mean.Compare(r.PredMean, r.Mean, r.MeanSe, 4 * r.MeanSe + Math.Abs(r.PredMean - r.Theta) * r.PredRelVar));
+        output.Claims.Add(mean.Compare(wm.PredMean, wm.Mean, wm.MeanSe, 4 * wm.MeanSe + Math.Abs(wm.PredMean - wm.Theta) * wm.PredRelVar,
+            $"n = {wm.Width}, L = {wm.Depth}; frozen Θ = {wm.Theta:G5}, H¹/n = {wm.PredMean - wm.Theta:G3}; " +
+            "tolerance 4·SE + |H¹/n|·(relative variance) (next order)."));
+        // Width scaling at the shallowest depth: relative variance ∝ 1/n (claims.md A6).
+        int d0 = mine.Min(r => r.Depth);
+        var atDepth = mine.Where(r => r.Depth == d0).OrderBy(r => r.Width).ToList();
+        output.Claims.Add(ScalingFits.Slope(WidthSlope.With(("act", act), ("depth", d0)), atDepth.Select(r => (double)r.Width).ToArray(),
+            atDepth.Select(r => r.RelVar).ToArray(), atDepth.Select(r => r.RelVarSe).ToArray(), -1, 0.1,
+            "claims.md A6 (next order in L/n)"));
+    }
+
+    /// <summary>The row whose claim is furthest from its prediction (<see cref="ScalingFits.Worst"/>).</summary>
+    private static Row Worst(List<Row> rows, Func<Row, Claim> claim)
+    {
+        var claims = rows.Select(claim).ToList();
+        return rows[claims.IndexOf(ScalingFits.Worst(claims))];
+    }
+
+    private static void Report(ExperimentOutput output, Setup p, IReadOnlyList<NtkLayer>[] theory, List<Row> rows)
+    {
+        output.Tables["ensembles"] = SeriesTable.FromRows(rows, ("activation", r => r.Act), ("width", r => r.Width),
+            ("depth_L", r => r.Depth),
+            ("theta_frozen", r => r.Theta), ("theta_mean_predicted", r => r.PredMean), ("theta_mean", r => r.Mean),
+            ("theta_mean_se", r => r.MeanSe), ("var_predicted", r => r.PredVar), ("var_measured", r => r.Var), ("var_se", r => r.VarSe),
+            ("cov_predicted", r => r.PredCov), ("cov_measured", r => r.Cov), ("cov_se", r => r.CovSe),
+            ("rel_var_predicted", r => r.PredRelVar), ("rel_var_measured", r => r.RelVar),
+            ("hanin_nica_relu", r => r.Act == "relu" ? Math.Exp(5.0 * (r.Depth - 1) / r.Width) - 1 : double.NaN));
+        foreach (var (act, ai) in p.Acts.Select((a, i) => (a, i)))
+        {
+            var series = new List<SeriesSpec>();
+            foreach (int n in p.Widths)
+            {
+                var g = rows.Where(r => r.Act == act.Name && r.Width == n).OrderBy(r => r.Depth).ToList();
+                var ls = g.Select(r => (double)r.Depth).ToArray();
+                series.Add(new SeriesSpec($"n={n}: measured", ls, g.Select(r => r.RelVar * n).ToArray(), SeriesKind.Points,
+                    g.Select(r => r.RelVarSe * n).ToArray()));
+            }
+            var all = Enumerable.Range(1, p.Depths[^1] + 1).Select(l => (double)l).ToArray();
+            series.Add(new SeriesSpec("recursion: (A+2B)/Θ² (leading order, every n)", all,
+                theory[ai].Select(t => t.RelativeVariance(1)).ToArray(), SeriesKind.Line));
+            if (act is Relu)
+                series.Add(new SeriesSpec("Hanin–Nica 5(L−1) (leading order)", all, all.Select(l => 5 * (l - 1)).ToArray(), SeriesKind.Line,
+                    Dashed: true));
+            output.Plots.Add(new PlotSpec($"{act.Name}: NTK relative variance × n vs depth", "output layer L", "n·Var(Θ̂)/E[Θ̂]²", series,
+                Caption: $"{p.Nets} networks per point at criticality. n·Var/Θ² is width-independent at leading order; " +
+                "the excess of the points at large L/n is the next order."));
+        }
     }
 }

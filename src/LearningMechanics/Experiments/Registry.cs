@@ -1,10 +1,22 @@
 using LearningMechanics.Lab;
+
 namespace LearningMechanics.Experiments;
 
-/// <summary>The experiment gallery, by id.</summary>
+/// <summary>The experiment gallery, by id: each class is named after its id (gp-limit → GpLimitExperiment).</summary>
 public static class Registry
 {
-    public static IReadOnlyList<IExperiment> All { get; } = [new GpLimit(), new CriticalityExperiment(), new NtkLimit(), new FiniteWidthVertex(), new EigenlearningExperiment(), new LazyTraining(), new LazyVsRich(), new NtkFluctuationsExperiment(), new BayesianFiniteWidth()];
+    public static IReadOnlyList<IExperiment> All { get; } =
+    [
+        new GpLimitExperiment(),
+        new CriticalityExperiment(),
+        new NtkLimitExperiment(),
+        new FiniteWidthVertexExperiment(),
+        new EigenlearningExperiment(),
+        new LazyTrainingExperiment(),
+        new LazyVsRichExperiment(),
+        new NtkFluctuationsExperiment(),
+        new BayesianFiniteWidthExperiment(),
+    ];
 
     public static IExperiment Get(string id) =>
         All.FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.OrdinalIgnoreCase))

@@ -18,7 +18,10 @@ public sealed class ExperimentOutput
     public Dictionary<string, double> Timings { get; } = [];
 }
 
-/// <summary>A gallery entry: an id, the claim it tests, where the claim comes from, its settings, and the run.</summary>
+/// <summary>
+/// A gallery entry: an id, the claim it tests, where the claim comes from, and, declared as data, its settings and the
+/// claims its run yields (every claim of a run is an instance of one declaration); then the run.
+/// </summary>
 public interface IExperiment
 {
     string Id { get; }
@@ -28,5 +31,6 @@ public interface IExperiment
     /// <summary>Where the claim comes from: author–year citations of docs/references.md with sections or equations.</summary>
     string Source { get; }
     IReadOnlyList<SettingInfo> Settings { get; }
+    IReadOnlyList<ClaimDeclaration> Claims { get; }
     ExperimentOutput Run(RunContext context);
 }

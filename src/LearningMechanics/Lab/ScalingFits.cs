@@ -8,34 +8,35 @@ public static class ScalingFits
     /// <summary>
     /// Weighted fit dev(n) = a + b/n + c/n² (a + b/n with three points) and the claim a = <paramref name="predicted"/> within
     /// 4·SE(a). With the default 0: the finite-width deviation vanishes at infinite width, whatever its 1/n coefficient;
-    /// with dev = n·(measured − leading order): the 1/n coefficient is the predicted one. Inconclusive with fewer than three widths.
+    /// with dev = n·(measured − leading order): the 1/n coefficient is the predicted one. Inconclusive with fewer than three
+    /// widths.
     /// </summary>
-    public static Claim Intercept(string id, string statement, string source, double[] n, double[] dev, double[] se, string context, double predicted = 0)
+    public static Claim Intercept(DeclaredClaim claim, double[] n, double[] dev, double[] se, string context, double predicted = 0)
     {
         int p = n.Length >= 4 ? 3 : n.Length == 3 ? 2 : 0;
-        if (p == 0)
-            return new Claim(id, statement, source, predicted, null, null, null, Verdict.Inconclusive, $"Need ≥ 3 widths in the fit, have {n.Length}.");
+        if (p == 0) return claim.Inconclusive(predicted, $"Need ≥ 3 widths in the fit, have {n.Length}.");
         var design = new Matrix(n.Length, p);
         for (int r = 0; r < n.Length; r++) for (int c = 0; c < p; c++) design[r, c] = Math.Pow(1 / n[r], c);
         var (beta, cov, chi2) = Statistics.WeightedLeastSquares(design, dev, se.Select(v => Math.Max(v, 1e-12)).ToArray());
         double seA = Math.Sqrt(cov[0, 0]);
-        return Claim.Compare(id, statement, source, predicted, beta[0], seA, 4 * seA,
-            $"{context}; fitted 1/n coefficient b = {beta[1]:G3} ± {Math.Sqrt(cov[1, 1]):G2}; reduced χ² = {chi2:G3}; widths {n.Min()}…{n.Max()}; tolerance 4·SE.");
+        return claim.Compare(predicted, beta[0], seA, 4 * seA,
+            $"{context}; fitted 1/n coefficient b = {beta[1]:G3} ± {Math.Sqrt(cov[1, 1]):G2}; reduced χ² = {chi2:G3}; " +
+            $"widths {n.Min()}…{n.Max()}; tolerance 4·SE.");
     }
 
     /// <summary>
     /// Log–log slope of y(n) against the predicted exponent, tolerance 4·SE + <paramref name="modelError"/> (the stated
     /// size of the next-order correction). Inconclusive with fewer than three widths or a non-positive value.
     /// </summary>
-    public static Claim Slope(string id, string statement, string source, double[] n, double[] y, double[] se, double predicted,
-        double modelError, string modelErrorReason)
+    public static Claim Slope(DeclaredClaim claim, double[] n, double[] y, double[] se, double predicted, double modelError,
+        string modelErrorReason)
     {
         if (n.Length < 3 || y.Any(v => !(v > 0)))
-            return new Claim(id, statement, source, predicted, null, null, null, Verdict.Inconclusive,
-                $"Need ≥ 3 widths with positive values, have {n.Length}.");
+            return claim.Inconclusive(predicted, $"Need ≥ 3 widths with positive values, have {n.Length}.");
         var fit = Statistics.LogLogSlope(n, y, se);
-        return Claim.Compare(id, statement, source, predicted, fit.Slope, fit.SlopeStdErr, 4 * fit.SlopeStdErr + modelError,
-            $"weighted fit over widths {n.Min()}…{n.Max()} (reduced χ² = {fit.ReducedChiSquare:G3}); tolerance 4·SE + model error {modelError:G3}: {modelErrorReason}.");
+        return claim.Compare(predicted, fit.Slope, fit.SlopeStdErr, 4 * fit.SlopeStdErr + modelError,
+            $"weighted fit over widths {n.Min()}…{n.Max()} (reduced χ² = {fit.ReducedChiSquare:G3}); " +
+            $"tolerance 4·SE + model error {modelError:G3}: {modelErrorReason}.");
     }
 
     /// <summary>

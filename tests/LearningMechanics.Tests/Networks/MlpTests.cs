@@ -67,7 +67,7 @@ public class MlpTests
         }
         // The depth-1 exact kurtosis formula against the same ensemble (3·Var K̂ / E[K̂]²).
         var (kappa, kse) = ConditionalKernelEnsemble.Kurtosis(kc[0]);
-        double exact = GpLimit.ExactKurtosis(spec, Nngp.InputKernel(x, 1.5, 0.1), 1, 64)!.Value;
+        double exact = GpLimitExperiment.ExactKurtosis(spec, Nngp.InputKernel(x, 1.5, 0.1), 1, 64)!.Value;
         Assert.True(Math.Abs(kappa - exact) <= 4 * kse, $"kurtosis {kappa} ± {kse} vs exact {exact}");
     }
 
@@ -76,8 +76,8 @@ public class MlpTests
     {
         var spec = new MlpSpec(2, 10, 3, new Relu(), 2, 0);
         var k1 = Nngp.InputKernel(Matrix.FromRows([[1.0, 1.0]]), 2, 0);
-        Assert.Equal(15.0 / 10, GpLimit.ExactKurtosis(spec, k1, 1, 10)!.Value, 1e-12);
-        Assert.Equal(3 * (Math.Pow(1.5, 3) - 1), GpLimit.ExactKurtosis(spec, k1, 3, 10)!.Value, 1e-12);
+        Assert.Equal(15.0 / 10, GpLimitExperiment.ExactKurtosis(spec, k1, 1, 10)!.Value, 1e-12);
+        Assert.Equal(3 * (Math.Pow(1.5, 3) - 1), GpLimitExperiment.ExactKurtosis(spec, k1, 3, 10)!.Value, 1e-12);
     }
 
     [Fact]

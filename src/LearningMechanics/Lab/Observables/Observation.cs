@@ -1,0 +1,36 @@
+using LearningMechanics.Data;
+using LearningMechanics.Networks;
+using LearningMechanics.Training;
+
+namespace LearningMechanics.Lab.Observables;
+
+/// <summary>
+/// A training run at one observation step, as the observables see it: a float64 copy of the network, the job, the probe
+/// set (the first ≤ 256 training points, for kernel, Hessian and representation observables), the step, and the table
+/// the values go to.
+/// </summary>
+public sealed record Observation(Network<double> Net, TrainingJob Job, Dataset Probe, int Step, ObservableTable Table)
+{
+    public void Add(string column, double value) => Table.Add(column, value);
+
+    /// <summary>Fraction of the data set whose largest output is at its target's largest entry.</summary>
+    public double Accuracy(Dataset d)
+    {
+        var f = Trainer<double>.Predict(Net, d.X);
+        int right = 0;
+        for (int i = 0; i < d.Count; i++)
+        {
+            var row = f.Row(i);
+            var y = d.Y.Row(i);
+            int a = 0;
+            int b = 0;
+            for (int c = 1; c < row.Length; c++)
+            {
+                if (row[c] > row[a]) a = c;
+                if (y[c] > y[b]) b = c;
+            }
+            if (a == b) right++;
+        }
+        return (double)right / d.Count;
+    }
+}

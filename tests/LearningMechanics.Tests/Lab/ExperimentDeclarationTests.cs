@@ -1,0 +1,123 @@
+using System.Text.RegularExpressions;
+using LearningMechanics.Experiments;
+using LearningMechanics.Lab;
+
+namespace LearningMechanics.Tests.Lab;
+
+/// <summary>
+/// Every gallery experiment declares its claims as data, and its run yields exactly the declared claims: each claim is an
+/// instance of one declaration (id, statement, source and rule as declared) and each declaration yields at least one claim.
+/// The runs use small settings, so the verdicts do not matter here, only which claims appear and with what text.
+/// </summary>
+public partial class ExperimentDeclarationTests
+{
+    /// <summary>Small settings per experiment: seconds per run, and every declared claim still appears.</summary>
+    private static readonly Dictionary<string, Dictionary<string, string>> Small = new()
+    {
+        ["gp-limit"] = new() { ["widths"] = "8,16,32", ["nets"] = "200", ["depth"] = "2", ["acts"] = "relu,tanh", ["fit_min"] = "8" },
+        ["criticality"] = new() { ["width"] = "32", ["depth"] = "8", ["nets"] = "8", ["acts"] = "relu,tanh" },
+        ["ntk-limit"] = new() { ["widths"] = "8,16,32", ["depth"] = "1", ["nets"] = "20", ["acts"] = "relu" },
+        ["finite-width-vertex"] = new() { ["widths"] = "8,16", ["depth"] = "3", ["nets"] = "50" },
+        ["eigenlearning"] = new()
+        {
+            ["modes"] = "64", ["ns"] = "16,32,48", ["draws"] = "4", ["pool"] = "64", ["pool_ns"] = "16,32",
+        },
+        ["lazy-training"] = new()
+        {
+            ["widths"] = "64,128,256", ["nets"] = "2", ["n_train"] = "8", ["n_test"] = "4", ["steps"] = "10",
+        },
+        ["lazy-vs-rich"] = new()
+        {
+            ["alphas"] = "1,10,30", ["acts"] = "tanh", ["width"] = "16", ["nets"] = "2", ["n_train"] = "16", ["n_test"] = "16",
+            ["max_steps"] = "30",
+        },
+        ["ntk-fluctuations"] = new() { ["acts"] = "relu", ["widths"] = "8,16,32", ["depths"] = "1,2", ["nets"] = "50" },
+        ["bayesian-finite-width"] = new()
+        {
+            ["acts"] = "relu", ["depth"] = "1", ["widths"] = "8,16,32", ["nets"] = "500", ["real_nets"] = "500", ["n_test"] = "1",
+            ["calib_acts"] = "relu", ["calib_train"] = "20", ["calib_test"] = "20",
+        },
+    };
+
+    public static TheoryData<string> Ids() => [.. Registry.All.Select(e => e.Id)];
+
+    [GeneratedRegex(@"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]+)?\}")]
+    private static partial Regex Placeholder();
+
+    [Fact]
+    public void EveryExperimentHasSmallSettingsHere() => Assert.Equal(Registry.All.Select(e => e.Id).Order(), Small.Keys.Order());
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void DeclarationsAreCompleteAndNoTwoShareAnId(string id)
+    {
+        var e = Registry.Get(id);
+        Assert.NotEmpty(e.Claims);
+        foreach (var d in e.Claims)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(d.Statement), d.Id);
+            Assert.False(string.IsNullOrWhiteSpace(d.Reference), d.Id);
+            Assert.False(string.IsNullOrWhiteSpace(d.Tolerance), d.Id);
+        }
+        // Distinct as patterns: renaming a placeholder does not make a second declaration of the same ids.
+        var shapes = e.Claims.Select(d => Placeholder().Replace(d.Id, "{}")).ToList();
+        Assert.Equal(shapes.Count, shapes.Distinct().Count());
+    }
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void TheRunYieldsExactlyTheDeclaredClaims(string id)
+    {
+        var e = Registry.Get(id);
+        var output = e.Run(new RunContext(RunMode.Quick, 7, new Settings(e.Settings, RunMode.Quick, Small[id])));
+        var used = new HashSet<ClaimDeclaration>();
+        foreach (var claim in output.Claims)
+        {
+            var d = Declaration(e, claim.Id);
+            used.Add(d);
+            Assert.True(StatementMatches(d, claim), $"{claim.Id}: '{claim.Statement}' is not an instance of '{d.Statement}'.");
+            Assert.Equal(d.Reference, claim.Source);
+            Assert.Equal(d.Rule, claim.Rule);
+        }
+        Assert.Equal(output.Claims.Count, output.Claims.Select(c => c.Id).Distinct().Count());
+        Assert.Empty(e.Claims.Where(d => !used.Contains(d)).Select(d => d.Id));
+    }
+
+    /// <summary>The one most specific declaration (longest fixed text) whose id pattern the claim id matches.</summary>
+    private static ClaimDeclaration Declaration(IExperiment e, string claimId)
+    {
+        var matching = e.Claims.Where(d => d.Matches(claimId)).ToList();
+        Assert.True(matching.Count > 0, $"{e.Id}: claim '{claimId}' has no declaration.");
+        int best = matching.Max(Specificity);
+        return Assert.Single(matching, d => Specificity(d) == best);
+    }
+
+    private static int Specificity(ClaimDeclaration d) => Placeholder().Replace(d.Id, "").Length;
+
+    /// <summary>The statement is the template with the id's placeholder values where they recur, anything elsewhere.</summary>
+    private static bool StatementMatches(ClaimDeclaration d, Claim claim)
+    {
+        var idMatch = Regex.Match(claim.Id, "^" + Pattern(d.Id, _ => null) + "$", RegexOptions.Singleline);
+        string statement = Pattern(d.Statement, name => idMatch.Groups[name].Success ? idMatch.Groups[name].Value : null);
+        return Regex.IsMatch(claim.Statement, "^" + statement + "$", RegexOptions.Singleline);
+    }
+
+    /// <summary>
+    /// A regex for a template: fixed text escaped; a placeholder becomes its known value, else a named group at its first use and
+    /// a back-reference after.
+    /// </summary>
+    private static string Pattern(string template, Func<string, string?> known)
+    {
+        var seen = new HashSet<string>();
+        int at = 0;
+        var sb = new System.Text.StringBuilder();
+        foreach (Match m in Placeholder().Matches(template))
+        {
+            sb.Append(Regex.Escape(template[at..m.Index]));
+            string name = m.Groups[1].Value;
+            sb.Append(known(name) is { } v ? Regex.Escape(v) : seen.Add(name) ? $"(?<{name}>.+)" : $@"\k<{name}>");
+            at = m.Index + m.Length;
+        }
+        return sb.Append(Regex.Escape(template[at..])).ToString();
+    }
+}
