@@ -44,10 +44,10 @@ internal static class CriticalityCommand
         var line = Enumerable.Range(0, points).Select(i => sb2Max * i / (points - 1)).Select(b =>
         {
             var w = Criticality.CriticalWeightVariance(act, b);
-            var pt = w is { } x ? Criticality.Analyse(act, b, x) : null;
+            var pt = w is { } x ? Criticality.Analyse(new(act, x, b)) : null;
             return (Sb2: b, Sw2: w, Point: pt);
         }).ToList();
-        var analysed = sw2 is { } s ? Criticality.Analyse(act, sb2, s) : null;
+        var analysed = sw2 is { } s ? Criticality.Analyse(new(act, s, sb2)) : null;
 
         if (plotPath is not null) File.WriteAllText(plotPath, PlotRenderer.ToSvg(PhaseDiagram(act, line.Where(l => l.Sw2 is not null).Select(l => (l.Sb2, l.Sw2!.Value)).ToList(), sb2Max)));
 
@@ -100,7 +100,7 @@ internal static class CriticalityCommand
             for (int j = 0; j < 16; j++)
             {
                 double b = sb2Max * i / 15, w = 0.1 + (wMax - 0.1) * j / 15;
-                var p = Criticality.Analyse(act, b, w);
+                var p = Criticality.Analyse(new(act, w, b));
                 if (p.KStar is null || p.ChiPerp > 1) chaotic.Add((b, w)); else ordered.Add((b, w));
             }
         return new PlotSpec($"{act.Name}: phase diagram", "σ_b²", "σ_w²",

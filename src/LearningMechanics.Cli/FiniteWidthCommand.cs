@@ -67,13 +67,13 @@ internal static class FiniteWidthCommand
                 $"--gamma {gamma} must satisfy γ² < 1 (criticality needs C_W ∝ 1 − γ², Roberts & Yaida 2022, eqs. B.20–B.21).");
         double sw2 = sw2Opt ?? OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma);
         if (!(sw2 > 0) || !double.IsFinite(sw2)) throw new BadInputException($"--sw2 {sw2} must be a positive number.");
-        var layers = FourPointVertex.SingleInput(act, sw2, sb2, inputNorm, depth + 1, gamma);
+        var layers = FourPointVertex.SingleInput(new(act, sw2, sb2), inputNorm, depth + 1, gamma);
         // NTK fluctuations (Roberts & Yaida 2022, eqs. 9.13–9.16) where φ′ exists; NNGP-only activations (sign, step) have none, and
         // Roberts & Yaida give them for plain MLPs only.
-        var ntk = act.IsDifferentiable && gamma == 0 ? NtkFluctuations.SingleInput(act, sw2, sb2, inputNorm, depth + 1) : null;
+        var ntk = act.IsDifferentiable && gamma == 0 ? NtkFluctuations.SingleInput(new(act, sw2, sb2), inputNorm, depth + 1) : null;
         if (cosine is { } c && (!(Math.Abs(c) <= 1) || gamma != 0))
             throw new BadInputException(gamma != 0 ? "--pair-cosine is for plain MLPs (γ = 0)." : $"--pair-cosine {c} must be in [−1, 1].");
-        var pair = cosine is { } cos ? PairVertex.Compute(act, sw2, sb2, inputNorm, cos * inputNorm, inputNorm, depth + 1)[^1] : null;
+        var pair = cosine is { } cos ? PairVertex.Compute(new(act, sw2, sb2), inputNorm, cos * inputNorm, inputNorm, depth + 1)[^1] : null;
         // JSON has no NaN: G¹ of a pair at the PSD edge (|cosine| → 1 but not identical) is not resolved and written null.
         static double? Finite(double v) => double.IsFinite(v) ? v : null;
         Dictionary<string, double?>? pairJson = pair is null ? null : new()
@@ -199,7 +199,7 @@ internal static class FiniteWidthCommand
             throw new BadInputException($"{bayes.XTrain} has {xa.Rows} training inputs; the finite-width posterior integrates over up to " +
                 $"four of the {xa.Rows + 1} inputs per vertex entry ((N+1)⁴ entries per test input), so at most {MaxTrainingInputs} are " +
                 "allowed (Roberts & Yaida 2022, §6.4.2, call larger sets impractical).");
-        return FiniteWidthPosterior.Mean(act, sw2, sb2, depth, xa, y, xb, bayes.Noise);
+        return FiniteWidthPosterior.Mean(new(act, sw2, sb2), depth, xa, y, xb, bayes.Noise);
     }
 
     private const int MaxTrainingInputs = 12;

@@ -30,6 +30,9 @@ public sealed record MlpSpec(int InputDim, int Width, int Depth, Activation Acti
         return new NetworkSpec(layers, Parameterization.Ntk, Sw2, Sb2);
     }
 
+    /// <summary>The initialisation (φ, σ_w², σ_b²) the theory's APIs take.</summary>
+    public Initialization Initialization => new(Activation, Sw2, Sb2);
+
     /// <summary>Fan-in of layer l (0-based, the readout is layer <see cref="Depth"/>).</summary>
     public int FanIn(int layer) => layer == 0 ? InputDim : Width;
 

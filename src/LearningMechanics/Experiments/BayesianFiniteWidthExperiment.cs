@@ -188,7 +188,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
         var y = unitTargets.Clone();
         for (int a = 0; a < p.NTrain; a++)
         {
-            var k = MultiInputVertex.Compute(sp.Activation, sp.Sw2, sp.Sb2, new Matrix(1, 1, [gramTrain[a, a]]), p.Depth + 1)[^1].K[0];
+            var k = MultiInputVertex.Compute(sp.Initialization, new Matrix(1, 1, [gramTrain[a, a]]), p.Depth + 1)[^1].K[0];
             for (int i = 0; i < p.Outputs; i++) y[a, i] *= Math.Sqrt(k);
         }
         output.Facts[$"targets.{sp.Activation.Name}"] = string.Join("; ", Enumerable.Range(0, p.NTrain).Select(a =>
@@ -198,7 +198,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
 
     private static Prediction Predict(Setup p, MlpSpec sp, Matrix x, Matrix y)
     {
-        var layers = FiniteWidthPosterior.OutputLayers(sp.Activation, sp.Sw2, sp.Sb2, p.Depth, x.RowRange(0, p.NTrain),
+        var layers = FiniteWidthPosterior.OutputLayers(sp.Initialization, p.Depth, x.RowRange(0, p.NTrain),
             x.RowRange(p.NTrain, p.NTest));
         return new Prediction(FiniteWidthPosterior.Mean(layers, y, p.Noise),
             [.. Enumerable.Range(0, p.Outputs).Select(i => FiniteWidthPosterior.Mean(layers, OnlyColumn(y, i), p.Noise))]);

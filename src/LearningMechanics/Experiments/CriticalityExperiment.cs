@@ -98,11 +98,11 @@ public sealed class CriticalityExperiment : IExperiment
         foreach (var act in p.Acts)
         {
             double wc = Criticality.CriticalWeightVariance(act);
-            configs.Add(new Config(act.Name, "critical", 0, wc, Criticality.Analyse(act, 0, wc)));
+            configs.Add(new Config(act.Name, "critical", 0, wc, Criticality.Analyse(new(act, wc, 0))));
             double line = Criticality.CriticalWeightVariance(act, p.Sb2)
                 ?? throw new BadInputException($"{act.Name} has no critical line at σ_b² = {p.Sb2}; choose another sb2.");
-            configs.Add(new Config(act.Name, "ordered", p.Sb2, 0.75 * line, Criticality.Analyse(act, p.Sb2, 0.75 * line)));
-            var chaotic = Criticality.Analyse(act, p.Sb2, 1.5 * line);
+            configs.Add(new Config(act.Name, "ordered", p.Sb2, 0.75 * line, Criticality.Analyse(new(act, 0.75 * line, p.Sb2))));
+            var chaotic = Criticality.Analyse(new(act, 1.5 * line, p.Sb2));
             if (chaotic.KStar is not null) configs.Add(new Config(act.Name, "chaotic", p.Sb2, 1.5 * line, chaotic));
         }
         return configs;

@@ -87,7 +87,7 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
         {
             var cfg = p.Configs[c];
             // theory[ℓ] = layer ℓ+1 = output after ℓ hidden layers
-            var theory = FourPointVertex.SingleInput(cfg.Act, cfg.Sw2, cfg.Sb2, 1.0, p.Depth + 1);
+            var theory = FourPointVertex.SingleInput(new(cfg.Act, cfg.Sw2, cfg.Sb2), 1.0, p.Depth + 1);
             output.Facts[$"{cfg.Name}"] = FormattableString.Invariant($"σ_b² = {cfg.Sb2}, σ_w² = {cfg.Sw2:G6}");
             var mine = Measure(p, cfg, c, theory, sims);
             rows.AddRange(mine);

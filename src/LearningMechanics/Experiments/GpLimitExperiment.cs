@@ -160,7 +160,7 @@ public sealed class GpLimitExperiment : IExperiment
         }
         if (ell != 1) return null;
         double inputNorm = (k1[0, 0] - spec.Sb2) / spec.Sw2;   // x·x/d of input 0
-        return FourPointVertex.SingleInput(act, spec.Sw2, spec.Sb2, inputNorm, 2)[1].ExcessKurtosis(n);
+        return FourPointVertex.SingleInput(new(act, spec.Sw2, spec.Sb2), inputNorm, 2)[1].ExcessKurtosis(n);
     }
 
     /// <summary>Covariance (every input pair) and output kurtosis (input 0) per activation, width and depth.</summary>
@@ -225,7 +225,7 @@ public sealed class GpLimitExperiment : IExperiment
     private static Claim NloMetricClaim(MlpSpec spec, List<CovarianceRow> rows, int depth)
     {
         var claim = NloMetric.With(("act", spec.Activation.Name), ("depth", depth));
-        var theory = FourPointVertex.SingleInput(spec.Activation, spec.Sw2, spec.Sb2, 1.0, depth + 1)[depth];
+        var theory = FourPointVertex.SingleInput(spec.Initialization, 1.0, depth + 1)[depth];
         if (rows.Count < 3) return claim.Inconclusive(theory.G1 / theory.K, $"Need ≥ 3 widths in the fit, have {rows.Count}.");
         var design = new Matrix(rows.Count, 2);
         for (int r = 0; r < rows.Count; r++)

@@ -90,7 +90,7 @@ public sealed class NtkFluctuationsExperiment : IExperiment
 
     /// <summary>The recursions for one activation at criticality, one input with x·x/d = 1, every layer up to the deepest.</summary>
     private static IReadOnlyList<NtkLayer> Predict(Setup p, Activation act) =>
-        NtkFluctuations.SingleInput(act, Criticality.CriticalWeightVariance(act), 0, 1.0, p.Depths[^1] + 1);
+        NtkFluctuations.SingleInput(new(act, Criticality.CriticalWeightVariance(act), 0), 1.0, p.Depths[^1] + 1);
 
     private static List<Row> Measure(RunContext ctx, Setup p, IReadOnlyList<NtkLayer>[] theory, Matrix x, Rng root)
     {

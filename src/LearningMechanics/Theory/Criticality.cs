@@ -51,15 +51,22 @@ public static class Criticality
         act.HasClosedForm ? act.PairExpectation(k, k, k) : act.Expect(z => act.Apply(z) * act.Apply(z), k);
 
     /// <summary>χ∥(K) = σ_w²·E[zφ′(z)φ(z)]_K / K (Roberts &amp; Yaida 2022, eq. 5.50).</summary>
-    public static double ChiParallel(Activation act, double sw2, double k) =>
-        k <= 0 ? sw2 * act.Derivative(0) * act.Derivative(0)
-               : sw2 * act.Expect(z => z * act.Derivative(z) * act.Apply(z), k) / k;
+    public static double ChiParallel(Initialization init, double k)
+    {
+        var (act, sw2, _) = init;
+        return k <= 0
+            ? sw2 * act.Derivative(0) * act.Derivative(0)
+            : sw2 * act.Expect(z => z * act.Derivative(z) * act.Apply(z), k) / k;
+    }
 
     /// <summary>χ⊥(K) = σ_w²·E[φ′(z)²]_K (Roberts &amp; Yaida 2022, eq. 5.51).</summary>
-    public static double ChiPerp(Activation act, double sw2, double k) =>
-        k <= 0 ? sw2 * act.Derivative(0) * act.Derivative(0)
-        : sw2 * (act.HasClosedForm ? act.DerivativePairExpectation(k, k, k) : act.Expect(z => act.Derivative(z) * act.Derivative(z), k));
-
+    public static double ChiPerp(Initialization init, double k)
+    {
+        var (act, sw2, _) = init;
+        return k <= 0
+            ? sw2 * act.Derivative(0) * act.Derivative(0)
+            : sw2 * (act.HasClosedForm ? act.DerivativePairExpectation(k, k, k) : act.Expect(z => act.Derivative(z) * act.Derivative(z), k));
+    }
 
     /// <summary>
     /// The fixed point K* reached from K = <paramref name="start"/> by the monotone recursion K ↦ σ_b² + σ_w²g(K): the
@@ -68,8 +75,9 @@ public static class Criticality
     /// (the K* = 0 fixed point, approached as a power law at criticality); the start itself when f vanishes there
     /// (scale-invariant φ at criticality, where every K is a fixed point).
     /// </summary>
-    public static double? FixedPoint(Activation act, double sb2, double sw2, double start = 1.0)
+    public static double? FixedPoint(Initialization init, double start = 1.0)
     {
+        var (act, sw2, sb2) = init;
         double f(double q) => sb2 + sw2 * G(act, q) - q;
         double f0 = f(start);
         if (Math.Abs(f0) <= 1e-12 * start) return start;
@@ -86,14 +94,15 @@ public static class Criticality
     }
 
     /// <summary>Fixed point, susceptibilities, correlation fixed point and depth scales at (σ_b², σ_w²).</summary>
-    public static CriticalityPoint Analyse(Activation act, double sb2, double sw2)
+    public static CriticalityPoint Analyse(Initialization init)
     {
-        var kStar = FixedPoint(act, sb2, sw2);
+        var (act, sw2, sb2) = init;
+        var kStar = FixedPoint(init);
         if (kStar is not { } k)
             return new CriticalityPoint(sb2, sw2, null, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
-        double chiPar = ChiParallel(act, sw2, k);
-        double chiPerp = ChiPerp(act, sw2, k);
-        double c = CorrelationFixedPoint(act, sb2, sw2, k);
+        double chiPar = ChiParallel(init, k);
+        double chiPerp = ChiPerp(init, k);
+        double c = CorrelationFixedPoint(init, k);
         double chiC = k <= 0 ? chiPerp : sw2 * act.DerivativePairExpectation(k, c * k, k);
         return new CriticalityPoint(sb2, sw2, k, chiPar, chiPerp, c, chiC, DepthScale(chiPar), DepthScale(chiC));
     }
@@ -106,8 +115,9 @@ public static class Criticality
     /// Stable fixed point of the correlation map c ↦ (σ_b² + σ_w²·E[φ(u)φ(v)])/K* at correlation c, reached from c = 0.5:
     /// c = 1 is always a fixed point; a bracketed root below it is found on a grid of 0.02 and refined by Brent.
     /// </summary>
-    public static double CorrelationFixedPoint(Activation act, double sb2, double sw2, double kStar)
+    public static double CorrelationFixedPoint(Initialization init, double kStar)
     {
+        var (act, sw2, sb2) = init;
         if (kStar <= 0) return 1;
         double h(double c) => Math.Clamp((sb2 + sw2 * act.PairExpectation(kStar, c * kStar, kStar)) / kStar, -1, 1) - c;
         double c0 = 0.5;
@@ -132,7 +142,7 @@ public static class Criticality
     /// </summary>
     public static double? CriticalWeightVariance(Activation act, double sb2)
     {
-        double f(double sw2) => FixedPoint(act, sb2, sw2) is { } k ? ChiPerp(act, sw2, k) - 1 : 1;
+        double f(double sw2) => FixedPoint(new(act, sw2, sb2)) is { } k ? ChiPerp(new(act, sw2, sb2), k) - 1 : 1;
         double lo = 0.05;
         double flo = f(lo);
         for (double hi = 0.1; hi <= 50; hi *= 1.25)

@@ -148,7 +148,7 @@ public class FiniteWidthCliTests
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--gamma", "1").Code);
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--pair-cosine", "1.5").Code);
         // The pair's NLO metric (eq. 4.115) from the library; null where it is not resolved (next to the PSD edge).
-        var pairLayer = LearningMechanics.Theory.FiniteWidth.PairVertex.Compute(LearningMechanics.Architecture.Activation.Parse("relu"), 2, 0, 1, 0.3, 1, 4)[^1];
+        var pairLayer = LearningMechanics.Theory.FiniteWidth.PairVertex.Compute(new(LearningMechanics.Architecture.Activation.Parse("relu"), 2, 0), 1, 0.3, 1, 4)[^1];
         using (var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--pair-cosine", "0.3", "--json").Out))
             Assert.Equal(pairLayer.G1[1], doc.RootElement.GetProperty("output_pair_vertex").GetProperty("G1_ab").GetDouble(), 1e-12);
         using (var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--pair-cosine", "0.999999", "--json").Out))
@@ -168,8 +168,7 @@ public class FiniteWidthCliTests
         using var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run(["finite-width", "--act", act, "--depth", "4", "--width", "64", "--json", .. extra]).Out);
         if (extra.Length == 0)
         {
-            var q = LearningMechanics.Theory.FiniteWidth.NtkFluctuations.SingleInput(LearningMechanics.Architecture.Activation.Parse(act),
-                LearningMechanics.Theory.Criticality.CriticalWeightVariance(LearningMechanics.Architecture.Activation.Parse(act)), 0, 1, 5)[^1];
+            var q = LearningMechanics.Theory.FiniteWidth.NtkFluctuations.SingleInput(new(LearningMechanics.Architecture.Activation.Parse(act), LearningMechanics.Theory.Criticality.CriticalWeightVariance(LearningMechanics.Architecture.Activation.Parse(act)), 0), 1, 5)[^1];
             Assert.Equal(q.Mean(64), doc.RootElement.GetProperty("layers")[4].GetProperty("ntk_mean").GetDouble(), 1e-12);
         }
     }
@@ -193,8 +192,7 @@ public class FiniteWidthPosteriorCliTests : IDisposable
         var (code, output, err) = CliHarness.Run("finite-width", "--act", "tanh", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb,
             "--noise", "0.01", "--out", outPath, "--json");
         Assert.True(code == 0, err);
-        var expected = LearningMechanics.Theory.FiniteWidth.FiniteWidthPosterior.Mean(LearningMechanics.Architecture.Activation.Parse("tanh"), 1.0, 0, 2,
-            new Matrix(2, 3, [1, 0, 0, 0, 1, 0]), new Matrix(2, 2, [0.8, -0.3, -0.5, 1.1]), new Matrix(2, 3, [0.6, 0.8, 0, 0, 0, 1]), 0.01);
+        var expected = LearningMechanics.Theory.FiniteWidth.FiniteWidthPosterior.Mean(new(LearningMechanics.Architecture.Activation.Parse("tanh"), 1.0, 0), 2, new Matrix(2, 3, [1, 0, 0, 0, 1, 0]), new Matrix(2, 2, [0.8, -0.3, -0.5, 1.1]), new Matrix(2, 3, [0.6, 0.8, 0, 0, 0, 1]), 0.01);
         var written = LearningMechanics.Lab.Storage.DataFiles.ReadMatrix(outPath);
         using var doc = System.Text.Json.JsonDocument.Parse(output);
         var json = doc.RootElement.GetProperty("bayesian_posterior");

@@ -37,8 +37,8 @@ public class CriticalityTests
         // ReLU: χ∥ = χ⊥ = σ_w²/2 for every K.
         foreach (double k in new[] { 0.3, 1.0, 7.0 })
         {
-            Assert.Equal(0.75, Criticality.ChiParallel(new Relu(), 1.5, k), 1e-12);
-            Assert.Equal(0.75, Criticality.ChiPerp(new Relu(), 1.5, k), 1e-12);
+            Assert.Equal(0.75, Criticality.ChiParallel(new(new Relu(), 1.5, 0), k), 1e-12);
+            Assert.Equal(0.75, Criticality.ChiPerp(new(new Relu(), 1.5, 0), k), 1e-12);
         }
         // GELU and SiLU vanish at 0 with φ′(0) ≠ 0 but (−a₁) < 0: K* = 0 repels (Roberts & Yaida 2022, §5.3).
         foreach (var name in new[] { "gelu", "silu" })
@@ -57,7 +57,7 @@ public class CriticalityTests
     public void SusceptibilitiesAreTheSlopesOfTheIteratedMaps(string name, double sb2, double sw2)
     {
         var act = Activation.Parse(name);
-        var p = Criticality.Analyse(act, sb2, sw2);
+        var p = Criticality.Analyse(new(act, sw2, sb2));
         double kStar = p.KStar!.Value;
         // Single-input map: (K_{ℓ+1} − K*)/(K_ℓ − K*) → χ∥ (Roberts & Yaida 2022, eq. 5.10).
         double k = kStar * 1.05;
@@ -81,17 +81,17 @@ public class CriticalityTests
         foreach (double sb2 in new[] { 0.05, 0.2, 0.5 })
         {
             double w = Criticality.CriticalWeightVariance(tanh, sb2)!.Value;
-            var on = Criticality.Analyse(tanh, sb2, w);
+            var on = Criticality.Analyse(new(tanh, w, sb2));
             Assert.Equal(1.0, on.ChiPerp, 1e-8);
-            Assert.Equal("ordered", Criticality.Analyse(tanh, sb2, 0.9 * w).Phase);
-            Assert.Equal("chaotic", Criticality.Analyse(tanh, sb2, 1.1 * w).Phase);
-            Assert.True(Criticality.Analyse(tanh, sb2, 1.1 * w).CStar < 1);
+            Assert.Equal("ordered", Criticality.Analyse(new(tanh, 0.9 * w, sb2)).Phase);
+            Assert.Equal("chaotic", Criticality.Analyse(new(tanh, 1.1 * w, sb2)).Phase);
+            Assert.True(Criticality.Analyse(new(tanh, 1.1 * w, sb2)).CStar < 1);
         }
         // tanh's critical line tends to (σ_b², σ_w²) = (0, 1) as σ_b² → 0 (Roberts & Yaida 2022, eq. 5.90).
         double w1 = Criticality.CriticalWeightVariance(tanh, 1e-3)!.Value;
         double w2 = Criticality.CriticalWeightVariance(tanh, 1e-4)!.Value;
         Assert.True(w2 < w1 && w1 < 1.2 && Math.Abs(w2 - 1) < Math.Abs(w1 - 1), $"σ_w²(1e-3) = {w1}, σ_w²(1e-4) = {w2}");
-        Assert.Null(Criticality.FixedPoint(new Relu(), 0.1, 2.5));          // ReLU above σ_w² = 2: the kernel diverges
-        Assert.Equal(0.0, Criticality.FixedPoint(new Tanh(), 0, 1)!.Value);  // tanh at criticality: K* = 0
+        Assert.Null(Criticality.FixedPoint(new(new Relu(), 2.5, 0.1)));          // ReLU above σ_w² = 2: the kernel diverges
+        Assert.Equal(0.0, Criticality.FixedPoint(new(new Tanh(), 1, 0))!.Value);  // tanh at criticality: K* = 0
     }
 }

@@ -56,18 +56,18 @@ public static class FiniteWidthPosterior
     /// <paramref name="xTrain"/> (N_A × d) with targets <paramref name="yTrain"/> (N_A × outputs) and Gaussian observation
     /// noise of variance <paramref name="noise"/> ≥ 0, predicted at each row of <paramref name="xTest"/>.
     /// </summary>
-    public static PosteriorExpansion Mean(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain, Matrix yTrain,
-        Matrix xTest, double noise = 0)
+    public static PosteriorExpansion Mean(Initialization init, int hiddenLayers, Matrix xTrain, Matrix yTrain, Matrix xTest,
+        double noise = 0)
     {
         if (yTrain.Rows != xTrain.Rows) throw new BadInputException($"Targets have {yTrain.Rows} rows for {xTrain.Rows} training inputs.");
-        return Mean(OutputLayers(act, sw2, sb2, hiddenLayers, xTrain, xTest), yTrain, noise);
+        return Mean(OutputLayers(init, hiddenLayers, xTrain, xTest), yTrain, noise);
     }
 
     /// <summary>
     /// The output layer's kernel, vertex and NLO metric on A ∪ {β} for each test input β (β the last input): the part of
     /// the expansion that does not depend on the targets, to be reused for several of them.
     /// </summary>
-    public static MultiInputVertexLayer[] OutputLayers(Activation act, double sw2, double sb2, int hiddenLayers, Matrix xTrain,
+    public static MultiInputVertexLayer[] OutputLayers(Initialization init, int hiddenLayers, Matrix xTrain,
         Matrix xTest)
     {
         if (xTrain.Rows < 1) throw new BadInputException("The training set is empty.");
@@ -75,7 +75,7 @@ public static class FiniteWidthPosterior
             throw new BadInputException($"Test inputs have dimension {xTest.Cols}, training inputs {xTrain.Cols}.");
         if (hiddenLayers < 1) throw new BadInputException($"Hidden layers {hiddenLayers} must be ≥ 1.");
         return [.. Enumerable.Range(0, xTest.Rows).Select(b =>
-            MultiInputVertex.Compute(act, sw2, sb2, Inputs.Gram(Matrix.Stack(xTrain, xTest.RowRange(b, 1))), hiddenLayers + 1)[^1])];
+            MultiInputVertex.Compute(init, Inputs.Gram(Matrix.Stack(xTrain, xTest.RowRange(b, 1))), hiddenLayers + 1)[^1])];
     }
 
     /// <summary>The expansion for targets <paramref name="yTrain"/> given <see cref="OutputLayers"/>.</summary>

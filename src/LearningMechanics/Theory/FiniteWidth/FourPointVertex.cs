@@ -33,9 +33,9 @@ public static class FourPointVertex
     /// Layers 1…<paramref name="layers"/> for an input with x·x/d = <paramref name="inputNorm"/>; with
     /// <paramref name="gamma"/> ≠ 0 every step is a residual one (γ = 0: the plain MLP).
     /// </summary>
-    public static IReadOnlyList<VertexLayer> SingleInput(Activation act, double sw2, double sb2, double inputNorm, int layers,
-        double gamma = 0)
+    public static IReadOnlyList<VertexLayer> SingleInput(Initialization init, double inputNorm, int layers, double gamma = 0)
     {
+        var (act, sw2, sb2) = init;
         if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
         if (!(Math.Abs(gamma) < 1))
             throw new BadInputException(
@@ -49,7 +49,7 @@ public static class FourPointVertex
         {
             result.Add(new VertexLayer(l, k, v, g1));
             if (l == layers) break;
-            double chi = g2 + Criticality.ChiParallel(act, sw2, k);
+            double chi = g2 + Criticality.ChiParallel(init, k);
             double s2 = act.Moment(2, k);
             double s4 = act.Moment(4, k);
             double vNext = chi * chi * v + sw2 * sw2 * (s4 - s2 * s2) + 4 * g2 * (chi - g2) * k * k;

@@ -51,8 +51,9 @@ public static class MultiInputVertex
 
     /// <summary>Layers 1…<paramref name="layers"/> (the output of L hidden layers is layer L + 1) for the input Gram
     /// matrix <paramref name="gram"/>_{ab} = x_a·x_b/d.</summary>
-    public static IReadOnlyList<MultiInputVertexLayer> Compute(Activation act, double sw2, double sb2, Matrix gram, int layers)
+    public static IReadOnlyList<MultiInputVertexLayer> Compute(Initialization init, Matrix gram, int layers)
     {
+        var (act, sw2, sb2) = init;
         int m = gram.Rows;
         if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
         if (m < 1 || gram.Cols != m)
@@ -86,7 +87,7 @@ public static class MultiInputVertex
             var position = first.Select(f => Array.IndexOf(unique, f)).ToArray();
             var allPairs = Pairs(m);
             int[] Map(int u) => [.. allPairs.Select(p => PairIndex(position[p.A], position[p.B], u))];
-            return Compute(act, sw2, sb2, reduced, layers).Select(l =>
+            return Compute(init, reduced, layers).Select(l =>
             {
                 var map = Map(unique.Length);
                 var v = new double[allPairs.Length, allPairs.Length];
@@ -161,7 +162,7 @@ public static class MultiInputVertex
                 {
                     double kk = k[aa];
                     Two[p] = act.Moment(2, kk);
-                    J[p] = [(aa, Criticality.ChiParallel(act, 1, kk))];
+                    J[p] = [(aa, Criticality.ChiParallel(new(act, 1, 0), kk))];
                     // g″(K) = ⟨σ²·He₄(z/√K)⟩/(4K²) (Price twice), the j(K) of Roberts & Yaida 2022, eq. 5.111 per unit C_W over 8K²·½.
                     double g2 = kk > 0
                         ? act.Expect(z =>

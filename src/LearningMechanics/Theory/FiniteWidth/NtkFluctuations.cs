@@ -43,12 +43,13 @@ public sealed record NtkLayer(int Layer, double K, double V, double Theta, doubl
 public static class NtkFluctuations
 {
     /// <summary>Layers 1…<paramref name="layers"/> for an input with x·x/d = <paramref name="inputNorm"/>.</summary>
-    public static IReadOnlyList<NtkLayer> SingleInput(Activation act, double sw2, double sb2, double inputNorm, int layers)
+    public static IReadOnlyList<NtkLayer> SingleInput(Initialization init, double inputNorm, int layers)
     {
+        var (act, sw2, sb2) = init;
         if (layers < 1) throw new BadInputException($"Depth {layers} must be ≥ 1.");
         if (!act.IsDifferentiable) throw new BadInputException($"Activation '{act.Name}' has no derivative: the NTK is undefined.");
         // K, V and the NLO metric G¹ come from the vertex recursion (eqs. 5.109–5.110); this adds Θ, A, B, D, F, H¹.
-        var vertex = FourPointVertex.SingleInput(act, sw2, sb2, inputNorm, layers);
+        var vertex = FourPointVertex.SingleInput(init, inputNorm, layers);
         var result = new List<NtkLayer>(layers);
         double cw = sw2;
         double theta = vertex[0].K;
@@ -67,8 +68,8 @@ public static class NtkFluctuations
             double g1 = here.G1;
             double vNext = vertex[l].V;
             double g = act.Moment(2, kk);
-            double chiPar = Criticality.ChiParallel(act, sw2, kk);
-            double chiPerp = Criticality.ChiPerp(act, sw2, kk);
+            double chiPar = Criticality.ChiParallel(init, kk);
+            double chiPerp = Criticality.ChiPerp(init, kk);
             double h = cw / (4 * kk * kk) * act.Expect(z => { double p = act.Derivative(z); return p * p * (z * z - kk); }, kk);
             double ss = act.Expect(z =>
             {

@@ -13,13 +13,12 @@ namespace LearningMechanics.Theory.FiniteWidth;
 public static class PairVertex
 {
     /// <summary>Layers 1…<paramref name="layers"/> for inputs with x_a·x_a/d, x_a·x_b/d, x_b·x_b/d given.</summary>
-    public static IReadOnlyList<MultiInputVertexLayer> Compute(Activation act, double sw2, double sb2, double aa, double ab, double bb,
-        int layers)
+    public static IReadOnlyList<MultiInputVertexLayer> Compute(Initialization init, double aa, double ab, double bb, int layers)
     {
         if (!(aa > 0 && bb > 0) || ab * ab > aa * bb * (1 + 1e-12))
             throw new BadInputException($"Input Gram ({aa}, {ab}, {bb}) is not positive semidefinite.");
         var gram = new Matrix(2, 2, [aa, ab, ab, bb]);
-        return MultiInputVertex.Compute(act, sw2, sb2, gram, layers);
+        return MultiInputVertex.Compute(init, gram, layers);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public class FiniteWidthPosteriorTests
         var y = new Matrix(2, 2, [0.7, -1.1, 0.4, 0.9]);
         var train = new Matrix(2, 4, [.. x.Data.AsSpan(0, 8)]);
         var test = new Matrix(1, 4, [.. x.Data.AsSpan(4, 4)]);   // = training input 1
-        var r = FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, test);
+        var r = FiniteWidthPosterior.Mean(new(Activation.Parse("tanh"), 1.0, 0.1), 3, train, y, test);
         for (int i = 0; i < 2; i++)
         {
             Assert.Equal(y[1, i], r.GpMean[0, i], 1e-10);
@@ -28,11 +28,11 @@ public class FiniteWidthPosteriorTests
         Assert.Equal(0, r.GpVariance[0], 1e-10);
         // Bad input is refused with the value named, not propagated as NaN.
         var nan = new Matrix(2, 2, [0.7, double.NaN, 0.4, 0.9]);
-        var e = Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, nan, test));
+        var e = Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(new(Activation.Parse("tanh"), 1.0, 0.1), 3, train, nan, test));
         Assert.Contains("NaN", e.Message);
-        Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, test, noise: -1));
+        Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(new(Activation.Parse("tanh"), 1.0, 0.1), 3, train, y, test, noise: -1));
         Assert.Throws<BadInputException>(() =>
-            FiniteWidthPosterior.Mean(Activation.Parse("tanh"), 1.0, 0.1, 3, train, y, new Matrix(1, 3)));
+            FiniteWidthPosterior.Mean(new(Activation.Parse("tanh"), 1.0, 0.1), 3, train, y, new Matrix(1, 3)));
     }
 
     /// <remarks>
@@ -53,7 +53,7 @@ public class FiniteWidthPosteriorTests
     {
         var act = Activation.Parse(name);
         var x = Inputs(na + 1, 5, 7);
-        var layer = MultiInputVertex.Compute(act, sw2, sb2, LearningMechanics.Data.Inputs.Gram(x), 4)[^1];
+        var layer = MultiInputVertex.Compute(new(act, sw2, sb2), LearningMechanics.Data.Inputs.Gram(x), 4)[^1];
         var rng = new Rng(3);
         var y = new Matrix(na, outputs);
         for (int i = 0; i < y.Data.Length; i++) y.Data[i] = 1.3 * rng.NextGaussian();

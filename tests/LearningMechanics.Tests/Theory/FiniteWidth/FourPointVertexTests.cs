@@ -19,14 +19,14 @@ public class FourPointVertexTests
     [InlineData("tanh", 1.0, 2.0 / 3, 2e-3)]          // K* = 0 class (eq. 5.131), approached with log(ℓ)/ℓ corrections
     public void LargeDepthCoefficientsMatchTheSeed(string act, double sw2, double coefficient, double tolerance)
     {
-        var layers = FourPointVertex.SingleInput(Activation.Parse(act), sw2, 0, 1, 10_001);
+        var layers = FourPointVertex.SingleInput(new(Activation.Parse(act), sw2, 0), 1, 10_001);
         Assert.Equal(coefficient, layers[^1].NormalisedVertex / (layers.Count - 1), tolerance);
     }
 
     [Fact]
     public void ReluVertexIsTheLeadingTermOfTheExactKurtosisAndItsMetricCorrectionVanishes()
     {
-        var layers = FourPointVertex.SingleInput(new Relu(), 2, 0, 1, 6);
+        var layers = FourPointVertex.SingleInput(new(new Relu(), 2, 0), 1, 6);
         for (int l = 1; l < layers.Count; l++)
         {
             Assert.Equal(5.0 * l, layers[l].NormalisedVertex, 1e-10);        // exact: 3((1 + 5/n)^ℓ − 1) = 15ℓ/n + O(1/n²)
@@ -39,7 +39,7 @@ public class FourPointVertexTests
     {
         var spec = new MlpSpec(2, 64, 1, new Tanh(), 1.3, 0.2);
         var k1 = Nngp.InputKernel(Matrix.FromRows([[1.0, 1.0]]), 1.3, 0.2);
-        var layers = FourPointVertex.SingleInput(new Tanh(), 1.3, 0.2, 1.0, 2);
+        var layers = FourPointVertex.SingleInput(new(new Tanh(), 1.3, 0.2), 1.0, 2);
         // Written out: K̂ = σ_b² + σ_w²Σφ(z_j)²/n with z_j iid N(0, K¹), so κ = 3Var(K̂)/E[K̂]² = 3σ_w⁴Var(φ²)/(n(σ_b² + σ_w²E[φ²])²).
         var tanh = new Tanh();
         double q = k1[0, 0];
@@ -58,7 +58,7 @@ public class FourPointVertexTests
         var x = LearningMechanics.Data.Inputs.ToSphere(Matrix.FromRows([Enumerable.Range(0, 16).Select(i => Math.Cos(i + 0.5)).ToArray()]));
         var draws = ConditionalKernelEnsemble.Sample([spec], [32], 20_000, x, new Rng(11));
         var kc = draws[0].Kc[0][2][0];
-        var theory = FourPointVertex.SingleInput(new Tanh(), 1.0, 0.0, 1.0, 4)[3];
+        var theory = FourPointVertex.SingleInput(new(new Tanh(), 1.0, 0.0), 1.0, 4)[3];
         double shift = Statistics.Mean(kc) - theory.K;
         double se = Statistics.StandardError(kc);
         double predicted = theory.G1 / 32;

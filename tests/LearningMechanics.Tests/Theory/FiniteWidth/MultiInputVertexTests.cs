@@ -15,8 +15,8 @@ public class MultiInputVertexTests(ITestOutputHelper output)
     public void OneInputIsTheSingleInputRecursion(string name, double sw2, double sb2)
     {
         var act = Activation.Parse(name);
-        var multi = MultiInputVertex.Compute(act, sw2, sb2, new Matrix(1, 1, [1.1]), 6);
-        var single = FourPointVertex.SingleInput(act, sw2, sb2, 1.1, 6);
+        var multi = MultiInputVertex.Compute(new(act, sw2, sb2), new Matrix(1, 1, [1.1]), 6);
+        var single = FourPointVertex.SingleInput(new(act, sw2, sb2), 1.1, 6);
         for (int l = 0; l < 6; l++)
         {
             Assert.Equal(single[l].K, multi[l].K[0], 1e-12 * single[l].K);
@@ -52,7 +52,7 @@ public class MultiInputVertexTests(ITestOutputHelper output)
         const int depth = 3;
         var act = Activation.Parse(name);
         var x = ThreeInputs();
-        var theory = MultiInputVertex.Compute(act, sw2, sb2, LearningMechanics.Data.Inputs.Gram(x), depth + 1)[^1];
+        var theory = MultiInputVertex.Compute(new(act, sw2, sb2), LearningMechanics.Data.Inputs.Gram(x), depth + 1)[^1];
         var spec = new MlpSpec(3, n, depth, act, sw2, sb2);
         var g = ConditionalKernelEnsemble.Sample([spec], [n], m, x, new Rng(31), outputOnly: true)[0].Kc[0][0];
         var pairs = ConditionalKernelEnsemble.Pairs(3);

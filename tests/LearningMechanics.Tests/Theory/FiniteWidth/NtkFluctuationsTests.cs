@@ -16,7 +16,7 @@ public class NtkFluctuationsTests
         // ReLU, C_W = 2, C_b = 0: K constant, χ∥ = χ⊥ = 1, h = 0, g = K/2, ⟨σ⁴⟩ = 3K²/2, ⟨σ²σ′²⟩ = K/2, ⟨σ′⁴⟩ = 1/2, so
         // Θ^ℓ = ℓK, V′ = V + 5K², F′ = F + 2KΘ, B′ = B + 2Θ², D′ = D + V′ + KΘ, A′ = A − V′ + 2D′ + Θ².
         const double k = 1.3;
-        var layers = NtkFluctuations.SingleInput(new Relu(), 2, 0, k / 2, 12);
+        var layers = NtkFluctuations.SingleInput(new(new Relu(), 2, 0), k / 2, 12);
         double theta = k;
         double v = 0;
         double a = 0;
@@ -37,7 +37,7 @@ public class NtkFluctuationsTests
             a = a - vNext + 2 * dNext + theta * theta; b += 2 * theta * theta; f += 2 * k * theta; d = dNext; v = vNext; theta += k;
         }
         // Large depth: (A + 2B)/Θ² → (11/3)·ℓ (A ≈ (7/3)ℓ³K², B ≈ (2/3)ℓ³K²).
-        var deep = NtkFluctuations.SingleInput(new Relu(), 2, 0, 1, 4001)[^1];
+        var deep = NtkFluctuations.SingleInput(new(new Relu(), 2, 0), 1, 4001)[^1];
         Assert.Equal(11.0 / 3, deep.RelativeVariance(1) / 4001, 1e-2);
     }
 
@@ -52,7 +52,7 @@ public class NtkFluctuationsTests
     public void NtkVarianceAndOutputCovarianceMatchMonteCarloNetworks(string actName, double sw2, double sb2, int n, int depth, int m)
     {
         var act = Activation.Parse(actName);
-        var q = NtkFluctuations.SingleInput(act, sw2, sb2, 1.0, depth + 1)[^1];
+        var q = NtkFluctuations.SingleInput(new(act, sw2, sb2), 1.0, depth + 1)[^1];
         var spec = new MlpSpec(8, n, depth, act, sw2, sb2).ToNetworkSpec();
         var x = Inputs.ToSphere(TestData.RandomMatrix(1, 8, 3));
         var th = new double[m];
@@ -92,7 +92,7 @@ public class NtkFluctuationsTests
         const int n = 16;
         const int depth = 4;
         const int m = 40000;
-        var q = NtkFluctuations.SingleInput(act, 1, 0, 1, depth + 1)[^1];
+        var q = NtkFluctuations.SingleInput(new(act, 1, 0), 1, depth + 1)[^1];
         var spec = new MlpSpec(8, n, depth, act, 1, 0).ToNetworkSpec();
         var x = Inputs.ToSphere(TestData.RandomMatrix(1, 8, 4));
         var th = new double[m];

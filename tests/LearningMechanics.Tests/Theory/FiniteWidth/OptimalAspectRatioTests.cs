@@ -17,7 +17,7 @@ public class OptimalAspectRatioTests
         var act = Activation.Parse(name);
         Assert.Equal(nu, OptimalAspectRatio.Nu(act), 1e-9);
         // Independent route: the large-ℓ slope of V/K² from the recursion at criticality (Roberts & Yaida 2022, eqs. 5.130–5.131).
-        var layers = FourPointVertex.SingleInput(act, LearningMechanics.Theory.Criticality.CriticalWeightVariance(act), 0, 1, 10_001);
+        var layers = FourPointVertex.SingleInput(new(act, LearningMechanics.Theory.Criticality.CriticalWeightVariance(act), 0), 1, 10_001);
         Assert.Equal(nu, layers[^1].NormalisedVertex / 10_000, act.IsScaleInvariant ? 1e-9 : 2e-3);
         Assert.Throws<BadInputException>(() => OptimalAspectRatio.Nu(new Sigmoid()));
     }
@@ -51,7 +51,7 @@ public class OptimalAspectRatioTests
         var act = Activation.Parse(name);
         double nu = OptimalAspectRatio.Nu(act, gamma);
         double cw = OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma);
-        var layers = FourPointVertex.SingleInput(act, cw, 0, 1, 20_001, gamma);
+        var layers = FourPointVertex.SingleInput(new(act, cw, 0), 1, 20_001, gamma);
         double slope = layers[^1].NormalisedVertex / 20_000;
         Assert.Equal(nu, slope, act.IsScaleInvariant ? 1e-9 : 5e-3 * nu);
         Assert.True(nu < OptimalAspectRatio.Nu(act), "residual connections lower ν, raising r*");
@@ -71,7 +71,7 @@ public class OptimalAspectRatioTests
         const int m = 20000;
         var act = new Relu();
         double cw = OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma);
-        var hidden = FourPointVertex.SingleInput(act, cw, 0, 1, blocks + 1, gamma)[^1];
+        var hidden = FourPointVertex.SingleInput(new(act, cw, 0), 1, blocks + 1, gamma)[^1];
         // Linear readout dense(1, sw2 = 1): K_out = K, V_out = V + 2K² (σ = identity: ⟨z⁴⟩ − K² = 2K²).
         double kOut = hidden.K;
         double vOut = hidden.V + 2 * hidden.K * hidden.K;

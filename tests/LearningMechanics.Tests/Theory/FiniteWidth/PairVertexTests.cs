@@ -15,8 +15,8 @@ public class PairVertexTests
     public void IdenticalInputsReduceToTheSingleInputRecursion(string name, double sw2, double sb2)
     {
         var act = Activation.Parse(name);
-        var pair = PairVertex.Compute(act, sw2, sb2, 1.1, 1.1, 1.1, 6);
-        var single = FourPointVertex.SingleInput(act, sw2, sb2, 1.1, 6);
+        var pair = PairVertex.Compute(new(act, sw2, sb2), 1.1, 1.1, 1.1, 6);
+        var single = FourPointVertex.SingleInput(new(act, sw2, sb2), 1.1, 6);
         for (int l = 0; l < 6; l++)
             for (int p = 0; p < 3; p++)
             {
@@ -46,7 +46,7 @@ public class PairVertexTests
             x[0, j] = j == 0 ? 4 : 0;
             x[1, j] = j == 0 ? 4 * cosine : j == 1 ? 4 * Math.Sqrt(1 - cosine * cosine) : 0;
         }
-        var theory = PairVertex.Compute(act, sw2, sb2, 1, cosine, 1, depth + 1)[^1];
+        var theory = PairVertex.Compute(new(act, sw2, sb2), 1, cosine, 1, depth + 1)[^1];
         var spec = new MlpSpec(16, n, depth, act, sw2, sb2).ToNetworkSpec();
         var g = new double[3][];
         for (int p = 0; p < 3; p++) g[p] = new double[m];
