@@ -34,7 +34,7 @@ public static class ConditionalGaussianChain
         var result = pairs.Select(_ => new double[nets]).ToArray();
         long done = 0;
         var act = spec.Activation;
-        Parallel.For(0, nets, new ParallelOptions { CancellationToken = cancellation },
+        Parallel.For(0, nets, Parallelism.Options(cancellation),
             () => (G: new double[m * m], L: new double[m * m], Xi: new double[m], Z: new double[m], Phi: new double[m]),
             (i, _, buf) =>
             {

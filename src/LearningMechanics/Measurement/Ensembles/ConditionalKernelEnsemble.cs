@@ -41,7 +41,7 @@ public static class ConditionalKernelEnsemble
                 var kc = Enumerable.Range(0, nSpecs).Select(_ => Enumerable.Range(0, kept).Select(_ =>
                     Enumerable.Range(0, pairs.Length).Select(_ => new double[nets]).ToArray()).ToArray()).ToArray();
                 var z = Enumerable.Range(0, nSpecs).Select(_ => new double[nets]).ToArray();
-                Parallel.For(0, nets, new ParallelOptions { CancellationToken = cancellation },
+                Parallel.For(0, nets, Parallelism.Options(cancellation),
                     () => new Worker(specs, n, x.Rows),
                     (i, _, worker) =>
                     {

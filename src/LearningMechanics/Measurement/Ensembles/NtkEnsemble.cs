@@ -20,7 +20,7 @@ public static class NtkEnsemble
         CancellationToken cancellation = default)
     {
         long counter = done;
-        Blas.SingleThreaded(() => Parallel.For(0, nets, new ParallelOptions { CancellationToken = cancellation },
+        Blas.SingleThreaded(() => Parallel.For(0, nets, Parallelism.Options(cancellation),
             () => { var net = new Network<double>(spec, x.Cols); return (Net: net, Ntk: new EmpiricalNtk(net, x.Rows)); },
             (i, _, local) =>
             {

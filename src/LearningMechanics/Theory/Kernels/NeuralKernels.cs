@@ -84,7 +84,7 @@ public static class NeuralKernels
         var byOp = net.ByOp(traces);
         // Rows interleaved over threads balance the triangular work. Row i computes its upper part j ≥ i in place (the
         // base kernel x·x′/d first, the diagonal from the trace's own x·x/d), then mirrors it.
-        Parallel.For(0, n, new ParallelOptions { CancellationToken = options.Cancellation }, () => RowBuffers(net, n), (i, _, buf) =>
+        Parallel.For(0, n, Parallelism.Options(options.Cancellation), () => RowBuffers(net, n), (i, _, buf) =>
         {
             var kRow = k.Data.AsSpan(i * n + i, n - i);
             var tRow = t is null ? buf.T.AsSpan(0, n - i) : t.Data.AsSpan(i * n + i, n - i);
@@ -133,7 +133,7 @@ public static class NeuralKernels
             options.Cancellation.ThrowIfCancellationRequested();
             int rows = Math.Min(block, n - r0);
             Blas.Gemm(Transpose.No, Transpose.Yes, rows, m, d, 1.0 / d, x1.Data.AsSpan(r0 * d, rows * d), d, right.Data, d, 0.0, gram, m);
-            Parallel.For(0, rows, new ParallelOptions { CancellationToken = options.Cancellation }, () => RowBuffers(net, m), (r, _, buf) =>
+            Parallel.For(0, rows, Parallelism.Options(options.Cancellation), () => RowBuffers(net, m), (r, _, buf) =>
             {
                 var a = traces1[r0 + r];
                 var kRow = kBuf.AsSpan(r * m, m);
