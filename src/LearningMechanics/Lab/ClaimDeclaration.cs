@@ -14,15 +14,24 @@ namespace LearningMechanics.Lab;
 /// </summary>
 public sealed partial record ClaimDeclaration(string Id, string Statement, string Reference, ClaimRule Rule, string Tolerance)
 {
-    // A later issue adds the rival hypothesis's prediction (Competitor) and the smallest relative change of the prediction
-    // that flips the verdict (Resolution) here, with the verdicts refuted and not discriminating.
+    /// <summary>
+    /// The competing hypothesis the claim must rule out, in words (the null — no effect, no correction — or a rival
+    /// theory); the run computes its prediction of the same measured quantity. Placeholders as in the statement.
+    /// </summary>
+    public string? Competitor { get; init; }
+
+    /// <summary>
+    /// For a claim of the literature that the lab expects to refute: the evidence, in words. A failure of such a claim is
+    /// <see cref="Verdict.Refuted"/> with this text in its note, not an unexpected <see cref="Verdict.Fail"/>.
+    /// </summary>
+    public string? ExpectedRefutation { get; init; }
 
     [GeneratedRegex(@"\{([A-Za-z_][A-Za-z0-9_]*)(?::([^{}]+))?\}")]
     private static partial Regex Placeholder();
 
     /// <summary>The placeholder names of the id and the statement, each once, in order of appearance.</summary>
     public IReadOnlyList<string> Placeholders =>
-        [.. Placeholder().Matches(Id + " " + Statement).Select(m => m.Groups[1].Value).Distinct()];
+        [.. Placeholder().Matches($"{Id} {Statement} {Competitor} {ExpectedRefutation}").Select(m => m.Groups[1].Value).Distinct()];
 
     /// <summary>
     /// The declaration with its placeholders filled. Every placeholder needs a value and every value a placeholder:
@@ -36,7 +45,11 @@ public sealed partial record ClaimDeclaration(string Id, string Statement, strin
         foreach (var name in names)
             if (!values.Any(v => v.Name == name))
                 throw new ArgumentException($"Claim '{Id}' needs a value for '{{{name}}}'.", nameof(values));
-        return new DeclaredClaim(Fill(Id, values), Fill(Statement, values), Reference, Rule);
+        return new DeclaredClaim(Fill(Id, values), Fill(Statement, values), Reference, Rule)
+        {
+            Competitor = Competitor is null ? null : Fill(Competitor, values),
+            ExpectedRefutation = ExpectedRefutation is null ? null : Fill(ExpectedRefutation, values),
+        };
     }
 
     /// <summary>Whether a produced claim id is an instance of this declaration's id pattern.</summary>

@@ -9,9 +9,10 @@ public static class ScalingFits
     /// Weighted fit dev(n) = a + b/n + c/n² (a + b/n with three points) and the claim a = <paramref name="predicted"/> within
     /// 4·SE(a). With the default 0: the finite-width deviation vanishes at infinite width, whatever its 1/n coefficient;
     /// with dev = n·(measured − leading order): the 1/n coefficient is the predicted one. Inconclusive with fewer than three
-    /// widths.
+    /// widths. <paramref name="competitor"/> is the rival hypothesis's value of the intercept.
     /// </summary>
-    public static Claim Intercept(DeclaredClaim claim, double[] n, double[] dev, double[] se, string context, double predicted = 0)
+    public static Claim Intercept(DeclaredClaim claim, double[] n, double[] dev, double[] se, string context, double predicted = 0,
+        double? competitor = null)
     {
         int p = n.Length >= 4 ? 3 : n.Length == 3 ? 2 : 0;
         if (p == 0) return claim.Inconclusive(predicted, $"Need ≥ 3 widths in the fit, have {n.Length}.");
@@ -21,22 +22,23 @@ public static class ScalingFits
         double seA = Math.Sqrt(cov[0, 0]);
         return claim.Compare(predicted, beta[0], seA, 4 * seA,
             $"{context}; fitted 1/n coefficient b = {beta[1]:G3} ± {Math.Sqrt(cov[1, 1]):G2}; reduced χ² = {chi2:G3}; " +
-            $"widths {n.Min()}…{n.Max()}; tolerance 4·SE.");
+            $"widths {n.Min()}…{n.Max()}; tolerance 4·SE.", competitor);
     }
 
     /// <summary>
     /// Log–log slope of y(n) against the predicted exponent, tolerance 4·SE + <paramref name="modelError"/> (the stated
     /// size of the next-order correction). Inconclusive with fewer than three widths or a non-positive value.
+    /// <paramref name="competitor"/> is the rival hypothesis's exponent (e.g. −1/2 against a predicted 1/n rate).
     /// </summary>
     public static Claim Slope(DeclaredClaim claim, double[] n, double[] y, double[] se, double predicted, double modelError,
-        string modelErrorReason)
+        string modelErrorReason, double? competitor = null)
     {
         if (n.Length < 3 || y.Any(v => !(v > 0)))
             return claim.Inconclusive(predicted, $"Need ≥ 3 widths with positive values, have {n.Length}.");
         var fit = Statistics.LogLogSlope(n, y, se);
         return claim.Compare(predicted, fit.Slope, fit.SlopeStdErr, 4 * fit.SlopeStdErr + modelError,
             $"weighted fit over widths {n.Min()}…{n.Max()} (reduced χ² = {fit.ReducedChiSquare:G3}); " +
-            $"tolerance 4·SE + model error {modelError:G3}: {modelErrorReason}.");
+            $"tolerance 4·SE + model error {modelError:G3}: {modelErrorReason}.", competitor);
     }
 
     /// <summary>
