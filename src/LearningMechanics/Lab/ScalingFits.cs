@@ -42,12 +42,26 @@ public static class ScalingFits
     }
 
     /// <summary>
-    /// The claim furthest from its prediction in standard errors: an inconclusive one first, then the largest
-    /// |predicted − measured|/SE (a failed claim with zero SE counts as infinitely far, a passed one as zero).
+    /// The sub-claim that decides a claim made at several points ((n, L) pairs, input pairs): an inconclusive one first,
+    /// then a failed or refuted one, then one that is not discriminating, then a pass; among equals the one that uses the
+    /// largest share of its own tolerance, |predicted − measured|/tolerance (so a failing point can never hide behind a
+    /// passing one with a larger |Δ|/SE but a wider tolerance).
     /// </summary>
-    public static Claim Worst(IEnumerable<Claim> claims) => claims.MaxBy(c =>
-        c.Verdict == Verdict.Inconclusive ? double.PositiveInfinity
-        : c.StdErr is > 0 ? Math.Abs(c.Predicted!.Value - c.Measured!.Value) / c.StdErr.Value
-        : c.Verdict == Verdict.Fail ? double.PositiveInfinity : 0)
-        ?? throw new ArgumentException("No claims to choose from.");
+    public static Claim Worst(IEnumerable<Claim> claims) => claims
+        .OrderByDescending(c => c.Verdict switch
+        {
+            Verdict.Inconclusive => 3,
+            Verdict.Fail or Verdict.Refuted => 2,
+            Verdict.NotDiscriminating => 1,
+            _ => 0,
+        })
+        .ThenByDescending(ShareOfTolerance)
+        .FirstOrDefault() ?? throw new ArgumentException("No claims to choose from.");
+
+    private static double ShareOfTolerance(Claim c)
+    {
+        if (c.Predicted is not { } p || c.Measured is not { } m) return double.PositiveInfinity;
+        double gap = Math.Abs(p - m);
+        return c.Tolerance is > 0 ? gap / c.Tolerance.Value : gap > 0 ? double.PositiveInfinity : 0;
+    }
 }

@@ -71,6 +71,20 @@ public class ClaimTests
     }
 
     [Fact]
+    public void TheWorstPointIsAFailingOneEvenWhenAPassingOneIsMoreStandardErrorsAway()
+    {
+        // (n, L) = A passes: 10 SE off but within its model error; B fails: 3 SE off with a 2-SE tolerance.
+        var passing = Claim.Compare("a", "s", "src", 1.0, 2.0, 0.1, 1.5);
+        var failing = Claim.Compare("b", "s", "src", 1.0, 1.3, 0.1, 0.2);
+        Assert.Same(failing, ScalingFits.Worst([passing, failing]));
+        var inconclusive = Claim.Compare("c", "s", "src", 1.0, double.NaN, 0.1, 0.2);
+        Assert.Same(inconclusive, ScalingFits.Worst([passing, failing, inconclusive]));
+        // Among passes, the one using the largest share of its tolerance.
+        var close = Claim.Compare("d", "s", "src", 1.0, 1.19, 0.05, 0.2);
+        Assert.Same(close, ScalingFits.Worst([passing with { Measured = 1.1 }, close]));
+    }
+
+    [Fact]
     public void AnOlderResultsDatabaseKeepsItsRowsAndGainsTheNewColumns()
     {
         string path = Path.Combine(Path.GetTempPath(), $"lmech-old-{Guid.NewGuid():N}.db");
