@@ -12,7 +12,7 @@ namespace LearningMechanics.Cli;
 
 /// <summary>
 /// <c>lmech predict</c>: predicted test outputs of an infinitely wide network trained on the given data, at a time or
-/// converged (DESIGN.md contract). <c>--kernel ntk</c>: all layers trained by GD (NTK dynamics); <c>--kernel nngp</c>:
+/// converged (README.md, "Command line"). <c>--kernel ntk</c>: all layers trained by GD (NTK dynamics); <c>--kernel nngp</c>:
 /// Bayesian posterior at <c>inf</c>, readout-only training (NNGP dynamics) at finite time.
 /// </summary>
 internal static class PredictCommand

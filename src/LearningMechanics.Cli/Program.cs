@@ -8,7 +8,7 @@ using Table = Spectre.Console.Table;
 namespace LearningMechanics.Cli
 {
     /// <summary>
-    /// The <c>lmech</c> command line (DESIGN.md "Command-line contract"). Exit codes: 0 ran (whatever the verdicts),
+    /// The <c>lmech</c> command line (README.md, "Command line"). Exit codes: 0 ran (whatever the verdicts),
     /// 1 a claim could not be evaluated or the run failed, 2 bad input.
     /// </summary>
     public static class Lmech

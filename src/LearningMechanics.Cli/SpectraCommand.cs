@@ -9,7 +9,7 @@ namespace LearningMechanics.Cli;
 
 /// <summary>
 /// <c>lmech spectra FILE.safetensors|FILE.npy</c>: for every 2-D tensor, the eigenvalues λ = s²/n of (1/n)WWᵀ, a
-/// Marchenko–Pastur fit of the bulk, the outliers above its edge and the power-law tail exponent (DESIGN.md contract).
+/// Marchenko–Pastur fit of the bulk, the outliers above its edge and the power-law tail exponent (README.md, "Command line").
 /// Spectra are of the stored tensors as they are in the file (lmech's own files hold raw, pre-multiplier weights).
 /// </summary>
 internal static class SpectraCommand

@@ -12,7 +12,7 @@ using LearningMechanics.Training;
 namespace LearningMechanics.Cli;
 
 /// <summary>
-/// <c>lmech train</c> (DESIGN.md contract): trains one network on the user's data (<c>--x/--y</c>, CSV or NPY) or a built-in
+/// <c>lmech train</c> (README.md, "Command line"): trains one network on the user's data (<c>--x/--y</c>, CSV or NPY) or a built-in
 /// data set (<c>--data fashion-mnist|mixture|teacher</c>), records the loss and the requested observables, and stores
 /// result.json, CSV, report and a results.db row under <c>--out</c>.
 /// </summary>

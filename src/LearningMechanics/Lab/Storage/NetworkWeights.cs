@@ -6,7 +6,7 @@ using LearningMechanics.Networks;
 namespace LearningMechanics.Lab.Storage;
 
 /// <summary>
-/// A network's parameters as safetensors (DESIGN.md: <c>layers.{i}.weight</c> [fan_out, fan_in], <c>layers.{i}.bias</c>
+/// A network's parameters as safetensors (<c>layers.{i}.weight</c> [fan_out, fan_in], <c>layers.{i}.bias</c>
 /// [fan_out], raw stored values before parameterisation multipliers), with the architecture in the metadata.
 /// </summary>
 public static class NetworkWeights
