@@ -71,8 +71,10 @@ public class ChainBenchmarks
 
     [Benchmark(Baseline = true)]
     public double RealNetworks() =>
-        LearningMechanics.Measurement.Ensembles.ConditionalKernelEnsemble.Sample([spec], [N], 256, x, new Rng(3), outputOnly: true)[0].Kc[0][0][0][0];
+        LearningMechanics.Measurement.Ensembles.ConditionalKernelEnsemble.Sample([spec], [N], 256, x, new Rng(3), outputOnly: true)[0]
+            .Kc[0][0][0][0];
 
     [Benchmark]
-    public double GaussianChain() => LearningMechanics.Measurement.Ensembles.ConditionalGaussianChain.OutputKernels(spec, 256, x, new Rng(3))[0][0];
+    public double GaussianChain() =>
+        LearningMechanics.Measurement.Ensembles.ConditionalGaussianChain.OutputKernels(spec, 256, x, new Rng(3))[0][0];
 }

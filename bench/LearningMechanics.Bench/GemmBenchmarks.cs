@@ -6,14 +6,17 @@ namespace LearningMechanics.Bench;
 
 /// <summary>
 /// Square double GEMM C = A·Bᵀ: OpenBLAS called directly (the reference, baseline), through our binding
-/// (<see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, double, Span{double}, int)"/>),
+/// (<see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int, ReadOnlySpan{double}, int, double,
+/// Span{double}, int)"/>),
 /// and the managed fallback. Ratios are to the direct call in the same run.
 /// </summary>
 [MemoryDiagnoser]
 public unsafe class GemmBenchmarks
 {
     [Params(256, 512, 1024)] public int N;
-    private double[] a = [], b = [], c = [];
+    private double[] a = [];
+    private double[] b = [];
+    private double[] c = [];
 
     [DllImport("libopenblas.so.0")]
     private static extern void cblas_dgemm(int layout, int ta, int tb, int m, int n, int k, double alpha, double* a, int lda,
@@ -48,7 +51,9 @@ public unsafe class GemmBenchmarks
 public class CoreTypeBenchmarks
 {
     private const int N = 1024;
-    private double[] a = [], b = [], c = [];
+    private double[] a = [];
+    private double[] b = [];
+    private double[] c = [];
 
     [GlobalSetup]
     public void Setup()

@@ -17,7 +17,10 @@ namespace LearningMechanics.Bench;
 /// </summary>
 public class TrainingStepBenchmarks
 {
-    public const int Steps = 100, Batch = 256, Input = 32, Depth = 4;
+    public const int Steps = 100;
+    public const int Batch = 256;
+    public const int Input = 32;
+    public const int Depth = 4;
     [Params(64, 256, 1024)] public int N;
     [Params("float64", "float32")] public string DType = "float64";
     private Action run = null!;
@@ -44,7 +47,12 @@ public class TrainingStepBenchmarks
 
     [Benchmark] public void HundredSteps() => run();
 
-    internal static Matrix Rand(int r, int c, ulong seed) { var m = new Matrix(r, c); new Rng(seed).FillGaussian(m.Data); return m; }
+    internal static Matrix Rand(int r, int c, ulong seed)
+    {
+        var m = new Matrix(r, c);
+        new Rng(seed).FillGaussian(m.Data);
+        return m;
+    }
 
     /// <summary>
     /// Runs the benchmark, then the ratio table: lmech and PyTorch timed back to back for each case, three alternating
@@ -54,13 +62,16 @@ public class TrainingStepBenchmarks
     public static void RunWithReference()
     {
         int threads = Blas.Threads;
-        Console.WriteLine($"\nTraining steps/s (input {Input}, depth {Depth}, batch {Batch}, SGD, MSE), {threads} BLAS/torch threads, best of 3 interleaved rounds");
+        Console.WriteLine($"\nTraining steps/s (input {Input}, depth {Depth}, batch {Batch}, SGD, MSE), " +
+            $"{threads} BLAS/torch threads, best of 3 interleaved rounds");
         Console.WriteLine("| width | dtype | lmech steps/s | PyTorch steps/s | ratio | lmech GFLOP/s | GEMM peak GFLOP/s | % of peak |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (int n in new[] { 64, 256, 1024 })
             foreach (string dtype in new[] { "float64", "float32" })
             {
-                double lmech = double.MaxValue, torch = double.MaxValue, peak = 0;
+                double lmech = double.MaxValue;
+                double torch = double.MaxValue;
+                double peak = 0;
                 bool haveTorch = true;
                 for (int round = 0; round < 3; round++)
                 {
@@ -71,7 +82,10 @@ public class TrainingStepBenchmarks
                 double flops = 6.0 * Batch * ((double)Input * n + (Depth - 1.0) * n * n + n);
                 double gflops = flops / lmech / 1e9;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {n} | {dtype} | {1 / lmech:F0} | {(haveTorch ? (1 / torch).ToString("F0", CultureInfo.InvariantCulture) : "n/a")} | {(haveTorch ? (torch / lmech).ToString("F2", CultureInfo.InvariantCulture) + "×" : "n/a")} | {gflops:F1} | {peak:F1} | {100 * gflops / peak:F0} % |"));
+                    $"| {n} | {dtype} | {1 / lmech:F0} | " +
+                    $"{(haveTorch ? (1 / torch).ToString("F0", CultureInfo.InvariantCulture) : "n/a")} | " +
+                    $"{(haveTorch ? (torch / lmech).ToString("F2", CultureInfo.InvariantCulture) + "×" : "n/a")} | " +
+                    $"{gflops:F1} | {peak:F1} | {100 * gflops / peak:F0} % |"));
             }
     }
 
@@ -98,13 +112,25 @@ public class TrainingStepBenchmarks
         double best = double.MaxValue;
         if (single)
         {
-            var a = new float[n * n]; var c = new float[n * n];
-            for (int r = 0; r < 6; r++) { var sw = Stopwatch.StartNew(); Blas.Gemm(Transpose.No, Transpose.Yes, n, n, n, 1f, a, n, a, n, 0f, c, n); if (r > 0) best = Math.Min(best, sw.Elapsed.TotalSeconds); }
+            var a = new float[n * n];
+            var c = new float[n * n];
+            for (int r = 0; r < 6; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                Blas.Gemm(Transpose.No, Transpose.Yes, n, n, n, 1f, a, n, a, n, 0f, c, n);
+                if (r > 0) best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            }
         }
         else
         {
-            var a = new double[n * n]; var c = new double[n * n];
-            for (int r = 0; r < 6; r++) { var sw = Stopwatch.StartNew(); Blas.Gemm(Transpose.No, Transpose.Yes, n, n, n, 1.0, a, n, a, n, 0.0, c, n); if (r > 0) best = Math.Min(best, sw.Elapsed.TotalSeconds); }
+            var a = new double[n * n];
+            var c = new double[n * n];
+            for (int r = 0; r < 6; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                Blas.Gemm(Transpose.No, Transpose.Yes, n, n, n, 1.0, a, n, a, n, 0.0, c, n);
+                if (r > 0) best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            }
         }
         return 2.0 * n * n * n / best / 1e9;
     }
@@ -115,7 +141,9 @@ public class TrainingStepBenchmarks
         try
         {
             var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { script, width.ToString(CultureInfo.InvariantCulture), dtype, threads.ToString(CultureInfo.InvariantCulture), "100", "3" }) psi.ArgumentList.Add(a);
+            foreach (var a in new[]
+                { script, width.ToString(CultureInfo.InvariantCulture), dtype, threads.ToString(CultureInfo.InvariantCulture), "100", "3" })
+                psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
             string output = p.StandardOutput.ReadToEnd(); p.StandardError.ReadToEnd(); p.WaitForExit();
             return p.ExitCode == 0 ? double.Parse(output.Trim(), CultureInfo.InvariantCulture) : null;
@@ -139,7 +167,8 @@ public class HessianBenchmarks
 {
     [Params(256, 1024)] public int N;
     private Hessian h = null!;
-    private double[] v = null!, hv = null!;
+    private double[] v = null!;
+    private double[] hv = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -158,7 +187,8 @@ public class HessianBenchmarks
     {
         var spec = NetworkSpec.Parse("dense(1000)-relu-dense(1000)-relu-dense(1)", Parameterization.Standard, 2, 0);
         var net = new Network<double>(spec, 32); net.Initialize(new Rng(3));
-        var h = new Hessian(net, new Dataset(TrainingStepBenchmarks.Rand(256, 32, 1), TrainingStepBenchmarks.Rand(256, 1, 2)), new MseLoss());
+        var h = new Hessian(net, new Dataset(TrainingStepBenchmarks.Rand(256, 32, 1), TrainingStepBenchmarks.Rand(256, 1, 2)),
+            new MseLoss());
         var g = new double[net.ParameterCount];
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < 5; i++) h.Gradient(g);
@@ -167,6 +197,7 @@ public class HessianBenchmarks
         double lambda = h.Sharpness(20, new Rng(5));
         double lanczos = sw.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Lanczos sharpness, {net.ParameterCount} parameters, 256 points, 20 steps: λ_max = {lambda:G6} in {lanczos:F2} s ({lanczos / grad:F1} gradient-equivalents; one gradient {1000 * grad:F1} ms)"));
+            $"Lanczos sharpness, {net.ParameterCount} parameters, 256 points, 20 steps: λ_max = {lambda:G6} in {lanczos:F2} s " +
+            $"({lanczos / grad:F1} gradient-equivalents; one gradient {1000 * grad:F1} ms)"));
     }
 }

@@ -17,7 +17,8 @@ internal sealed class ConsoleProgress(string label) : IProgress<ProgressInfo>
     {
         lock (gate)
         {
-            double t = clock.Elapsed.TotalSeconds, frac = p.Total > 0 ? (double)p.Done / p.Total : 0;
+            double t = clock.Elapsed.TotalSeconds;
+            double frac = p.Total > 0 ? (double)p.Done / p.Total : 0;
             bool finished = p.Done >= p.Total;
             if (!finished && t - lastPrint < (tty ? 0.25 : 5)) return;
             lastPrint = t;

@@ -36,17 +36,21 @@ internal static class FiniteWidthCommand
             Description = "Bayesian inference (Roberts & Yaida 2022, §6.4): training inputs (.csv/.npy), a small data set; " +
                 "prints the posterior mean and sd at width n",
         };
-        var yTrain = new Option<string?>("--y-train") { Description = "training targets, one row per training input, one column per output" };
+        var yTrain = new Option<string?>("--y-train")
+            { Description = "training targets, one row per training input, one column per output" };
         var xTest = new Option<string?>("--x-test") { Description = "test inputs for the posterior mean" };
-        var noise = new Option<double>("--noise") { Description = "observation noise variance σ_ε² (0: exact observations)", DefaultValueFactory = _ => 0.0 };
+        var noise = new Option<double>("--noise")
+            { Description = "observation noise variance σ_ε² (0: exact observations)", DefaultValueFactory = _ => 0.0 };
         var output = new Option<string?>("--out") { Description = "write the width-n posterior means (test × outputs, .csv/.npy)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var cmd = new Command("finite-width",
             "Kernel K, four-point vertex V, NLO metric, output kurtosis and NTK fluctuations layer by layer (Roberts & Yaida 2022, " +
             "§5.4, §9.1); with --x-train/--y-train/--x-test the Bayesian posterior mean and variance at width n to order 1/n (§6.4).")
             { act, depth, width, sw2, sb2, norm, gamma, cosine, xTrain, yTrain, xTest, noise, output, json };
-        cmd.SetAction(p => Run(p.GetValue(act)!, p.GetValue(depth), p.GetValue(width), p.GetValue(sw2), p.GetValue(sb2), p.GetValue(norm), p.GetValue(gamma),
-            p.GetValue(cosine), new BayesArgs(p.GetValue(xTrain), p.GetValue(yTrain), p.GetValue(xTest), p.GetValue(noise), p.GetValue(output)), p.GetValue(json)));
+        cmd.SetAction(p => Run(p.GetValue(act)!, p.GetValue(depth), p.GetValue(width), p.GetValue(sw2), p.GetValue(sb2), p.GetValue(norm),
+            p.GetValue(gamma), p.GetValue(cosine),
+            new BayesArgs(p.GetValue(xTrain), p.GetValue(yTrain), p.GetValue(xTest), p.GetValue(noise), p.GetValue(output)),
+            p.GetValue(json)));
         return cmd;
     }
 
@@ -55,21 +59,23 @@ internal static class FiniteWidthCommand
         public bool Requested => XTrain is not null || YTrain is not null || XTest is not null || Out is not null;
     }
 
-    private static int Run(string actName, int depth, int width, double? sw2Opt, double sb2, double inputNorm, double gamma, double? cosine, BayesArgs bayes, bool json)
+    private static int Run(string actName, int depth, int width, double? sw2Opt, double sb2, double inputNorm, double gamma, double? cosine,
+        BayesArgs bayes, bool json)
     {
         var act = Activation.Parse(actName);
         if (depth < 1) throw new BadInputException($"--depth {depth} must be a positive integer.");
         if (width < 1) throw new BadInputException($"--width {width} must be a positive integer.");
         if (!(sb2 >= 0) || !double.IsFinite(sb2)) throw new BadInputException($"--sb2 {sb2} must be a number ≥ 0.");
-        if (!(inputNorm > 0) || !double.IsFinite(inputNorm)) throw new BadInputException($"--input-norm {inputNorm} must be positive.");
+        if (!(inputNorm > 0) || !double.IsFinite(inputNorm))
+            throw new BadInputException($"--input-norm {inputNorm} must be positive.");
         if (!(gamma * gamma < 1) || !double.IsFinite(gamma))
             throw new BadInputException(
                 $"--gamma {gamma} must satisfy γ² < 1 (criticality needs C_W ∝ 1 − γ², Roberts & Yaida 2022, eqs. B.20–B.21).");
         double sw2 = sw2Opt ?? OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma);
         if (!(sw2 > 0) || !double.IsFinite(sw2)) throw new BadInputException($"--sw2 {sw2} must be a positive number.");
         var layers = FourPointVertex.SingleInput(new(act, sw2, sb2), inputNorm, depth + 1, gamma);
-        // NTK fluctuations (Roberts & Yaida 2022, eqs. 9.13–9.16) where φ′ exists; NNGP-only activations (sign, step) have none, and
-        // Roberts & Yaida give them for plain MLPs only.
+        // NTK fluctuations (Roberts & Yaida 2022, eqs. 9.13–9.16) where φ′ exists; NNGP-only activations (sign, step) have none,
+        // and Roberts & Yaida give them for plain MLPs only.
         var ntk = act.IsDifferentiable && gamma == 0 ? NtkFluctuations.SingleInput(new(act, sw2, sb2), inputNorm, depth + 1) : null;
         if (cosine is { } c && (!(Math.Abs(c) <= 1) || gamma != 0))
             throw new BadInputException(gamma != 0 ? "--pair-cosine is for plain MLPs (γ = 0)." : $"--pair-cosine {c} must be in [−1, 1].");
@@ -82,10 +88,17 @@ internal static class FiniteWidthCommand
             ["V_aa_bb"] = pair.V[0, 2], ["V_ab_ab"] = pair.V[1, 1], ["G1_aa"] = Finite(pair.G1[0]), ["G1_ab"] = Finite(pair.G1[1]),
         };
         // Optimal aspect ratio (Roberts & Yaida 2022, eq. A.73) where ν is defined: scale-invariant or K* = 0 class at criticality.
-        double? nu = null, rStar = null, rPairs = null;
+        double? nu = null;
+        double? rStar = null;
+        double? rPairs = null;
         bool critical = sw2Opt is null && sb2 == 0;
         if (critical)
-            try { nu = OptimalAspectRatio.Nu(act, gamma); rStar = OptimalAspectRatio.RStar(nu.Value, width); rPairs = OptimalAspectRatio.RStar(nu.Value, 1, 1); }
+            try
+            {
+                nu = OptimalAspectRatio.Nu(act, gamma);
+                rStar = OptimalAspectRatio.RStar(nu.Value, width);
+                rPairs = OptimalAspectRatio.RStar(nu.Value, 1, 1);
+            }
             catch (BadInputException) { }
         var posterior = bayes.Requested ? Posterior(act, sw2, sb2, depth, gamma, bayes) : null;
         if (posterior is not null && bayes.Out is not null)
@@ -111,13 +124,22 @@ internal static class FiniteWidthCommand
                     static double? J(double v) => double.IsFinite(v) ? v : null;
                     var row = new Dictionary<string, double?>
                     {
-                        ["layer"] = l.Layer, ["K"] = l.K, ["V"] = l.V, ["G1"] = J(l.G1), ["V_over_nK2"] = l.NormalisedVertex / width, ["excess_kurtosis"] = l.ExcessKurtosis(width),
+                        ["layer"] = l.Layer, ["K"] = l.K, ["V"] = l.V, ["G1"] = J(l.G1), ["V_over_nK2"] = l.NormalisedVertex / width,
+                        ["excess_kurtosis"] = l.ExcessKurtosis(width),
                     };
                     if (ntk is not null)
                     {
                         var q = ntk[i];
-                        row["ntk_frozen"] = q.Theta; row["ntk_H1"] = q.H1; row["ntk_mean"] = q.Mean(width); row["ntk_A"] = q.A; row["ntk_B"] = q.B; row["ntk_D"] = q.D; row["ntk_F"] = q.F;
-                        row["ntk_variance"] = q.Variance(width); row["ntk_relative_variance"] = q.RelativeVariance(width); row["ntk_output_covariance"] = q.CrossCovariance(width);
+                        row["ntk_frozen"] = q.Theta;
+                        row["ntk_H1"] = q.H1;
+                        row["ntk_mean"] = q.Mean(width);
+                        row["ntk_A"] = q.A;
+                        row["ntk_B"] = q.B;
+                        row["ntk_D"] = q.D;
+                        row["ntk_F"] = q.F;
+                        row["ntk_variance"] = q.Variance(width);
+                        row["ntk_relative_variance"] = q.RelativeVariance(width);
+                        row["ntk_output_covariance"] = q.CrossCovariance(width);
                     }
                     return row;
                 }),
@@ -126,7 +148,8 @@ internal static class FiniteWidthCommand
                 {
                     ["gp_mean"] = Rows(posterior.GpMean), ["gp_variance"] = posterior.GpVariance,
                     ["coefficient_metric"] = Rows(posterior.Metric), ["coefficient_vertex"] = Rows(posterior.Vertex),
-                    ["mean_at_width"] = Rows(CorrectedMeans(posterior, width)), ["variance_coefficient"] = Rows(posterior.VarianceCorrection),
+                    ["mean_at_width"] = Rows(CorrectedMeans(posterior, width)),
+                    ["variance_coefficient"] = Rows(posterior.VarianceCorrection),
                     ["variance_at_width"] = Rows(Map(posterior, (r, c) => posterior.VarianceAt(r, c, width))), ["noise"] = bayes.Noise,
                     ["out"] = bayes.Out is null ? null : Path.GetFullPath(bayes.Out),
                     ["formula"] = "E[z|y] = GP mean + (metric + vertex)/n (Roberts & Yaida 2022, eqs. 6.81-6.88); " +
@@ -141,12 +164,19 @@ internal static class FiniteWidthCommand
             }, Lmech.Json));
             return Lmech.Ok;
         }
-        var t = new Table { Title = new TableTitle(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"{act.Name}, σ_w² = {sw2:G6}, σ_b² = {sb2:G4}, depth {depth}, width {width}{(gamma != 0 ? $", residual γ = {gamma:G4}" : "")}"))) };
-        t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)", "NTK Θ", "E[[Θ̂]] = Θ + H¹/n", "Var(Θ̂)/Θ²", "Cov(Θ̂, z²)");
+        var t = new Table
+        {
+            Title = new TableTitle(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"{act.Name}, σ_w² = {sw2:G6}, σ_b² = {sb2:G4}, depth {depth}, width {width}" +
+                $"{(gamma != 0 ? $", residual γ = {gamma:G4}" : "")}"))),
+        };
+        t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)", "NTK Θ", "E[[Θ̂]] = Θ + H¹/n", "Var(Θ̂)/Θ²",
+            "Cov(Θ̂, z²)");
         foreach (var (l, i) in layers.Select((l, i) => (l, i)))
-            t.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture), F(l.K), F(l.V), F(l.G1), F(l.NormalisedVertex / width), F(l.ExcessKurtosis(width)),
-                ntk is null ? "—" : F(ntk[i].Theta), ntk is null ? "—" : F(ntk[i].Mean(width)), ntk is null ? "—" : F(ntk[i].RelativeVariance(width)), ntk is null ? "—" : F(ntk[i].CrossCovariance(width)));
+            t.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture), F(l.K), F(l.V), F(l.G1), F(l.NormalisedVertex / width),
+                F(l.ExcessKurtosis(width)),
+                ntk is null ? "—" : F(ntk[i].Theta), ntk is null ? "—" : F(ntk[i].Mean(width)),
+                ntk is null ? "—" : F(ntk[i].RelativeVariance(width)), ntk is null ? "—" : F(ntk[i].CrossCovariance(width)));
         AnsiConsole.Write(t);
         AnsiConsole.MarkupLine(Markup.Escape($"Layer {depth + 1} is the output. {validity}. " + (ntk is not null
             ? "NTK: E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (Roberts & Yaida 2022, eqs. 9.13–9.16 " +
@@ -157,7 +187,10 @@ internal static class FiniteWidthCommand
                 : "No NTK: the activation has no derivative.")));
         if (pair is not null)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"Pair of inputs at cosine {cosine:G4} (eq. 4.90), output layer: K_ab = {pair.K[1]:G5}; V_(aa)(aa) = {pair.V[0, 0]:G5}, V_(aa)(bb) = {pair.V[0, 2]:G5}, V_(ab)(ab) = {pair.V[1, 1]:G5}, V_(aa)(ab) = {pair.V[0, 1]:G5} (Cov(Ĝ_p, Ĝ_q) = V/n); NLO metric G¹_aa = {pair.G1[0]:G5}, G¹_ab = {pair.G1[1]:G5} (eq. 4.115).")));
+                $"Pair of inputs at cosine {cosine:G4} (eq. 4.90), output layer: K_ab = {pair.K[1]:G5}; " +
+                $"V_(aa)(aa) = {pair.V[0, 0]:G5}, V_(aa)(bb) = {pair.V[0, 2]:G5}, V_(ab)(ab) = {pair.V[1, 1]:G5}, " +
+                $"V_(aa)(ab) = {pair.V[0, 1]:G5} (Cov(Ĝ_p, Ĝ_q) = V/n); " +
+                $"NLO metric G¹_aa = {pair.G1[0]:G5}, G¹_ab = {pair.G1[1]:G5} (eq. 4.115).")));
         if (posterior is not null)
         {
             var b = new Table
@@ -165,15 +198,18 @@ internal static class FiniteWidthCommand
                 Title = new TableTitle(Markup.Escape($"Bayesian posterior at width {width} (Roberts & Yaida 2022, §6.4, eqs. 6.81–6.88; " +
                     $"variance: second-order Edgeworth term), σ_ε² = {bayes.Noise.ToString("G4", CultureInfo.InvariantCulture)}")),
             };
-            b.AddColumns("test", "output", "GP mean", "GP sd", "1/n coefficient: metric", "vertex", $"mean at n = {width}", "variance coefficient", $"sd at n = {width}");
+            b.AddColumns("test", "output", "GP mean", "GP sd", "1/n coefficient: metric", "vertex", $"mean at n = {width}",
+                "variance coefficient", $"sd at n = {width}");
             var corrected = CorrectedMeans(posterior, width);
             for (int r = 0; r < posterior.GpMean.Rows; r++)
                 for (int o = 0; o < posterior.GpMean.Cols; o++)
-                    b.AddRow(r.ToString(CultureInfo.InvariantCulture), o.ToString(CultureInfo.InvariantCulture), F(posterior.GpMean[r, o]), F(Math.Sqrt(Math.Max(posterior.GpVariance[r], 0))),
+                    b.AddRow(r.ToString(CultureInfo.InvariantCulture), o.ToString(CultureInfo.InvariantCulture), F(posterior.GpMean[r, o]),
+                        F(Math.Sqrt(Math.Max(posterior.GpVariance[r], 0))),
                         F(posterior.Metric[r, o]), F(posterior.Vertex[r, o]), F(corrected[r, o]), F(posterior.VarianceCorrection[r, o]),
                         F(Math.Sqrt(Math.Max(posterior.VarianceAt(r, o, width), 0))));
             AnsiConsole.Write(b);
-            if (bayes.Out is not null) AnsiConsole.MarkupLine(Markup.Escape($"Posterior means at width {width} written to {bayes.Out}."));
+            if (bayes.Out is not null)
+                AnsiConsole.MarkupLine(Markup.Escape($"Posterior means at width {width} written to {bayes.Out}."));
         }
         if (rStar is { } rs)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
@@ -189,12 +225,15 @@ internal static class FiniteWidthCommand
         if (bayes.XTrain is null || bayes.YTrain is null || bayes.XTest is null)
             throw new BadInputException("Bayesian inference needs all of --x-train, --y-train and --x-test.");
         if (gamma != 0) throw new BadInputException("The finite-width posterior is for plain MLPs (--gamma 0).");
-        if (!(bayes.Noise >= 0) || !double.IsFinite(bayes.Noise)) throw new BadInputException($"--noise {bayes.Noise} must be a number ≥ 0.");
+        if (!(bayes.Noise >= 0) || !double.IsFinite(bayes.Noise))
+            throw new BadInputException($"--noise {bayes.Noise} must be a number ≥ 0.");
         var xa = DataFiles.ReadMatrix(bayes.XTrain);
         var y = DataFiles.ReadMatrix(bayes.YTrain);
         var xb = DataFiles.ReadMatrix(bayes.XTest);
-        if (y.Rows != xa.Rows) throw new BadInputException($"{bayes.YTrain} has {y.Rows} rows but {bayes.XTrain} has {xa.Rows} inputs.");
-        if (xb.Cols != xa.Cols) throw new BadInputException($"{bayes.XTest} has {xb.Cols} features but {bayes.XTrain} has {xa.Cols}.");
+        if (y.Rows != xa.Rows)
+            throw new BadInputException($"{bayes.YTrain} has {y.Rows} rows but {bayes.XTrain} has {xa.Rows} inputs.");
+        if (xb.Cols != xa.Cols)
+            throw new BadInputException($"{bayes.XTest} has {xb.Cols} features but {bayes.XTrain} has {xa.Cols}.");
         if (xa.Rows > MaxTrainingInputs)
             throw new BadInputException($"{bayes.XTrain} has {xa.Rows} training inputs; the finite-width posterior integrates over up to " +
                 $"four of the {xa.Rows + 1} inputs per vertex entry ((N+1)⁴ entries per test input), so at most {MaxTrainingInputs} are " +
@@ -214,7 +253,8 @@ internal static class FiniteWidthCommand
         return m;
     }
 
-    private static double[][] Rows(Matrix m) => [.. Enumerable.Range(0, m.Rows).Select(r => Enumerable.Range(0, m.Cols).Select(c => m[r, c]).ToArray())];
+    private static double[][] Rows(Matrix m) =>
+        [.. Enumerable.Range(0, m.Rows).Select(r => Enumerable.Range(0, m.Cols).Select(c => m[r, c]).ToArray())];
 
     private static string F(double v) => double.IsFinite(v) ? v.ToString("G5", CultureInfo.InvariantCulture) : "—";
 }

@@ -21,11 +21,13 @@ internal static class KernelCommand
     public static Command Build()
     {
         var kind = new Argument<string>("kind") { Description = "nngp or ntk" };
-        var arch = new Option<string>("--arch") { Description = "architecture, e.g. dense(512)-relu-dense(512)-relu-dense(1)", Required = true };
+        var arch = new Option<string>("--arch")
+            { Description = "architecture, e.g. dense(512)-relu-dense(512)-relu-dense(1)", Required = true };
         var x = new Option<string>("--x") { Description = "inputs, one per row (.csv or .npy)", Required = true };
         var x2 = new Option<string?>("--x2") { Description = "second input set for an N×M block (default: x against itself)" };
         var output = new Option<string>("--out") { Description = "output matrix (.npy or .csv)", Required = true };
-        var param = new Option<string>("--param") { Description = "parameterisation: ntk, sp (mup and mf have no fixed kernel)", DefaultValueFactory = _ => "ntk" };
+        var param = new Option<string>("--param")
+            { Description = "parameterisation: ntk, sp (mup and mf have no fixed kernel)", DefaultValueFactory = _ => "ntk" };
         var sw2 = new Option<double>("--sw2") { Description = "default weight variance σ_w²", DefaultValueFactory = _ => 1.0 };
         var sb2 = new Option<double>("--sb2") { Description = "default bias variance σ_b²", DefaultValueFactory = _ => 0.0 };
         var dtype = new Option<string>("--dtype") { Description = "float64 or float32 output", DefaultValueFactory = _ => "float64" };
@@ -37,7 +39,8 @@ internal static class KernelCommand
         return cmd;
     }
 
-    private static int Run(string kind, string arch, string xPath, string? x2Path, string outPath, string param, double sw2, double sb2, string dtype, bool json)
+    private static int Run(string kind, string arch, string xPath, string? x2Path, string outPath, string param, double sw2, double sb2,
+        string dtype, bool json)
     {
         kind = kind.ToLowerInvariant();
         if (kind is not ("nngp" or "ntk")) throw new BadInputException($"Unknown kernel '{kind}'. Allowed: nngp, ntk.");
@@ -45,7 +48,8 @@ internal static class KernelCommand
         var spec = NetworkSpec.Parse(arch, ParameterizationNames.Parse(param), sw2, sb2);
         var x = DataFiles.ReadMatrix(xPath);
         var x2 = x2Path is null ? null : DataFiles.ReadMatrix(x2Path);
-        int n = x.Rows, m = (x2 ?? x).Rows;
+        int n = x.Rows;
+        int m = (x2 ?? x).Rows;
         bool ntk = kind == "ntk";
         var clock = Stopwatch.StartNew();
         double? minEigen = null;
@@ -53,7 +57,8 @@ internal static class KernelCommand
         {
             if ((long)n * m <= InMemoryEntries)
             {
-                var (k, t) = NeuralKernels.Compute(spec, x, x2, new KernelOptions(Ntk: ntk, Progress: json ? null : new ConsoleProgress("kernel")));
+                var (k, t) = NeuralKernels.Compute(spec, x, x2,
+                    new KernelOptions(Ntk: ntk, Progress: json ? null : new ConsoleProgress("kernel")));
                 var result = ntk ? t! : k;
                 if (x2 is null && n <= PsdCheckMaxRows) minEigen = NeuralKernels.RequirePositiveSemidefinite(result, kind);
                 sink.WriteRows(result.Data, n);
@@ -61,7 +66,8 @@ internal static class KernelCommand
             else
             {
                 var progress = json ? null : new ConsoleProgress("kernel");
-                NeuralKernels.Stream(spec, x, x2, new KernelOptions(Ntk: ntk, Progress: progress), (_, rows, k, t) => sink.WriteRows(ntk ? t : k, rows));
+                NeuralKernels.Stream(spec, x, x2, new KernelOptions(Ntk: ntk, Progress: progress),
+                    (_, rows, k, t) => sink.WriteRows(ntk ? t : k, rows));
             }
             sink.Commit();
         }
@@ -75,7 +81,8 @@ internal static class KernelCommand
             }, Lmech.Json));
         else
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{kind.ToUpperInvariant()} {n}×{m} of {spec.ToText()} ({spec.Param.ToText()}, σ_w²={sw2}, σ_b²={sb2}) written to {outPath} in {seconds:F2} s."));
+                $"{kind.ToUpperInvariant()} {n}×{m} of {spec.ToText()} ({spec.Param.ToText()}, σ_w²={sw2}, σ_b²={sb2}) " +
+                $"written to {outPath} in {seconds:F2} s."));
         return Lmech.Ok;
     }
 }

@@ -12,7 +12,7 @@ namespace LearningMechanics.Cli;
 
 /// <summary>
 /// <c>lmech predict</c>: predicted test outputs of an infinitely wide network trained on the given data, at a time or
-/// converged (DESIGN.md contract). <c>--kernel ntk</c>: all layers trained by GD (NTK dynamics); <c>--kernel nngp</c>:
+/// converged (README.md, "Command line"). <c>--kernel ntk</c>: all layers trained by GD (NTK dynamics); <c>--kernel nngp</c>:
 /// Bayesian posterior at <c>inf</c>, readout-only training (NNGP dynamics) at finite time.
 /// </summary>
 internal static class PredictCommand
@@ -20,14 +20,20 @@ internal static class PredictCommand
     public static Command Build()
     {
         var arch = new Option<string>("--arch") { Description = "architecture, e.g. dense(512)-relu-dense(1)", Required = true };
-        var kernel = new Option<string>("--kernel") { Description = "ntk (gradient descent on all layers) or nngp (Bayesian / readout only)", DefaultValueFactory = _ => "ntk" };
+        var kernel = new Option<string>("--kernel")
+        {
+            Description = "ntk (gradient descent on all layers) or nngp (Bayesian / readout only)",
+            DefaultValueFactory = _ => "ntk",
+        };
         var xTrain = new Option<string>("--x-train") { Description = "training inputs (.csv/.npy)", Required = true };
         var yTrain = new Option<string>("--y-train") { Description = "training targets, one row per input", Required = true };
         var xTest = new Option<string>("--x-test") { Description = "test inputs", Required = true };
-        var time = new Option<string>("--time") { Description = "gradient-flow time t = η·steps, or inf", DefaultValueFactory = _ => "inf" };
+        var time = new Option<string>("--time")
+            { Description = "gradient-flow time t = η·steps, or inf", DefaultValueFactory = _ => "inf" };
         var steps = new Option<int?>("--steps") { Description = "discrete GD steps (with --lr) instead of --time" };
         var lr = new Option<double?>("--lr") { Description = "learning rate for --steps (MSE = mean over samples)" };
-        var ridge = new Option<double>("--ridge") { Description = "ridge / observation-noise variance added to the kernel", DefaultValueFactory = _ => 0.0 };
+        var ridge = new Option<double>("--ridge")
+            { Description = "ridge / observation-noise variance added to the kernel", DefaultValueFactory = _ => 0.0 };
         var param = new Option<string>("--param") { Description = "ntk or sp", DefaultValueFactory = _ => "ntk" };
         var sw2 = new Option<double>("--sw2") { Description = "σ_w²", DefaultValueFactory = _ => 1.0 };
         var sb2 = new Option<double>("--sb2") { Description = "σ_b²", DefaultValueFactory = _ => 0.0 };
@@ -42,8 +48,8 @@ internal static class PredictCommand
         return cmd;
     }
 
-    private static int Run(string archText, string kind, string xTrainPath, string yTrainPath, string xTestPath, string timeText, int? steps,
-        double? lr, double ridge, string param, double sw2, double sb2, string outPath, string? varPath, bool json)
+    private static int Run(string archText, string kind, string xTrainPath, string yTrainPath, string xTestPath, string timeText,
+        int? steps, double? lr, double ridge, string param, double sw2, double sb2, string outPath, string? varPath, bool json)
     {
         kind = kind.ToLowerInvariant();
         if (kind is not ("ntk" or "nngp")) throw new BadInputException($"Unknown kernel '{kind}'. Allowed: ntk, nngp.");
@@ -55,17 +61,23 @@ internal static class PredictCommand
             when = TrainingTime.Discrete(k, eta);
         }
         else if (timeText.Trim().Equals("inf", StringComparison.OrdinalIgnoreCase)) when = TrainingTime.Infinite;
-        else if (double.TryParse(timeText, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && t >= 0 && double.IsFinite(t)) when = TrainingTime.Flow(t);
+        else if (double.TryParse(timeText, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && t >= 0 && double.IsFinite(t))
+            when = TrainingTime.Flow(t);
         else throw new BadInputException($"--time '{timeText}' must be a number ≥ 0 or 'inf'.");
 
         var spec = NetworkSpec.Parse(archText, ParameterizationNames.Parse(param), sw2, sb2);
         var xTrain = DataFiles.ReadMatrix(xTrainPath);
         var y = DataFiles.ReadMatrix(yTrainPath);
         var xTest = DataFiles.ReadMatrix(xTestPath);
-        if (y.Rows != xTrain.Rows) throw new BadInputException($"{yTrainPath} has {y.Rows} rows but {xTrainPath} has {xTrain.Rows} inputs.");
-        if (xTest.Cols != xTrain.Cols) throw new BadInputException($"{xTestPath} has {xTest.Cols} features but {xTrainPath} has {xTrain.Cols}.");
+        if (y.Rows != xTrain.Rows)
+            throw new BadInputException($"{yTrainPath} has {y.Rows} rows but {xTrainPath} has {xTrain.Rows} inputs.");
+        if (xTest.Cols != xTrain.Cols)
+            throw new BadInputException($"{xTestPath} has {xTest.Cols} features but {xTrainPath} has {xTrain.Cols}.");
         var clock = Stopwatch.StartNew();
-        Matrix mean; double[]? var = null; double? lml = null, maxLr;
+        Matrix mean;
+        double[]? var = null;
+        double? lml = null;
+        double? maxLr;
 
         // Train×train (symmetric), test×train, and the test points' own variances from their traces: no test×test block.
         bool ntk = kind == "ntk";
@@ -112,12 +124,19 @@ internal static class PredictCommand
                 ["time"] = when.IsInfinite ? "inf" : when.Time.ToString("R", CultureInfo.InvariantCulture), ["steps"] = when.Steps,
                 ["learning_rate"] = when.Steps is null ? null : when.LearningRate, ["ridge"] = ridge,
                 ["max_stable_learning_rate"] = maxLr, ["log_marginal_likelihood"] = lml,
-                ["out"] = Path.GetFullPath(outPath), ["var"] = varPath is null ? null : Path.GetFullPath(varPath), ["seconds"] = Math.Round(seconds, 3),
-                ["timings"] = new Dictionary<string, double> { ["kernel_s"] = Math.Round(kernelSeconds, 3), ["eigendecomposition_s"] = Math.Round(eigenSeconds, 3), ["prediction_s"] = Math.Round(predictSeconds, 3) },
+                ["out"] = Path.GetFullPath(outPath), ["var"] = varPath is null ? null : Path.GetFullPath(varPath),
+                ["seconds"] = Math.Round(seconds, 3),
+                ["timings"] = new Dictionary<string, double>
+                {
+                    ["kernel_s"] = Math.Round(kernelSeconds, 3), ["eigendecomposition_s"] = Math.Round(eigenSeconds, 3),
+                    ["prediction_s"] = Math.Round(predictSeconds, 3),
+                },
             }, Lmech.Json));
         else
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Predicted {m}×{mean.Cols} test outputs ({kind}, t = {(when.IsInfinite ? "∞" : when.Time.ToString("G4", CultureInfo.InvariantCulture))}) written to {outPath}; GD on this kernel is stable for η < {maxLr:G4}."));
+                $"Predicted {m}×{mean.Cols} test outputs " +
+                $"({kind}, t = {(when.IsInfinite ? "∞" : when.Time.ToString("G4", CultureInfo.InvariantCulture))}) written to {outPath}; " +
+                $"GD on this kernel is stable for η < {maxLr:G4}."));
         return Lmech.Ok;
     }
 }

@@ -8,15 +8,20 @@ using Table = Spectre.Console.Table;
 namespace LearningMechanics.Cli
 {
     /// <summary>
-    /// The <c>lmech</c> command line (DESIGN.md "Command-line contract"). Exit codes: 0 ran (whatever the verdicts),
+    /// The <c>lmech</c> command line (README.md, "Command line"). Exit codes: 0 ran (whatever the verdicts),
     /// 1 a claim could not be evaluated or the run failed, 2 bad input.
     /// </summary>
     public static class Lmech
     {
-        public const int Ok = 0, NotEvaluated = 1, BadInput = 2;
+        public const int Ok = 0;
+        public const int NotEvaluated = 1;
+        public const int BadInput = 2;
 
         /// <summary>JSON for --json output: readable Unicode (σ, χ, …) rather than \u escapes.</summary>
-        internal static readonly System.Text.Json.JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        internal static readonly System.Text.Json.JsonSerializerOptions Json = new()
+        {
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
 
         public static int Main(string[] args) => Execute(args);
 
@@ -43,11 +48,16 @@ namespace LearningMechanics.Cli
             }
             try { return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
             catch (BadInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return BadInput; }
-            catch (OperationCanceledException) { Console.Error.WriteLine("error: cancelled; results finished before were saved."); return NotEvaluated; }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("error: cancelled; results finished before were saved.");
+                return NotEvaluated;
+            }
             catch (Exception e) when (Environment.GetEnvironmentVariable("LMECH_DEBUG") is null)
             {
                 // A bug, not bad input: one clear line instead of a stack dump (LMECH_DEBUG=1 shows the trace).
-                Console.Error.WriteLine($"error: internal error ({e.GetType().Name}): {e.Message}. Results finished before were saved; set LMECH_DEBUG=1 for details and please report it.");
+                Console.Error.WriteLine($"error: internal error ({e.GetType().Name}): " +
+                    $"{e.Message}. Results finished before were saved; set LMECH_DEBUG=1 for details and please report it.");
                 return NotEvaluated;
             }
         }
@@ -72,8 +82,15 @@ namespace LearningMechanics.Cli
             var full = new Option<bool>("--full") { Description = "full mode: publication-size ensembles (minutes)" };
             var seed = new Option<ulong>("--seed") { Description = "random seed (fixes every draw)", DefaultValueFactory = _ => 42 };
             var outDir = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "lmech-results" };
-            var set = new Option<string[]>("--set") { Description = "override a setting, key=value (repeatable)", AllowMultipleArgumentsPerToken = false };
-            var cmd = new Command("run", "Run an experiment: prediction, measurement, verdicts, report.") { id, quick, full, seed, outDir, set };
+            var set = new Option<string[]>("--set")
+            {
+                Description = "override a setting, key=value (repeatable)",
+                AllowMultipleArgumentsPerToken = false,
+            };
+            var cmd = new Command("run", "Run an experiment: prediction, measurement, verdicts, report.")
+            {
+                id, quick, full, seed, outDir, set,
+            };
             cmd.SetAction(p =>
             {
                 if (p.GetValue(quick) && p.GetValue(full)) throw new BadInputException("--quick and --full exclude each other.");
@@ -88,7 +105,8 @@ namespace LearningMechanics.Cli
                 int code = Ok;
                 foreach (var e in experiments)
                 {
-                    var run = Runner.Run(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count), new ConsoleProgress(e.Id)));
+                    var run = Runner.Run(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count),
+                        new ConsoleProgress(e.Id)));
                     PrintClaims(run);
                     if (run.Count(Verdict.Inconclusive) > 0) code = NotEvaluated;
                 }
@@ -105,7 +123,11 @@ namespace LearningMechanics.Cli
 
         private static void PrintClaims(RunRecord run)
         {
-            var table = new Table { Title = new TableTitle($"{Markup.Escape(run.ExperimentId)} ({run.Mode.ToString().ToLowerInvariant()}, seed {run.Seed}, {run.ElapsedSeconds:F1} s)") };
+            var table = new Table
+            {
+                Title = new TableTitle($"{Markup.Escape(run.ExperimentId)} ({run.Mode.ToString().ToLowerInvariant()}, " +
+                    $"seed {run.Seed}, {run.ElapsedSeconds:F1} s)"),
+            };
             table.AddColumns("claim", "predicted", "competitor", "measured", "± SE", "tolerance", "resolution", "verdict");
             foreach (var c in run.Output.Claims)
             {
@@ -122,7 +144,8 @@ namespace LearningMechanics.Cli
                     $"[{colour}]{c.Verdict.Text()}[/]");
             }
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"{VerdictText.Summary(run.Output.Claims)}. Report: [link]{Markup.Escape(Path.GetFullPath(Path.Combine(run.Directory, "report.html")))}[/]");
+            AnsiConsole.MarkupLine($"{VerdictText.Summary(run.Output.Claims)}. " +
+                $"Report: [link]{Markup.Escape(Path.GetFullPath(Path.Combine(run.Directory, "report.html")))}[/]");
         }
 
         private static string Fmt(double? v) => v is { } x ? x.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : "—";

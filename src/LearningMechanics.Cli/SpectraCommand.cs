@@ -9,7 +9,7 @@ namespace LearningMechanics.Cli;
 
 /// <summary>
 /// <c>lmech spectra FILE.safetensors|FILE.npy</c>: for every 2-D tensor, the eigenvalues λ = s²/n of (1/n)WWᵀ, a
-/// Marchenko–Pastur fit of the bulk, the outliers above its edge and the power-law tail exponent (DESIGN.md contract).
+/// Marchenko–Pastur fit of the bulk, the outliers above its edge and the power-law tail exponent (README.md, "Command line").
 /// Spectra are of the stored tensors as they are in the file (lmech's own files hold raw, pre-multiplier weights).
 /// </summary>
 internal static class SpectraCommand
@@ -38,15 +38,18 @@ internal static class SpectraCommand
                     ["file"] = Path.GetFullPath(path),
                     ["matrices"] = spectra.Select(s => new Dictionary<string, object?>
                     {
-                        ["name"] = s.Name, ["shape"] = new[] { s.Rows, s.Cols }, ["mp_sigma2"] = Finite(s.Sigma2), ["bulk_edge"] = Finite(s.BulkEdge),
+                        ["name"] = s.Name, ["shape"] = new[] { s.Rows, s.Cols }, ["mp_sigma2"] = Finite(s.Sigma2),
+                        ["bulk_edge"] = Finite(s.BulkEdge),
                         ["outliers"] = s.Outliers.Select(i => s.Eigenvalues[i]).ToArray(), ["ks_distance"] = Finite(s.KsDistance),
-                        ["tail_alpha"] = Finite(s.TailAlpha), ["tail_alpha_se"] = Finite(s.TailAlphaStdErr), ["tail_xmin"] = Finite(s.TailXmin), ["tail_count"] = s.TailCount,
+                        ["tail_alpha"] = Finite(s.TailAlpha), ["tail_alpha_se"] = Finite(s.TailAlphaStdErr),
+                        ["tail_xmin"] = Finite(s.TailXmin), ["tail_count"] = s.TailCount,
                         ["top_eigenvalues"] = s.Eigenvalues.Take(10).ToArray(),
                     }).ToList(),
                 }, Lmech.Json));
                 return Lmech.Ok;
             }
-            var table = new Spectre.Console.Table().AddColumns("tensor", "shape", "MP σ²", "bulk edge λ₊", "outliers", "λ_max", "KS to MP", "tail α ± SE");
+            var table = new Spectre.Console.Table()
+                .AddColumns("tensor", "shape", "MP σ²", "bulk edge λ₊", "outliers", "λ_max", "KS to MP", "tail α ± SE");
             foreach (var s in spectra)
                 table.AddRow(Markup.Escape(s.Name), $"{s.Rows}×{s.Cols}", F(s.Sigma2), F(s.BulkEdge), s.Outliers.Length.ToString(),
                     F(s.Eigenvalues[0]), F(s.KsDistance), $"{F(s.TailAlpha)} ± {F(s.TailAlphaStdErr)}");

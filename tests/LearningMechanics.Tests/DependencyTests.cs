@@ -22,7 +22,8 @@ public partial class DependencyTests
     [GeneratedRegex(@"^\s*using\s+(?:static\s+)?(?:\w+\s*=\s*)?LearningMechanics\.?([\w.]*)\s*;", RegexOptions.Multiline)]
     private static partial Regex UsingLine();
 
-    [GeneratedRegex(@"(?<![\w.])(?:LearningMechanics\.)?(Numerics|Data|Architecture|Networks|Theory|Training|Measurement|Lab|Experiments|Cli)((?:\.[A-Z]\w*)+)")]
+    [GeneratedRegex(@"(?<![\w.])(?:LearningMechanics\.)?" +
+        @"(Numerics|Data|Architecture|Networks|Theory|Training|Measurement|Lab|Experiments|Cli)((?:\.[A-Z]\w*)+)")]
     private static partial Regex QualifiedName();
 
     [GeneratedRegex(@"(?:class|record|struct|interface|enum)\s+(?:struct\s+|class\s+)?([A-Z]\w*)")]

@@ -9,17 +9,6 @@ namespace LearningMechanics.Tests;
 /// </summary>
 public partial class DocsTests
 {
-    /// <summary>
-    /// Folders (relative to the repository root) whose comments and strings still cite the former internal source files.
-    /// They are converted by a separate change; each entry is removed from this set when its folder is converted, so the
-    /// set shrinks to empty. <see cref="NotYetConvertedFoldersStillCiteInternalFiles"/> fails once an entry is no longer
-    /// needed, so that it is removed.
-    /// </summary>
-    private static readonly string[] NotYetConverted =
-    [
-        "src/LearningMechanics/Experiments",
-    ];
-
     /// <summary>"seed 004", "seeds 001", "Seed 003", "seed004": the former internal source files.</summary>
     [GeneratedRegex(@"\bseeds?\s?0\d\d\b", RegexOptions.IgnoreCase)]
     private static partial Regex InternalSeed();
@@ -50,9 +39,6 @@ public partial class DocsTests
         return src.Concat(docs).Append(Path.Combine(Root, "README.md")).Select(Relative);
     }
 
-    private static bool InNotYetConverted(string relative) =>
-        NotYetConverted.Any(d => relative.StartsWith(d + "/", StringComparison.Ordinal));
-
     /// <summary>Each line that cites a former internal source file, as "path:line: text".</summary>
     private static IEnumerable<string> InternalCitations(string relative) =>
         File.ReadLines(Path.Combine(Root, relative))
@@ -63,18 +49,9 @@ public partial class DocsTests
     [Fact]
     public void NoCitationOfInternalSourceFiles()
     {
-        var offending = DocumentedFiles().Where(f => !InNotYetConverted(f)).SelectMany(InternalCitations).ToList();
+        var offending = DocumentedFiles().SelectMany(InternalCitations).ToList();
         Assert.True(offending.Count == 0,
             "Cite papers by author and year (docs/references.md) and claims by docs/claims.md, not:\n" + string.Join("\n", offending));
-    }
-
-    [Fact]
-    public void NotYetConvertedFoldersStillCiteInternalFiles()
-    {
-        var done = NotYetConverted.Where(d => Directory.Exists(Path.Combine(Root, d)))
-            .Where(d => !DocumentedFiles().Where(f => f.StartsWith(d + "/", StringComparison.Ordinal)).SelectMany(InternalCitations).Any())
-            .ToList();
-        Assert.True(done.Count == 0, $"Converted, remove from {nameof(NotYetConverted)}: {string.Join(", ", done)}");
     }
 
     [Fact]

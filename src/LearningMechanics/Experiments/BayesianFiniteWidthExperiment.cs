@@ -13,7 +13,7 @@ using LearningMechanics.Training;
 namespace LearningMechanics.Experiments;
 
 /// <summary>
-/// <c>bayesian-finite-width</c> (seed 004 §6.4.2, eqs. 6.79–6.89; claims.md B5's gallery entry): exact Bayesian inference
+/// <c>bayesian-finite-width</c> (Roberts &amp; Yaida 2022, §6.4.2, eqs. 6.79–6.89): exact Bayesian inference
 /// with a finite MLP prior on a small data set against the 1/n expansion of the posterior mean
 /// (<see cref="FiniteWidthPosterior"/>). The exact posterior comes from importance sampling over the prior,
 /// Rao–Blackwellised over the readout (<see cref="BayesianEnsemble"/>), at several widths; the prior draws come from the
@@ -24,13 +24,13 @@ namespace LearningMechanics.Experiments;
 /// over widths, equals the predicted one; the corrected mean removes most of the finite-width deviation at the middle
 /// width; and the output components "wire together": the prediction for component i moves when the targets of
 /// component j ≠ i are switched on, as predicted (eq. 6.89), while the GP's does not move at all. A second part
-/// (claims.md B5) checks the infinite-width end on a teacher regression: the NNGP posterior's 90 % intervals cover
+/// (Lee et al. 2018) checks the infinite-width end on a teacher regression: the NNGP posterior's 90 % intervals cover
 /// held-out targets 85–95 % of the time (<see cref="NngpCalibration"/>), with the NTK-GP ensemble of trained networks
 /// reported next to it.
 /// </summary>
 public sealed class BayesianFiniteWidthExperiment : IExperiment
 {
-    private const string Reference = "seed 004 §6.3–6.4 (eqs. 6.79–6.89); claims.md B5";
+    private const string Reference = "Roberts & Yaida 2022, §6.3–6.4 (eqs. 6.79–6.89); Lee et al. 2018";
 
     public string Id => "bayesian-finite-width";
     public string Title => "Bayesian inference at finite width: the 1/n correction to the GP posterior";
@@ -49,10 +49,10 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
         new("n_test", "test inputs", "3", "3"),
         new("outputs", "output components", "2", "2"),
         new("dim", "input dimension d (inputs on the sphere |x|² = d)", "4", "4"),
-        new("noise", "observation noise variance σ_ε² (0: exact observations, as in the seed)", "0", "0"),
+        new("noise", "observation noise variance σ_ε² (0: exact observations, as in Roberts & Yaida 2022, §6.4)", "0", "0"),
         new("target_scale", "targets are i.i.d. N(0, scale²·K_αα), K the output kernel (scale 1: typical prior draws)", "1", "1"),
         new("calib_acts", "calibration task: activations of the NNGP (closed-form kernels keep it fast)", "relu,erf", "relu,erf"),
-        new("calib_train", "calibration task (claims.md B5): training points of the teacher regression", "100", "400"),
+        new("calib_train", "calibration task (Lee et al. 2018): training points of the teacher regression", "100", "400"),
         new("calib_test", "calibration task: held-out test points", "500", "2000"),
         new("calib_dim", "calibration task: input dimension", "8", "8"),
         new("calib_noise", "calibration task: label noise sd (teacher outputs have sd ≈ 0.5)", "0.1", "0.1"),
@@ -76,7 +76,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
 
     private static readonly ClaimDeclaration VarianceCorrection = new("variance-{act}",
         "{act}: the exact posterior variance is the GP posterior variance + c_var/n, with c_var from the NLO metric and the vertex " +
-        "(the second-order Edgeworth term, derived here; the seed gives the mean); n·(exact − GP) extrapolated over the widths " +
+        "(the second-order Edgeworth term, derived here; Roberts & Yaida give the mean); n·(exact − GP) extrapolated over the widths " +
         "(worst of {count} shown)", Reference, ClaimRule.TwoSided,
         "4·SE of the fitted intercept of n·(exact − GP) at the worst test input × component");
 
@@ -87,7 +87,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
 
     private static readonly ClaimDeclaration NngpCoverage = new("nngp-coverage-{act}",
         "{act} NNGP ({depth} hidden layers, output scale and noise by maximum marginal likelihood): the 90 % posterior predictive " +
-        "interval covers 85–95 % of held-out targets (calibrated)", "seed 002 §9.1; claims.md B5", ClaimRule.TwoSided,
+        "interval covers 85–95 % of held-out targets (calibrated)", "Lee et al. 2018; Neal 1996", ClaimRule.TwoSided,
         "max(0.05, 4·binomial SE) around 0.9");
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } =
@@ -102,7 +102,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
     /// <summary>Random stream of the real networks that check the sampler.</summary>
     private const ulong RealNetworkStream = ulong.MaxValue - 2;
 
-    /// <summary>Random stream of the calibration task (claims.md B5).</summary>
+    /// <summary>Random stream of the calibration task.</summary>
     private const ulong CalibrationStream = ulong.MaxValue - 3;
 
     /// <summary>Sub-stream of the calibration stream: the inputs.</summary>
@@ -286,7 +286,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
             $"at_most: the next order is of relative size ~L/n = {(p.Depth + 1.0) / nMid:G2}.");
     }
 
-    /// <summary>claims.md B5: calibration of the infinite-width posterior on a teacher regression task.</summary>
+    /// <summary>Calibration of the infinite-width posterior (Lee et al. 2018) on a teacher regression task.</summary>
     private static void Calibrate(Settings s, int depth, Rng calibRng, ExperimentOutput output)
     {
         int calibTrain = s.GetInt("calib_train", 2);
@@ -310,7 +310,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
             output.Claims.Add(NngpCoverage.With(("act", sp.Activation.Name), ("depth", depth)).Compare(0.9, cov, se, Math.Max(0.05, 4 * se),
                 $"{r.Test} held-out targets; fitted s² = {r.Scale:G3}, noise variance {r.NoiseVariance:G3}; " +
                 $"mean NLL: NNGP {r.NllGp:G4} ± {r.NllGpSe:G2}, NTK-GP ensemble of trained networks {r.NllEnsemble:G4} ± " +
-                $"{r.NllEnsembleSe:G2} (difference SE {r.NllDifferenceSe:G2}; claims.md: reported, not a criterion); " +
+                $"{r.NllEnsembleSe:G2} (difference SE {r.NllDifferenceSe:G2}; reported, not a criterion); " +
                 $"ensemble coverage at 90 %: {r.CoverageEnsemble[at90]:G3}; tolerance max(0.05, 4·binomial SE)."));
         }
         ReportCalibration(output, calibration);
@@ -322,7 +322,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
         output.Tables["calibration"] = SeriesTable.FromRows(rows, ("activation", r => r.Act), ("nominal", r => r.P),
             ("coverage_nngp", r => r.R.CoverageGp[r.I]), ("coverage_ntk_ensemble", r => r.R.CoverageEnsemble[r.I]),
             ("nll_nngp", r => r.R.NllGp), ("nll_ntk_ensemble", r => r.R.NllEnsemble));
-        output.Plots.Add(new PlotSpec("Calibration on held-out targets (claims.md B5)", "nominal level of the central interval",
+        output.Plots.Add(new PlotSpec("Calibration on held-out targets (Lee et al. 2018)", "nominal level of the central interval",
             "empirical coverage",
         [
             .. calibration.SelectMany(c => new[]

@@ -10,24 +10,24 @@ using LearningMechanics.Theory.Kernels;
 namespace LearningMechanics.Experiments;
 
 /// <summary>
-/// <c>criticality</c> (claims.md A4; seed 002 §2.3; seed 004 ch. 5): two inputs at correlation c₀ are propagated through
-/// deep random networks (explicit weights, batched forward pass) on and off the critical line, and the measured
-/// per-layer variance q_ℓ = |z|²/n and correlation c_ℓ are compared with the infinite-width recursion and with the
-/// predicted depth scale ξ_c = −1/ln χ_c. Configurations per activation: critical (σ_b² = 0, σ_w² critical), ordered
-/// (σ_w² = 0.75× the critical line at σ_b² = <c>sb2</c>), and, where the kernel stays finite, chaotic (1.5×).
-/// ξ_c describes the linearised approach to the fixed point, so the ordered configuration starts there: input norms
-/// chosen so that K¹ = K*, input correlation 0.9, and the fit uses the layers where the predicted |c_ℓ − c*| &gt; 0.01
-/// (signal well above the O(1/n) finite-width bias).
+/// <c>criticality</c> (Poole et al. 2016; Schoenholz et al. 2017; Roberts &amp; Yaida 2022, ch. 5): two inputs at
+/// correlation c₀ are propagated through deep random networks (explicit weights, batched forward pass) on and off the
+/// critical line, and the measured per-layer variance q_ℓ = |z|²/n and correlation c_ℓ are compared with the
+/// infinite-width recursion and with the predicted depth scale ξ_c = −1/ln χ_c. Configurations per activation:
+/// critical (σ_b² = 0, σ_w² critical), ordered (σ_w² = 0.75× the critical line at σ_b² = <c>sb2</c>), and, where the
+/// kernel stays finite, chaotic (1.5×). ξ_c describes the linearised approach to the fixed point, so the ordered
+/// configuration starts there: input norms chosen so that K¹ = K*, input correlation 0.9, and the fit uses the layers
+/// where the predicted |c_ℓ − c*| &gt; 0.01 (signal well above the O(1/n) finite-width bias).
 /// </summary>
 public sealed class CriticalityExperiment : IExperiment
 {
-    private const string MapReference = "seed 002 §2.2–2.3; seed 004 §4.4, ch. 5; claims.md A2, A4";
+    private const string MapReference = "Poole et al. 2016; Schoenholz et al. 2017; Roberts & Yaida 2022, eq. 4.118, ch. 5";
 
     public string Id => "criticality";
     public string Title => "Order, chaos and criticality in deep random networks";
     public string Summary =>
         "signals propagate at criticality (ReLU: q_ℓ = q₀); off it correlations converge exponentially with depth scale ξ_c = −1/ln χ_c";
-    public string Source => "seed 002 §2.3; seed 004 ch. 5 (eqs. 5.50–5.51); claims.md A4";
+    public string Source => "Poole et al. 2016; Schoenholz et al. 2017; Roberts & Yaida 2022, ch. 5 (eqs. 5.50–5.51)";
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
     [
@@ -45,12 +45,12 @@ public sealed class CriticalityExperiment : IExperiment
 
     private static readonly ClaimDeclaration VariancePreserved = new("variance-preserved-{act}",
         "{act} at criticality: the preactivation variance is preserved with depth, q_ℓ = q₁",
-        "seed 002 §2.3 (He initialisation); seed 004 §5.2; claims.md A4", ClaimRule.TwoSided,
+        "He et al. 2015; Roberts & Yaida 2022, §5.2", ClaimRule.TwoSided,
         "4·SE at the layer furthest from q₁ in SE (exact at any width for ReLU-like φ)");
 
     private static readonly ClaimDeclaration DepthScale = new("depth-scale-{act}-ordered",
         "{act}, ordered (χ_c = {chi_c:G4}): |c_ℓ − c*| decays exponentially with the depth scale of the predicted correlation map",
-        MapReference, ClaimRule.TwoSided, "max(4·SE, 10 % of the predicted depth scale), as in claims.md A4");
+        MapReference, ClaimRule.TwoSided, "max(4·SE, 10 % of the predicted depth scale), as in docs/claims.md, criticality");
 
     private static readonly ClaimDeclaration ChaoticFixedPoint = new("chaotic-fixed-point-{act}",
         "{act}, chaotic (χ⊥ = {chi_perp:G4} > 1): correlations converge to c* < 1",
@@ -205,7 +205,7 @@ public sealed class CriticalityExperiment : IExperiment
 
     /// <summary>
     /// The measured per-layer correlation follows the infinite-width map; model error ℓ/n·|c| for the O(1/n) finite-width
-    /// correction of seed 004 §5.4 (it grows with depth ℓ).
+    /// correction of Roberts &amp; Yaida 2022, §5.4 (it grows with depth ℓ).
     /// </summary>
     private static Claim CorrelationMapClaim(Config cfg, LayerStats st, int width, int depth)
     {
@@ -252,7 +252,7 @@ public sealed class CriticalityExperiment : IExperiment
         double xiPred = -1 / fitPred.Slope;
         return claim.Compare(xiPred, xiMeas, xiSe, Math.Max(4 * xiSe, 0.1 * xiPred),
             $"weighted fit of ln|c_ℓ − c*| over {pts.Count} layers ({pts.Min() + 1}…{pts.Max() + 1}), the same fit on the predicted " +
-            $"map gives {xiPred:G4}; asymptotic ξ_c = −1/ln χ_c = {xi:G4}. Tolerance max(4·SE, 10 %) as in claims.md A4.");
+            $"map gives {xiPred:G4}; asymptotic ξ_c = −1/ln χ_c = {xi:G4}. Tolerance max(4·SE, 10 %) (docs/claims.md, criticality).");
     }
 
     private static void Report(ExperimentOutput output, List<Config> configs, Dictionary<Config, LayerStats> stats, int depth)
@@ -278,7 +278,8 @@ public sealed class CriticalityExperiment : IExperiment
                 new SeriesSpec($"{cfg.Name} predicted", layers, stats[cfg].QPred, SeriesKind.Line),
             }).ToList();
             output.Plots.Add(new PlotSpec($"{act}: preactivation variance vs depth", "layer ℓ", "q_ℓ = |z|²/n", qs, LogY: true,
-                Caption: "At criticality ReLU keeps q constant and tanh decays as 1/(2ℓ) towards K* = 0 (seed 004 eq. 5.92)."));
+                Caption: "At criticality ReLU keeps q constant and tanh decays as 1/(2ℓ) towards K* = 0 " +
+                    "(Roberts & Yaida 2022, eq. 5.92)."));
         }
     }
 }

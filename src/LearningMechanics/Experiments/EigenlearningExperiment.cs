@@ -8,15 +8,16 @@ using LearningMechanics.Theory.Kernels;
 namespace LearningMechanics.Experiments;
 
 /// <summary>
-/// <c>eigenlearning</c> (claims.md B7, §2.5; seed 001 §2.1): kernel ridge regression on a synthetic task with a known
-/// eigenstructure against the eigenlearning prediction. Features x_i = √λ_i·g_i (g ~ N(0, 1), M modes) with the linear
-/// kernel K(x, x′) = Σ x_i x′_i have eigenvalues λ_i = i^{−α} and eigenfunctions φ_i = g_i; the target is
-/// f* = Σ v_i φ_i with v_i² = i^{−β}. The KRR predictor f̂ = Σ ĉ_i φ_i (ĉ = √λ ⊙ Xᵀ(K + δI)⁻¹y) gives the test MSE
-/// Σ (ĉ_i − v_i)² exactly (no test-set noise) and the learnability of each mode ĉ_i/v_i.
+/// <c>eigenlearning</c> (Simon et al. 2023; Bordelon et al. 2020; Simon et al. 2026, §2.1): kernel ridge regression
+/// on a synthetic task with a known eigenstructure against the eigenlearning prediction. Features x_i = √λ_i·g_i
+/// (g ~ N(0, 1), M modes) with the linear kernel K(x, x′) = Σ x_i x′_i have eigenvalues λ_i = i^{−α} and
+/// eigenfunctions φ_i = g_i; the target is f* = Σ v_i φ_i with v_i² = i^{−β}. The KRR predictor f̂ = Σ ĉ_i φ_i
+/// (ĉ = √λ ⊙ Xᵀ(K + δI)⁻¹y) gives the test MSE Σ (ĉ_i − v_i)² exactly (no test-set noise) and the learnability of
+/// each mode ĉ_i/v_i.
 /// </summary>
 public sealed class EigenlearningExperiment : IExperiment
 {
-    private const string Reference = "seed 001 §2.1; Simon et al. 2023; claims.md B7, §2.5";
+    private const string Reference = "Simon et al. 2023; Bordelon et al. 2020; Simon et al. 2026, §2.1";
 
     public string Id => "eigenlearning";
     public string Title => "Kernel regression's learning curve from the eigenspectrum";
@@ -39,7 +40,7 @@ public sealed class EigenlearningExperiment : IExperiment
 
     private static readonly ClaimDeclaration TestMse = new("test-mse",
         "KRR test MSE = E₀·Σ(1 − L_i)²v_i² at every n ≥ 32 (worst n shown)", Reference, ClaimRule.TwoSided,
-        "max(4·SE, 10 % of the prediction) at the n furthest beyond it, as in claims.md B7");
+        "max(4·SE, 10 % of the prediction) at the n furthest beyond it, as in docs/claims.md, eigenlearning");
 
     private static readonly ClaimDeclaration Learnability = new("learnability",
         "at n = {n}, the measured learnability of each eigenmode is L_i = λ_i/(λ_i + κ) (worst of modes {modes})", Reference,
@@ -55,7 +56,7 @@ public sealed class EigenlearningExperiment : IExperiment
     private static readonly ClaimDeclaration FashionMnistTestMse = new("fmnist-test-mse",
         "Fashion-MNIST, NTK of a depth-2 ReLU MLP: KRR test MSE over the pool equals the eigenlearning prediction from the " +
         "kernel's sample spectrum at every n ≥ 32 (worst n shown)", Reference, ClaimRule.TwoSided,
-        "max(4·SE, 10 % of the prediction) at the n furthest beyond it, as in claims.md B7");
+        "max(4·SE, 10 % of the prediction) at the n furthest beyond it, as in docs/claims.md, eigenlearning");
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } =
         [TestMse, Learnability, Conservation, LearningCurveExponent, FashionMnistTestMse];
@@ -156,11 +157,11 @@ public sealed class EigenlearningExperiment : IExperiment
 
     private static void Judge(ExperimentOutput output, Setup p, List<Result> results)
     {
-        // (1) Test MSE for n ≥ 32 within max(4 SE, 10 %) (claims.md B7).
+        // (1) Test MSE for n ≥ 32 within max(4 SE, 10 %) (docs/claims.md, eigenlearning).
         var fitted = results.Where(r => r.N >= MinFittedN).ToList();
         var w = fitted.MaxBy(r => Math.Abs(r.Mse - r.Predicted) / Math.Max(4 * r.Se, 0.1 * r.Predicted))!;
         output.Claims.Add(TestMse.With().Compare(w.Predicted, w.Mse, w.Se, Math.Max(4 * w.Se, 0.1 * w.Predicted),
-            $"n = {w.N}; {p.Draws} training sets per n; tolerance max(4·SE, 10 %) as in claims.md B7."));
+            $"n = {w.N}; {p.Draws} training sets per n; tolerance max(4·SE, 10 %) (docs/claims.md, eigenlearning)."));
         // (2) Per-mode learnabilities at the middle sample size.
         var mid = results[results.Count / 2];
         int[] probe = [.. new[] { 1, 3, 10, 30, 100, 300 }.Where(i => i <= p.Modes)];
@@ -209,10 +210,11 @@ public sealed class EigenlearningExperiment : IExperiment
     }
 
     /// <summary>
-    /// Eigenlearning on real data (Simon et al. 2023 §6): the NTK of a depth-2 ReLU MLP on a pool of M Fashion-MNIST images
-    /// (standardised, on the sphere), eigendecomposed once (<see cref="Eigenlearning.SampleSpectrum"/>); the target is ±1 for
-    /// upper-body clothing (T-shirt, pullover, dress, coat, shirt) vs the rest. KRR trained on n points drawn with
-    /// replacement from the pool and evaluated on the whole pool (the population of the prediction) against eigenlearning.
+    /// Eigenlearning on real data (as in the real-data checks of Simon et al. 2023): the NTK of a depth-2 ReLU MLP on a
+    /// pool of M Fashion-MNIST images (standardised, on the sphere), eigendecomposed once
+    /// (<see cref="Eigenlearning.SampleSpectrum"/>); the target is ±1 for upper-body clothing (T-shirt, pullover, dress, coat,
+    /// shirt) vs the rest. KRR trained on n points drawn with replacement from the pool and evaluated on the whole pool
+    /// (the population of the prediction) against eigenlearning.
     /// </summary>
     private static void FashionMnistPart(RunContext ctx, ExperimentOutput output, Rng rng)
     {
@@ -253,7 +255,8 @@ public sealed class EigenlearningExperiment : IExperiment
         var fitted = results.Where(r => r.N >= MinFittedN).ToList();
         var w = fitted.MaxBy(r => Math.Abs(r.Mse - r.Predicted) / Math.Max(4 * r.Se, 0.1 * r.Predicted))!;
         output.Claims.Add(claim.Compare(w.Predicted, w.Mse, w.Se, Math.Max(4 * w.Se, 0.1 * w.Predicted),
-            $"n = {w.N}; pool M = {pool}; {draws} training sets per n; ridge {ridge}; tolerance max(4·SE, 10 %) as in claims.md B7."));
+            $"n = {w.N}; pool M = {pool}; {draws} training sets per n; ridge {ridge}; " +
+            "tolerance max(4·SE, 10 %) (docs/claims.md, eigenlearning)."));
         ReportPool(output, results, pool, draws);
     }
 

@@ -10,10 +10,10 @@ using LearningMechanics.Theory.FiniteWidth;
 namespace LearningMechanics.Experiments;
 
 /// <summary>
-/// <c>finite-width-vertex</c> (seed 004 §5.4, eqs. 5.109, 5.130–5.131): the output's excess kurtosis κ = 3V/(nK²) of
-/// random MLPs at every depth ℓ and width n against the four-point vertex recursion, for ReLU and tanh at criticality
-/// (where V/K² grows linearly in ℓ with slope 3A₄/A₂² − 1 = 5 and → 2/3) and off criticality (σ_b² = 0.2, σ_w² = 1.5,
-/// where the ℓ/n law breaks). Measurement: real networks through their conditional kernels
+/// <c>finite-width-vertex</c> (Roberts &amp; Yaida 2022, §5.4, eqs. 5.109, 5.130–5.131): the output's excess kurtosis
+/// κ = 3V/(nK²) of random MLPs at every depth ℓ and width n against the four-point vertex recursion, for ReLU and
+/// tanh at criticality (where V/K² grows linearly in ℓ with slope 3A₄/A₂² − 1 = 5 and → 2/3) and off criticality
+/// (σ_b² = 0.2, σ_w² = 1.5, where the ℓ/n law breaks). Measurement: real networks through their conditional kernels
 /// (<see cref="ConditionalKernelEnsemble"/>), every depth from one network.
 /// </summary>
 public sealed class FiniteWidthVertexExperiment : IExperiment
@@ -22,7 +22,7 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
     public string Title => "The four-point vertex: 1/n corrections grow with depth";
     public string Summary =>
         "output kurtosis = 3V/(nK²) with V from the vertex recursion; at criticality V/(nK²) ≈ 5ℓ/n (ReLU), (2/3)ℓ/n (tanh)";
-    public string Source => "seed 004 §4.3, §5.4 (eqs. 5.109, 5.130, 5.131)";
+    public string Source => "Roberts & Yaida 2022, §4.3, §5.4 (eqs. 5.109, 5.130, 5.131)";
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
     [
@@ -34,12 +34,12 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
 
     private static readonly ClaimDeclaration Vertex = new("vertex-{config}",
         "{act} (σ_b² = {sb2:G3}, σ_w² = {sw2:G4}): output excess kurtosis = 3V/(nK²) from the vertex recursion at every depth and width",
-        "seed 004 eq. 5.109; §4.3", ClaimRule.TwoSided,
+        "Roberts & Yaida 2022, eq. 5.109; §4.3", ClaimRule.TwoSided,
         "4·SE + model error κ·(V/K²)/n (the next order in 1/n) at the (depth, width) point furthest beyond it");
 
     private static readonly ClaimDeclaration VertexSlope = new("vertex-slope-{config}",
         "{act} at criticality: the normalised vertex V/(nK²) grows linearly in ℓ/n with the recursion's coefficient",
-        "seed 004 eqs. 5.130–5.131", ClaimRule.TwoSided, "4·SE of the fitted slope + slope·L/n (the next order)");
+        "Roberts & Yaida 2022, eqs. 5.130–5.131", ClaimRule.TwoSided, "4·SE of the fitted slope + slope·L/n (the next order)");
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Vertex, VertexSlope];
 

@@ -12,7 +12,8 @@ using LearningMechanics.Theory.Kernels;
 namespace LearningMechanics.Experiments;
 
 /// <summary>
-/// <c>gp-limit</c> (claims.md A1/A2): ensembles of independently initialised finite MLPs against the NNGP kernel.
+/// <c>gp-limit</c> (docs/claims.md, gp-limit; Neal 1996; Lee et al. 2018): ensembles of independently initialised
+/// finite MLPs against the NNGP kernel.
 ///
 /// Measurement. For every ensemble member the hidden layers are real networks (explicit Gaussian weights, batched
 /// GEMM forward pass). Given the last hidden layer φ(z^ℓ), the readout z = (σ_w/√n)·w·φ + σ_b·b is exactly Gaussian
@@ -21,16 +22,17 @@ namespace LearningMechanics.Experiments;
 /// kurtosis with far smaller error at the same ensemble size; it also gives every depth ℓ ≤ L from one network.
 /// The sampled outputs z themselves feed the normality test.
 ///
-/// Predictions. (a) E[K̂] → K_NNGP with an O(1/n) correction (seed 002 §2.1; seed 004 eq. 4.118 and §4.4's 1/n
-/// metric correction): fitted as (E[K̂] − K)/√(KK) = a + b/n + c/n², claim a = 0. (b) excess kurtosis ∝ 1/n at
-/// fixed depth (seed 004 §4.3, §5.4). (c) exact finite-n kurtosis where it is known in closed form: one hidden layer,
-/// any φ: κ = 3σ_w⁴·Var[φ(z)²]/(n·(σ_b² + σ_w²E[φ²])²); scale-invariant φ with σ_b = 0 (ReLU, linear), any depth ℓ:
-/// κ = 3·((1 + (A₄/A₂² − 1)/n)^ℓ − 1), A_p = E[φ(z)^p] at unit variance (DESIGN.md conventions; ReLU: 1 + 5/n).
-/// (d) at the largest width the output is N(0, K_NNGP): Anderson–Darling not rejected at 1 %.
+/// Predictions. (a) E[K̂] → K_NNGP with an O(1/n) correction (Lee et al. 2018; Roberts &amp; Yaida 2022, eq. 4.118
+/// and the 1/n metric correction of §4.5): fitted as (E[K̂] − K)/√(KK) = a + b/n + c/n², claim a = 0. (b) excess
+/// kurtosis ∝ 1/n at fixed depth (Roberts &amp; Yaida 2022, §4.3, §5.4). (c) exact finite-n kurtosis where it is
+/// known in closed form: one hidden layer, any φ: κ = 3σ_w⁴·Var[φ(z)²]/(n·(σ_b² + σ_w²E[φ²])²); scale-invariant φ
+/// with σ_b = 0 (ReLU, linear), any depth ℓ: κ = 3·((1 + (A₄/A₂² − 1)/n)^ℓ − 1), A_p = E[φ(z)^p] at unit variance
+/// (the deep linear case is Roberts &amp; Yaida 2022, eq. 3.25; ReLU: 1 + 5/n). (d) at the largest width the output
+/// is N(0, K_NNGP): Anderson–Darling not rejected at 1 %.
 /// </summary>
 public sealed class GpLimitExperiment : IExperiment
 {
-    private const string Reference = "seed 002 §2.1–2.2; seed 004 ch. 4–5; claims.md A1, A2";
+    private const string Reference = "Neal 1996; Lee et al. 2018; Roberts & Yaida 2022, ch. 4–5";
 
     public string Id => "gp-limit";
     public string Title => "Random networks are Gaussian processes at infinite width";
@@ -52,26 +54,26 @@ public sealed class GpLimitExperiment : IExperiment
 
     private static readonly ClaimDeclaration Covariance = new("cov-{act}",
         "{act}, depth {depth}: ensemble covariance → NNGP kernel; (Ĉ − K)/√(KK) = a + b/n + c/n² with a = 0 (worst input pair shown)",
-        "seed 002 §2.1–2.2; seed 004 eq. 4.118; claims.md A1", ClaimRule.TwoSided,
+        "Lee et al. 2018; Roberts & Yaida 2022, eq. 4.118", ClaimRule.TwoSided,
         "4·SE of the fitted intercept a; the input pair furthest from its prediction in SE is shown");
 
     private static readonly ClaimDeclaration NloMetric = new("nlo-metric-{act}",
         "{act}, depth {depth}: the O(1/n) shift of the output variance is the NLO metric, E[K̂] = K + G¹/n",
-        "seed 004 eqs. 5.110–5.111", ClaimRule.TwoSided, "4·SE of the fitted 1/n coefficient b");
+        "Roberts & Yaida 2022, eqs. 5.110–5.111", ClaimRule.TwoSided, "4·SE of the fitted 1/n coefficient b");
 
     private static readonly ClaimDeclaration KurtosisSlope = new("kurtosis-slope-{act}",
         "{act}, depth {depth}: output excess kurtosis decays as 1/n (log–log slope −1)",
-        "seed 004 §4.3, §5.4 (κ ∝ ℓ/n); claims.md A1", ClaimRule.TwoSided,
+        "Roberts & Yaida 2022, §4.3, §5.4 (κ ∝ ℓ/n)", ClaimRule.TwoSided,
         "4·SE of the slope + (L−1)/n_min, the relative size of the next (ℓ/n)² term at the smallest fitted width");
 
     private static readonly ClaimDeclaration KurtosisExact = new("kurtosis-exact-{act}",
         "{act}: output excess kurtosis equals its exact finite-width value at every width and depth where one is known",
-        "seed 004 §4.3 (one layer), DESIGN.md conventions ((1 + 5/n)^ℓ for ReLU)", ClaimRule.TwoSided,
+        "Roberts & Yaida 2022, §4.2 (one hidden layer), eq. 3.25 (deep linear; (1 + 5/n)^ℓ for ReLU)", ClaimRule.TwoSided,
         "4·SE + 1e-12 (rounding) at the (depth, width) point furthest from its prediction in SE");
 
     private static readonly ClaimDeclaration Normality = new("normal-{act}",
         "{act}, depth {depth}, width {width}: output at x0 ~ N(0, K_NNGP) (Anderson–Darling, 1 % level)",
-        "seed 002 §2.1; claims.md A1", ClaimRule.TwoSided,
+        "Neal 1996; Lee et al. 2018", ClaimRule.TwoSided,
         "A² at most its 1 % critical value 3.857: predicted E[A²] = 1 under the null, tolerance 2.857");
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Covariance, NloMetric, KurtosisSlope, KurtosisExact, Normality];
@@ -147,7 +149,7 @@ public sealed class GpLimitExperiment : IExperiment
 
     /// <summary>
     /// Exact finite-width excess kurtosis of the depth-ℓ output where a closed form exists, else null: scale-invariant φ
-    /// with σ_b² = 0 at any depth; any φ at one hidden layer, where the four-point vertex V^{(2)} (seed 004 eq. 5.109) is
+    /// with σ_b² = 0 at any depth; any φ at one hidden layer, where the four-point vertex V^{(2)} (Roberts &amp; Yaida 2022, eq. 5.109) is
     /// exact because the first layer's preactivations are exactly Gaussian.
     /// </summary>
     internal static double? ExactKurtosis(MlpSpec spec, Matrix k1, int ell, int n)
@@ -219,8 +221,8 @@ public sealed class GpLimitExperiment : IExperiment
         }));
 
     /// <summary>
-    /// The 1/n correction itself: E[K̂(x₀, x₀)] = K + G¹/n + O(1/n²) with G¹ from the NLO-metric recursion (seed 004
-    /// eq. 5.110). Fit (E[K̂] − K)/K = b/n + c/n² over the widths and compare b with G¹/K.
+    /// The 1/n correction itself: E[K̂(x₀, x₀)] = K + G¹/n + O(1/n²) with G¹ from the NLO-metric recursion (Roberts &amp;
+    /// Yaida 2022, eq. 5.110). Fit (E[K̂] − K)/K = b/n + c/n² over the widths and compare b with G¹/K.
     /// </summary>
     private static Claim NloMetricClaim(MlpSpec spec, List<CovarianceRow> rows, int depth)
     {

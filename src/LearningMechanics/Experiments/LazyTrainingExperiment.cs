@@ -12,21 +12,22 @@ using LearningMechanics.Training;
 namespace LearningMechanics.Experiments;
 
 /// <summary>
-/// <c>lazy-training</c> (claims.md B1–B3; seed 002 "NTK and kernel regression"; seed 004 ch. 10–11; Lee et al. 2019):
+/// <c>lazy-training</c> (Jacot et al. 2018; Lee et al. 2019; Roberts &amp; Yaida 2022, ch. 10–11):
 /// MLPs in NTK parameterisation trained by full-batch GD on MSE follow the closed-form dynamics of their linearisation.
 /// For every width, an ensemble of networks is trained for T steps at η = 0.5·N/λ_max(Θ∞) and compared with
 /// (i) the infinite-width prediction (mean Θ*·A·y and variance over initialisations from Θ∞ and K∞, <see cref="KernelDynamics"/>),
 /// (ii) each network's own linearisation f₀ + Θ̂₀*·A(Θ̂₀)·(y − f₀) with its empirical NTK Θ̂₀ at initialisation.
-/// Claims (claims.md B1–B4): power counting for the movement during training — hidden n×n weights ‖ΔW‖/‖W‖ ∝ n^{−1},
-/// readout ∝ n^{−1/2}, each preactivation ∝ n^{−1/2}; the relative NTK change vanishes with slope −1 by power counting
-/// (dNTK = O(1/n), seed 004 ch. 11) or at least −1/2 (Lee et al.'s bound), and the distance to the linearisation with
-/// slope ≤ −0.4; at the largest width the ensemble's test outputs, their variance and the final training loss equal the
-/// infinite-width predictions; the t = ∞ predictor is kernel regression; and a finite network does not diverge below the
-/// linearised threshold N/λ_max(Θ̂₀) (above it lies the catapult phase).
+/// Claims (docs/claims.md, lazy-training): power counting for the movement during training — hidden n×n weights
+/// ‖ΔW‖/‖W‖ ∝ n^{−1}, readout ∝ n^{−1/2}, each preactivation ∝ n^{−1/2}; the relative NTK change vanishes with slope −1
+/// by power counting (dNTK = O(1/n), Roberts &amp; Yaida 2022, ch. 11) or at least −1/2 (the bound of Lee et al. 2019),
+/// and the distance to the linearisation with slope ≤ −0.4; at the largest width the ensemble's test outputs, their
+/// variance and the final training loss equal the infinite-width predictions; the t = ∞ predictor is kernel
+/// regression; and a finite network does not diverge below the linearised threshold N/λ_max(Θ̂₀) (above it lies the
+/// catapult phase, Lewkowycz et al. 2020).
 /// </summary>
 public sealed class LazyTrainingExperiment : IExperiment
 {
-    private const string Reference = "seed 002 §NTK and kernel regression; seed 004 ch. 10–11; Lee et al. 2019; claims.md B1–B3";
+    private const string Reference = "Jacot et al. 2018; Lee et al. 2019; Roberts & Yaida 2022, ch. 10–11";
 
     public string Id => "lazy-training";
     public string Title => "Wide networks train like their linearisation";
@@ -51,28 +52,28 @@ public sealed class LazyTrainingExperiment : IExperiment
 
     private static readonly ClaimDeclaration NtkChangeSlope = new("ntk-change-slope",
         "the empirical NTK's relative change ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ vanishes with width: log–log slope −1 by power counting " +
-        "(dNTK = O(1/n)), at most −1/2 by Lee et al.'s bound", Reference, ClaimRule.AtMost,
-        "slope ≤ −0.3 (claims.md B1: both −1 and −1/2 are lazy)");
+        "(dNTK = O(1/n)), at most −1/2 by the bound of Lee et al. 2019", Reference, ClaimRule.AtMost,
+        "slope ≤ −0.3 (both −1 and −1/2 are lazy; docs/claims.md, lazy-training)");
 
     private static readonly ClaimDeclaration LinearisationSlope = new("linearisation-slope",
         "the relative distance RMS(f_T − f_T^lin)/RMS(f_T) of trained test outputs from the network's own linearisation decays " +
-        "with slope ≤ −0.4 (−1/2 bound, −1 power counting)", Reference, ClaimRule.AtMost, "slope ≤ −0.4 (claims.md B2)");
+        "with slope ≤ −0.4 (−1/2 bound, −1 power counting)", Reference, ClaimRule.AtMost, "slope ≤ −0.4 (docs/claims.md, lazy-training)");
 
     private static readonly ClaimDeclaration LinearisationSize = new("linearisation-size",
         "at width {width} the trained network is within 5 % of its linearisation (relative RMS on the test set)", Reference,
-        ClaimRule.AtMost, "relative distance ≤ 0.05 (claims.md B2)");
+        ClaimRule.AtMost, "relative distance ≤ 0.05 (docs/claims.md, lazy-training)");
 
     private static readonly ClaimDeclaration HiddenWeightSlope = new("hidden-weight-slope",
         "the hidden n×n weights' relative Frobenius change ‖ΔW‖/‖W‖ decays as n^{−1}", Reference, ClaimRule.TwoSided,
-        "4·SE of the slope + 0.15 pre-asymptotic curvature (claims.md B1)");
+        "4·SE of the slope + 0.15 pre-asymptotic curvature (docs/claims.md, lazy-training)");
 
     private static readonly ClaimDeclaration ReadoutWeightSlope = new("readout-weight-slope",
         "the readout weights' relative change decays as n^{−1/2}", Reference, ClaimRule.TwoSided,
-        "4·SE of the slope + 0.15 pre-asymptotic curvature (claims.md B1)");
+        "4·SE of the slope + 0.15 pre-asymptotic curvature (docs/claims.md, lazy-training)");
 
     private static readonly ClaimDeclaration PreactivationSlope = new("preactivation-slope",
         "each last-layer preactivation moves by O(n^{−1/2}) during training (RMS per coordinate)", Reference, ClaimRule.TwoSided,
-        "4·SE of the slope + 0.15 pre-asymptotic curvature (claims.md B1)");
+        "4·SE of the slope + 0.15 pre-asymptotic curvature (docs/claims.md, lazy-training)");
 
     private static readonly ClaimDeclaration TestMean = new("test-mean",
         "at width {width}, the ensemble mean of the trained test outputs is the infinite-width NTK prediction Θ*·A·y " +
@@ -89,7 +90,7 @@ public sealed class LazyTrainingExperiment : IExperiment
 
     private static readonly ClaimDeclaration KrrLimit = new("krr-limit",
         "the t = ∞ NTK predictor equals kernel regression Θ*Θ⁻¹y (eigendecomposition vs Cholesky)", Reference, ClaimRule.TwoSided,
-        "1e-8 relative (claims.md B3)");
+        "1e-8 relative (a solver check)");
 
     private static readonly ClaimDeclaration MaxLearningRate = new("max-lr",
         "a width-{width} network trains stably below the linearised threshold η_crit = N/λ_max(Θ̂₀): the LR at which it diverges " +
@@ -260,27 +261,32 @@ public sealed class LazyTrainingExperiment : IExperiment
             RmsOf(r => r.PreactivationChange));
     }
 
-    /// <summary>Scaling claims (claims.md B1, B2): power counting against the fitted log–log slopes.</summary>
+    /// <summary>Scaling claims (docs/claims.md, lazy-training): power counting against the fitted log–log slopes.</summary>
     private static void JudgeScaling(ExperimentOutput output, Setup p, Movement m)
     {
         double[] ns = p.Widths.Select(n => (double)n).ToArray();
         var ntkFit = Statistics.LogLogSlope(ns, m.Ntk.Rms, m.Ntk.Se);
-        string supported = Math.Abs(ntkFit.Slope + 1) < Math.Abs(ntkFit.Slope + 0.5) ? "−1 (power counting)" : "−1/2 (Lee et al.'s bound)";
+        string supported = Math.Abs(ntkFit.Slope + 1) < Math.Abs(ntkFit.Slope + 0.5)
+            ? "−1 (power counting)"
+            : "−1/2 (the bound of Lee et al. 2019)";
         output.Claims.Add(OneSided(NtkChangeSlope.With(), -1, ntkFit.Slope, ntkFit.SlopeStdErr, -0.3,
-            $"pass unless the slope is ≥ −0.3 (claims.md B1: both −1 and −1/2 are lazy); the data are closer to {supported}; " +
+            "pass unless the slope is ≥ −0.3 (both −1 and −1/2 are lazy; docs/claims.md, lazy-training); " +
+            $"the data are closer to {supported}; " +
             $"widths {ns[0]}…{ns[^1]}"));
         var linFit = Statistics.LogLogSlope(ns, m.Linearisation.Rms, m.Linearisation.Se);
         output.Claims.Add(OneSided(LinearisationSlope.With(), -0.5, linFit.Slope, linFit.SlopeStdErr, -0.4,
-            $"pass if the slope is ≤ −0.4 (claims.md B2); widths {ns[0]}…{ns[^1]}"));
+            $"pass if the slope is ≤ −0.4 (docs/claims.md, lazy-training); widths {ns[0]}…{ns[^1]}"));
         output.Claims.Add(OneSided(LinearisationSize.With(("width", p.Widths[^1])), 0, m.Linearisation.Rms[^1], m.Linearisation.Se[^1],
-            0.05, "pass if ≤ 0.05 (claims.md B2)"));
-        const string curvature = "pre-asymptotic curvature; claims.md B1 allows ±0.15";
+            0.05, "pass if ≤ 0.05 (docs/claims.md, lazy-training)"));
+        const string curvature = "pre-asymptotic curvature, ±0.15 (docs/claims.md, lazy-training)";
         output.Claims.Add(ScalingFits.Slope(HiddenWeightSlope.With(), ns, m.Hidden.Rms, m.Hidden.Se, -1, 0.15, curvature));
         output.Claims.Add(ScalingFits.Slope(ReadoutWeightSlope.With(), ns, m.Readout.Rms, m.Readout.Se, -0.5, 0.15, curvature));
         output.Claims.Add(ScalingFits.Slope(PreactivationSlope.With(), ns, m.Preactivation.Rms, m.Preactivation.Se, -0.5, 0.15, curvature));
     }
 
-    /// <summary>Claims at the largest width (claims.md B3): ensemble mean and variance of the test outputs, final training loss.</summary>
+    /// <summary>
+    /// Claims at the largest width (Lee et al. 2019): ensemble mean and variance of the test outputs, final training loss.
+    /// </summary>
     private static PointStats[] JudgeWidest(ExperimentOutput output, Setup p, Prediction theory, List<Row> widest)
     {
         int m = widest.Count;
@@ -315,12 +321,13 @@ public sealed class LazyTrainingExperiment : IExperiment
         var krr = theory.TTestTrain * Lapack.CholeskySolve(Lapack.Cholesky(theory.TTrain), train.Y);
         var inf = theory.Dynamics.Mean(theory.TTestTrain, train.Y, TrainingTime.Infinite);
         double krrErr = krr.MaxAbsDifference(inf) / krr.Data.Max(Math.Abs);
-        return KrrLimit.With().Compare(0, krrErr, 0, 1e-8, "largest relative difference over test points; tolerance 1e-8 (claims.md B3).");
+        return KrrLimit.With().Compare(0, krrErr, 0, 1e-8,
+            "largest relative difference over test points; tolerance 1e-8 (a solver check).");
     }
 
     /// <summary>
-    /// Maximum stable learning rate (claims.md B4): bisects the LR at which a finite network of width n diverges within the
-    /// run, as a multiple of its linearised threshold N/λ_max(Θ̂₀).
+    /// Maximum stable learning rate (docs/claims.md, lazy-training): bisects the LR at which a finite network of width n
+    /// diverges within the run, as a multiple of its linearised threshold N/λ_max(Θ̂₀).
     /// </summary>
     private static double DivergenceRatio(Setup p, Dataset train, int n, Rng rng)
     {
@@ -414,7 +421,9 @@ public sealed class LazyTrainingExperiment : IExperiment
         return Math.Sqrt(d / w);
     }
 
-    /// <summary>A one-sided claim from claims.md's pass rules: measured ≤ bound (≥ bound for an at-least claim).</summary>
+    /// <summary>
+    /// A one-sided claim (the pass rules of docs/claims.md, lazy-training): measured ≤ bound (≥ bound for an at-least claim).
+    /// </summary>
     private static Claim OneSided(DeclaredClaim claim, double predicted, double measured, double se, double bound, string note) =>
         claim.Compare(predicted, measured, se, Math.Abs(bound - predicted), $"{note}; bound {bound:G3}.");
 

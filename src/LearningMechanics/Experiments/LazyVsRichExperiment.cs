@@ -11,19 +11,19 @@ using LearningMechanics.Training;
 namespace LearningMechanics.Experiments;
 
 /// <summary>
-/// <c>lazy-vs-rich</c> (claims.md C1, §2.12; seed 001 §2.2; seed 002 §4.3; Chizat, Oyallon &amp; Bach 2019): the centred
-/// model f̃_α = α·(f(θ) − f(θ₀)) of a two-layer ReLU network (NTK parameterisation, width n), trained by GD on MSE with
-/// learning rate η/α² so that the function moves at the same speed for every α. Large α linearises training (lazy: the
-/// NTK and the features stay put, the trained function is the kernel predictor), small α lets the features move (rich).
+/// <c>lazy-vs-rich</c> (Chizat et al. 2019; Simon et al. 2026, §2.2): the centred model f̃_α = α·(f(θ) − f(θ₀)) of a
+/// two-layer ReLU network (NTK parameterisation, width n), trained by GD on MSE with learning rate η/α² so that the
+/// function moves at the same speed for every α. Large α linearises training (lazy: the NTK and the features stay
+/// put, the trained function is the kernel predictor), small α lets the features move (rich).
 /// Implementation: the readout's σ_w², σ_b² are multiplied by α² (so the network computes α·f with the same stored
 /// parameters) and the targets are shifted by α·f(θ₀), so the trained α·f − α·f₀ fits y.
-/// Claims (C1): the kernel movement ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ falls as α^{−1} for α ≥ 3; the feature movement 1 − CKA(h_T, h₀)
-/// decreases monotonically with α (Spearman ≤ −0.9); for α ≥ 30 the test MSE is within 5 % of the kernel predictor's
-/// (the network's own Θ̂₀ dynamics run for the same number of steps).
+/// Claims (docs/claims.md, lazy-vs-rich): the kernel movement ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ falls as α^{−1} for α ≥ 3; the
+/// feature movement 1 − CKA(h_T, h₀) decreases monotonically with α (Spearman ≤ −0.9); for α ≥ 30 the test MSE is
+/// within 5 % of the kernel predictor's (the network's own Θ̂₀ dynamics run for the same number of steps).
 /// </summary>
 public sealed class LazyVsRichExperiment : IExperiment
 {
-    private const string Reference = "seed 001 §2.2; seed 002 §4.3; Chizat, Oyallon & Bach 2019; claims.md C1, §2.12";
+    private const string Reference = "Chizat et al. 2019; Simon et al. 2026, §2.2";
 
     public string Id => "lazy-vs-rich";
     public string Title => "The output scale switches between lazy and rich training";
@@ -46,15 +46,15 @@ public sealed class LazyVsRichExperiment : IExperiment
 
     private static readonly ClaimDeclaration KernelMovementSlope = new("kernel-movement-slope-{act}",
         "{act}: for α ≥ 3 the relative NTK movement ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ falls as α^{−1}", Reference, ClaimRule.TwoSided,
-        "4·SE of the slope + 0.15, the next order in 1/α (claims.md C1)");
+        "4·SE of the slope + 0.15, the next order in 1/α (docs/claims.md, lazy-vs-rich)");
 
     private static readonly ClaimDeclaration FeatureMovementMonotone = new("feature-movement-monotone-{act}",
         "{act}: the feature movement 1 − CKA(h_T, h₀) decreases monotonically as α grows (Spearman rank correlation ≤ −0.9)",
-        Reference, ClaimRule.AtMost, "Spearman ρ ≤ −0.9 (claims.md C1)");
+        Reference, ClaimRule.AtMost, "Spearman ρ ≤ −0.9 (docs/claims.md, lazy-vs-rich)");
 
     private static readonly ClaimDeclaration LazyTestMse = new("lazy-test-mse-{act}",
         "{act}: for α ≥ 30 the test MSE is within 5 % of the kernel predictor's (the network's own Θ̂₀ dynamics for the same " +
-        "steps; worst α shown)", Reference, ClaimRule.TwoSided, "5 % of the kernel predictor's test MSE (claims.md C1)");
+        "steps; worst α shown)", Reference, ClaimRule.TwoSided, "5 % of the kernel predictor's test MSE (docs/claims.md, lazy-vs-rich)");
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [KernelMovementSlope, FeatureMovementMonotone, LazyTestMse];
 
@@ -151,12 +151,12 @@ public sealed class LazyVsRichExperiment : IExperiment
             "preactivations near the kink), whose Frobenius norm scales as α^{−1/2}.";
         output.Claims.Add(ScalingFits.Slope(KernelMovementSlope.With(("act", s.Act)), lazy.Select(i => alphas[i]).ToArray(),
             lazy.Select(i => s.Move[i]).ToArray(), lazy.Select(i => Math.Max(s.MoveSe[i], 1e-12)).ToArray(), -1, 0.15,
-            "claims.md C1 allows ±0.15 (the next order in 1/α)." + kink));
+            "±0.15: the next order in 1/α (docs/claims.md, lazy-vs-rich)." + kink));
         // (2) Monotone transition in the feature movement.
         var valid = Enumerable.Range(0, alphas.Length).Where(i => double.IsFinite(s.Feat[i])).ToArray();
         double rho = Spearman(valid.Select(i => alphas[i]).ToArray(), valid.Select(i => s.Feat[i]).ToArray());
         output.Claims.Add(FeatureMovementMonotone.With(("act", s.Act)).Compare(-1, rho, 0, 0.1,
-            $"Spearman ρ over {valid.Length} values of α (claims.md C1); rich end 1 − CKA = {s.Feat[valid[0]]:G3}, " +
+            $"Spearman ρ over {valid.Length} values of α (docs/claims.md, lazy-vs-rich); rich end 1 − CKA = {s.Feat[valid[0]]:G3}, " +
             $"lazy end {s.Feat[valid[^1]]:G3}."));
         // (3) The lazy end trains like the kernel predictor.
         var claim = LazyTestMse.With(("act", s.Act));
@@ -168,7 +168,7 @@ public sealed class LazyVsRichExperiment : IExperiment
         }
         int w = far.MaxBy(i => Math.Abs(s.Mse[i] / s.KMse[i] - 1));
         output.Claims.Add(claim.Compare(1, s.Mse[w] / s.KMse[w], s.MseSe[w] / s.KMse[w], 0.05,
-            $"α = {alphas[w]}; ratio of test MSEs, mean over {s.Networks[w]} networks; tolerance 5 % (claims.md C1)."));
+            $"α = {alphas[w]}; ratio of test MSEs, mean over {s.Networks[w]} networks; tolerance 5 % (docs/claims.md, lazy-vs-rich)."));
     }
 
     private static void Report(ExperimentOutput output, Setup p, List<Row> rows, List<Sweep> sweeps)

@@ -10,21 +10,21 @@ using LearningMechanics.Training;
 namespace LearningMechanics.Experiments;
 
 /// <summary>
-/// <c>ntk-fluctuations</c> (seed 004 ch. 8–9, eqs. 9.6, 9.13–9.16; claims.md A6–A8): the NTK of a finite MLP at
-/// initialisation fluctuates around the frozen NTK Θ with variance Var(Θ̂) = (A + 2B)/n and covaries with the output as
-/// Cov(Θ̂, z²) = (D + 2F)/n (<see cref="NtkFluctuations"/>); at criticality the relative variance grows linearly in L/n.
-/// Ensembles of networks at criticality (ReLU σ_w² = 2, tanh σ_w² = 1, σ_b² = 0) at several widths and depths, one input
-/// on the sphere, against the recursions; Hanin &amp; Nica's exp(5β) − 1 with β = Σ 1/n over the L − 1 hidden layers for ReLU
-/// (claims.md A7) is shown as a second prediction.
+/// <c>ntk-fluctuations</c> (Roberts &amp; Yaida 2022, ch. 8–9, eqs. 9.6, 9.13–9.16): the NTK of a finite MLP at
+/// initialisation fluctuates around the frozen NTK Θ with variance Var(Θ̂) = (A + 2B)/n and covaries with the output
+/// as Cov(Θ̂, z²) = (D + 2F)/n (<see cref="NtkFluctuations"/>); at criticality the relative variance grows linearly
+/// in L/n. Ensembles of networks at criticality (ReLU σ_w² = 2, tanh σ_w² = 1, σ_b² = 0) at several widths and
+/// depths, one input on the sphere, against the recursions; the exp(5β) − 1 of Hanin &amp; Nica 2020 with β = Σ 1/n
+/// over the L − 1 hidden layers for ReLU is shown as a second prediction.
 /// </summary>
 public sealed class NtkFluctuationsExperiment : IExperiment
 {
-    private const string Reference = "seed 004 §8.3, §9.1–9.3 (eqs. 9.6, 9.13–9.21); claims.md A6–A8";
+    private const string Reference = "Roberts & Yaida 2022, §8.3, §9.1–9.3 (eqs. 9.6, 9.13–9.21); Hanin & Nica 2020";
 
     public string Id => "ntk-fluctuations";
     public string Title => "The NTK at finite width: fluctuations grow with L/n";
     public string Summary =>
-        "E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n from seed 004's recursions; " +
+        "E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n from Roberts & Yaida's recursions; " +
         "relative variance ∝ L/n at criticality";
     public string Source => Reference;
 
@@ -52,7 +52,7 @@ public sealed class NtkFluctuationsExperiment : IExperiment
 
     private static readonly ClaimDeclaration WidthSlope = new("width-slope-{act}",
         "{act}: at L = {depth} the NTK's relative variance falls as 1/n", Reference, ClaimRule.TwoSided,
-        "4·SE of the slope + 0.1, the next order in L/n (claims.md A6)");
+        "4·SE of the slope + 0.1, the next order in L/n");
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Variance, Cross, Mean, WidthSlope];
 
@@ -162,12 +162,12 @@ public sealed class NtkFluctuationsExperiment : IExperiment
         output.Claims.Add(mean.Compare(wm.PredMean, wm.Mean, wm.MeanSe, 4 * wm.MeanSe + Math.Abs(wm.PredMean - wm.Theta) * wm.PredRelVar,
             $"n = {wm.Width}, L = {wm.Depth}; frozen Θ = {wm.Theta:G5}, H¹/n = {wm.PredMean - wm.Theta:G3}; " +
             "tolerance 4·SE + |H¹/n|·(relative variance) (next order)."));
-        // Width scaling at the shallowest depth: relative variance ∝ 1/n (claims.md A6).
+        // Width scaling at the shallowest depth: relative variance ∝ 1/n (Jacot et al. 2018; Roberts & Yaida 2022, ch. 8).
         int d0 = mine.Min(r => r.Depth);
         var atDepth = mine.Where(r => r.Depth == d0).OrderBy(r => r.Width).ToList();
         output.Claims.Add(ScalingFits.Slope(WidthSlope.With(("act", act), ("depth", d0)), atDepth.Select(r => (double)r.Width).ToArray(),
             atDepth.Select(r => r.RelVar).ToArray(), atDepth.Select(r => r.RelVarSe).ToArray(), -1, 0.1,
-            "claims.md A6 (next order in L/n)"));
+            "the next order in L/n"));
     }
 
     /// <summary>The row whose claim is furthest from its prediction (<see cref="ScalingFits.Worst"/>).</summary>

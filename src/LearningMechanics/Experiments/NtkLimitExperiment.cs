@@ -10,7 +10,7 @@ using LearningMechanics.Theory.Kernels;
 namespace LearningMechanics.Experiments;
 
 /// <summary>
-/// <c>ntk-limit</c> (claims.md A5, A6; seed 002 §3.2–3.4; seed 004 ch. 8): the empirical NTK of random finite MLPs
+/// <c>ntk-limit</c> (Jacot et al. 2018; Roberts &amp; Yaida 2022, ch. 8): the empirical NTK of random finite MLPs
 /// (per-layer contractions, checked against the Jacobian in the tests) converges to the infinite-width Θ as the width
 /// grows. Claims per activation: the ensemble mean's deviation from Θ vanishes as n → ∞ (fit a + b/n + c/n², a = 0);
 /// the relative variance across initialisations falls as 1/n (log–log slope −1).
@@ -20,7 +20,7 @@ public sealed class NtkLimitExperiment : IExperiment
     public string Id => "ntk-limit";
     public string Title => "The empirical NTK converges to the infinite-width NTK";
     public string Summary => "empirical NTK at initialisation → Θ∞ as width grows: mean deviation O(1/n), variance ∝ 1/n";
-    public string Source => "seed 002 §3.2–3.4; seed 004 ch. 8; claims.md A5, A6";
+    public string Source => "Jacot et al. 2018; Roberts & Yaida 2022, ch. 8";
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
     [
@@ -33,12 +33,12 @@ public sealed class NtkLimitExperiment : IExperiment
 
     private static readonly ClaimDeclaration MeanConverges = new("ntk-mean-{act}",
         "{act}, depth {depth}: mean empirical NTK → Θ∞; (E[Θ̂] − Θ)/√(ΘΘ) = a + b/n + c/n² with a = 0 (worst input pair shown)",
-        "seed 002 §3.2–3.4 (NTK recursion); seed 004 ch. 8; claims.md A5", ClaimRule.TwoSided,
+        "Jacot et al. 2018 (NTK recursion); Roberts & Yaida 2022, ch. 8", ClaimRule.TwoSided,
         "4·SE of the fitted intercept a; the input pair furthest from 0 in SE is shown");
 
     private static readonly ClaimDeclaration VarianceSlope = new("ntk-variance-{act}",
         "{act}, depth {depth}: relative variance of Θ̂(x0, x0) across initialisations ∝ 1/n (log–log slope −1)",
-        "seed 002 §3.2 (deterministic limit); seed 004 ch. 8 (Var ∝ L/n); claims.md A6", ClaimRule.TwoSided,
+        "Jacot et al. 2018 (deterministic limit); Roberts & Yaida 2022, ch. 8 (Var ∝ L/n)", ClaimRule.TwoSided,
         "4·SE of the slope + L/n_min, the relative size of the next order in L/n at the smallest width");
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [MeanConverges, VarianceSlope];

@@ -6,7 +6,8 @@ namespace LearningMechanics.Lab;
 
 /// <summary>How to run an experiment: mode, seed, output folder, <c>--set</c> overrides, progress sink.</summary>
 public sealed record RunOptions(RunMode Mode = RunMode.Quick, ulong Seed = 42, string OutDir = "lmech-results",
-    IReadOnlyDictionary<string, string>? Overrides = null, IProgress<ProgressInfo>? Progress = null, CancellationToken Cancellation = default);
+    IReadOnlyDictionary<string, string>? Overrides = null, IProgress<ProgressInfo>? Progress = null,
+    CancellationToken Cancellation = default);
 
 /// <summary>
 /// Runs gallery experiments and stores everything they produce: <c>DIR/&lt;id&gt;/result.json</c>, one CSV per

@@ -32,7 +32,8 @@ public sealed class Settings
     /// <summary>All resolved values (for the result's config).</summary>
     public IReadOnlyDictionary<string, string> Values => values;
 
-    public string GetString(string key) => values.TryGetValue(key, out var v) ? v : throw new ArgumentException($"Setting '{key}' is not declared.");
+    public string GetString(string key) =>
+        values.TryGetValue(key, out var v) ? v : throw new ArgumentException($"Setting '{key}' is not declared.");
 
     public int GetInt(string key, int min = int.MinValue)
     {

@@ -65,7 +65,9 @@ public static class Criticality
         var (act, sw2, _) = init;
         return k <= 0
             ? sw2 * act.Derivative(0) * act.Derivative(0)
-            : sw2 * (act.HasClosedForm ? act.DerivativePairExpectation(k, k, k) : act.Expect(z => act.Derivative(z) * act.Derivative(z), k));
+            : sw2 * (act.HasClosedForm
+                ? act.DerivativePairExpectation(k, k, k)
+                : act.Expect(z => act.Derivative(z) * act.Derivative(z), k));
     }
 
     /// <summary>

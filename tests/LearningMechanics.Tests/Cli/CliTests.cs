@@ -8,8 +8,10 @@ internal static class CliHarness
 {
     public static (int Code, string Out, string Err) Run(params string[] args)
     {
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        var output = new StringWriter(); var error = new StringWriter();
+        var oldOut = Console.Out;
+        var oldErr = Console.Error;
+        var output = new StringWriter();
+        var error = new StringWriter();
         Console.SetOut(output); Console.SetError(error);
         try { return (Lmech.Execute(args), output.ToString(), error.ToString()); }
         finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
@@ -23,7 +25,11 @@ public class CliTests : IDisposable
     private readonly string dir = Path.Combine(Path.GetTempPath(), $"lmech-cli-{Guid.NewGuid():N}");
     public void Dispose() { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
 
-    private static (int Code, string Err) Run(params string[] args) { var r = CliHarness.Run(args); return (r.Code, r.Err); }
+    private static (int Code, string Err) Run(params string[] args)
+    {
+        var r = CliHarness.Run(args);
+        return (r.Code, r.Err);
+    }
 
     [Theory]
     [InlineData(new[] { "run", "no-such-experiment" }, "no-such-experiment", "gp-limit")]
@@ -83,9 +89,11 @@ public class KernelCliTests : IDisposable
     {
         File.WriteAllText(P("x.csv"), "1,0,0\n0.6,0.8,0\n0,0,1\n");
         File.WriteAllText(P("x2.csv"), "1,1,1\n0,2,1\n");
-        Assert.Equal(0, Run("kernel", "ntk", "--arch", "dense(64)-relu-dense(1)", "--x", P("x.csv"), "--x2", P("x2.csv"), "--out", P("k.npy"), "--sw2", "2"));
+        Assert.Equal(0, Run("kernel", "ntk", "--arch", "dense(64)-relu-dense(1)", "--x", P("x.csv"), "--x2", P("x2.csv"),
+            "--out", P("k.npy"), "--sw2", "2"));
         var k = LearningMechanics.Lab.Storage.Npy.Read(P("k.npy"));
-        var x = LearningMechanics.Lab.Storage.CsvMatrix.Read(P("x.csv")); var x2 = LearningMechanics.Lab.Storage.CsvMatrix.Read(P("x2.csv"));
+        var x = LearningMechanics.Lab.Storage.CsvMatrix.Read(P("x.csv"));
+        var x2 = LearningMechanics.Lab.Storage.CsvMatrix.Read(P("x2.csv"));
         var (_, t) = LearningMechanics.Theory.Kernels.NeuralKernels.Compute(
             LearningMechanics.Architecture.NetworkSpec.Parse("dense(64)-relu-dense(1)", sw2: 2), x, x2);
         Assert.Equal(3, k.Rows); Assert.Equal(2, k.Cols);
@@ -111,7 +119,8 @@ public class CriticalityCliTests
         string svg = Path.Combine(Path.GetTempPath(), $"phase-{Guid.NewGuid():N}.svg");
         try
         {
-            var (code, output, _) = CliHarness.Run("criticality", "--act", "tanh", "--points", "3", "--sw2", "1.5", "--sb2", "0.05", "--json", "--plot", svg);
+            var (code, output, _) = CliHarness.Run("criticality", "--act", "tanh", "--points", "3", "--sw2", "1.5", "--sb2", "0.05",
+                "--json", "--plot", svg);
             Assert.Equal(0, code);
             using var doc = System.Text.Json.JsonDocument.Parse(output);
             Assert.Equal("KStarZero", doc.RootElement.GetProperty("class").GetString());
@@ -144,15 +153,20 @@ public class FiniteWidthCliTests
             Assert.StartsWith("warning", doc.RootElement.GetProperty("validity").GetString());
         }
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "0").Code);
-        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "sigmoid", "--depth", "3", "--width", "10").Code);   // no critical σ_w² to default to
+        // No critical σ_w² to default to.
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "sigmoid", "--depth", "3", "--width", "10").Code);
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--gamma", "1").Code);
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--pair-cosine", "1.5").Code);
         // The pair's NLO metric (eq. 4.115) from the library; null where it is not resolved (next to the PSD edge).
-        var pairLayer = LearningMechanics.Theory.FiniteWidth.PairVertex.Compute(new(LearningMechanics.Architecture.Activation.Parse("relu"), 2, 0), 1, 0.3, 1, 4)[^1];
-        using (var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--pair-cosine", "0.3", "--json").Out))
+        var relu = new LearningMechanics.Architecture.Initialization(LearningMechanics.Architecture.Activation.Parse("relu"), 2, 0);
+        var pairLayer = LearningMechanics.Theory.FiniteWidth.PairVertex.Compute(relu, 1, 0.3, 1, 4)[^1];
+        using (var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width",
+            "100", "--pair-cosine", "0.3", "--json").Out))
             Assert.Equal(pairLayer.G1[1], doc.RootElement.GetProperty("output_pair_vertex").GetProperty("G1_ab").GetDouble(), 1e-12);
-        using (var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "100", "--pair-cosine", "0.999999", "--json").Out))
-            Assert.Equal(System.Text.Json.JsonValueKind.Null, doc.RootElement.GetProperty("output_pair_vertex").GetProperty("G1_ab").ValueKind);
+        using (var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width",
+            "100", "--pair-cosine", "0.999999", "--json").Out))
+            Assert.Equal(System.Text.Json.JsonValueKind.Null,
+                doc.RootElement.GetProperty("output_pair_vertex").GetProperty("G1_ab").ValueKind);
     }
 
     [Theory]
@@ -165,10 +179,14 @@ public class FiniteWidthCliTests
         var (code, _, err) = CliHarness.Run(["finite-width", "--act", act, "--depth", "4", "--width", "64", .. extra]);
         Assert.True(code == 0, err);
         // The NTK columns against the library.
-        using var doc = System.Text.Json.JsonDocument.Parse(CliHarness.Run(["finite-width", "--act", act, "--depth", "4", "--width", "64", "--json", .. extra]).Out);
+        using var doc = System.Text.Json.JsonDocument.Parse(
+            CliHarness.Run(["finite-width", "--act", act, "--depth", "4", "--width", "64", "--json", .. extra]).Out);
         if (extra.Length == 0)
         {
-            var q = LearningMechanics.Theory.FiniteWidth.NtkFluctuations.SingleInput(new(LearningMechanics.Architecture.Activation.Parse(act), LearningMechanics.Theory.Criticality.CriticalWeightVariance(LearningMechanics.Architecture.Activation.Parse(act)), 0), 1, 5)[^1];
+            var phi = LearningMechanics.Architecture.Activation.Parse(act);
+            double cw = LearningMechanics.Theory.Criticality.CriticalWeightVariance(phi);
+            var critical = new LearningMechanics.Architecture.Initialization(phi, cw, 0);
+            var q = LearningMechanics.Theory.FiniteWidth.NtkFluctuations.SingleInput(critical, 1, 5)[^1];
             Assert.Equal(q.Mean(64), doc.RootElement.GetProperty("layers")[4].GetProperty("ntk_mean").GetDouble(), 1e-12);
         }
     }
@@ -182,17 +200,26 @@ public class FiniteWidthPosteriorCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, true);
 
-    private string Write(string name, string text) { var path = Path.Combine(dir, name); File.WriteAllText(path, text); return path; }
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
 
     [Fact]
     public void WritesTheWidthNPosteriorMeanOfTheLibraryAndRefusesBadData()
     {
-        string xa = Write("xa.csv", "1,0,0\n0,1,0\n"), ya = Write("ya.csv", "0.8,-0.3\n-0.5,1.1\n"), xb = Write("xb.csv", "0.6,0.8,0\n0,0,1\n");
+        string xa = Write("xa.csv", "1,0,0\n0,1,0\n");
+        string ya = Write("ya.csv", "0.8,-0.3\n-0.5,1.1\n");
+        string xb = Write("xb.csv", "0.6,0.8,0\n0,0,1\n");
         string outPath = Path.Combine(dir, "post.csv");
-        var (code, output, err) = CliHarness.Run("finite-width", "--act", "tanh", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb,
-            "--noise", "0.01", "--out", outPath, "--json");
+        var (code, output, err) = CliHarness.Run("finite-width", "--act", "tanh", "--depth", "2", "--width", "50", "--x-train", xa,
+            "--y-train", ya, "--x-test", xb, "--noise", "0.01", "--out", outPath, "--json");
         Assert.True(code == 0, err);
-        var expected = LearningMechanics.Theory.FiniteWidth.FiniteWidthPosterior.Mean(new(LearningMechanics.Architecture.Activation.Parse("tanh"), 1.0, 0), 2, new Matrix(2, 3, [1, 0, 0, 0, 1, 0]), new Matrix(2, 2, [0.8, -0.3, -0.5, 1.1]), new Matrix(2, 3, [0.6, 0.8, 0, 0, 0, 1]), 0.01);
+        var tanh = new LearningMechanics.Architecture.Initialization(LearningMechanics.Architecture.Activation.Parse("tanh"), 1.0, 0);
+        var expected = LearningMechanics.Theory.FiniteWidth.FiniteWidthPosterior.Mean(tanh, 2, new Matrix(2, 3, [1, 0, 0, 0, 1, 0]),
+            new Matrix(2, 2, [0.8, -0.3, -0.5, 1.1]), new Matrix(2, 3, [0.6, 0.8, 0, 0, 0, 1]), 0.01);
         var written = LearningMechanics.Lab.Storage.DataFiles.ReadMatrix(outPath);
         using var doc = System.Text.Json.JsonDocument.Parse(output);
         var json = doc.RootElement.GetProperty("bayesian_posterior");
@@ -204,14 +231,21 @@ public class FiniteWidthPosteriorCliTests : IDisposable
                 Assert.NotEqual(expected.GpMean[r, c], written[r, c]);   // the 1/n correction is there
                 Assert.Equal(expected.VarianceAt(r, c, 50), json.GetProperty("variance_at_width")[r][c].GetDouble(), 1e-12);
             }
-        Assert.Equal(0, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb).Code);
-        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--x-test", xb).Code);
-        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", Write("y3.csv", "1\n2\n3\n"), "--x-test", xb).Code);
-        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", Write("xb2.csv", "1,0\n")).Code);
-        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb, "--noise", "-1").Code);
-        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya, "--x-test", xb, "--gamma", "0.5").Code);
+        Assert.Equal(0, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya,
+            "--x-test", xb).Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa,
+            "--x-test", xb).Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa,
+            "--y-train", Write("y3.csv", "1\n2\n3\n"), "--x-test", xb).Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya,
+            "--x-test", Write("xb2.csv", "1,0\n")).Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya,
+            "--x-test", xb, "--noise", "-1").Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", xa, "--y-train", ya,
+            "--x-test", xb, "--gamma", "0.5").Code);
         // Two identical training inputs without noise: K_AA is singular.
-        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50", "--x-train", Write("dup.csv", "1,0,0\n1,0,0\n"), "--y-train", ya, "--x-test", xb).Code);
+        Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "2", "--width", "50",
+            "--x-train", Write("dup.csv", "1,0,0\n1,0,0\n"), "--y-train", ya, "--x-test", xb).Code);
     }
 }
 
@@ -243,10 +277,14 @@ public class PredictCliTests : IDisposable
         Assert.All(LearningMechanics.Lab.Storage.CsvMatrix.Read(P("zero.csv")).Data, v => Assert.Equal(0.0, v, 1e-15));
 
         File.WriteAllText(P("y3.csv"), "1\n2\n3\n");
-        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y3.csv"), "--x-test", P("x.csv"), "--out", P("bad.csv")));
-        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y.csv"), "--x-test", P("x.csv"), "--time", "soon", "--out", P("bad.csv")));
-        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y.csv"), "--x-test", P("x.csv"), "--steps", "10", "--out", P("bad.csv")));
-        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--kernel", "cntk", "--x-train", P("x.csv"), "--y-train", P("y.csv"), "--x-test", P("x.csv"), "--out", P("bad.csv")));
+        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y3.csv"),
+            "--x-test", P("x.csv"), "--out", P("bad.csv")));
+        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y.csv"),
+            "--x-test", P("x.csv"), "--time", "soon", "--out", P("bad.csv")));
+        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--x-train", P("x.csv"), "--y-train", P("y.csv"),
+            "--x-test", P("x.csv"), "--steps", "10", "--out", P("bad.csv")));
+        Assert.Equal(2, Run("predict", "--arch", "dense(8)-relu-dense(1)", "--kernel", "cntk", "--x-train", P("x.csv"),
+            "--y-train", P("y.csv"), "--x-test", P("x.csv"), "--out", P("bad.csv")));
         Assert.False(File.Exists(P("bad.csv")));
     }
 }

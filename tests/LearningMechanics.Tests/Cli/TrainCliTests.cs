@@ -15,7 +15,8 @@ public class TrainCliTests : IDisposable
     {
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, name);
-        File.WriteAllLines(path, Enumerable.Range(0, m.Rows).Select(i => string.Join(",", m.Row(i).ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+        File.WriteAllLines(path, Enumerable.Range(0, m.Rows)
+            .Select(i => string.Join(",", m.Row(i).ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
         return path;
     }
 
@@ -31,9 +32,11 @@ public class TrainCliTests : IDisposable
     public void TrainWritesTheLossSeriesSavesWeightsAndRestartsFromThem()
     {
         var (x, y) = Data();
-        string w = Path.Combine(dir, "w.safetensors"), outDir = Path.Combine(dir, "out");
-        var (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(32)-tanh-dense(1)", "--param", "sp", "--opt", "sgd", "--batch", "8",
-            "--lr", "0.05", "--steps", "60", "--x", x, "--y", y, "--save", w, "--out", outDir, "--observe", "ntk,sharpness,weights,conservation,density", "--json");
+        string w = Path.Combine(dir, "w.safetensors");
+        string outDir = Path.Combine(dir, "out");
+        var (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(32)-tanh-dense(1)", "--param", "sp", "--opt", "sgd",
+            "--batch", "8", "--lr", "0.05", "--steps", "60", "--x", x, "--y", y, "--save", w, "--out", outDir,
+            "--observe", "ntk,sharpness,weights,conservation,density", "--json");
         Assert.True(code == 0, err);
         using var summary = JsonDocument.Parse(stdout);
         Assert.Equal("completed", summary.RootElement.GetProperty("status").GetString());
@@ -45,7 +48,8 @@ public class TrainCliTests : IDisposable
         Assert.True(series.GetProperty("observables").GetProperty("sharpness").GetArrayLength() >= 2);
         // SLQ's mean eigenvalue is tr H / P; at the same parameters it must agree with Hutchinson's estimate only statistically,
         // but it must be finite and the density plot must exist.
-        Assert.All(series.GetProperty("observables").GetProperty("hessian_mean_eigenvalue").EnumerateArray(), e => Assert.True(double.IsFinite(e.GetDouble())));
+        Assert.All(series.GetProperty("observables").GetProperty("hessian_mean_eigenvalue").EnumerateArray(),
+            e => Assert.True(double.IsFinite(e.GetDouble())));
         Assert.Contains("spectral density", File.ReadAllText(Path.Combine(outDir, "train", "report.html")));
         Assert.True(File.Exists(Path.Combine(outDir, "train", "report.html")));
         Assert.True(File.Exists(Path.Combine(outDir, "results.db")));
@@ -67,8 +71,8 @@ public class TrainCliTests : IDisposable
     public void DivergenceIsARecordedStatusNotAnError()
     {
         var (x, y) = Data();
-        var (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(64)-relu-dense(1)", "--param", "sp", "--lr", "500", "--steps", "200",
-            "--x", x, "--y", y, "--out", Path.Combine(dir, "out"), "--json");
+        var (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(64)-relu-dense(1)", "--param", "sp", "--lr", "500",
+            "--steps", "200", "--x", x, "--y", y, "--out", Path.Combine(dir, "out"), "--json");
         Assert.True(code == 0, err);
         using var summary = JsonDocument.Parse(stdout);
         Assert.Equal("diverged", summary.RootElement.GetProperty("status").GetString());
@@ -83,11 +87,13 @@ public class TrainCliTests : IDisposable
         var x = TestData.RandomMatrix(60, 4, 3);
         var labels = new Matrix(60, 1);
         for (int i = 0; i < 60; i++) labels[i, 0] = x[i, 0] > 0 ? (x[i, 1] > 0 ? 2 : 1) : 0;
-        var (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(32)-relu-dense(3)", "--loss", "ce", "--opt", "adam", "--lr", "0.01",
-            "--steps", "100", "--x", Csv("xc.csv", x), "--y", Csv("yc.csv", labels), "--out", Path.Combine(dir, "out"), "--observe", "accuracy,collapse", "--json");
+        var (code, stdout, err) = CliHarness.Run("train", "--arch", "dense(32)-relu-dense(3)", "--loss", "ce", "--opt", "adam",
+            "--lr", "0.01", "--steps", "100", "--x", Csv("xc.csv", x), "--y", Csv("yc.csv", labels), "--out", Path.Combine(dir, "out"),
+            "--observe", "accuracy,collapse", "--json");
         Assert.True(code == 0, err);
         using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "out", "train", "result.json")));
-        var acc = result.RootElement.GetProperty("series").GetProperty("observables").GetProperty("train_accuracy").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var acc = result.RootElement.GetProperty("series").GetProperty("observables").GetProperty("train_accuracy").EnumerateArray()
+            .Select(e => e.GetDouble()).ToArray();
         Assert.True(acc[^1] > 0.8, $"final accuracy {acc[^1]}");
     }
 
@@ -109,10 +115,21 @@ public class TrainCliTests : IDisposable
         string[] extra = [];
         switch (kind)
         {
-            case "shape": x = Csv("x4.csv", TestData.RandomMatrix(40, 4, 2)); arch = "dense(8)-relu-dense(1)"; extra = ["--init", Weights(arch, 3)]; break;
+            case "shape":
+                x = Csv("x4.csv", TestData.RandomMatrix(40, 4, 2));
+                arch = "dense(8)-relu-dense(1)";
+                extra = ["--init", Weights(arch, 3)];
+                break;
             case "outputs": arch = "dense(8)-relu-dense(2)"; break;
-            case "label": y = Csv("lab.csv", Matrix.FromRows(Enumerable.Range(0, 40).Select(i => new double[] { i == 0 ? 7 : i % 2 }).ToArray())); extra = ["--labels"]; arch = "dense(8)-relu-dense(2)"; break;
-            case "fraction": y = Csv("lab.csv", Matrix.FromRows(Enumerable.Range(0, 40).Select(i => new double[] { 0.5 }).ToArray())); extra = ["--labels"]; break;
+            case "label":
+                y = Csv("lab.csv", Matrix.FromRows(Enumerable.Range(0, 40).Select(i => new double[] { i == 0 ? 7 : i % 2 }).ToArray()));
+                extra = ["--labels"];
+                arch = "dense(8)-relu-dense(2)";
+                break;
+            case "fraction":
+                y = Csv("lab.csv", Matrix.FromRows(Enumerable.Range(0, 40).Select(i => new double[] { 0.5 }).ToArray()));
+                extra = ["--labels"];
+                break;
             case "opt": extra = ["--opt", "rmsprop"]; break;
             case "observe": extra = ["--observe", "hessian-magic"]; break;
             case "dtype": extra = ["--dtype", "float16"]; break;
@@ -120,7 +137,8 @@ public class TrainCliTests : IDisposable
             case "corrupt": x = Path.Combine(dir, "bad.npy"); File.WriteAllBytes(x, [0x93, (byte)'N', (byte)'U', 1, 2]); break;
         }
         string[] data = kind == "nodata" ? [] : ["--x", x, "--y", y];
-        var (code, _, err) = CliHarness.Run(["train", "--arch", arch, "--steps", "5", .. data, "--out", Path.Combine(dir, "out"), .. extra]);
+        var (code, _, err) =
+            CliHarness.Run(["train", "--arch", arch, "--steps", "5", .. data, "--out", Path.Combine(dir, "out"), .. extra]);
         Assert.Equal(2, code);
         Assert.Contains(named, err);
     }
@@ -128,7 +146,8 @@ public class TrainCliTests : IDisposable
     [Fact]
     public void CoordinateCheckIsReachableAndRefusesBadWidths()
     {
-        var (code, stdout, err) = CliHarness.Run("coord-check", "--arch", "dense({n})-relu-dense(1)", "--widths", "32,64", "--steps", "2", "--json");
+        var (code, stdout, err) =
+            CliHarness.Run("coord-check", "--arch", "dense({n})-relu-dense(1)", "--widths", "32,64", "--steps", "2", "--json");
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(stdout);
         Assert.Equal(2 * 3 * 2, doc.RootElement.GetProperty("rows").GetArrayLength());   // widths × steps 0…2 × dense layers

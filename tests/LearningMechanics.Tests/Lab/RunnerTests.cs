@@ -38,8 +38,10 @@ public class RunnerTests : IDisposable
         {
             Assert.Equal(mine.Id, c.GetProperty("id").GetString());
             Assert.Equal(mine.Verdict.Text(), c.GetProperty("verdict").GetString());
-            Assert.Equal(mine.Measured, c.GetProperty("measured").ValueKind == JsonValueKind.Null ? null : c.GetProperty("measured").GetDouble());
-            Assert.Equal(mine.Resolution, c.GetProperty("resolution").ValueKind == JsonValueKind.Null ? null : c.GetProperty("resolution").GetDouble());
+            Assert.Equal(mine.Measured,
+                c.GetProperty("measured").ValueKind == JsonValueKind.Null ? null : c.GetProperty("measured").GetDouble());
+            Assert.Equal(mine.Resolution,
+                c.GetProperty("resolution").ValueKind == JsonValueKind.Null ? null : c.GetProperty("resolution").GetDouble());
             Assert.True(c.TryGetProperty("competitor", out _));
         }
         var series = root.GetProperty("series").GetProperty("kurtosis");
@@ -98,10 +100,13 @@ public class RunnerTests : IDisposable
     [Fact]
     public void SameSeedReproducesTheMeasurementsExactly()
     {
-        var a = Registry.Get("gp-limit").Run(new RunContext(RunMode.Quick, 9, new Settings(Registry.Get("gp-limit").Settings, RunMode.Quick, Small)));
-        var b = Registry.Get("gp-limit").Run(new RunContext(RunMode.Quick, 9, new Settings(Registry.Get("gp-limit").Settings, RunMode.Quick, Small)));
+        var a = Registry.Get("gp-limit")
+            .Run(new RunContext(RunMode.Quick, 9, new Settings(Registry.Get("gp-limit").Settings, RunMode.Quick, Small)));
+        var b = Registry.Get("gp-limit")
+            .Run(new RunContext(RunMode.Quick, 9, new Settings(Registry.Get("gp-limit").Settings, RunMode.Quick, Small)));
         Assert.Equal(a.Claims.Select(c => c.Measured), b.Claims.Select(c => c.Measured));
-        var c = Registry.Get("gp-limit").Run(new RunContext(RunMode.Quick, 10, new Settings(Registry.Get("gp-limit").Settings, RunMode.Quick, Small)));
+        var c = Registry.Get("gp-limit")
+            .Run(new RunContext(RunMode.Quick, 10, new Settings(Registry.Get("gp-limit").Settings, RunMode.Quick, Small)));
         Assert.NotEqual(a.Claims.Select(x => x.Measured), c.Claims.Select(x => x.Measured));
     }
 

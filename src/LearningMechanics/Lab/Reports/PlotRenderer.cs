@@ -15,8 +15,11 @@ public static class PlotRenderer
     public static string ToSvg(PlotSpec spec, int width = 760, int height = 440)
     {
         var model = new PlotModel { Title = spec.Title, TitleFontSize = 14, DefaultFont = "Arial", PlotAreaBorderColor = OxyColors.Gray };
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.TopRight, LegendPlacement = LegendPlacement.Inside, LegendFontSize = 11,
-            LegendBackground = OxyColor.FromAColor(225, OxyColors.White), LegendBorder = OxyColors.LightGray });
+        model.Legends.Add(new Legend
+        {
+            LegendPosition = LegendPosition.TopRight, LegendPlacement = LegendPlacement.Inside, LegendFontSize = 11,
+            LegendBackground = OxyColor.FromAColor(225, OxyColors.White), LegendBorder = OxyColors.LightGray,
+        });
         model.Axes.Add(Axis(spec.LogX, AxisPosition.Bottom, spec.XLabel));
         model.Axes.Add(Axis(spec.LogY, AxisPosition.Left, spec.YLabel));
         // Series sharing a name prefix ("relu: …", "relu measured") share a colour.
@@ -30,22 +33,34 @@ public static class PlotRenderer
         foreach (var s in spec.Series)
         {
             var colour = Colour(s.Name);
-            bool Valid(int i) => double.IsFinite(s.X[i]) && double.IsFinite(s.Y[i]) && (!spec.LogX || s.X[i] > 0) && (!spec.LogY || s.Y[i] > 0);
+            bool Valid(int i) =>
+                double.IsFinite(s.X[i]) && double.IsFinite(s.Y[i]) && (!spec.LogX || s.X[i] > 0) && (!spec.LogY || s.Y[i] > 0);
             switch (s.Kind)
             {
                 case SeriesKind.Line:
-                    var line = new LineSeries { Title = s.Name, Color = colour, StrokeThickness = 1.8, LineStyle = s.Dashed ? LineStyle.Dash : LineStyle.Solid };
+                    var line = new LineSeries
+                    {
+                        Title = s.Name, Color = colour, StrokeThickness = 1.8, LineStyle = s.Dashed ? LineStyle.Dash : LineStyle.Solid,
+                    };
                     for (int i = 0; i < s.X.Length; i++) if (Valid(i)) line.Points.Add(new DataPoint(s.X[i], s.Y[i]));
                     model.Series.Add(line);
                     break;
                 case SeriesKind.Points:
-                    var pts = new ScatterErrorSeries { Title = s.Name, MarkerFill = colour, MarkerType = MarkerType.Circle, MarkerSize = 3.5, ErrorBarColor = colour };
+                    var pts = new ScatterErrorSeries
+                    {
+                        Title = s.Name, MarkerFill = colour, MarkerType = MarkerType.Circle, MarkerSize = 3.5, ErrorBarColor = colour,
+                    };
                     for (int i = 0; i < s.X.Length; i++)
-                        if (Valid(i)) pts.Points.Add(new ScatterErrorPoint(s.X[i], s.Y[i], 0, s.YErr is null ? 0 : Math.Min(s.YErr[i], spec.LogY ? 0.999 * s.Y[i] : double.MaxValue)));
+                        if (Valid(i))
+                            pts.Points.Add(new ScatterErrorPoint(s.X[i], s.Y[i], 0,
+                                s.YErr is null ? 0 : Math.Min(s.YErr[i], spec.LogY ? 0.999 * s.Y[i] : double.MaxValue)));
                     model.Series.Add(pts);
                     break;
                 case SeriesKind.Bars:
-                    var hist = new HistogramSeries { Title = s.Name, FillColor = OxyColor.FromAColor(110, colour), StrokeColor = colour, StrokeThickness = 0.5 };
+                    var hist = new HistogramSeries
+                    {
+                        Title = s.Name, FillColor = OxyColor.FromAColor(110, colour), StrokeColor = colour, StrokeThickness = 0.5,
+                    };
                     double h = s.X.Length > 1 ? s.X[1] - s.X[0] : 1;
                     for (int i = 0; i < s.X.Length; i++)
                         if (Valid(i)) hist.Items.Add(new HistogramItem(s.X[i] - h / 2, s.X[i] + h / 2, s.Y[i] * h, 1));
@@ -78,7 +93,8 @@ public static class PlotRenderer
             var lines = text.Split('\n');
             double widest = lines.Max(line => line.Sum(ch => ch switch
             {
-                'i' or 'l' or 'j' or 'I' or '.' or ',' or ':' or ';' or '|' or '!' or '\'' or ' ' or '(' or ')' or 't' or 'f' or 'r' => 0.33,
+                'i' or 'l' or 'j' or 'I' or '.' or ',' or ':' or ';' or '|' or '!' or '\'' or ' ' or '(' or ')' or 't' or 'f' or 'r'
+                    => 0.33,
                 'm' or 'w' or 'M' or 'W' or '—' => 0.92,
                 _ when char.IsUpper(ch) => 0.7,
                 _ => 0.64,

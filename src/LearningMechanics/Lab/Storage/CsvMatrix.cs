@@ -16,10 +16,13 @@ public static class CsvMatrix
     public static Matrix Read(string path)
     {
         using var fs = Npy.OpenForRead(path);
-        if (fs.Length > MaxBytes) throw new BadInputException($"{path}: {fs.Length} bytes is more than the 4 GiB a CSV matrix may have; use .npy.");
+        if (fs.Length > MaxBytes)
+            throw new BadInputException($"{path}: {fs.Length} bytes is more than the 4 GiB a CSV matrix may have; use .npy.");
         using var reader = new StreamReader(fs);
         var values = new List<double>();
-        int cols = -1, rows = 0, lineNo = 0;
+        int cols = -1;
+        int rows = 0;
+        int lineNo = 0;
         bool first = true;
         string? line;
         while ((line = reader.ReadLine()) is not null)
@@ -39,9 +42,11 @@ public static class CsvMatrix
             }
             first = false;
             if (cols < 0) cols = parts.Length;
-            else if (parts.Length != cols) throw new BadInputException($"{path}, line {lineNo}: {parts.Length} values, but earlier rows have {cols}.");
+            else if (parts.Length != cols)
+                throw new BadInputException($"{path}, line {lineNo}: {parts.Length} values, but earlier rows have {cols}.");
             for (int j = 0; j < cols; j++)
-                if (!double.IsFinite(parsed[j])) throw new BadInputException($"{path}, line {lineNo}, column {j + 1}: value {parts[j]} is not finite.");
+                if (!double.IsFinite(parsed[j]))
+                    throw new BadInputException($"{path}, line {lineNo}, column {j + 1}: value {parts[j]} is not finite.");
             values.AddRange(parsed);
             rows++;
         }

@@ -11,10 +11,13 @@ namespace LearningMechanics.Lab.Storage;
 /// </summary>
 public sealed class MatrixSink : IDisposable
 {
-    private readonly string path, temp;
+    private readonly string path;
+    private readonly string temp;
     private readonly FileStream stream;
-    private readonly bool npy, float32;
-    private readonly long rows, cols;
+    private readonly bool npy;
+    private readonly bool float32;
+    private readonly long rows;
+    private readonly long cols;
     private long written;
     private bool committed;
 
@@ -61,7 +64,9 @@ public sealed class MatrixSink : IDisposable
                 {
                     if (c > 0) sb.Append(',');
                     double v = block[(int)(r * cols + c)];
-                    sb.Append(float32 ? ((float)v).ToString("R", CultureInfo.InvariantCulture) : v.ToString("R", CultureInfo.InvariantCulture));
+                    sb.Append(float32
+                        ? ((float)v).ToString("R", CultureInfo.InvariantCulture)
+                        : v.ToString("R", CultureInfo.InvariantCulture));
                 }
                 sb.Append('\n');
             }

@@ -6,7 +6,7 @@ using LearningMechanics.Networks;
 namespace LearningMechanics.Lab.Storage;
 
 /// <summary>
-/// A network's parameters as safetensors (DESIGN.md: <c>layers.{i}.weight</c> [fan_out, fan_in], <c>layers.{i}.bias</c>
+/// A network's parameters as safetensors (<c>layers.{i}.weight</c> [fan_out, fan_in], <c>layers.{i}.bias</c>
 /// [fan_out], raw stored values before parameterisation multipliers), with the architecture in the metadata.
 /// </summary>
 public static class NetworkWeights
@@ -14,7 +14,8 @@ public static class NetworkWeights
     public static void Save<T>(Network<T> net, string path) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var tensors = net.Tensors.Select(t => (t.Name, t.Shape.Select(s => (long)s).ToArray(),
-            (ReadOnlyMemory<double>)net.Parameters.AsSpan(t.Offset, t.Length).ToArray().Select(v => double.CreateTruncating(v)).ToArray())).ToList();
+            (ReadOnlyMemory<double>)net.Parameters.AsSpan(t.Offset, t.Length).ToArray().Select(v => double.CreateTruncating(v)).ToArray()))
+            .ToList();
         var meta = new Dictionary<string, string>
         {
             ["arch"] = net.Spec.ToText(),
@@ -37,10 +38,12 @@ public static class NetworkWeights
             if (!byName.TryGetValue(t.Name, out var src))
                 throw new BadInputException($"{path}: no tensor '{t.Name}' (the file has: {string.Join(", ", byName.Keys)}).");
             if (!src.Shape.SequenceEqual(t.Shape.Select(s => (long)s)))
-                throw new BadInputException($"{path}: tensor '{t.Name}' has shape [{string.Join(",", src.Shape)}]; the architecture needs [{string.Join(",", t.Shape)}].");
+                throw new BadInputException($"{path}: tensor '{t.Name}' has shape [{string.Join(",", src.Shape)}]; " +
+                    $"the architecture needs [{string.Join(",", t.Shape)}].");
             for (int i = 0; i < t.Length; i++)
             {
-                if (!double.IsFinite(src.Data[i])) throw new BadInputException($"{path}: tensor '{t.Name}' holds a non-finite value at index {i}.");
+                if (!double.IsFinite(src.Data[i]))
+                    throw new BadInputException($"{path}: tensor '{t.Name}' holds a non-finite value at index {i}.");
                 net.Parameters[t.Offset + i] = T.CreateTruncating(src.Data[i]);
             }
         }

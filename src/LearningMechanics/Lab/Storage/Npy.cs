@@ -56,10 +56,12 @@ public static partial class Npy
             .Select(d => long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out long v) ? v
                 : throw new BadInputException($"{path}: bad shape entry '{d}'.")).ToArray();
         if (dims.Length is < 1 or > 2) throw new BadInputException($"{path}: array has {dims.Length} dimensions; 1 or 2 expected.");
-        long rows = dims[0], cols = dims.Length == 2 ? dims[1] : 1;
+        long rows = dims[0];
+        long cols = dims.Length == 2 ? dims[1] : 1;
         long count = rows * cols;
         if (rows > int.MaxValue || cols > int.MaxValue || count > int.MaxValue / 2 || count * size != fs.Length - fs.Position)
-            throw new BadInputException($"{path}: shape ({string.Join(", ", dims)}) × {size} bytes does not match the {fs.Length - fs.Position} data bytes in the file.");
+            throw new BadInputException($"{path}: shape ({string.Join(", ", dims)}) × {size} bytes does not match the " +
+                $"{fs.Length - fs.Position} data bytes in the file.");
 
         var raw = new byte[count * size];
         fs.ReadExactly(raw);
@@ -87,7 +89,8 @@ public static partial class Npy
     /// <summary>The header of a C-order 2-D array, padded so the data starts at a multiple of 64 bytes (format 1.0).</summary>
     internal static byte[] Header(long rows, long cols, bool float32)
     {
-        string dict = FormattableString.Invariant($"{{'descr': '{(float32 ? "<f4" : "<f8")}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+        string dict = FormattableString.Invariant(
+            $"{{'descr': '{(float32 ? "<f4" : "<f8")}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
         int total = 10 + dict.Length + 1;
         int pad = (64 - total % 64) % 64;
         string text = dict + new string(' ', pad) + "\n";

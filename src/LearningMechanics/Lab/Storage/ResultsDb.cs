@@ -45,7 +45,8 @@ public sealed class ResultsDb : IDisposable
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
-        if (Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) Exec($"ALTER TABLE {table} ADD COLUMN {column} {type}");
+        if (Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+            Exec($"ALTER TABLE {table} ADD COLUMN {column} {type}");
     }
 
     private void Exec(string sql)
@@ -133,7 +134,8 @@ public sealed class ResultsDb : IDisposable
         var list = new List<RunSummary>();
         while (r.Read())
             list.Add(new RunSummary(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetString(4), r.GetDouble(5),
-                r.GetInt32(6), r.GetInt32(7), r.GetInt32(8), r.GetString(9)) { Refuted = r.GetInt32(10), NotDiscriminating = r.GetInt32(11) });
+                r.GetInt32(6), r.GetInt32(7), r.GetInt32(8), r.GetString(9))
+                { Refuted = r.GetInt32(10), NotDiscriminating = r.GetInt32(11) });
         return list;
     }
 

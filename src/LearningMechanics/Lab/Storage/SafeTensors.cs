@@ -29,9 +29,14 @@ public static class SafeTensors
         var headerBytes = new byte[headerLen];
         fs.ReadExactly(headerBytes);
         JsonObject header;
-        try { header = JsonNode.Parse(Encoding.UTF8.GetString(headerBytes).TrimEnd(' ')) as JsonObject ?? throw new JsonException("not an object"); }
+        try
+        {
+            header = JsonNode.Parse(Encoding.UTF8.GetString(headerBytes).TrimEnd(' ')) as JsonObject
+                ?? throw new JsonException("not an object");
+        }
         catch (JsonException e) { throw new BadInputException($"{path}: safetensors header is not a JSON object ({e.Message})."); }
-        long dataStart = 8 + (long)headerLen, dataLen = fs.Length - dataStart;
+        long dataStart = 8 + (long)headerLen;
+        long dataLen = fs.Length - dataStart;
         var metadata = new Dictionary<string, string>();
         var entries = new List<(string Name, string DType, long[] Shape, long Begin, long End)>();
         foreach (var (name, node) in header)
@@ -39,17 +44,20 @@ public static class SafeTensors
             if (name == "__metadata__")
             {
                 if (node is JsonObject meta)
-                    foreach (var (k, v) in meta) metadata[k] = v is JsonValue jv && jv.TryGetValue(out string? s) ? s : v?.ToJsonString() ?? "";
+                    foreach (var (k, v) in meta)
+                        metadata[k] = v is JsonValue jv && jv.TryGetValue(out string? s) ? s : v?.ToJsonString() ?? "";
                 continue;
             }
             try
             {
                 var obj = node as JsonObject ?? throw new FormatException("entry is not an object");
                 string dtype = obj["dtype"]?.GetValue<string>() ?? throw new FormatException("missing dtype");
-                var shape = (obj["shape"] as JsonArray ?? throw new FormatException("missing shape")).Select(s => s!.GetValue<long>()).ToArray();
+                var shape = (obj["shape"] as JsonArray ?? throw new FormatException("missing shape"))
+                    .Select(s => s!.GetValue<long>()).ToArray();
                 var offs = obj["data_offsets"] as JsonArray ?? throw new FormatException("missing data_offsets");
                 if (offs.Count != 2) throw new FormatException("data_offsets must have 2 entries");
-                long begin = offs[0]!.GetValue<long>(), end = offs[1]!.GetValue<long>();
+                long begin = offs[0]!.GetValue<long>();
+                long end = offs[1]!.GetValue<long>();
                 int size = ElementSize(dtype) ?? throw new FormatException($"dtype '{dtype}' is not supported (F64, F32, F16, BF16)");
                 long count = 1;
                 foreach (var d in shape)
@@ -57,19 +65,23 @@ public static class SafeTensors
                     if (d < 0) throw new FormatException($"negative dimension {d}");
                     count = checked(count * d);
                 }
-                if (begin < 0 || end < begin || end > dataLen) throw new FormatException($"data_offsets [{begin}, {end}) outside the {dataLen} data bytes");
-                if (checked(count * size) != end - begin) throw new FormatException($"shape [{string.Join(",", shape)}] × {size} bytes ≠ {end - begin} bytes");
+                if (begin < 0 || end < begin || end > dataLen)
+                    throw new FormatException($"data_offsets [{begin}, {end}) outside the {dataLen} data bytes");
+                if (checked(count * size) != end - begin)
+                    throw new FormatException($"shape [{string.Join(",", shape)}] × {size} bytes ≠ {end - begin} bytes");
                 if (count > int.MaxValue) throw new FormatException("tensor too large");
                 entries.Add((name, dtype, shape, begin, end));
             }
-            catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException or JsonException or ArgumentException)
+            catch (Exception e)
+                when (e is FormatException or InvalidOperationException or OverflowException or JsonException or ArgumentException)
             {
                 throw new BadInputException($"{path}: tensor '{name}': {e.Message}.");
             }
         }
         var sorted = entries.OrderBy(e => e.Begin).ToList();
         for (int i = 1; i < sorted.Count; i++)
-            if (sorted[i].Begin < sorted[i - 1].End) throw new BadInputException($"{path}: tensors '{sorted[i - 1].Name}' and '{sorted[i].Name}' overlap.");
+            if (sorted[i].Begin < sorted[i - 1].End)
+                throw new BadInputException($"{path}: tensors '{sorted[i - 1].Name}' and '{sorted[i].Name}' overlap.");
         var tensors = new List<NamedTensor>();
         foreach (var e in entries)
         {
@@ -107,7 +119,9 @@ public static class SafeTensors
     {
         int size = float32 ? 4 : 8;
         var header = new JsonObject();
-        if (metadata is { Count: > 0 }) header["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));
+        if (metadata is { Count: > 0 })
+            header["__metadata__"] =
+                new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));
         long offset = 0;
         foreach (var t in tensors)
         {

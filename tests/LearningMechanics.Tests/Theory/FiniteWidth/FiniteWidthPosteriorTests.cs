@@ -28,9 +28,10 @@ public class FiniteWidthPosteriorTests
         Assert.Equal(0, r.GpVariance[0], 1e-10);
         // Bad input is refused with the value named, not propagated as NaN.
         var nan = new Matrix(2, 2, [0.7, double.NaN, 0.4, 0.9]);
-        var e = Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(new(Activation.Parse("tanh"), 1.0, 0.1), 3, train, nan, test));
+        var tanh = new Initialization(Activation.Parse("tanh"), 1.0, 0.1);
+        var e = Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(tanh, 3, train, nan, test));
         Assert.Contains("NaN", e.Message);
-        Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(new(Activation.Parse("tanh"), 1.0, 0.1), 3, train, y, test, noise: -1));
+        Assert.Throws<BadInputException>(() => FiniteWidthPosterior.Mean(tanh, 3, train, y, test, noise: -1));
         Assert.Throws<BadInputException>(() =>
             FiniteWidthPosterior.Mean(new(Activation.Parse("tanh"), 1.0, 0.1), 3, train, y, new Matrix(1, 3)));
     }
