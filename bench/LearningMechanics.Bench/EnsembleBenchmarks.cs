@@ -49,6 +49,41 @@ public class EnsembleBenchmarks
         net.Initialize(rng);
         return net.Forward(x, ws)[0, 0];
     }
+    /// <summary>
+    /// The same comparison as interleaved rounds (reference, network, reference, …), best time of each over the rounds:
+    /// robust to a machine whose load varies during the run, where BenchmarkDotNet's consecutive blocks are not.
+    /// </summary>
+    public static void RunInterleaved(int rounds = 15)
+    {
+        Console.WriteLine($"\nEnsemble draw + forward (4 inputs, ReLU), best of {rounds} interleaved rounds of 20 networks");
+        Console.WriteLine("| width | depth | reference µs | Network µs | ratio |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (int depth in new[] { 3, 32 })
+            foreach (int n in new[] { 128, 256, 512 })
+            {
+                var b = new EnsembleBenchmarks { N = n, Depth = depth };
+                b.Setup();
+                double reference = double.MaxValue;
+                double network = double.MaxValue;
+                Time(b.ReferenceDrawAndForward);
+                Time(() => b.DrawAndForward());
+                for (int r = 0; r < rounds; r++)
+                {
+                    reference = Math.Min(reference, Time(b.ReferenceDrawAndForward));
+                    network = Math.Min(network, Time(() => b.DrawAndForward()));
+                }
+                Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"| {n} | {depth} | {reference * 1e6:F0} | {network * 1e6:F0} | {network / reference:F3} |"));
+            }
+    }
+
+    /// <summary>Seconds per call, averaged over 20 calls.</summary>
+    private static double Time(Func<double> call)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 20; i++) call();
+        return sw.Elapsed.TotalSeconds / 20;
+    }
 }
 
 /// <summary>

@@ -3,7 +3,8 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using LearningMechanics.Bench;
 
-// Usage: dotnet run -c Release --project bench/LearningMechanics.Bench -- [gemm|coretype|ensemble|chain|training|training-bdn|hessian|all]
+// Usage: dotnet run -c Release --project bench/LearningMechanics.Bench -- WHICH, WHICH one of
+//   gemm|coretype|ensemble|ensemble-interleaved|chain|training|training-bdn|hessian|all
 var which = args.Length > 0 ? args[0] : "all";
 var quick = Job.Default.WithWarmupCount(3).WithIterationCount(10).WithLaunchCount(1);
 
@@ -20,6 +21,9 @@ if (which is "coretype" or "all")
 
 if (which is "ensemble" or "all")
     BenchmarkRunner.Run<EnsembleBenchmarks>(DefaultConfig.Instance.AddJob(quick));
+
+if (which is "ensemble-interleaved" or "all")
+    EnsembleBenchmarks.RunInterleaved();
 
 if (which is "chain" or "all")
     BenchmarkRunner.Run<ChainBenchmarks>(DefaultConfig.Instance.AddJob(quick));
