@@ -6,7 +6,6 @@ using LearningMechanics.Architecture;
 using LearningMechanics.Lab.Storage;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.KernelRegime;
-using LearningMechanics.Theory.Kernels;
 
 namespace LearningMechanics.Cli;
 
@@ -77,32 +76,23 @@ internal static class PredictCommand
         Matrix mean;
         double[]? var = null;
         double? lml = null;
-        double? maxLr;
-
         // Train×train (symmetric), test×train, and the test points' own variances from their traces: no test×test block.
-        bool ntk = kind == "ntk";
-        var options = new KernelOptions(Ntk: ntk);
-        var (kTrain, tTrain) = NeuralKernels.Compute(spec, xTrain, options: options);
-        var (kTest, tTest) = NeuralKernels.Compute(spec, xTest, xTrain, options);
-        var kDiag = NeuralKernels.Diagonal(spec, xTest, ntk: false).Nngp;
-        double kernelSeconds = clock.Elapsed.TotalSeconds;
+        // nngp: readout-only training evolves with K.
+        var predictor = new KernelPredictor(spec, xTrain, xTest, ntk: kind == "ntk", ridge);
+        double kernelSeconds = predictor.KernelSeconds;
+        double eigenSeconds = predictor.EigenSeconds;
         int m = xTest.Rows;
-        var trainBlock = ntk ? tTrain! : kTrain;   // nngp: readout-only training evolves with K
-        double t0 = clock.Elapsed.TotalSeconds;
-        var dynamics = new KernelDynamics(trainBlock, ridge);
-        double eigenSeconds = clock.Elapsed.TotalSeconds - t0;
-        maxLr = dynamics.MaxStableLearningRate;
+        double maxLr = predictor.MaxStableLearningRate;
         double t1 = clock.Elapsed.TotalSeconds;
         if (kind == "nngp" && when.IsInfinite)
         {
-            var post = GaussianProcess.Infer(kTrain, kTest, kDiag, y, ridge);
+            var post = predictor.Posterior(y, ridge);
             (mean, var, lml) = (post.Mean, post.Variance, post.LogMarginalLikelihood);
         }
         else
         {
-            var dTest = ntk ? tTest! : kTest;
-            mean = dynamics.Mean(dTest, y, when);
-            if (varPath is not null) var = dynamics.Variance(dTest, kTrain, kTest, kDiag, when);   // O(N³): only when asked
+            mean = predictor.Mean(y, when);
+            if (varPath is not null) var = predictor.Variance(when);   // O(N³): only when asked
         }
         double predictSeconds = clock.Elapsed.TotalSeconds - t1;
         using (var sink = new MatrixSink(outPath, m, mean.Cols))

@@ -2,7 +2,6 @@ using LearningMechanics.Architecture;
 using LearningMechanics.Data;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.KernelRegime;
-using LearningMechanics.Theory.Kernels;
 using Normal = MathNet.Numerics.Distributions.Normal;
 
 namespace LearningMechanics.Measurement.Inference;
@@ -32,9 +31,8 @@ public static class NngpCalibration
     public static CalibrationResult Run(NetworkSpec spec, Dataset train, Dataset test)
     {
         if (train.Y.Cols != 1 || test.Y.Cols != 1) throw new BadInputException("Calibration is for one output.");
-        var (kTrain, tTrain) = NeuralKernels.Compute(spec, train.X);
-        var (kTest, tTest) = NeuralKernels.Compute(spec, test.X, train.X);
-        var (kDiag, _) = NeuralKernels.Diagonal(spec, test.X, ntk: false);
+        var predictor = new KernelPredictor(spec, train.X, test.X);
+        var kTrain = predictor.KTrain;
         int n = train.X.Rows;
         // Profile likelihood in r: with s² at its optimum, log p = −(N/2)(1 + log(2π s²)) − ½ log det(K + rI).
         double best = double.NegativeInfinity;
@@ -56,10 +54,9 @@ public static class NngpCalibration
             if (lml > best) { best = lml; bestR = r; bestS2 = s2; }
         }
         if (!double.IsFinite(best)) throw new ArithmeticException("The marginal likelihood could not be evaluated for any noise level.");
-        var gp = GaussianProcess.Infer(kTrain, kTest, kDiag, train.Y, bestR);
-        var dynamics = new KernelDynamics(tTrain!);
-        var eMean = dynamics.Mean(tTest!, train.Y, TrainingTime.Infinite);
-        var eVar = dynamics.Variance(tTest!, kTrain, kTest, kDiag, TrainingTime.Infinite);
+        var gp = predictor.Posterior(train.Y, bestR);
+        var eMean = predictor.Mean(train.Y, TrainingTime.Infinite);
+        var eVar = predictor.Variance(TrainingTime.Infinite);
         int m = test.X.Rows;
         var gpSd = Enumerable.Range(0, m).Select(i => Math.Sqrt(bestS2 * (gp.Variance[i] + bestR))).ToArray();
         var eSd = Enumerable.Range(0, m).Select(i => Math.Sqrt(bestS2 * (eVar[i] + bestR))).ToArray();
