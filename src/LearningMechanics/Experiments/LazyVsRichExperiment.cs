@@ -94,7 +94,13 @@ public sealed class LazyVsRichExperiment : IExperiment
     public IReadOnlyList<ClaimDeclaration> Claims { get; } =
         [KernelMovementSlope, KernelMovementSlopeRelu, KernelMovementFlips, FeatureMovementSlope, LazyTestMse];
 
-    /// <summary>Random stream of the data; initialisation r uses stream r for every α.</summary>
+    /// <summary>
+    /// Random stream of the initialisations: activation k, initialisation r uses its sub-stream (k, r) for every α, so the
+    /// claims of different activations do not share weight draws.
+    /// </summary>
+    private const ulong InitialisationStream = 0;
+
+    /// <summary>Random stream of the data.</summary>
     private const ulong DataStream = ulong.MaxValue;
 
     /// <summary>Sub-stream of the data stream: the target direction w*.</summary>
@@ -161,12 +167,14 @@ public sealed class LazyVsRichExperiment : IExperiment
         long done = 0;
         long total = (long)p.Acts.Length * p.Alphas.Length * p.Nets;
         var rows = new List<Row>();
-        foreach (var act in p.Acts)
+        var init = root.Split(InitialisationStream);
+        foreach (var (act, k) in p.Acts.Select((a, k) => (a, k)))
             for (int r = 0; r < p.Nets; r++)
                 foreach (var alpha in p.Alphas)
                 {
                     ctx.Cancellation.ThrowIfCancellationRequested();
-                    rows.Add(Train(alpha, act.Name, p.Width, train, test, root.Split((ulong)r), p.Fraction, p.MaxSteps, targetLoss));
+                    var rng = init.Split((ulong)k).Split((ulong)r);
+                    rows.Add(Train(alpha, act.Name, p.Width, train, test, rng, p.Fraction, p.MaxSteps, targetLoss));
                     ctx.Progress?.Report(new ProgressInfo($"{act.Name} α = {alpha}", Interlocked.Increment(ref done), total));
                 }
         return rows;
