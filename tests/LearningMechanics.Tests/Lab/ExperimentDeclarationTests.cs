@@ -28,7 +28,7 @@ public partial class ExperimentDeclarationTests
         },
         ["lazy-vs-rich"] = new()
         {
-            ["alphas"] = "1,10,30", ["acts"] = "tanh", ["width"] = "16", ["nets"] = "2", ["n_train"] = "16", ["n_test"] = "16",
+            ["alphas"] = "1,10,30", ["acts"] = "tanh,relu", ["width"] = "16", ["nets"] = "2", ["n_train"] = "16", ["n_test"] = "16",
             ["max_steps"] = "30",
         },
         ["ntk-fluctuations"] = new() { ["acts"] = "relu", ["widths"] = "8,16,32", ["depths"] = "1,2", ["nets"] = "50" },
