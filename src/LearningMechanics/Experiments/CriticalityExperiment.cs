@@ -41,22 +41,38 @@ public sealed class CriticalityExperiment : IExperiment
 
     private static readonly ClaimDeclaration CorrelationMap = new("correlation-map-{act}-{config}",
         "{act}, {config} (σ_b² = {sb2:G3}, σ_w² = {sw2:G4}): layer-by-layer input correlation c_ℓ follows the NNGP recursion",
-        MapReference, ClaimRule.TwoSided, "4·SE + model error ℓ/n·|c| (the O(1/n) correction) at the layer furthest beyond it");
+        MapReference, ClaimRule.TwoSided,
+        "4·SE + model error ℓ/n·|c| (the O(1/n) correction) at the layer furthest beyond it, among the layers that rule out the competitor")
+    {
+        Competitor = "no propagation: the correlation stays at its input value, c_ℓ = c₀",
+    };
 
     private static readonly ClaimDeclaration VariancePreserved = new("variance-preserved-{act}",
         "{act} at criticality: the preactivation variance is preserved with depth, q_ℓ = q₁",
         "He et al. 2015; Roberts & Yaida 2022, §5.2", ClaimRule.TwoSided,
-        "4·SE at the layer furthest from q₁ in SE (exact at any width for ReLU-like φ)");
+        "4·SE at the layer furthest from q₁ in SE (exact at any width for ReLU-like φ), among the layers that rule out the competitor")
+    {
+        Competitor = "the linear network's variance map q_ℓ = σ_w²^(ℓ−1)·q₁ (no halving by the rectifier)",
+    };
 
     private static readonly ClaimDeclaration DepthScale = new("depth-scale-{act}-ordered",
         "{act}, ordered (χ_c = {chi_c:G4}): |c_ℓ − c*| decays exponentially with the depth scale of the predicted correlation map",
-        MapReference, ClaimRule.TwoSided, "max(4·SE, 10 % of the predicted depth scale), as in docs/claims.md, criticality");
+        MapReference, ClaimRule.TwoSided, "max(4·SE, 10 % of the predicted depth scale), as in docs/claims.md, criticality")
+    {
+        Competitor = "the asymptotic depth scale of the linearised map at c*, ξ_c = −1/ln χ_c, from the first layer on",
+    };
 
     private static readonly ClaimDeclaration ChaoticFixedPoint = new("chaotic-fixed-point-{act}",
         "{act}, chaotic (χ⊥ = {chi_perp:G4} > 1): correlations converge to c* < 1",
-        MapReference, ClaimRule.TwoSided, "4·SE + model error L/n·|c*| at the last layer");
+        MapReference, ClaimRule.TwoSided, "4·SE + model error L/n·|c*| at the last layer")
+    {
+        Competitor = "the ordered phase's fixed point c* = 1 (inputs collapse)",
+    };
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [CorrelationMap, VariancePreserved, DepthScale, ChaoticFixedPoint];
+
+    /// <summary>Input correlation of the ordered configuration (close to its fixed point c* = 1, inputs at |x|² = K*).</summary>
+    private const double OrderedInputCorrelation = 0.9;
 
     private sealed record Setup(int Width, int Depth, int Nets, double Sb2, double C0, Activation[] Acts)
     {
@@ -74,7 +90,7 @@ public sealed class CriticalityExperiment : IExperiment
 
     private sealed record Config(string Activation, string Name, double Sb2, double Sw2, CriticalityPoint Theory);
 
-    private sealed record LayerStats(double[] Q, double[] QSe, double[] C, double[] CSe, double[] QPred, double[] CPred);
+    private sealed record LayerStats(double[] Q, double[] QSe, double[] C, double[] CSe, double[] QPred, double[] CPred, double CInput);
 
     public ExperimentOutput Run(RunContext ctx)
     {
@@ -130,7 +146,8 @@ public sealed class CriticalityExperiment : IExperiment
         {
             var cfg = configs[ci];
             var spec = new MlpSpec(16, p.Width, p.Depth, Activation.Parse(cfg.Activation), cfg.Sw2, cfg.Sb2);
-            var x = cfg.Name == "ordered" ? TwoInputs(0.9, cfg.Theory.KStar, cfg) : TwoInputs(p.C0, null, cfg);
+            double cInput = cfg.Name == "ordered" ? OrderedInputCorrelation : p.C0;
+            var x = cfg.Name == "ordered" ? TwoInputs(cInput, cfg.Theory.KStar, cfg) : TwoInputs(cInput, null, cfg);
             var predicted = NeuralKernels.PerLayer(spec.ToNetworkSpec(), x).Select(k => k.Nngp).ToArray();
             var q = new double[p.Depth][];
             var c = new double[p.Depth][];
@@ -146,7 +163,7 @@ public sealed class CriticalityExperiment : IExperiment
                 c.Select(v => Statistics.Mean(v)).ToArray(), c.Select(v => Statistics.StandardError(v)).ToArray(),
                 Enumerable.Range(0, p.Depth).Select(l => predicted[l][0, 0]).ToArray(),
                 Enumerable.Range(0, p.Depth)
-                    .Select(l => predicted[l][0, 1] / Math.Sqrt(predicted[l][0, 0] * predicted[l][1, 1])).ToArray());
+                    .Select(l => predicted[l][0, 1] / Math.Sqrt(predicted[l][0, 0] * predicted[l][1, 1])).ToArray(), cInput);
         }
         return stats;
     }
@@ -189,9 +206,10 @@ public sealed class CriticalityExperiment : IExperiment
         if (cfg.Name == "critical" && cfg.Theory.KStar is > 0)
         {
             // Scale-invariant class at criticality: E[q_ℓ] = q₀ exactly at any width (E[relu(z)²] = E[z²]/2 for symmetric z).
-            int w = Enumerable.Range(0, depth).MaxBy(l => Math.Abs(st.Q[l] - st.Q[0]) / Math.Max(st.QSe[l], 1e-15));
-            output.Claims.Add(VariancePreserved.With(("act", cfg.Activation)).Compare(st.QPred[0], st.Q[w], st.QSe[w], 4 * st.QSe[w],
-                $"worst layer ℓ = {w + 1} of {depth}; exact at any width for ReLU-like φ, tolerance 4·SE."));
+            var claim = VariancePreserved.With(("act", cfg.Activation));
+            output.Claims.Add(DecisivePoint.Of(Enumerable.Range(0, depth).Select(l => claim.Compare(st.QPred[0], st.Q[l], st.QSe[l],
+                4 * st.QSe[l], $"layer ℓ = {l + 1} of {depth}; exact at any width for ReLU-like φ, tolerance 4·SE.",
+                competitor: st.QPred[0] * Math.Pow(cfg.Sw2, l))).ToList()));
         }
         if (cfg.Name == "ordered") output.Claims.Add(DepthScaleClaim(cfg, st, depth));
         if (cfg.Name == "chaotic")
@@ -199,7 +217,7 @@ public sealed class CriticalityExperiment : IExperiment
             double model = (double)depth / width * Math.Abs(cfg.Theory.CStar);
             output.Claims.Add(ChaoticFixedPoint.With(("act", cfg.Activation), ("chi_perp", cfg.Theory.ChiPerp))
                 .Compare(cfg.Theory.CStar, st.C[^1], st.CSe[^1], 4 * st.CSe[^1] + model,
-                    $"at ℓ = {depth}; tolerance 4·SE + model error L/n·|c*| = {model:G3}."));
+                    $"at ℓ = {depth}; tolerance 4·SE + model error L/n·|c*| = {model:G3}.", competitor: 1));
         }
     }
 
@@ -209,23 +227,13 @@ public sealed class CriticalityExperiment : IExperiment
     /// </summary>
     private static Claim CorrelationMapClaim(Config cfg, LayerStats st, int width, int depth)
     {
-        int worst = 0;
-        double worstZ = double.NegativeInfinity;
-        for (int l = 0; l < depth; l++)
-        {
-            double model = (l + 1.0) / width * Math.Abs(st.CPred[l]);
-            double excess = Math.Abs(st.C[l] - st.CPred[l]) - model;
-            double z = excess / Math.Max(st.CSe[l], 1e-15);
-            if (z > worstZ)
-            {
-                worstZ = z;
-                worst = l;
-            }
-        }
-        double m = (worst + 1.0) / width * Math.Abs(st.CPred[worst]);
         var claim = CorrelationMap.With(("act", cfg.Activation), ("config", cfg.Name), ("sb2", cfg.Sb2), ("sw2", cfg.Sw2));
-        return claim.Compare(st.CPred[worst], st.C[worst], st.CSe[worst], 4 * st.CSe[worst] + m,
-            $"worst of {depth} layers: ℓ = {worst + 1}; tolerance 4·SE + model error ℓ/n·|c| = {m:G3}.");
+        return DecisivePoint.Of(Enumerable.Range(0, depth).Select(l =>
+        {
+            double m = (l + 1.0) / width * Math.Abs(st.CPred[l]);
+            return claim.Compare(st.CPred[l], st.C[l], st.CSe[l], 4 * st.CSe[l] + m,
+                $"layer ℓ = {l + 1} of {depth}; tolerance 4·SE + model error ℓ/n·|c| = {m:G3}.", competitor: st.CInput);
+        }).ToList());
     }
 
     /// <summary>
@@ -252,7 +260,8 @@ public sealed class CriticalityExperiment : IExperiment
         double xiPred = -1 / fitPred.Slope;
         return claim.Compare(xiPred, xiMeas, xiSe, Math.Max(4 * xiSe, 0.1 * xiPred),
             $"weighted fit of ln|c_ℓ − c*| over {pts.Count} layers ({pts.Min() + 1}…{pts.Max() + 1}), the same fit on the predicted " +
-            $"map gives {xiPred:G4}; asymptotic ξ_c = −1/ln χ_c = {xi:G4}. Tolerance max(4·SE, 10 %) (docs/claims.md, criticality).");
+            $"map gives {xiPred:G4}; asymptotic ξ_c = −1/ln χ_c = {xi:G4}. Tolerance max(4·SE, 10 %) (docs/claims.md, criticality).",
+            competitor: xi);
     }
 
     private static void Report(ExperimentOutput output, List<Config> configs, Dictionary<Config, LayerStats> stats, int depth)
