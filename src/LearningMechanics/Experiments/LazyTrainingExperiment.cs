@@ -65,6 +65,8 @@ public sealed class LazyTrainingExperiment : IExperiment
         "4·SE of the fitted slope")
     {
         Competitor = "slope −1/2 (the n^{−1/2} bound of Lee et al. 2019 as the actual rate)",
+        ExpectedRefutation = "the distance to the linearisation does not decay as n^{−1} at these widths: like the NTK change, " +
+            "its fitted slope lies between −1 and −1/2 (≈ −0.7 to −0.8 at quick settings)",
     };
 
     private static readonly ClaimDeclaration HiddenWeightSlope = new("hidden-weight-slope",
