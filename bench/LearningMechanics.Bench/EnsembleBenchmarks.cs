@@ -53,7 +53,7 @@ public class EnsembleBenchmarks
     /// The same comparison as interleaved rounds (reference, network, reference, …), best time of each over the rounds:
     /// robust to a machine whose load varies during the run, where BenchmarkDotNet's consecutive blocks are not.
     /// </summary>
-    public static void RunInterleaved(int rounds = 15)
+    public static void RunInterleaved(int rounds = 40)
     {
         Console.WriteLine($"\nEnsemble draw + forward (4 inputs, ReLU), best of {rounds} interleaved rounds of 20 networks");
         Console.WriteLine("| width | depth | reference µs | Network µs | ratio |");

@@ -45,6 +45,15 @@ public partial class ExperimentDeclarationTests
     private static partial Regex Placeholder();
 
     [Fact]
+    public void EveryDeclaredClaimNamesTheHypothesisItMustRuleOut()
+    {
+        var missing = Registry.All
+            .SelectMany(e => e.Claims.Where(d => string.IsNullOrWhiteSpace(d.Competitor)).Select(d => $"{e.Id}/{d.Id}"))
+            .ToList();
+        Assert.True(missing.Count == 0, "Claims without a competing hypothesis: " + string.Join(", ", missing));
+    }
+
+    [Fact]
     public void EveryExperimentHasSmallSettingsHere() => Assert.Equal(Registry.All.Select(e => e.Id).Order(), Small.Keys.Order());
 
     [Theory]
