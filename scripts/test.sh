@@ -14,6 +14,8 @@ if [ -z "$trx" ]; then
 fi
 counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
 get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
-passed=$(get passed); failed=$(get failed); errors=$(get error); skipped=$(get notExecuted)
-echo "$passed passed, $((failed + errors)) failed, ${skipped:-0} skipped"
+passed=$(get passed); failed=$(get failed); errors=$(get error); total=$(get total); executed=$(get executed)
+# xunit's skipped tests are neither executed nor "notExecuted" in the trx counters: count them as total − executed.
+skipped=$((${total:-0} - ${executed:-0}))
+echo "$passed passed, $((failed + errors)) failed, $skipped skipped"
 exit $rc
