@@ -21,7 +21,8 @@ internal static class CriticalityCommand
         var sb2Max = new Option<double>("--sb2-max")
             { Description = "largest σ_b² of the critical line", DefaultValueFactory = _ => 1.0 };
         var points = new Option<int>("--points") { Description = "points on the critical line", DefaultValueFactory = _ => 11 };
-        var sw2 = new Option<double?>("--sw2") { Description = "also analyse this σ_w² (with --sb2): phase, K*, χ∥, χ⊥, depth scales" };
+        var sw2 = new Option<double?>("--sw2") { Description = "also analyse this σ_w² (with --sb2): phase, K*, χ∥, χ⊥, depth " +
+            "scales" };
         var sb2 = new Option<double>("--sb2") { Description = "σ_b² for --sw2", DefaultValueFactory = _ => 0.0 };
         var plot = new Option<string?>("--plot") { Description = "write the phase diagram to this .svg file" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
@@ -88,7 +89,8 @@ internal static class CriticalityCommand
         foreach (var (k, v) in report.Exponents) head.AddRow($"exponent {k}", F(v));
         head.AddRow("note", Markup.Escape(report.Note));
         AnsiConsole.Write(head);
-        var lt = new Table { Title = new TableTitle("critical line χ⊥(K*) = 1") }.AddColumns("σ_b²", "σ_w²", "K*", "χ∥(K*)", "ξ∥");
+        var lt = new Table { Title = new TableTitle("critical line χ⊥(K*) = " +
+            "1") }.AddColumns("σ_b²", "σ_w²", "K*", "χ∥(K*)", "ξ∥");
         foreach (var l in line) lt.AddRow(F(l.Sb2), F(l.Sw2), F(l.Point?.KStar), F(l.Point?.ChiParallel), F(l.Point?.DepthParallel));
         AnsiConsole.Write(lt);
         if (analysed is not null)
@@ -126,7 +128,8 @@ internal static class CriticalityCommand
         [
             new SeriesSpec("ordered χ⊥ < 1", ordered.Select(p => p.Item1).ToArray(), ordered.Select(p => p.Item2).ToArray(),
                 SeriesKind.Points),
-            new SeriesSpec("chaotic χ⊥ > 1 (or divergent)", chaotic.Select(p => p.Item1).ToArray(), chaotic.Select(p => p.Item2).ToArray(),
+            new SeriesSpec("chaotic χ⊥ > 1 (or " +
+                "divergent)", chaotic.Select(p => p.Item1).ToArray(), chaotic.Select(p => p.Item2).ToArray(),
                 SeriesKind.Points),
             new SeriesSpec("critical line", line.Select(l => l.Sb2).ToArray(), line.Select(l => l.Sw2).ToArray(), SeriesKind.Line),
         ], Caption: "Grid points classified by χ⊥(K*) at the fixed point K* reached from K = 1; the line is χ⊥(K*) = 1.");

@@ -78,7 +78,8 @@ internal static class FiniteWidthCommand
         // and Roberts & Yaida give them for plain MLPs only.
         var ntk = act.IsDifferentiable && gamma == 0 ? NtkFluctuations.SingleInput(new(act, sw2, sb2), inputNorm, depth + 1) : null;
         if (cosine is { } c && (!(Math.Abs(c) <= 1) || gamma != 0))
-            throw new BadInputException(gamma != 0 ? "--pair-cosine is for plain MLPs (γ = 0)." : $"--pair-cosine {c} must be in [−1, 1].");
+            throw new BadInputException(gamma != 0 ? "--pair-cosine is for plain MLPs (γ = 0)." : $"--pair-cosine {c} must be in [−1, " +
+                $"1].");
         var pair = cosine is { } cos ? PairVertex.Compute(new(act, sw2, sb2), inputNorm, cos * inputNorm, inputNorm, depth + 1)[^1] : null;
         // JSON has no NaN: G¹ of a pair at the PSD edge (|cosine| → 1 but not identical) is not resolved and written null.
         static double? Finite(double v) => double.IsFinite(v) ? v : null;
@@ -170,7 +171,8 @@ internal static class FiniteWidthCommand
                 $"{act.Name}, σ_w² = {sw2:G6}, σ_b² = {sb2:G4}, depth {depth}, width {width}" +
                 $"{(gamma != 0 ? $", residual γ = {gamma:G4}" : "")}"))),
         };
-        t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)", "NTK Θ", "E[[Θ̂]] = Θ + H¹/n", "Var(Θ̂)/Θ²",
+        t.AddColumns("layer ℓ", "K", "V", "G¹", "V/(nK²)", "excess kurtosis 3V/(nK²)", "NTK Θ", "E[[Θ̂]] = Θ + " +
+            "H¹/n", "Var(Θ̂)/Θ²",
             "Cov(Θ̂, z²)");
         foreach (var (l, i) in layers.Select((l, i) => (l, i)))
             t.AddRow(l.Layer.ToString(CultureInfo.InvariantCulture), F(l.K), F(l.V), F(l.G1), F(l.NormalisedVertex / width),
@@ -182,8 +184,8 @@ internal static class FiniteWidthCommand
             ? "NTK: E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (Roberts & Yaida 2022, eqs. 9.13–9.16 " +
                 "and the derived H¹, NTK parameterisation)."
             : gamma != 0
-                ? $"Residual MLP: every step is z′ = γz + Wσ(z) + b with γ = {gamma:G4} (Roberts & Yaida 2022, eqs. B.12, B.15, B.26); " +
-                    "NTK fluctuations are given for plain MLPs only."
+                ? $"Residual MLP: every step is z′ = γz + Wσ(z) + b with γ = {gamma:G4} (Roberts & Yaida 2022, eqs. B.12, B.15, " +
+                    "B.26); NTK fluctuations are given for plain MLPs only."
                 : "No NTK: the activation has no derivative.")));
         if (pair is not null)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
@@ -195,8 +197,9 @@ internal static class FiniteWidthCommand
         {
             var b = new Table
             {
-                Title = new TableTitle(Markup.Escape($"Bayesian posterior at width {width} (Roberts & Yaida 2022, §6.4, eqs. 6.81–6.88; " +
-                    $"variance: second-order Edgeworth term), σ_ε² = {bayes.Noise.ToString("G4", CultureInfo.InvariantCulture)}")),
+                Title = new TableTitle(Markup.Escape($"Bayesian posterior at width {width} (Roberts & Yaida 2022, §6.4, eqs. " +
+                    $"6.81–6.88; variance: second-order Edgeworth term), " +
+                    $"σ_ε² = {bayes.Noise.ToString("G4", CultureInfo.InvariantCulture)}")),
             };
             b.AddColumns("test", "output", "GP mean", "GP sd", "1/n coefficient: metric", "vertex", $"mean at n = {width}",
                 "variance coefficient", $"sd at n = {width}");
@@ -236,8 +239,8 @@ internal static class FiniteWidthCommand
             throw new BadInputException($"{bayes.XTest} has {xb.Cols} features but {bayes.XTrain} has {xa.Cols}.");
         if (xa.Rows > MaxTrainingInputs)
             throw new BadInputException($"{bayes.XTrain} has {xa.Rows} training inputs; the finite-width posterior integrates over up to " +
-                $"four of the {xa.Rows + 1} inputs per vertex entry ((N+1)⁴ entries per test input), so at most {MaxTrainingInputs} are " +
-                "allowed (Roberts & Yaida 2022, §6.4.2, call larger sets impractical).");
+                $"four of the {xa.Rows + 1} inputs per vertex entry ((N+1)⁴ entries per test input), so at most {MaxTrainingInputs} " +
+                "are allowed (Roberts & Yaida 2022, §6.4.2, call larger sets impractical).");
         return FiniteWidthPosterior.Mean(new(act, sw2, sb2), depth, xa, y, xb, bayes.Noise);
     }
 

@@ -125,8 +125,8 @@ internal static class PredictCommand
         else
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Predicted {m}×{mean.Cols} test outputs " +
-                $"({kind}, t = {(when.IsInfinite ? "∞" : when.Time.ToString("G4", CultureInfo.InvariantCulture))}) written to {outPath}; " +
-                $"GD on this kernel is stable for η < {maxLr:G4}."));
+                $"({kind}, t = {(when.IsInfinite ? "∞" : when.Time.ToString("G4", CultureInfo.InvariantCulture))}) written to " +
+                $"{outPath}; GD on this kernel is stable for η < {maxLr:G4}."));
         return Lmech.Ok;
     }
 }

@@ -140,7 +140,8 @@ namespace LearningMechanics.Cli
                     _ => "yellow",
                 };
                 table.AddRow(Markup.Escape(c.Id), Fmt(c.Predicted), Fmt(c.Competitor), Fmt(c.Measured), Fmt(c.StdErr),
-                    (c.Rule == ClaimRule.AtMost ? "≤ +" : c.Rule == ClaimRule.AtLeast ? "≥ −" : "") + Fmt(c.Tolerance), Fmt(c.Resolution),
+                    (c.Rule == ClaimRule.AtMost ? "≤ +" : c.Rule == ClaimRule.AtLeast ? "≥ " +
+                        "−" : "") + Fmt(c.Tolerance), Fmt(c.Resolution),
                     $"[{colour}]{c.Verdict.Text()}[/]");
             }
             AnsiConsole.Write(table);

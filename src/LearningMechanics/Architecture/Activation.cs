@@ -65,7 +65,8 @@ public abstract class Activation
             : GaussLegendre.ExpectPairKinked(Derivative, Derivative, k11, k12, k22);
     }
 
-    /// <summary>(E[φφ], E[φ′φ′]) together: activations whose two closed forms share work (the angle for ReLU) override it.</summary>
+    /// <summary>(E[φφ], E[φ′φ′]) together: activations whose two closed forms share work (the angle for ReLU) override
+    /// it.</summary>
     public virtual (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22) =>
         (PairExpectation(k11, k12, k22), DerivativePairExpectation(k11, k12, k22));
 

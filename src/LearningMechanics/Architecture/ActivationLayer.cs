@@ -6,7 +6,8 @@ namespace LearningMechanics.Architecture;
 /// <summary>
 /// A pointwise nonlinearity φ (<see cref="Architecture.Activation"/>: its φ, φ′, φ″ and Gaussian expectations).
 /// <para>Kernel step (Lee et al. 2018; Jacot et al. 2018; Roberts &amp; Yaida 2022, eqs. 4.118 and 8.x):
-/// K′ = E[φ(u)φ(v)], Θ′ = E[φ′(u)φ′(v)]·Θ with (u, v) ~ N(0, [[K₁₁, K₁₂], [K₁₂, K₂₂]]); the feature mean becomes E[φ(u)].</para>
+/// K′ = E[φ(u)φ(v)], Θ′ = E[φ′(u)φ′(v)]·Θ with (u, v) ~ N(0, [[K₁₁, K₁₂], [K₁₂, K₂₂]]); the feature mean
+/// becomes E[φ(u)].</para>
 /// </summary>
 public sealed record ActivationLayer(Activation Activation) : Layer
 {

@@ -148,7 +148,8 @@ public sealed class Step : Activation
 /// <summary>
 /// Polynomial φ(z) = Σ_p a_p z^p. By Isserlis' theorem
 /// E[u^p v^q] = Σ_k C(p,k)C(q,k)·k!·(p−k−1)!!·(q−k−1)!!·k12^k·k11^{(p−k)/2}·k22^{(q−k)/2}
-/// over k ≤ min(p, q) with p − k and q − k even, so E[φφ] = Σ a_p a_q E[u^p v^q] and E[φ′φ′] = Σ p q a_p a_q E[u^{p−1} v^{q−1}].
+/// over k ≤ min(p, q) with p − k and q − k even, so E[φφ] = Σ a_p a_q E[u^p v^q] and E[φ′φ′] = Σ p q a_p a_q E[u^{p−1}
+/// v^{q−1}].
 /// </summary>
 public class Polynomial : Activation
 {
@@ -241,8 +242,8 @@ public sealed class Monomial(int power) : Polynomial([.. Enumerable.Repeat(0.0, 
 /// Φ(u) = P(ξ₁ ≤ u), so E[uΦ(u)vΦ(v)] = E[uv·1{s &gt; 0}1{t &gt; 0}] for s = u − ξ₁, t = v − ξ₂. Regressing (u, v) on
 /// (s, t) leaves E[(β_u·S)(β_v·S)1{S &gt; 0}] + r·P(S &gt; 0), where the orthant probability and second moments of the
 /// bivariate normal S (variances 1 + k11, 1 + k22, covariance k12, correlation ρ) are P = 1/4 + arcsin ρ/(2π),
-/// E[s²1] = (1 + k11)(P + ρ√(1−ρ²)/(2π)), E[st1] = σ_sσ_t(ρP + √(1−ρ²)/(2π)). E[φ′φ′] = ∂E[φφ]/∂k12 by Price's theorem,
-/// taken by complex-step differentiation of the closed form (exact to rounding, no subtraction).
+/// E[s²1] = (1 + k11)(P + ρ√(1−ρ²)/(2π)), E[st1] = σ_sσ_t(ρP + √(1−ρ²)/(2π)). E[φ′φ′] = ∂E[φφ]/∂k12 by
+/// Price's theorem, taken by complex-step differentiation of the closed form (exact to rounding, no subtraction).
 /// </summary>
 public sealed class Gelu : Activation
 {

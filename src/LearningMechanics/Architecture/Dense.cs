@@ -135,7 +135,8 @@ public sealed record Dense(int Width, double? Sw2 = null, double? Sb2 = null) : 
         }
     }
 
-    /// <summary>K′ = σ_w²K + σ_b²; Θ′ = σ_w²Θ + (tangent of the layer's own parameters), see <see cref="DenseKernelRule"/>.</summary>
+    /// <summary>K′ = σ_w²K + σ_b²; Θ′ = σ_w²Θ + (tangent of the layer's own parameters), see <see
+    /// cref="DenseKernelRule"/>.</summary>
     internal sealed class Step(DenseKernelRule rule) : KernelStep
     {
         public DenseKernelRule Rule { get; } = rule;

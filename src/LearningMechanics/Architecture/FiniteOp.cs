@@ -19,7 +19,8 @@ internal abstract class FiniteOp<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>R{buffer k + 1} from R{buffer k} along the parameter direction <paramref name="v"/>.</summary>
     public abstract void RForward(LayerBuffers<T> b, int k, ReadOnlySpan<T> v);
 
-    /// <summary>R{∂loss/∂buffer k} from R{∂loss/∂buffer k + 1}; the op's own tensors' rows of H·v go to <paramref name="hv"/>.</summary>
+    /// <summary>R{∂loss/∂buffer k} from R{∂loss/∂buffer k + 1}; the op's own tensors' rows of H·v go to <paramref
+    /// name="hv"/>.</summary>
     public abstract void RBackward(LayerBuffers<T> b, int k, ReadOnlySpan<T> v, Span<T> hv, bool needInput);
 
     /// <summary>True when the op's output buffer is its input buffer (the start of a residual block).</summary>

@@ -6,7 +6,8 @@ namespace LearningMechanics.Architecture;
 /// <summary>
 /// Per-sample normalisation over features, h ↦ (h − mean(h))/√(var(h) + ε), without affine parameters (ε = 1e-5 as
 /// PyTorch's). <para>Kernel step: at infinite width the feature mean m = E[h] and variance K(x, x) are deterministic, so
-/// K′ = (K − m₁m₂)/√((K₁₁ − m₁²)(K₂₂ − m₂²)) and Θ′ = Θ/√((K₁₁ − m₁²)(K₂₂ − m₂²)) (ε → 0 at infinite width).</para>
+/// K′ = (K − m₁m₂)/√((K₁₁ − m₁²)(K₂₂ − m₂²)) and Θ′ = Θ/√((K₁₁ − m₁²)(K₂₂ − m₂²)) (ε
+/// → 0 at infinite width).</para>
 /// </summary>
 public sealed record LayerNorm : Layer
 {

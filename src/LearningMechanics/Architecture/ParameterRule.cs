@@ -57,8 +57,8 @@ public readonly record struct ParameterRule(double Multiplier, double InitStd, d
     /// The same table read by the infinite-width kernels (<see cref="Dense"/>'s kernel step): a dense layer with fan-in k
     /// maps the input kernel K to K′ = (m_W·s_W)²·k·K + (m_b·s_b)² (m the multiplier, s the initial scale) and adds its own
     /// parameters' tangent Σ_θ ∂z·∂z′/∂θ² = m_W²·k·K + m_b² (times the learning-rate factors, 1 in both parameterisations
-    /// that have a kernel limit) to Θ′ = (m_W·s_W)²·k·Θ + tangent (Jacot et al. 2018). With the rows above: ntk gives σ_w², σ_b²
-    /// and the tangent σ_w²K + σ_b² = K′; sp gives σ_w², σ_b² and the tangent k·K + 1. The values are written exactly
+    /// that have a kernel limit) to Θ′ = (m_W·s_W)²·k·Θ + tangent (Jacot et al. 2018). With the rows above: ntk gives σ_w²,
+    /// σ_b² and the tangent σ_w²K + σ_b² = K′; sp gives σ_w², σ_b² and the tangent k·K + 1. The values are written exactly
     /// (no rounding through √); a unit test checks them against <see cref="For"/>.
     /// </summary>
     public static DenseKernelRule DenseKernel(Parameterization p, int fanIn, double sw2, double sb2) => p switch

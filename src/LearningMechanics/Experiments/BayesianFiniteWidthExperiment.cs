@@ -384,8 +384,8 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
             Points("posterior-mean correction c", f.Correction), Points("wiring shift d", f.Wiring),
             Points("posterior-variance correction c_var", f.Variance),
             new SeriesSpec("measured = predicted", [lo, hi], [lo, hi], SeriesKind.Line, Dashed: true),
-        ], Caption: "One point per test input × output component: the intercept of n·(exact − GP) (and of n·wiring shift) fitted over " +
-            $"widths {p.Widths[0]}…{p.Widths[^1]}, ± its SE.");
+        ], Caption: "One point per test input × output component: the intercept of n·(exact − GP) (and of n·wiring shift) fitted " +
+            $"over widths {p.Widths[0]}…{p.Widths[^1]}, ± its SE.");
     }
 
     private static PlotSpec PosteriorMeanPlot(Setup p, string act, List<Row> rows)

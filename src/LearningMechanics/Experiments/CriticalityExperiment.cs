@@ -26,7 +26,8 @@ public sealed class CriticalityExperiment : IExperiment
     public string Id => "criticality";
     public string Title => "Order, chaos and criticality in deep random networks";
     public string Summary =>
-        "signals propagate at criticality (ReLU: q_ℓ = q₀); off it correlations converge exponentially with depth scale ξ_c = −1/ln χ_c";
+        "signals propagate at criticality (ReLU: q_ℓ = q₀); off it correlations converge exponentially with depth scale ξ_c = " +
+            "−1/ln χ_c";
     public string Source => "Poole et al. 2016; Schoenholz et al. 2017; Roberts & Yaida 2022, ch. 5 (eqs. 5.50–5.51)";
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
@@ -42,7 +43,8 @@ public sealed class CriticalityExperiment : IExperiment
     private static readonly ClaimDeclaration CorrelationMap = new("correlation-map-{act}-{config}",
         "{act}, {config} (σ_b² = {sb2:G3}, σ_w² = {sw2:G4}): layer-by-layer input correlation c_ℓ follows the NNGP recursion",
         MapReference, ClaimRule.TwoSided,
-        "4·SE + model error ℓ/n·|c| (the O(1/n) correction) at the layer furthest beyond it, among the layers that rule out the competitor")
+        "4·SE + model error ℓ/n·|c| (the O(1/n) correction) at the layer furthest beyond it, among the layers that rule out the " +
+            "competitor")
     {
         Competitor = "no propagation: the correlation stays at its input value, c_ℓ = c₀",
     };
@@ -259,8 +261,9 @@ public sealed class CriticalityExperiment : IExperiment
         double xiSe = fit.SlopeStdErr / (fit.Slope * fit.Slope);
         double xiPred = -1 / fitPred.Slope;
         return claim.Compare(xiPred, xiMeas, xiSe, Math.Max(4 * xiSe, 0.1 * xiPred),
-            $"weighted fit of ln|c_ℓ − c*| over {pts.Count} layers ({pts.Min() + 1}…{pts.Max() + 1}), the same fit on the predicted " +
-            $"map gives {xiPred:G4}; asymptotic ξ_c = −1/ln χ_c = {xi:G4}. Tolerance max(4·SE, 10 %) (docs/claims.md, criticality).",
+            $"weighted fit of ln|c_ℓ − c*| over {pts.Count} layers ({pts.Min() + 1}…{pts.Max() + 1}), the same fit on the " +
+            $"predicted map gives {xiPred:G4}; asymptotic ξ_c = −1/ln χ_c = {xi:G4}. Tolerance max(4·SE, 10 %) " +
+            "(docs/claims.md, criticality).",
             competitor: xi);
     }
 

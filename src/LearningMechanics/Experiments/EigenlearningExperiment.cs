@@ -205,7 +205,8 @@ public sealed class EigenlearningExperiment : IExperiment
         var fitPred = Statistics.LogLogSlope(xs, fitted.Select(r => r.Predicted).ToArray(), fitted.Select(r => r.Se).ToArray());
         output.Claims.Add(LearningCurveExponent.With().Compare(fitPred.Slope, fit.Slope, fit.SlopeStdErr,
             Math.Max(4 * fit.SlopeStdErr, 0.05 * Math.Abs(fitPred.Slope)),
-            $"fits over n = {xs.Min()}…{xs.Max()}; asymptotic exponent −min(β − 1, 2α) = {-Math.Min(p.Beta - 1, 2 * p.Alpha):G3}; " +
+            $"fits over n = {xs.Min()}…{xs.Max()}; asymptotic exponent −min(β − 1, 2α) = " +
+                $"{-Math.Min(p.Beta - 1, 2 * p.Alpha):G3}; " +
             "tolerance max(4·SE, 5 %).", competitor: -0.5));
     }
 
@@ -224,7 +225,8 @@ public sealed class EigenlearningExperiment : IExperiment
                 results.Select(r => r.Se).ToArray()),
             new SeriesSpec("eigenlearning", ns, results.Select(r => r.Predicted).ToArray(), SeriesKind.Line),
         ], LogX: true, LogY: true,
-            Caption: $"λ_i = i^−{p.Alpha}, v_i² = i^−{p.Beta}, {p.Modes} modes, ridge {p.Ridge}; mean over {p.Draws} training sets ± SE."));
+            Caption: $"λ_i = i^−{p.Alpha}, v_i² = i^−{p.Beta}, {p.Modes} modes, ridge {p.Ridge}; mean over {p.Draws} training sets " +
+                $"± SE."));
         var ms = modes.Select(i => (double)i).ToArray();
         output.Plots.Add(new PlotSpec($"Learnability per eigenmode (n = {mid.N})", "mode i", "L_i",
         [

@@ -33,7 +33,8 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
     ];
 
     private static readonly ClaimDeclaration Vertex = new("vertex-{config}",
-        "{act} (σ_b² = {sb2:G3}, σ_w² = {sw2:G4}): output excess kurtosis = 3V/(nK²) from the vertex recursion at every depth and width",
+        "{act} (σ_b² = {sb2:G3}, σ_w² = {sw2:G4}): output excess kurtosis = 3V/(nK²) from the vertex recursion at every depth and " +
+            "width",
         "Roberts & Yaida 2022, eq. 5.109; §4.3", ClaimRule.TwoSided,
         "4·SE + model error κ·(V/K²)/n (the next order in 1/n) at the (depth, width) point furthest beyond it")
     {
@@ -123,7 +124,8 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
         return rows;
     }
 
-    /// <summary>(1) κ at every (ℓ, n) equals 3V/(nK²): tolerance 4·SE + model error κ·(V/K²)/n, the size of the next order.</summary>
+    /// <summary>(1) κ at every (ℓ, n) equals 3V/(nK²): tolerance 4·SE + model error κ·(V/K²)/n, the size of the next
+    /// order.</summary>
     private static Claim VertexClaim(Config cfg, List<Row> mine)
     {
         var vertex = Vertex.With(("config", cfg.Name), ("act", cfg.Act.Name), ("sb2", cfg.Sb2), ("sw2", cfg.Sw2));

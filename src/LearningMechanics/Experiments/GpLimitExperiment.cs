@@ -51,17 +51,20 @@ public sealed class GpLimitExperiment : IExperiment
         new("nets", "networks per width", "3000", "10000"),
         new("acts", "activations", "relu,erf,tanh", "relu,leaky_relu(0.1),abs,erf,sin,cos,linear,step,tanh"),
         new("d", "input dimension", "16", "16"),
-        new("sw2", "σ_w², or 'critical' for each activation's critical value at σ_b² = 0 (1 where it has none)", "critical", "critical"),
+        new("sw2", "σ_w², or 'critical' for each activation's critical value at σ_b² = 0 (1 where it has " +
+            "none)", "critical", "critical"),
         new("sb2", "σ_b²", "0", "0"),
         new("fit_min", "smallest width used in the 1/n fits", "32", "32"),
     ];
 
     private static readonly ClaimDeclaration Covariance = new("cov-{act}",
-        "{act}, depth {depth}: ensemble covariance → NNGP kernel; (Ĉ − K)/√(KK) = a + b/n + c/n² with a = 0 (worst input pair shown)",
+        "{act}, depth {depth}: ensemble covariance → NNGP kernel; (Ĉ − K)/√(KK) = a + b/n + c/n² with a = 0 (worst input pair " +
+            "shown)",
         "Lee et al. 2018; Roberts & Yaida 2022, eq. 4.118", ClaimRule.TwoSided,
         "4·SE of the fitted intercept a; the input pair furthest from its prediction in SE is shown")
     {
-        Competitor = "the covariance is the linear network's kernel K_lin (same σ_w², σ_b², no nonlinearity): a = (K_lin − K)/√(KK)",
+        Competitor = "the covariance is the linear network's kernel K_lin (same σ_w², σ_b², no nonlinearity): a = (K_lin − " +
+            "K)/√(KK)",
     };
 
     private static readonly ClaimDeclaration NloMetric = new("nlo-metric-{act}",
@@ -175,8 +178,8 @@ public sealed class GpLimitExperiment : IExperiment
 
     /// <summary>
     /// Exact finite-width excess kurtosis of the depth-ℓ output where a closed form exists, else null: scale-invariant φ
-    /// with σ_b² = 0 at any depth; any φ at one hidden layer, where the four-point vertex V^{(2)} (Roberts &amp; Yaida 2022, eq. 5.109) is
-    /// exact because the first layer's preactivations are exactly Gaussian.
+    /// with σ_b² = 0 at any depth; any φ at one hidden layer, where the four-point vertex V^{(2)} (Roberts &amp; Yaida 2022, eq. 5.109)
+    /// is exact because the first layer's preactivations are exactly Gaussian.
     /// </summary>
     internal static double? ExactKurtosis(MlpSpec spec, Matrix k1, int ell, int n)
     {

@@ -18,8 +18,8 @@ namespace LearningMechanics.Experiments;
 /// (i) the infinite-width prediction (mean Θ*·A·y and variance over initialisations from Θ∞ and K∞, <see cref="KernelDynamics"/>),
 /// (ii) each network's own linearisation f₀ + Θ̂₀*·A(Θ̂₀)·(y − f₀) with its empirical NTK Θ̂₀ at initialisation.
 /// Claims (docs/claims.md, lazy-training): power counting for the movement during training — hidden n×n weights
-/// ‖ΔW‖/‖W‖ ∝ n^{−1}, readout ∝ n^{−1/2}, each preactivation ∝ n^{−1/2}; the relative NTK change vanishes with slope −1
-/// by power counting (dNTK = O(1/n), Roberts &amp; Yaida 2022, ch. 11) or at least −1/2 (the bound of Lee et al. 2019),
+/// ‖ΔW‖/‖W‖ ∝ n^{−1}, readout ∝ n^{−1/2}, each preactivation ∝ n^{−1/2}; the relative NTK change vanishes with slope
+/// −1 by power counting (dNTK = O(1/n), Roberts &amp; Yaida 2022, ch. 11) or at least −1/2 (the bound of Lee et al. 2019),
 /// and the distance to the linearisation with slope ≤ −0.4; at the largest width the ensemble's test outputs, their
 /// variance and the final training loss equal the infinite-width predictions; the t = ∞ predictor is kernel
 /// regression; and a finite network does not diverge below the linearised threshold N/λ_max(Θ̂₀) (above it lies the
@@ -51,7 +51,8 @@ public sealed class LazyTrainingExperiment : IExperiment
     ];
 
     private static readonly ClaimDeclaration NtkChangeSlope = new("ntk-change-slope",
-        "the empirical NTK's relative change ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ vanishes with width as n^{−1} (power counting: the dNTK is O(1/n))",
+        "the empirical NTK's relative change ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ vanishes with width as n^{−1} (power counting: the " +
+            "dNTK is O(1/n))",
         Reference, ClaimRule.TwoSided, "4·SE of the fitted slope")
     {
         Competitor = "slope −1/2 (the n^{−1/2} bound of Lee et al. 2019 as the actual rate)",
@@ -290,10 +291,12 @@ public sealed class LazyTrainingExperiment : IExperiment
         double[] ns = p.Widths.Select(n => (double)n).ToArray();
         var ntkFit = Statistics.LogLogSlope(ns, m.Ntk.Rms, m.Ntk.Se);
         output.Claims.Add(NtkChangeSlope.With().Compare(-1, ntkFit.Slope, ntkFit.SlopeStdErr, 4 * ntkFit.SlopeStdErr,
-            $"weighted fit over widths {ns[0]}…{ns[^1]} (reduced χ² = {ntkFit.ReducedChiSquare:G3}); tolerance 4·SE.", competitor: -0.5));
+            $"weighted fit over widths {ns[0]}…{ns[^1]} (reduced χ² = {ntkFit.ReducedChiSquare:G3}); tolerance " +
+                $"4·SE.", competitor: -0.5));
         var linFit = Statistics.LogLogSlope(ns, m.Linearisation.Rms, m.Linearisation.Se);
         output.Claims.Add(LinearisationSlope.With().Compare(-1, linFit.Slope, linFit.SlopeStdErr, 4 * linFit.SlopeStdErr,
-            $"weighted fit over widths {ns[0]}…{ns[^1]} (reduced χ² = {linFit.ReducedChiSquare:G3}); tolerance 4·SE.", competitor: -0.5));
+            $"weighted fit over widths {ns[0]}…{ns[^1]} (reduced χ² = {linFit.ReducedChiSquare:G3}); tolerance " +
+                $"4·SE.", competitor: -0.5));
         const string curvature = "pre-asymptotic curvature, ±0.15 (docs/claims.md, lazy-training)";
         output.Claims.Add(ScalingFits.Slope(HiddenWeightSlope.With(), ns, m.Hidden.Rms, m.Hidden.Se, -1, 0.15, curvature, -0.5));
         output.Claims.Add(ScalingFits.Slope(ReadoutWeightSlope.With(), ns, m.Readout.Rms, m.Readout.Se, -0.5, 0.15, curvature, -1));
@@ -428,7 +431,8 @@ public sealed class LazyTrainingExperiment : IExperiment
         return Math.Sqrt(d / w);
     }
 
-    /// <summary>E[L] = (1/N)(‖μ − y‖² + Σ_i Var f(x_i)) on the training set under the linearised infinite-width dynamics.</summary>
+    /// <summary>E[L] = (1/N)(‖μ − y‖² + Σ_i Var f(x_i)) on the training set under the linearised infinite-width
+    /// dynamics.</summary>
     internal static double ExpectedTrainLoss(KernelDynamics dynamics, Matrix theta, Matrix k, Matrix y, TrainingTime when)
     {
         int n = theta.Rows;

@@ -17,8 +17,8 @@ namespace LearningMechanics.Experiments;
 /// put, the trained function is the kernel predictor), small α lets the features move (rich).
 /// Implementation: the readout's σ_w², σ_b² are multiplied by α² (so the network computes α·f with the same stored
 /// parameters) and the targets are shifted by α·f(θ₀), so the trained α·f − α·f₀ fits y.
-/// Claims (docs/claims.md, lazy-vs-rich): the kernel movement ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ falls as α^{−1} for α ≥ 3 for smooth
-/// activations (against the flip law α^{−1/2}); for ReLU that literature claim is refuted, and the refined prediction
+/// Claims (docs/claims.md, lazy-vs-rich): the kernel movement ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ falls as α^{−1} for α ≥ 3 for
+/// smooth activations (against the flip law α^{−1/2}); for ReLU that literature claim is refuted, and the refined prediction
 /// √(S_lin² + J_lin²) of docs/notes/relu-flips.md (smooth part plus activation-pattern flips, from the initial network and
 /// its lazy displacement) must hold for α ≥ 10; the feature movement 1 − CKA(h_T, h₀) falls as α^{−2} (it is quadratic in
 /// the O(1/α) feature change; against no change); for α ≥ 30 the test MSE equals the kernel predictor's (the network's own
@@ -31,7 +31,8 @@ public sealed class LazyVsRichExperiment : IExperiment
     public string Id => "lazy-vs-rich";
     public string Title => "The output scale switches between lazy and rich training";
     public string Summary =>
-        "centred output scale α with LR η/α²: kernel movement ∝ 1/α, features freeze as α grows, large α trains like the NTK predictor";
+        "centred output scale α with LR η/α²: kernel movement ∝ 1/α, features freeze as α grows, large α trains like the NTK " +
+            "predictor";
     public string Source => Reference;
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
@@ -50,14 +51,16 @@ public sealed class LazyVsRichExperiment : IExperiment
     private const string FlipLaw = "activation-pattern flips dominate: slope −1/2 (docs/notes/relu-flips.md)";
 
     private static readonly ClaimDeclaration KernelMovementSlope = new("kernel-movement-slope-{act}",
-        "{act}: for α ≥ 3 the relative NTK movement ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ falls as α^{−1}", Reference, ClaimRule.TwoSided,
+        "{act}: for α ≥ 3 the relative NTK movement ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ falls as " +
+            "α^{−1}", Reference, ClaimRule.TwoSided,
         "4·SE of the slope + 0.15, the next order in 1/α (docs/claims.md, lazy-vs-rich)")
     {
         Competitor = FlipLaw,
     };
 
     private static readonly ClaimDeclaration KernelMovementSlopeRelu = new("kernel-movement-slope-relu",
-        "relu: for α ≥ 3 the relative NTK movement ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ falls as α^{−1} (Chizat et al. 2019)", Reference,
+        "relu: for α ≥ 3 the relative NTK movement ‖Θ̂_T − Θ̂₀‖/‖Θ̂₀‖ falls as α^{−1} (Chizat et al. " +
+            "2019)", Reference,
         ClaimRule.TwoSided, "4·SE of the slope + 0.15, the next order in 1/α (docs/claims.md, lazy-vs-rich)")
     {
         Competitor = FlipLaw,
@@ -76,8 +79,8 @@ public sealed class LazyVsRichExperiment : IExperiment
     };
 
     private static readonly ClaimDeclaration FeatureMovementSlope = new("feature-movement-slope-{act}",
-        "{act}: for α ≥ 3 the feature movement 1 − CKA(h_T, h₀) falls as α^{−2} (CKA is stationary at h_T = h₀, so its loss is " +
-        "quadratic in the O(1/α) feature change)", Reference, ClaimRule.TwoSided,
+        "{act}: for α ≥ 3 the feature movement 1 − CKA(h_T, h₀) falls as α^{−2} (CKA is stationary at h_T = h₀, so its loss " +
+        "is quadratic in the O(1/α) feature change)", Reference, ClaimRule.TwoSided,
         "4·SE of the slope + 0.3, the next order in 1/α (twice the kernel's; docs/claims.md, lazy-vs-rich)")
     {
         Competitor = "the features do not freeze: slope 0",
@@ -245,8 +248,8 @@ public sealed class LazyVsRichExperiment : IExperiment
         double se = Statistics.StandardError(ratios);
         double smooth = runs.Average(r => r.SmoothRatio);
         output.Claims.Add(claim.Compare(1, ratios.Average(), se, 4 * se + 0.05,
-            $"mean of M²/P² over {runs.Count} runs (α ≥ {FlipAlphaMin}); tolerance 4·SE + 0.05, the smooth part's next order in 1/α; " +
-            $"mean flip fraction of the lazy displacement {runs.Average(r => r.Lazy!.FlipFraction):G2}.", competitor: smooth));
+            $"mean of M²/P² over {runs.Count} runs (α ≥ {FlipAlphaMin}); tolerance 4·SE + 0.05, the smooth part's next order in " +
+            $"1/α; mean flip fraction of the lazy displacement {runs.Average(r => r.Lazy!.FlipFraction):G2}.", competitor: smooth));
         // Amplitudes of the two-part law M(α) = √(A²/α² + B²/α): A = α·S_lin, B = √α·J_lin, crossover α_c = A²/B².
         double a = runs.Average(r => r.Alpha * r.Lazy!.Smooth);
         double b = runs.Average(r => Math.Sqrt(r.Alpha) * r.Lazy!.PredictedFlip);

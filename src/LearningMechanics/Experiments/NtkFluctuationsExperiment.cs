@@ -222,9 +222,11 @@ public sealed class NtkFluctuationsExperiment : IExperiment
             series.Add(new SeriesSpec("recursion: (A+2B)/Θ² (leading order, every n)", all,
                 theory[ai].Select(t => t.RelativeVariance(1)).ToArray(), SeriesKind.Line));
             if (act is Relu)
-                series.Add(new SeriesSpec("Hanin–Nica 5(L−1) (leading order)", all, all.Select(l => 5 * (l - 1)).ToArray(), SeriesKind.Line,
+                series.Add(new SeriesSpec("Hanin–Nica 5(L−1) (leading " +
+                    "order)", all, all.Select(l => 5 * (l - 1)).ToArray(), SeriesKind.Line,
                     Dashed: true));
-            output.Plots.Add(new PlotSpec($"{act.Name}: NTK relative variance × n vs depth", "output layer L", "n·Var(Θ̂)/E[Θ̂]²", series,
+            output.Plots.Add(new PlotSpec($"{act.Name}: NTK relative variance × n vs depth", "output layer " +
+                "L", "n·Var(Θ̂)/E[Θ̂]²", series,
                 Caption: $"{p.Nets} networks per point at criticality. n·Var/Θ² is width-independent at leading order; " +
                 "the excess of the points at large L/n is the next order."));
         }

@@ -32,11 +32,13 @@ public sealed class NtkLimitExperiment : IExperiment
     ];
 
     private static readonly ClaimDeclaration MeanConverges = new("ntk-mean-{act}",
-        "{act}, depth {depth}: mean empirical NTK → Θ∞; (E[Θ̂] − Θ)/√(ΘΘ) = a + b/n + c/n² with a = 0 (worst input pair shown)",
+        "{act}, depth {depth}: mean empirical NTK → Θ∞; (E[Θ̂] − Θ)/√(ΘΘ) = a + b/n + c/n² with a = 0 (worst input pair " +
+            "shown)",
         "Jacot et al. 2018 (NTK recursion); Roberts & Yaida 2022, ch. 8", ClaimRule.TwoSided,
         "4·SE of the fitted intercept a; the input pair furthest from 0 in SE is shown, among the pairs that rule out the competitor")
     {
-        Competitor = "the mean tangent kernel is the network's NNGP kernel K (the readout layer's contribution alone): a = (K − Θ)/√(ΘΘ)",
+        Competitor = "the mean tangent kernel is the network's NNGP kernel K (the readout layer's contribution alone): a = (K − " +
+            "Θ)/√(ΘΘ)",
     };
 
     private static readonly ClaimDeclaration VarianceSlope = new("ntk-variance-{act}",
@@ -168,7 +170,8 @@ public sealed class NtkLimitExperiment : IExperiment
             varSeries.Add(new SeriesSpec($"{act} ∝ 1/n", wx, wx.Select(n => d[0].RelVar * wx[0] / n).ToArray(), SeriesKind.Line,
                 Dashed: true));
         }
-        output.Plots.Add(new PlotSpec($"Mean empirical NTK vs Θ∞ (depth {p.Depth})", "width n", "max |E[Θ̂] − Θ| / √(ΘΘ)", meanSeries,
+        output.Plots.Add(new PlotSpec($"Mean empirical NTK vs Θ∞ (depth {p.Depth})", "width n", "max |E[Θ̂] − Θ| / " +
+            "√(ΘΘ)", meanSeries,
             LogX: true, LogY: true, Caption: "Largest deviation over the 10 input pairs; dashed: the largest standard error."));
         output.Plots.Add(new PlotSpec($"NTK fluctuations across initialisations (depth {p.Depth})", "width n", "Var[Θ̂(x0,x0)] / Θ²",
             varSeries, LogX: true, LogY: true, Caption: "Points: relative variance ± SE; dashed: a 1/n law through the smallest width."));

@@ -167,7 +167,8 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     public ReadOnlySpan<T> Forward(ReadOnlySpan<T> x, Workspace ws)
     {
         if (x.Length != ws.Batch * InputDim)
-            throw new BadInputException($"Input batch has {x.Length} values; the workspace expects {ws.Batch} rows × {InputDim} features.");
+            throw new BadInputException($"Input batch has {x.Length} values; the workspace expects {ws.Batch} rows × {InputDim} " +
+                $"features.");
         x.CopyTo(ws.A[0]);
         for (int k = 0; k < ops.Length; k++) ops[k].Forward(ws, k);
         return ws.A[^1];

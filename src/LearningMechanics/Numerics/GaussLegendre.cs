@@ -92,8 +92,8 @@ public static class GaussLegendre
 
     /// <summary>
     /// E[f(u)·g(v)] for (u, v) ~ N(0, [[k11, k12], [k12, k22]]) with f, g smooth except at 0: u = √k11·z₁,
-    /// v = √k22·(c z₁ + √(1 − c²) z₂); the inner integral over z₂ is graded towards g's kink at z₂ = −c z₁/√(1 − c²),
-    /// the outer one towards f's kink at z₁ = 0.
+    /// v = √k22·(c z₁ + √(1 − c²) z₂); the inner integral over z₂ is graded towards g's kink at z₂ = −c z₁/√(1 −
+    /// c²), the outer one towards f's kink at z₁ = 0.
     /// </summary>
     public static double ExpectPairKinked(Func<double, double> f, Func<double, double> g, double k11, double k12, double k22,
         int pointsPerPanel = 12)

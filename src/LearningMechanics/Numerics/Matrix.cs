@@ -15,7 +15,8 @@ public sealed class Matrix
 
     public Matrix(int rows, int cols, double[] data)
     {
-        if (data.Length != rows * cols) throw new ArgumentException($"Matrix {rows}×{cols} needs {rows * cols} values, got {data.Length}.");
+        if (data.Length != rows * cols) throw new ArgumentException($"Matrix {rows}×{cols} needs {rows * cols} values, got " +
+            $"{data.Length}.");
         Rows = rows; Cols = cols; Data = data;
     }
 

@@ -109,7 +109,8 @@ public static class Criticality
         return new CriticalityPoint(sb2, sw2, k, chiPar, chiPerp, c, chiC, DepthScale(chiPar), DepthScale(chiC));
     }
 
-    /// <summary>ξ = −1/ln χ for 0 &lt; χ &lt; 1; ∞ at χ = 1 (to rounding); NaN where the fixed point is unstable (χ &gt; 1).</summary>
+    /// <summary>ξ = −1/ln χ for 0 &lt; χ &lt; 1; ∞ at χ = 1 (to rounding); NaN where the fixed point is unstable (χ &gt;
+    /// 1).</summary>
     private static double DepthScale(double chi) =>
         Math.Abs(chi - 1) < 1e-10 ? double.PositiveInfinity : chi is > 0 and < 1 ? -1 / Math.Log(chi) : double.NaN;
 
@@ -169,7 +170,8 @@ public static class Criticality
     public static double CriticalWeightVariance(Activation act) => TryCriticalWeightVariance(act)
         ?? throw new BadInputException($"Activation '{act.Name}' has no critical point at σ_b² = 0; give σ_w² and σ_b² explicitly.");
 
-    /// <summary>The critical σ_w² at σ_b² = 0 (see <see cref="CriticalWeightVariance(Activation)"/>), or null when φ has none.</summary>
+    /// <summary>The critical σ_w² at σ_b² = 0 (see <see cref="CriticalWeightVariance(Activation)"/>), or null when φ has
+    /// none.</summary>
     public static double? TryCriticalWeightVariance(Activation act)
     {
         if (act.IsScaleInvariant) return 1 / act.DerivativePairExpectation(1, 1, 1);
@@ -233,11 +235,11 @@ public static class Criticality
             if (a1 < 0)
                 return new CriticalityReport(act.Name, UniversalityClass.KStarZero, 0, 1 / (s[1] * s[1]), a1, a2, b1,
                     new Dictionary<string, double> { ["p0"] = 1, ["p_parallel"] = 2, ["p_perp"] = b1 / a1 },
-                    $"K* = 0 class: at criticality ΔK ≈ 1/((−a₁)ℓ) = 1/({-a1:G4}ℓ), δK∥ ∝ 1/ℓ², δK⊥ ∝ ℓ^(−b₁/a₁) " +
-                    "(Roberts & Yaida 2022, eqs. 5.92, 5.97, 5.99).");
+                    $"K* = 0 class: at criticality ΔK ≈ 1/((−a₁)ℓ) = 1/({-a1:G4}ℓ), δK∥ ∝ 1/ℓ², δK⊥ ∝ " +
+                    "ℓ^(−b₁/a₁) (Roberts & Yaida 2022, eqs. 5.92, 5.97, 5.99).");
             return new CriticalityReport(act.Name, UniversalityClass.Other, null, null, a1, a2, b1, new Dictionary<string, double>(),
-                $"φ(0) = 0 but (−a₁) = {-a1:G4} < 0: the fixed point K* = 0 repels the kernel (Roberts & Yaida 2022, §5.3, as for SWISH " +
-                "and GELU); see the critical line.");
+                $"φ(0) = 0 but (−a₁) = {-a1:G4} < 0: the fixed point K* = 0 repels the kernel (Roberts & Yaida 2022, §5.3, as for " +
+                "SWISH and GELU); see the critical line.");
         }
         return new CriticalityReport(act.Name, UniversalityClass.Other, null, null, null, null, null, new Dictionary<string, double>(),
             s[0] != 0

@@ -10,8 +10,8 @@ public enum OptimizerKind { Gd, Sgd, Momentum, Adam }
 /// <summary>
 /// Optimiser settings with PyTorch's conventions (torch.optim.SGD / Adam): weight decay adds λ·θ to the gradient;
 /// momentum keeps b ← μ·b + g (b₀ = g₀) and steps θ ← θ − η·b (Nesterov: θ ← θ − η·(g + μ·b)); Adam keeps
-/// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g² and steps θ ← θ − η·m̂/(√v̂ + ε) with bias-corrected m̂, v̂.
-/// GD and SGD differ only in the batch (full data or mini-batches).
+/// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g² and steps θ ← θ − η·m̂/(√v̂ + ε) with bias-corrected m̂,
+/// v̂. GD and SGD differ only in the batch (full data or mini-batches).
 /// </summary>
 public sealed record OptimizerSettings(OptimizerKind Kind, double LearningRate, double Momentum = 0.9, bool Nesterov = false,
     double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8, double WeightDecay = 0)
@@ -64,7 +64,8 @@ public sealed class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         g = s.WeightDecay > 0 ? new T[n] : [];
     }
 
-    /// <summary>θ ← θ − η·(update from <paramref name="grad"/>), η = <paramref name="learningRate"/> times the tensor's factor.</summary>
+    /// <summary>θ ← θ − η·(update from <paramref name="grad"/>), η = <paramref name="learningRate"/> times the tensor's
+    /// factor.</summary>
     public void Step(Span<T> theta, ReadOnlySpan<T> grad, double learningRate)
     {
         if (s.WeightDecay > 0)

@@ -168,7 +168,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         r.Status = TrainingStatus.Diverged; r.DivergedAt = step; r.Note = "diverged: " + note;
     }
 
-    /// <summary>Vectorised check: a NaN or ±∞ anywhere makes the sum non-finite (so would an overflowing sum, i.e. divergence).</summary>
+    /// <summary>Vectorised check: a NaN or ±∞ anywhere makes the sum non-finite (so would an overflowing sum, i.e.
+    /// divergence).</summary>
     private static bool AllFinite(ReadOnlySpan<T> v) => T.IsFinite(TensorPrimitives.Sum(v));
 
     private static void Shuffle(int[] perm, Rng rng)

@@ -43,7 +43,8 @@ public class ActivationKernelTests
         if (!act.IsDifferentiable) return;
         double dClosed = act.DerivativePairExpectation(k11, k12, k22);
         double dNumeric = Reference(act.Derivative);
-        Assert.True(Math.Abs(dClosed - dNumeric) <= 1e-10 * Math.Abs(dNumeric) + 1e-13, $"E[φ′φ′] {name}: closed {dClosed} vs {dNumeric}");
+        Assert.True(Math.Abs(dClosed - dNumeric) <= 1e-10 * Math.Abs(dNumeric) + 1e-13, $"E[φ′φ′] {name}: closed {dClosed} vs " +
+            $"{dNumeric}");
     }
 
     [Theory]

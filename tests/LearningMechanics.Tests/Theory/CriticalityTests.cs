@@ -9,11 +9,13 @@ namespace LearningMechanics.Tests.Theory;
 public class CriticalityTests
 {
     [Theory]
-    // tanh = z − z³/3 + 2z⁵/15: σ₁ = 1, σ₃ = −2, σ₅ = 16 ⇒ a₁ = −2, a₂ = 17/3, b₁ = −2 (Roberts & Yaida 2022, below eq. 5.88).
+    // tanh = z − z³/3 + 2z⁵/15: σ₁ = 1, σ₃ = −2, σ₅ = 16 ⇒ a₁ = −2, a₂ = 17/3, b₁ = −2 (Roberts & Yaida 2022,
+    // below eq. 5.88).
     [InlineData("tanh", 1.0, -2.0, 17.0 / 3, -2.0)]
     // sin: σ₁ = 1, σ₃ = −1, σ₅ = 1 ⇒ a₁ = −1, a₂ = 1/4 + 5/12 = 2/3, b₁ = −1.
     [InlineData("sin", 1.0, -1.0, 2.0 / 3, -1.0)]
-    // erf = (2/√π)(z − z³/3 + z⁵/10): σ₃/σ₁ = −2, σ₅/σ₁ = 12 ⇒ a₁ = −2, a₂ = 3 + 5/3, b₁ = −2; C_W = π/4.
+    // erf = (2/√π)(z − z³/3 + z⁵/10): σ₃/σ₁ = −2, σ₅/σ₁ = 12 ⇒ a₁ = −2, a₂ = 3 + 5/3, b₁ = −2; C_W =
+    // π/4.
     [InlineData("erf", Math.PI / 4, -2.0, 14.0 / 3, -2.0)]
     public void KStarZeroClassMatchesHandDerivedCoefficients(string name, double sw2, double a1, double a2, double b1)
     {
@@ -33,7 +35,8 @@ public class CriticalityTests
         var relu = Criticality.Classify(new Relu());
         Assert.Equal(UniversalityClass.ScaleInvariant, relu.Class);
         Assert.Equal(2.0, relu.CriticalSw2!.Value, 1e-12);
-        Assert.Equal(2 / (1 + 0.2 * 0.2), Criticality.Classify(new LeakyRelu(0.2)).CriticalSw2!.Value, 1e-10);   // 1/E[φ′²] = 2/(a₊² + a₋²)
+        // 1/E[φ′²] = 2/(a₊² + a₋²)
+        Assert.Equal(2 / (1 + 0.2 * 0.2), Criticality.Classify(new LeakyRelu(0.2)).CriticalSw2!.Value, 1e-10);
         // ReLU: χ∥ = χ⊥ = σ_w²/2 for every K.
         foreach (double k in new[] { 0.3, 1.0, 7.0 })
         {

@@ -39,7 +39,8 @@ public sealed class WeightSpectraObservable : ITrainingObservable
             var rank = Enumerable.Range(1, sorted.Length).Select(i => (double)i).ToArray();
             yield return new PlotSpec($"Final spectrum of {s.Name}", "eigenvalue λ = s²/n", "rank (ascending)",
                 [new SeriesSpec("eigenvalues", sorted, rank, SeriesKind.Points)],
-                Caption: $"MP fit σ² = {s.Sigma2:G4}, bulk edge {s.BulkEdge:G4}, {s.Outliers.Length} outliers, tail α = {s.TailAlpha:G3}.");
+                Caption: $"MP fit σ² = {s.Sigma2:G4}, bulk edge {s.BulkEdge:G4}, {s.Outliers.Length} outliers, tail α = " +
+                    $"{s.TailAlpha:G3}.");
         }
     }
 }

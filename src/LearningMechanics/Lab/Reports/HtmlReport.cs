@@ -20,8 +20,7 @@ public static class HtmlReport
         ".pass{background:#dff5e1;color:#155d27;font-weight:600}.fail{background:#fde2e1;color:#8a1c1c;font-weight:600}\n" +
         ".inconclusive{background:#fff4d6;color:#7a5a00;font-weight:600}\n" +
         ".refuted{background:#e8e0f8;color:#4b2a8a;font-weight:600} .not-discriminating{background:#eee;color:#555;font-weight:600} " +
-        ".note{color:#555;font-size:.85em}\n" +
-        "figure{margin:1.2em 0} figcaption{color:#555;font-size:.85em} .meta{color:#555}";
+        ".note{color:#555;font-size:.85em}\nfigure{margin:1.2em 0} figcaption{color:#555;font-size:.85em} .meta{color:#555}";
 
     public static string Render(RunRecord run, IEnumerable<string> csvFiles)
     {
@@ -53,13 +52,13 @@ public static class HtmlReport
             sb.Append($"<td class=num>{Num(c.Measured)}</td><td class=num>{Num(c.StdErr)}</td><td class=num>{rule}{Num(c.Tolerance)}</td>");
             sb.Append($"<td class=num>{Num(c.Resolution)}</td><td class={css}>{v}</td></tr>");
         }
-        sb.Append("</table><p class=note>A claim passes when |predicted − measured| ≤ tolerance and the tolerance does not also accept " +
-            "the competitor's prediction (then it is <em>not discriminating</em>); a claim of the literature that fails for a reason the " +
-            "lab has established is <em>refuted</em>, with the evidence in its note. The resolution is the smallest relative change of " +
-            "the prediction that would flip the verdict. Passing means |predicted − measured| ≤ tolerance, or, for a one-sided claim " +
-            "(marked ≤ or ≥ next to its tolerance), when measured ≤ predicted + tolerance or ≥ predicted − tolerance. Tolerances are a " +
-            "multiple of the measured standard error plus any model error the claim states; a fixed seed makes every verdict " +
-            "reproducible.</p>");
+        sb.Append("</table><p class=note>A claim passes when |predicted − measured| ≤ tolerance and the tolerance does not also " +
+            "accept the competitor's prediction (then it is <em>not discriminating</em>); a claim of the literature that fails for a " +
+            "reason the lab has established is <em>refuted</em>, with the evidence in its note. The resolution is the smallest relative " +
+            "change of the prediction that would flip the verdict. Passing means |predicted − measured| ≤ tolerance, or, for a " +
+            "one-sided claim (marked ≤ or ≥ next to its tolerance), when measured ≤ predicted + tolerance or ≥ predicted − " +
+            "tolerance. Tolerances are a multiple of the measured standard error plus any model error the claim states; a fixed seed " +
+            "makes every verdict reproducible.</p>");
 
         if (run.Output.Plots.Count > 0)
         {

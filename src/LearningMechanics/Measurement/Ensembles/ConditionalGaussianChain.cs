@@ -7,8 +7,8 @@ namespace LearningMechanics.Measurement.Ensembles;
 /// Exact sampling of an MLP's preactivations on a fixed set of m inputs without drawing weight matrices. Given layer ℓ,
 /// the next layer's preactivations z^{(ℓ+1)}_{i;·} are i.i.d. over neurons i and exactly Gaussian with the conditional
 /// kernel Ĝ^{(ℓ+1)}_{ab} = C_b + (C_W/n)Σ_j σ(z^{(ℓ)}_{j;a})σ(z^{(ℓ)}_{j;b}) (Roberts &amp; Yaida 2022, eq. 4.70; the first
-/// layer's K^{(1)} = C_b + C_W·x_a·x_b/d is deterministic, §4.1). So the chain of m×m kernels Ĝ^{(1)} → Ĝ^{(2)} → … is sampled by
-/// drawing n Gaussian m-vectors per layer: O(L·n·m) work per network instead of O(L·n²), with the same distribution as
+/// layer's K^{(1)} = C_b + C_W·x_a·x_b/d is deterministic, §4.1). So the chain of m×m kernels Ĝ^{(1)} → Ĝ^{(2)} → … is sampled
+/// by drawing n Gaussian m-vectors per layer: O(L·n·m) work per network instead of O(L·n²), with the same distribution as
 /// <see cref="ConditionalKernelEnsemble"/>'s real networks (the tests compare the two). Network i draws from stream
 /// <c>root.Split(i)</c>.
 /// </summary>

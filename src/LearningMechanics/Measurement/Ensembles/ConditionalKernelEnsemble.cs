@@ -10,10 +10,10 @@ public sealed record WidthDraws(int Width, double[][][][] Kc, double[][] Z);
 
 /// <summary>
 /// Ensembles of real random MLPs measured through their conditional kernels. Given the last hidden layer φ(z^ℓ), the
-/// readout z = (σ_w/√n)·w·φ + σ_b·b is exactly Gaussian with covariance K̂(x, x′) = σ_b² + σ_w²·φ(z^ℓ(x))·φ(z^ℓ(x′))/n,
-/// so E[z z′] = E[K̂] and E[z⁴] = 3E[K̂²] exactly: averaging K̂ (Rao–Blackwellisation) measures covariances and kurtosis
-/// with far smaller errors than raw outputs, at every depth ℓ ≤ L of one network. All specs share each weight draw
-/// (same layer shapes, their own activation and σ's), and network i at width index w draws from stream (i, w) of the
+/// readout z = (σ_w/√n)·w·φ + σ_b·b is exactly Gaussian with covariance K̂(x, x′) = σ_b² +
+/// σ_w²·φ(z^ℓ(x))·φ(z^ℓ(x′))/n, so E[z z′] = E[K̂] and E[z⁴] = 3E[K̂²] exactly: averaging K̂ (Rao–Blackwellisation)
+/// measures covariances and kurtosis with far smaller errors than raw outputs, at every depth ℓ ≤ L of one network. All specs share
+/// each weight draw (same layer shapes, their own activation and σ's), and network i at width index w draws from stream (i, w) of the
 /// root generator, so results do not depend on thread scheduling.
 /// </summary>
 public static class ConditionalKernelEnsemble
@@ -93,7 +93,8 @@ public static class ConditionalKernelEnsemble
         }
     }
 
-    /// <summary>Excess kurtosis of the output from conditional variances: κ = 3(E[K̂²]/E[K̂]² − 1), SE by the delta method.</summary>
+    /// <summary>Excess kurtosis of the output from conditional variances: κ = 3(E[K̂²]/E[K̂]² − 1), SE by the delta
+    /// method.</summary>
     public static (double Kappa, double StdErr) Kurtosis(ReadOnlySpan<double> k)
     {
         int m = k.Length;

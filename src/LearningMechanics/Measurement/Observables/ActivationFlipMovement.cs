@@ -12,12 +12,13 @@ namespace LearningMechanics.Measurement.Observables;
 /// <param name="Total">‖Θ̂ − Θ̂₀‖/‖Θ̂₀‖ (the kernel movement).</param>
 /// <param name="Smooth">‖S‖/‖Θ̂₀‖: the change with every gate 1[z_i(x) &gt; 0] frozen at its initial state.</param>
 /// <param name="Flip">‖J‖/‖Θ̂₀‖: the jumps of the gate products, counted.</param>
-/// <param name="PredictedFlip">√E‖J‖²/‖Θ̂₀‖ from the preactivation shifts δ_i(x) alone (<see cref="ActivationFlips.FlipMovementSquared"/>,
-/// with P_i(flip at x) = p_x(0)|δ_i(x)|): no gate is looked at.</param>
+/// <param name="PredictedFlip">√E‖J‖²/‖Θ̂₀‖ from the preactivation shifts δ_i(x) alone (<see
+/// cref="ActivationFlips.FlipMovementSquared"/>, with P_i(flip at x) = p_x(0)|δ_i(x)|): no gate is looked at.</param>
 /// <param name="FlipFraction">The fraction of (unit, input) pairs whose gate flipped.</param>
 public sealed record FlipDecomposition(double Total, double Smooth, double Flip, double PredictedFlip, double FlipFraction)
 {
-    /// <summary>√(S² + E‖J‖²): the movement the smooth part and the predicted flips give together (they are uncorrelated).</summary>
+    /// <summary>√(S² + E‖J‖²): the movement the smooth part and the predicted flips give together (they are
+    /// uncorrelated).</summary>
     public double PredictedTotal => Math.Sqrt(Smooth * Smooth + PredictedFlip * PredictedFlip);
 }
 

@@ -5,8 +5,9 @@ namespace LearningMechanics.Measurement.Observables;
 /// <summary>
 /// Centred kernel alignment between two representations X (N × p) and Y (N × q) of the same N inputs (Kornblith et al. 2019; the
 /// universality of representations, Simon et al. 2026, §2.5): CKA = HSIC(K, L)/√(HSIC(K, K)·HSIC(L, L)) with
-/// HSIC(K, L) = tr(K H L H), H the centring matrix. Linear CKA uses K = XXᵀ, which reduces to ‖YᵀX‖²_F/(‖XᵀX‖_F‖YᵀY‖_F) for
-/// centred features; RBF CKA uses K_ij = exp(−‖x_i − x_j‖²/(2σ²)) with σ = <c>bandwidth</c> × the median pairwise distance.
+/// HSIC(K, L) = tr(K H L H), H the centring matrix. Linear CKA uses K = XXᵀ, which reduces to
+/// ‖YᵀX‖²_F/(‖XᵀX‖_F‖YᵀY‖_F) for centred features; RBF CKA uses K_ij = exp(−‖x_i − x_j‖²/(2σ²)) with σ =
+/// <c>bandwidth</c> × the median pairwise distance.
 /// </summary>
 public static class Cka
 {

@@ -4,11 +4,11 @@ using LearningMechanics.Numerics;
 namespace LearningMechanics.Measurement.Observables;
 
 /// <summary>
-/// The empirical NTK Θ̂(x, x′) = Σ_θ ∂f_c(x)/∂θ · ∂f_c(x′)/∂θ of a finite <see cref="Network{T}"/> for output c, over all
-/// stored parameters, from per-layer contractions instead of the Jacobian (Jacot et al. 2018; Roberts &amp; Yaida 2022, eq. 7.17): for a
-/// dense layer z = m_W·W·h + m_b·b with Δ = ∂f/∂z from one backward pass of the batch (rows are per-sample gradients),
-/// ∂f/∂W = m_W·Δ hᵀ and ∂f/∂b = m_b·Δ, so Θ̂ = Σ_layers (Δ Δᵀ) ⊙ (m_W²·H Hᵀ + m_b²). Cost: one forward and one backward
-/// pass plus two SYRKs per layer; no P × (#parameters) matrix. Buffers are allocated once per batch size.
+/// The empirical NTK Θ̂(x, x′) = Σ_θ ∂f_c(x)/∂θ · ∂f_c(x′)/∂θ of a finite <see cref="Network{T}"/> for output c, over
+/// all stored parameters, from per-layer contractions instead of the Jacobian (Jacot et al. 2018; Roberts &amp; Yaida 2022, eq. 7.17): for
+/// a dense layer z = m_W·W·h + m_b·b with Δ = ∂f/∂z from one backward pass of the batch (rows are per-sample gradients),
+/// ∂f/∂W = m_W·Δ hᵀ and ∂f/∂b = m_b·Δ, so Θ̂ = Σ_layers (Δ Δᵀ) ⊙ (m_W²·H Hᵀ + m_b²). Cost: one forward and one
+/// backward pass plus two SYRKs per layer; no P × (#parameters) matrix. Buffers are allocated once per batch size.
 /// </summary>
 public sealed class EmpiricalNtk
 {
@@ -32,7 +32,8 @@ public sealed class EmpiricalNtk
     public Matrix Compute(Matrix x, int output = 0)
     {
         if (x.Rows != batch) throw new ArgumentException($"Expected {batch} inputs, got {x.Rows}.");
-        if (output < 0 || output >= net.OutputDim) throw new BadInputException($"Output index {output} must be in 0…{net.OutputDim - 1}.");
+        if (output < 0 || output >= net.OutputDim) throw new BadInputException($"Output index {output} must be in " +
+            $"0…{net.OutputDim - 1}.");
         net.Forward(x.Data, ws);
         Array.Clear(dOut);
         for (int i = 0; i < batch; i++) dOut[i * net.OutputDim + output] = 1;

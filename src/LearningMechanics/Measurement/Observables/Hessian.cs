@@ -120,7 +120,8 @@ public sealed class Hessian
 
     /// <summary>
     /// Stochastic Lanczos quadrature: for each of <paramref name="probes"/> random unit vectors, <paramref name="steps"/>
-    /// Lanczos steps give nodes (Ritz values) and weights; the spectral density is their average, φ(t) ≈ (1/n_v) Σ_v Σ_j τ_j δ(t − λ_j).
+    /// Lanczos steps give nodes (Ritz values) and weights; the spectral density is their average, φ(t) ≈ (1/n_v) Σ_v Σ_j τ_j δ(t −
+    /// λ_j).
     /// </summary>
     public SpectralDensity Density(int probes, int steps, Rng rng)
     {

@@ -7,8 +7,8 @@ namespace LearningMechanics.Measurement.Observables;
 /// Neural collapse metrics of the penultimate features H and the readout W (C × p) on a labelled data set
 /// (Papyan et al. 2020; Zhu et al. 2021); each tends to 0 in the terminal phase of training:
 /// NC1 = tr(Σ_W Σ_B⁺)/C (within-class variability relative to between-class);
-/// NC2 = ‖M̃ᵀM̃/‖M̃ᵀM̃‖_F − (I − 11ᵀ/C)/√(C − 1)‖_F (distance of the centred class means' Gram from a simplex ETF);
-/// NC3 = ‖W/‖W‖_F − M̃/‖M̃‖_F‖_F (self-duality of classifier and means, rows = classes);
+/// NC2 = ‖M̃ᵀM̃/‖M̃ᵀM̃‖_F − (I − 11ᵀ/C)/√(C − 1)‖_F (distance of the centred class means' Gram from a simplex
+/// ETF); NC3 = ‖W/‖W‖_F − M̃/‖M̃‖_F‖_F (self-duality of classifier and means, rows = classes);
 /// NC4 = fraction of samples where the network's prediction differs from the nearest-class-mean rule.
 /// </summary>
 public static class NeuralCollapse

@@ -29,24 +29,26 @@ public sealed record PosteriorExpansion(Matrix GpMean, double[] GpVariance, Matr
 /// <summary>
 /// Bayesian inference with a finite-width MLP prior (Roberts &amp; Yaida 2022, §6.4.2, eqs. 6.79–6.88). The prior of the outputs on the
 /// data set D = A ∪ {β} is nearly Gaussian: covariance δ_ij(K + G¹/n) and connected four-point function
-/// (1/n)[δ_{i₁i₂}δ_{i₃i₄}V_{(δ₁δ₂)(δ₃δ₄)} + 2 pairings] (eq. 4.77), from <see cref="MultiInputVertex"/>. Conditioning on
-/// y_{i;α} = z_{i;α} + ε (σ_ε² = 0: Roberts &amp; Yaida's exact observations) by the Edgeworth expansion of the joint density gives
-/// E[z_{i;β}|y] = Σ_{βA}S⁻¹y_i + (1/6)Σ κ(a₁, a₂, a₃, w_{i;β})·He₃(y)_{a₁a₂a₃}, with S = K_{AA} + σ_ε²I, w = z_β − t·z_A,
-/// t = S⁻¹K_{Aβ} and the Hermite tensor He₃ = ûûû − 3·û S⁻¹ (û = S⁻¹y). Written out with Ṽ_{(α₁α₂)(α₃)} =
-/// V_{(α₁α₂)(α₃β)} − Σ_α t_α V_{(α₁α₂)(α₃α)}:
+/// (1/n)[δ_{i₁i₂}δ_{i₃i₄}V_{(δ₁δ₂)(δ₃δ₄)} + 2 pairings] (eq. 4.77), from <see cref="MultiInputVertex"/>. Conditioning
+/// on y_{i;α} = z_{i;α} + ε (σ_ε² = 0: Roberts &amp; Yaida's exact observations) by the Edgeworth expansion of the joint density
+/// gives E[z_{i;β}|y] = Σ_{βA}S⁻¹y_i + (1/6)Σ κ(a₁, a₂, a₃, w_{i;β})·He₃(y)_{a₁a₂a₃}, with S = K_{AA} + σ_ε²I, w
+/// = z_β − t·z_A, t = S⁻¹K_{Aβ} and the Hermite tensor He₃ = ûûû − 3·û S⁻¹ (û = S⁻¹y). Written out with
+/// Ṽ_{(α₁α₂)(α₃)} = V_{(α₁α₂)(α₃β)} − Σ_α t_α V_{(α₁α₂)(α₃α)}:
 /// <code>
 /// Vertex_i = ½[Σ_j Σ Ṽ_{(α₁α₂)(α₃)} û_{j;α₁}û_{j;α₂}û_{i;α₃}
-///             − Σ_{α₁} û_{i;α₁}(2Σ Ṽ_{(α₁α₂)(α₃)}S⁻¹_{α₂α₃} + n_out Σ Ṽ_{(α₂α₃)(α₁)}S⁻¹_{α₂α₃})]
-/// Metric_i = (G¹_{βA} − tᵀG¹_{AA}) S⁻¹ y_i
+/// − Σ_{α₁} û_{i;α₁}(2Σ Ṽ_{(α₁α₂)(α₃)}S⁻¹_{α₂α₃} + n_out Σ Ṽ_{(α₂α₃)(α₁)}S⁻¹_{α₂α₃})]
+///  Metric_i = (G¹_{βA} − tᵀG¹_{AA}) S⁻¹ y_i
 /// </code>
 /// This is Roberts &amp; Yaida's eq. 6.88 (its naive mean plus the v-terms, which Wick-contract to the same cubic and linear terms)
 /// written with the vertex instead of the quartic coupling; the sum over j is the "wiring together" of output components
 /// (eq. 6.89): at finite width y_j moves the prediction for component i ≠ j. The same expansion at second order in w
-/// (derived here; Roberts &amp; Yaida stop at the mean) gives Var[z_{i;β}|y] = G + ½Σ κ(a₁, a₂, w_{i;β}, w_{i;β})·He₂(y)_{a₁a₂}
-/// with He₂ = ûû − S⁻¹, i.e. with Ṽ2_{α₁α₂} = V_{(α₁α₂)(ww)} and Ṽ11_{α₁α₂} = V_{(α₁w)(α₂w)} (both slots w = β − t·A):
+/// (derived here; Roberts &amp; Yaida stop at the mean) gives Var[z_{i;β}|y] = G + ½Σ κ(a₁, a₂, w_{i;β},
+/// w_{i;β})·He₂(y)_{a₁a₂} with He₂ = ûû − S⁻¹, i.e. with Ṽ2_{α₁α₂} = V_{(α₁α₂)(ww)} and Ṽ11_{α₁α₂} =
+/// V_{(α₁w)(α₂w)} (both slots w = β − t·A):
 /// <code>
 /// VarianceCorrection_i = (G¹_ββ − 2tᵀG¹_{Aβ} + tᵀG¹_{AA}t)
-///     + ½[Σ Ṽ2_{α₁α₂}(Σ_j û_{j;α₁}û_{j;α₂} − n_out S⁻¹_{α₁α₂}) + 2Σ Ṽ11_{α₁α₂}(û_{i;α₁}û_{i;α₂} − S⁻¹_{α₁α₂})]
+/// + ½[Σ Ṽ2_{α₁α₂}(Σ_j û_{j;α₁}û_{j;α₂} − n_out S⁻¹_{α₁α₂}) + 2Σ Ṽ11_{α₁α₂}(û_{i;α₁}û_{i;α₂}
+/// − S⁻¹_{α₁α₂})]
 /// </code>
 /// </summary>
 public static class FiniteWidthPosterior
@@ -141,7 +143,8 @@ public static class FiniteWidthPosterior
             for (int a = 0; a < na; a++) v -= t[a] * layer.VertexAt(a1, a2, a3, a);
             vt[a1, a2, a3] = v;
         }
-        // Contractions with S⁻¹: r₁[α₁] = Σ Ṽ_{(α₁α₂)(α₃)}S⁻¹_{α₂α₃}, r₂[α₁] = Σ Ṽ_{(α₂α₃)(α₁)}S⁻¹_{α₂α₃}.
+        // Contractions with S⁻¹: r₁[α₁] = Σ Ṽ_{(α₁α₂)(α₃)}S⁻¹_{α₂α₃}, r₂[α₁] = Σ
+        // Ṽ_{(α₂α₃)(α₁)}S⁻¹_{α₂α₃}.
         var r1 = new double[na];
         var r2 = new double[na];
         for (int a1 = 0; a1 < na; a1++) for (int a2 = 0; a2 < na; a2++) for (int a3 = 0; a3 < na; a3++)

@@ -5,7 +5,8 @@ namespace LearningMechanics.Theory.FiniteWidth;
 /// <summary>Single-input finite-width data of one layer ℓ (preactivations z^{(ℓ)}).</summary>
 /// <param name="Layer">ℓ = 1 for the first layer's preactivations; the output of L hidden layers is ℓ = L + 1.</param>
 /// <param name="K">Leading-order kernel K^{(ℓ)}.</param>
-/// <param name="V">Four-point vertex V^{(ℓ)}: E[z⁴] − 3E[z²]² = 3V/n at order 1/n (Roberts &amp; Yaida 2022, eqs. 4.90, 5.109).</param>
+/// <param name="V">Four-point vertex V^{(ℓ)}: E[z⁴] − 3E[z²]² = 3V/n at order 1/n (Roberts &amp; Yaida 2022, eqs. 4.90,
+/// 5.109).</param>
 /// <param name="G1">NLO metric G^{{1}(ℓ)}: E[z²] = K + G^{{1}}/n + O(1/n²) (Roberts &amp; Yaida 2022, eq. 5.110).</param>
 public sealed record VertexLayer(int Layer, double K, double V, double G1)
 {
@@ -17,15 +18,15 @@ public sealed record VertexLayer(int Layer, double K, double V, double G1)
 }
 
 /// <summary>
-/// The single-input 1/n expansion of an MLP (Roberts &amp; Yaida 2022, §5.4): kernel K^{(ℓ+1)} = C_b + C_W g(K^{(ℓ)}), four-point vertex
-/// V^{(ℓ+1)} = χ∥(K^{(ℓ)})² V^{(ℓ)} + C_W²[⟨σ⁴⟩ − ⟨σ²⟩²]_{K^{(ℓ)}} (eq. 5.109) and NLO metric
+/// The single-input 1/n expansion of an MLP (Roberts &amp; Yaida 2022, §5.4): kernel K^{(ℓ+1)} = C_b + C_W g(K^{(ℓ)}), four-point
+/// vertex V^{(ℓ+1)} = χ∥(K^{(ℓ)})² V^{(ℓ)} + C_W²[⟨σ⁴⟩ − ⟨σ²⟩²]_{K^{(ℓ)}} (eq. 5.109) and NLO metric
 /// G^{{1}(ℓ+1)} = χ∥(K^{(ℓ)}) G^{{1}(ℓ)} + (1/8) j(K^{(ℓ)}) V^{(ℓ)}/K^{(ℓ)2} (eq. 5.110), with
 /// j(K) = C_W⟨σ(z)σ(z)[(z²/K)² − 6z²/K + 3]⟩_K (eq. 5.111); first layer K^{(1)} = C_b + C_W·x·x/d, V^{(1)} = G^{{1}(1)} = 0.
 /// C_W = σ_w², C_b = σ_b² (fan-in normalised weights, as everywhere in lmech).
-/// With residual connections z^{(ℓ+1)} = γ·z^{(ℓ)} + W·σ(z^{(ℓ)}) + b in the hidden layers (Roberts &amp; Yaida 2022, App. B, eq. B.3 with
-/// ξ = 1): K′ = C_b + C_W g + γ²K (eq. B.12), the shifted χ∥ = γ² + (C_W/2K²)⟨σσ(z² − K)⟩ (eq. B.15) and
-/// V′ = C_W²(⟨σ⁴⟩ − g²) + χ∥²V + 4γ²(χ∥ − γ²)K² (eq. B.26; re-derived from E[z′²_i z′²_k] in the tests' doc).
-/// The NLO metric is only given for γ = 0 (NaN otherwise).
+/// With residual connections z^{(ℓ+1)} = γ·z^{(ℓ)} + W·σ(z^{(ℓ)}) + b in the hidden layers (Roberts &amp; Yaida 2022, App. B, eq.
+/// B.3 with ξ = 1): K′ = C_b + C_W g + γ²K (eq. B.12), the shifted χ∥ = γ² + (C_W/2K²)⟨σσ(z² − K)⟩ (eq. B.15) and
+/// V′ = C_W²(⟨σ⁴⟩ − g²) + χ∥²V + 4γ²(χ∥ − γ²)K² (eq. B.26; re-derived from E[z′²_i z′²_k] in the tests'
+/// doc). The NLO metric is only given for γ = 0 (NaN otherwise).
 /// </summary>
 public static class FourPointVertex
 {

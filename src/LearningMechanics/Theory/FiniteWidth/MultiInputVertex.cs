@@ -27,8 +27,9 @@ public sealed record MultiInputVertexLayer(int Layer, (int A, int B)[] Pairs, do
 /// Jacobian over the pair variables K_{(cd)} (c ≤ d) and H_p = ∂²F_p/∂K∂K its Hessian:
 /// <list type="bullet">
 /// <item>K′ = F(K);</item>
-/// <item>V′_{pq} = C_W²[⟨σ_aσ_bσ_cσ_d⟩ − ⟨σ_aσ_b⟩⟨σ_cσ_d⟩] + Σ_{rs} J_{pr}V_{rs}J_{qs} (eq. 4.90: Roberts &amp; Yaida's
-///   (C_W²/4)Σ V^{(δ₅δ₆)(δ₇δ₈)}⟨σσ(zz − K)⟩⟨σσ(zz − K)⟩ is J V Jᵀ after Stein's lemma and Price's theorem);</item>
+/// <item>V′_{pq} = C_W²[⟨σ_aσ_bσ_cσ_d⟩ − ⟨σ_aσ_b⟩⟨σ_cσ_d⟩] + Σ_{rs} J_{pr}V_{rs}J_{qs} (eq. 4.90: Roberts &amp;
+/// Yaida's   (C_W²/4)Σ V^{(δ₅δ₆)(δ₇δ₈)}⟨σσ(zz − K)⟩⟨σσ(zz − K)⟩ is J V Jᵀ after Stein's lemma and Price's
+/// theorem);</item>
 /// <item>G¹′_p = Σ_r J_{pr}G¹_r + ½Σ_{rs}(H_p)_{rs}V_{rs} (eq. 4.115; for one input it is eqs. 5.110–5.111).</item>
 /// </list>
 /// First layer: K_{ab} = C_b + C_W x_a·x_b/d, V = G¹ = 0; equal hidden widths n. Four-point expectations over up to four
@@ -163,7 +164,8 @@ public static class MultiInputVertex
                     double kk = k[aa];
                     Two[p] = act.Moment(2, kk);
                     J[p] = [(aa, Criticality.ChiParallel(new(act, 1, 0), kk))];
-                    // g″(K) = ⟨σ²·He₄(z/√K)⟩/(4K²) (Price twice), the j(K) of Roberts & Yaida 2022, eq. 5.111 per unit C_W over 8K²·½.
+                    // g″(K) = ⟨σ²·He₄(z/√K)⟩/(4K²) (Price twice), the j(K) of Roberts & Yaida 2022, eq. 5.111 per unit C_W
+                    // over 8K²·½.
                     double g2 = kk > 0
                         ? act.Expect(z =>
                         {

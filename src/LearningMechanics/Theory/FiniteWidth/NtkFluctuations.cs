@@ -4,8 +4,9 @@ namespace LearningMechanics.Theory.FiniteWidth;
 
 /// <summary>
 /// Single-input NTK statistics of layer ℓ at leading order in 1/n (Roberts &amp; Yaida 2022, §9.1): the frozen NTK Θ, the NTK variance
-/// tensors A, B with E[ΔĤ_{i1i2}ΔĤ_{i3i4}] = (δ₁₂δ₃₄A + δ₁₃δ₂₄B + δ₁₄δ₂₃B)/n (eq. 8.82) and the NTK–preactivation
-/// cross-correlations D, F with E[ΔĤ_{i1i2} z_{i3} z_{i4}] = (δ₁₂δ₃₄D + (δ₁₃δ₂₄ + δ₁₄δ₂₃)F)/n, next to K and V.
+/// tensors A, B with E[ΔĤ_{i1i2}ΔĤ_{i3i4}] = (δ₁₂δ₃₄A + δ₁₃δ₂₄B + δ₁₄δ₂₃B)/n (eq. 8.82) and the
+/// NTK–preactivation cross-correlations D, F with E[ΔĤ_{i1i2} z_{i3} z_{i4}] = (δ₁₂δ₃₄D + (δ₁₃δ₂₄ +
+/// δ₁₄δ₂₃)F)/n, next to K and V.
 /// </summary>
 public sealed record NtkLayer(int Layer, double K, double V, double Theta, double A, double B, double D, double F, double H1 = 0)
 {
@@ -28,17 +29,19 @@ public sealed record NtkLayer(int Layer, double K, double V, double Theta, doubl
 /// λ_b = C_b = σ_b², λ_W = C_W = σ_w² at every layer (so λ_W/C_W = 1 and Θ^{(1)} = K^{(1)}):
 /// <list type="bullet">
 /// <item>Θ′ = C_b + C_W g + χ⊥Θ;  V′ = χ∥²V + C_W²(⟨σ⁴⟩ − g²);</item>
-/// <item>D′ = χ⊥χ∥D + V′ + Θ[C_W²⟨σ²σ′²⟩ − C_W g χ⊥ + 2hχ∥V];  F′ = χ∥²F + C_W²⟨σ²σ′²⟩Θ;</item>
-/// <item>B′ = χ⊥²B + C_W²⟨σ′⁴⟩Θ²;  A′ = χ⊥²A − V′ + 2D′ + 4hχ⊥ΘD + Θ²[C_W²⟨σ′⁴⟩ − χ⊥² + 2h²V];</item>
+/// <item>D′ = χ⊥χ∥D + V′ + Θ[C_W²⟨σ²σ′²⟩ − C_W g χ⊥ + 2hχ∥V];  F′ = χ∥²F +
+/// C_W²⟨σ²σ′²⟩Θ;</item>
+/// <item>B′ = χ⊥²B + C_W²⟨σ′⁴⟩Θ²;  A′ = χ⊥²A − V′ + 2D′ + 4hχ⊥ΘD + Θ²[C_W²⟨σ′⁴⟩ − χ⊥² +
+/// 2h²V];</item>
 /// </list>
-/// with g = ⟨σ²⟩, χ∥ = (C_W/2K²)⟨σ²(z² − K)⟩, χ⊥ = C_W⟨σ′²⟩, h = (C_W/4K²)⟨σ′²(z² − K)⟩ = ½ dχ⊥/dK (eqs. 9.8–9.11),
-/// all at K^{(ℓ)}, and A = B = D = F = 0 in the first layer (eq. 9.17).
+/// with g = ⟨σ²⟩, χ∥ = (C_W/2K²)⟨σ²(z² − K)⟩, χ⊥ = C_W⟨σ′²⟩, h = (C_W/4K²)⟨σ′²(z² − K)⟩ = ½
+/// dχ⊥/dK (eqs. 9.8–9.11), all at K^{(ℓ)}, and A = B = D = F = 0 in the first layer (eq. 9.17).
 /// The NTK mean's 1/n correction H¹ (E[Ĥ] = Θ + H¹/n) is not written out by Roberts &amp; Yaida (eq. 8.63 stops at O(1/n)); it is
 /// derived here from the exact E[Ĥ′_ii] = λ_b + λ_W E[σ²] + C_W E[σ′_j² Ĥ_jj] with the single-neuron Gram–Charlier
 /// marginal E[f(z)] = ⟨f⟩_{K+G¹/n} + (V/8nK²)⟨f·He₄⟩, He₄ = z⁴/K² − 6z²/K + 3 (as behind eq. 5.110), and
 /// E[f(z_j)ΔĤ_jj] = (D + 2F)/(2nK²)·⟨f(z² − K)⟩ (Stein, as in eqs. 8.59–8.62):
-/// H¹′ = χ⊥H¹ + χ∥G¹ + 2hΘG¹ + 2h(D + 2F) + (V/8K²)·C_W[⟨σ²He₄⟩ + Θ⟨σ′²He₄⟩], with H¹ = G¹ = 0 in the first layer.
-/// It is checked against Monte Carlo networks in the tests (it vanishes for ReLU at criticality).
+/// H¹′ = χ⊥H¹ + χ∥G¹ + 2hΘG¹ + 2h(D + 2F) + (V/8K²)·C_W[⟨σ²He₄⟩ + Θ⟨σ′²He₄⟩], with H¹ = G¹ = 0 in the
+/// first layer. It is checked against Monte Carlo networks in the tests (it vanishes for ReLU at criticality).
 /// </summary>
 public static class NtkFluctuations
 {

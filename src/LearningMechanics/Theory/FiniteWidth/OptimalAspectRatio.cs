@@ -14,8 +14,9 @@ public static class OptimalAspectRatio
 {
     /// <summary>
     /// ν of eqs. A.69–A.70 for φ at criticality, V^{(L)}/(nK²) ≈ νL/n; with residual connections of identity scale γ
-    /// (Roberts &amp; Yaida 2022, App. B, at the shifted criticality C_W(γ) ∝ 1 − γ²): ν(γ) = (1 − γ²)[(1 − γ²)(3A₄/A₂² − 1) + 4γ²] for the
-    /// scale-invariant class (eq. B.29) and (2/3)(1 − γ⁴) for the K* = 0 class (eq. B.35). Throws for other activations.
+    /// (Roberts &amp; Yaida 2022, App. B, at the shifted criticality C_W(γ) ∝ 1 − γ²): ν(γ) = (1 − γ²)[(1 −
+    /// γ²)(3A₄/A₂² − 1) + 4γ²] for the scale-invariant class (eq. B.29) and (2/3)(1 − γ⁴) for the K* = 0 class (eq. B.35).
+    /// Throws for other activations.
     /// </summary>
     public static double Nu(Activation act, double gamma = 0)
     {

@@ -25,8 +25,9 @@ namespace LearningMechanics.Theory.KernelRegime;
 /// Scaling in the lazy regime (centred model α(f − f₀) trained with learning rate η/α²): every parameter moves by
 /// O(1/(α√n)). The smooth first-order change is a sum over units of terms odd in v_i, a random walk of n terms of size
 /// 1/(α·n^{3/2}), so ‖S‖/‖Θ̂₀‖ ≈ A/α with A ∝ 1/n (its next order, even in v, is ∝ 1/(α²n)); the flip part is
-/// ‖J‖/‖Θ̂₀‖ ≈ B/√α with B ∝ n^{−3/4}. The movement √(A²/α² + B²/α) has the local slope −(1 + ρ/2)/(1 + ρ), ρ = αB²/A²,
-/// from −1 (smooth) to −½ (flips) around α_c = A²/B² ∝ n^{−1/2}: wider networks reach the flip regime at smaller α.
+/// ‖J‖/‖Θ̂₀‖ ≈ B/√α with B ∝ n^{−3/4}. The movement √(A²/α² + B²/α) has the local slope −(1 + ρ/2)/(1 + ρ),
+/// ρ = αB²/A², from −1 (smooth) to −½ (flips) around α_c = A²/B² ∝ n^{−1/2}: wider networks reach the flip regime at
+/// smaller α.
 /// </summary>
 public static class ActivationFlips
 {
@@ -60,8 +61,8 @@ public static class ActivationFlips
 
     /// <summary>
     /// Expected squared Frobenius norm of the gate-flip part J of a two-layer ReLU NTK over P inputs:
-    /// E‖J‖² = (σ_v⁴/n)·Σ_x r(x)·Σ_x′ T¹(x, x′)², where <paramref name="flipRates"/>[x] = r(x) = (1/n)Σ_i v_i⁴·P_i(flip at x)
-    /// (v_i the stored readout weights, N(0, 1) at initialisation) and <paramref name="tangent"/> is T¹ (P × P).
+    /// E‖J‖² = (σ_v⁴/n)·Σ_x r(x)·Σ_x′ T¹(x, x′)², where <paramref name="flipRates"/>[x] = r(x) = (1/n)Σ_i
+    /// v_i⁴·P_i(flip at x) (v_i the stored readout weights, N(0, 1) at initialisation) and <paramref name="tangent"/> is T¹ (P × P).
     /// </summary>
     /// <param name="readoutVariance">σ_v²: the readout multiplier squared times the width (α²σ_v² for an output scale α).</param>
     public static double FlipMovementSquared(Matrix tangent, ReadOnlySpan<double> flipRates, double readoutVariance, int width)
@@ -95,9 +96,9 @@ public static class ActivationFlips
 
     /// <summary>
     /// E‖S‖² for the same isotropic displacement: the first-order random part
-    /// (2σ_v⁴ε²/n)·Σ_{x,x′}[q_x q_x′·H(ρ) + T¹(x, x′)·κ₁(x, x′)] plus the square of its coherent mean σ_v²ε²·κ₁(x, x′) (the
-    /// relu·relu term grows by the factor 1 + ε²; the frozen gates keep their term's mean). κ₁ is the degree-1 arc-cosine kernel
-    /// of T¹ (Cho &amp; Saul 2009), q_x = T¹(x, x), ρ the correlation and H(ρ) = E[g(u)·relu(v)²]/q_v
+    /// (2σ_v⁴ε²/n)·Σ_{x,x′}[q_x q_x′·H(ρ) + T¹(x, x′)·κ₁(x, x′)] plus the square of its coherent mean
+    /// σ_v²ε²·κ₁(x, x′) (the relu·relu term grows by the factor 1 + ε²; the frozen gates keep their term's mean). κ₁ is the
+    /// degree-1 arc-cosine kernel of T¹ (Cho &amp; Saul 2009), q_x = T¹(x, x), ρ the correlation and H(ρ) = E[g(u)·relu(v)²]/q_v
     /// (<see cref="GateSquareExpectation"/>).
     /// </summary>
     public static double IsotropicSmoothMovementSquared(Matrix tangent, double readoutVariance, int width, double displacement)
@@ -130,14 +131,16 @@ public static class ActivationFlips
         return (Math.PI - theta + Math.Sin(theta) * Math.Cos(theta)) / (2 * Math.PI);
     }
 
-    /// <summary>The two-part law ‖ΔΘ̂‖/‖Θ̂₀‖ = √(A²/α² + B²/α): smooth amplitude A = α·‖S‖, flip amplitude B = √α·‖J‖.</summary>
+    /// <summary>The two-part law ‖ΔΘ̂‖/‖Θ̂₀‖ = √(A²/α² + B²/α): smooth amplitude A = α·‖S‖, flip amplitude B =
+    /// √α·‖J‖.</summary>
     public static double Movement(double alpha, double smoothAmplitude, double flipAmplitude)
     {
         CheckLaw(alpha, smoothAmplitude, flipAmplitude);
         return Math.Sqrt(smoothAmplitude * smoothAmplitude / (alpha * alpha) + flipAmplitude * flipAmplitude / alpha);
     }
 
-    /// <summary>Local log–log slope d ln M/d ln α of <see cref="Movement"/>: −(1 + ρ/2)/(1 + ρ), ρ = αB²/A² (−1 … −½).</summary>
+    /// <summary>Local log–log slope d ln M/d ln α of <see cref="Movement"/>: −(1 + ρ/2)/(1 + ρ), ρ = αB²/A² (−1 …
+    /// −½).</summary>
     public static double LocalSlope(double alpha, double smoothAmplitude, double flipAmplitude)
     {
         CheckLaw(alpha, smoothAmplitude, flipAmplitude);

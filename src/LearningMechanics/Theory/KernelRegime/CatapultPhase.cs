@@ -9,19 +9,19 @@ namespace LearningMechanics.Theory.KernelRegime;
 /// <para>
 /// Sources. Lewkowycz et al. 2020, §2 (uv model): f = n^{−1/2}vᵀu, one sample x = 1, y = 0, loss L = f²/2, θ ← θ − η∇L,
 /// NTK λ = ‖∇f‖² = (‖u‖² + ‖v‖²)/n. One GD step is exactly f_{t+1} = f_t(1 − ηλ_t + η²f_t²/n) and
-/// λ_{t+1} = λ_t + (ηf_t²/n)(ηλ_t − 4): lazy for η &lt; 2/λ₀; for 2/λ₀ &lt; η &lt; 4/λ₀ the loss grows while λ falls until
-/// ηλ &lt; 2 (the catapult); above 4/λ₀ both grow (η_max = 4/λ₀). Zhu et al. 2022, Theorem 1, prove the same window
-/// [(2 + ε)/λ₀, (4 − ε)/λ₀], ε = Θ(log n/√n), for the quadratic model of a two-layer ReLU network with L = ½Σ(f − y)² and
-/// K = ∇F∇Fᵀ. For deep ReLU networks Lewkowycz et al. report η_max ≈ 12/λ₀ (an empirical value, not derived).
+/// λ_{t+1} = λ_t + (ηf_t²/n)(ηλ_t − 4): lazy for η &lt; 2/λ₀; for 2/λ₀ &lt; η &lt; 4/λ₀ the loss grows while λ falls
+/// until ηλ &lt; 2 (the catapult); above 4/λ₀ both grow (η_max = 4/λ₀). Zhu et al. 2022, Theorem 1, prove the same window
+/// [(2 + ε)/λ₀, (4 − ε)/λ₀], ε = Θ(log n/√n), for the quadratic model of a two-layer ReLU network with L = ½Σ(f − y)²
+/// and K = ∇F∇Fᵀ. For deep ReLU networks Lewkowycz et al. report η_max ≈ 12/λ₀ (an empirical value, not derived).
 /// </para>
 /// <para>
 /// Conversion. For L = (c/2)Σ_α(f_α − y_α)² the linearised residual obeys r ← (I − ηc·JJᵀ)r, stable iff
 /// η &lt; 2/(c·λ_max(JJᵀ)); each paper's η_crit = 2/λ₀ is this threshold in its own normalisation (λ₀ = c·λ_max(JJᵀ)).
 /// Scaling the loss by a constant scales every learning-rate threshold by its inverse, so the ratios carry over:
 /// η_max/η_crit = (4/λ₀)/(2/λ₀) = 2 (uv model; quadratic model of two-layer ReLU nets) and ≈ (12/λ₀)/(2/λ₀) = 6 (deep ReLU
-/// networks). Here c = 2/N, so η_crit = N/λ_max(Θ̂₀) and η_max = 2N/λ_max(Θ̂₀) (uv), ≈ 6N/λ_max(Θ̂₀) (ReLU). Directly in this
-/// convention (N = 1, y = 0, loss f², gradient 2f∇f, i.e. η → 2η in the map above): λ_{t+1} = λ_t + (2ηf_t²/n)(2ηλ_t − 4),
-/// so λ falls during the blow-up iff η &lt; 2/λ₀ = 2η_crit.
+/// networks). Here c = 2/N, so η_crit = N/λ_max(Θ̂₀) and η_max = 2N/λ_max(Θ̂₀) (uv), ≈ 6N/λ_max(Θ̂₀) (ReLU). Directly in
+/// this convention (N = 1, y = 0, loss f², gradient 2f∇f, i.e. η → 2η in the map above): λ_{t+1} = λ_t + (2ηf_t²/n)(2ηλ_t −
+/// 4), so λ falls during the blow-up iff η &lt; 2/λ₀ = 2η_crit.
 /// </para>
 /// These are large-width, single-direction statements: at width n the window shrinks by O(log n/√n); when the top NTK
 /// eigenvalues are close the catapult runs in several eigendirections (Zhu et al. 2022, Theorem 3), which moves a finite
@@ -36,7 +36,8 @@ public static class CatapultPhase
     /// <summary>η_max/η_crit = 2 of the uv model (Lewkowycz et al. 2020: 4/λ₀ over 2/λ₀; Zhu et al. 2022, Theorem 1).</summary>
     public const double UvModelMaximum = 2;
 
-    /// <summary>η_max/η_crit ≈ 6 reported for deep ReLU networks (Lewkowycz et al. 2020: ≈ 12/λ₀ over 2/λ₀; empirical).</summary>
+    /// <summary>η_max/η_crit ≈ 6 reported for deep ReLU networks (Lewkowycz et al. 2020: ≈ 12/λ₀ over 2/λ₀;
+    /// empirical).</summary>
     public const double ReluMaximum = 6;
 
     /// <summary>

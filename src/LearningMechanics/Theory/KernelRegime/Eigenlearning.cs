@@ -12,8 +12,8 @@ public sealed record EigenlearningPrediction(int N, double Ridge, double Kappa, 
 /// <summary>
 /// The eigenlearning framework (Simon et al. 2023; Bordelon et al. 2020; one of the solvable settings of Simon et al. 2026, §2.1):
 /// for kernel eigenvalues λ_i (with respect to the data distribution), target coefficients v_i, n samples, ridge δ and label noise ε²,
-/// κ solves Σ λ_i/(λ_i + κ) + δ/κ = n; L_i = λ_i/(λ_i + κ); E₀ = n/(n − Σ L_i²); test MSE = E₀(Σ (1 − L_i)² v_i² + ε²);
-/// train MSE = (δ/(nκ))²·test MSE.
+/// κ solves Σ λ_i/(λ_i + κ) + δ/κ = n; L_i = λ_i/(λ_i + κ); E₀ = n/(n − Σ L_i²); test MSE = E₀(Σ (1 − L_i)² v_i² +
+/// ε²); train MSE = (δ/(nκ))²·test MSE.
 /// </summary>
 public static class Eigenlearning
 {

@@ -21,7 +21,8 @@ public readonly record struct TrainingTime(double Time, int? Steps = null, doubl
 /// t = ηk, → 1/λ at t = ∞):
 /// <list type="bullet">
 /// <item>mean on test inputs μ* = Θ*·A·y (train: ΘAy = V·diag(λa)·Vᵀy);</item>
-/// <item>variance on test inputs Σ* = K** + Θ*AKAΘ*ᵀ − Θ*AK*ᵀ − K*AΘ*ᵀ (the initial function's fluctuations propagated).</item>
+/// <item>variance on test inputs Σ* = K** + Θ*AKAΘ*ᵀ − Θ*AK*ᵀ − K*AΘ*ᵀ (the initial function's fluctuations
+/// propagated).</item>
 /// </list>
 /// At t = ∞ the mean is kernel regression Θ*Θ⁻¹y. A ridge r adds r·I to Θ (gradient descent with L2 regularisation
 /// of the function in the kernel's RKHS, i.e. kernel ridge regression at t = ∞).
@@ -91,7 +92,8 @@ public sealed class KernelDynamics
         return Matrix.Multiply(va, vectors, Transpose.No, Transpose.Yes);
     }
 
-    /// <summary>Mean predictions Θ*·A·y on test inputs (rows of <paramref name="thetaTestTrain"/>), for targets y (N × outputs).</summary>
+    /// <summary>Mean predictions Θ*·A·y on test inputs (rows of <paramref name="thetaTestTrain"/>), for targets y (N ×
+    /// outputs).</summary>
     public Matrix Mean(Matrix thetaTestTrain, Matrix y, TrainingTime when)
     {
         Check(thetaTestTrain, y, when);

@@ -19,7 +19,8 @@ public sealed record KernelOptions(bool Ntk = true, int RowBlock = 64, IProgress
 /// <item>Dense, NTK parameterisation: K′ = σ_w²K + σ_b², Θ′ = σ_w²Θ + K′ (weights and biases trained), so Θ¹ = K¹;
 /// standard parameterisation: Θ′ = σ_w²Θ + fan_in·K + 1 (∂z/∂W = h carries no 1/√fan_in; Θ grows with width);</item>
 /// <item>activation: K′ = E[φ(u)φ(v)], Θ′ = E[φ′(u)φ′(v)]·Θ, (u, v) ~ N(0, [[K₁₁, K₁₂], [K₁₂, K₂₂]]);</item>
-/// <item>LayerNorm: K′ = (K − m₁m₂)/√((K₁₁ − m₁²)(K₂₂ − m₂²)), Θ′ = Θ/√(…), m the feature mean (E[φ(u)] after an activation);</item>
+/// <item>LayerNorm: K′ = (K − m₁m₂)/√((K₁₁ − m₁²)(K₂₂ − m₂²)), Θ′ = Θ/√(…), m the feature mean
+/// (E[φ(u)] after an activation);</item>
 /// <item>Residual h + s·block(h), block ending in a Dense layer: K′ = K + s²K_block, Θ′ = Θ + s²Θ_block.</item>
 /// </list>
 /// Each entry (i, j) depends only on x_i·x_j and on per-input diagonal traces, so the recursion runs tile by tile

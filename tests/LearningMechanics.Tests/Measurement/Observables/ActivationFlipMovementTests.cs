@@ -123,9 +123,9 @@ public class ActivationFlipMovementTests
     }
 
     /// <summary>
-    /// The crossover: at fixed inputs, solve E‖S‖² = E‖J‖² for s = ε√n at widths 64 and 1024 (the first order gives s_c ∝ √n,
-    /// i.e. α_c ∝ n^{−1/2} in training; the coherent ε⁴ term of S lowers it at the larger width), then check on 300 (width 64) and 100
-    /// (width 1024) networks that the counted flip part equals the frozen-gate smooth part there.
+    /// The crossover: at fixed inputs, solve E‖S‖² = E‖J‖² for s = ε√n at widths 64 and 1024 (the first order gives s_c ∝
+    /// √n, i.e. α_c ∝ n^{−1/2} in training; the coherent ε⁴ term of S lowers it at the larger width), then check on 300 (width
+    /// 64) and 100 (width 1024) networks that the counted flip part equals the frozen-gate smooth part there.
     /// </summary>
     [Fact]
     public void SmoothAndFlipPartsCrossWhereTheFormulasSay()

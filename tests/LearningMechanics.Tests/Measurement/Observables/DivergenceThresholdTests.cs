@@ -62,7 +62,8 @@ public class DivergenceThresholdTests
         var r = DivergenceThreshold.Measure(net, train, theta, new DivergenceSearch(steps, Halvings: 14));
         Assert.Equal(train.Count / values[^1], r.CriticalLearningRate, 1e-12 * r.CriticalLearningRate);
         Assert.True(r.Bracket.Bracketed);
-        Assert.True(r.Bracket.Upper >= r.CriticalLearningRate, $"diverged at {r.Bracket.Upper / r.CriticalLearningRate}·η_crit < η_crit");
+        Assert.True(r.Bracket.Upper >= r.CriticalLearningRate, $"diverged at {r.Bracket.Upper / r.CriticalLearningRate}·η_crit < " +
+            $"η_crit");
         Assert.True(r.Bracket.Lower <= r.CriticalLearningRate * (1 + excess),
             $"stable at {r.Bracket.Lower / r.CriticalLearningRate}·η_crit > 1 + {excess}");
         Assert.True(r.Bracket.Resolution < 1e-3);

@@ -89,7 +89,8 @@ public class ObservableTests
     [Fact]
     public void FeatureAnsatzAgopOfADeepLinearNetworkIsTheRankOneProduct()
     {
-        // f(x) = m₂ w₂ᵀ (m₁ W₁ x): ∇ₓf = m₁m₂ W₁ᵀ w₂ for every x, so AGOP = (W₁ᵀw₂)(W₁ᵀw₂)ᵀ in effective weights.
+        // f(x) = m₂ w₂ᵀ (m₁ W₁ x): ∇ₓf = m₁m₂ W₁ᵀ w₂ for every x, so AGOP = (W₁ᵀw₂)(W₁ᵀw₂)ᵀ in
+        // effective weights.
         var net = new Network<double>(NetworkSpec.Parse("dense(7)-dense(1)", Parameterization.Ntk, 1.3, 0.2), 4);
         net.Initialize(new Rng(3));
         var r = FeatureAnsatz.Measure(net, TestData.RandomMatrix(10, 4, 4));

@@ -40,7 +40,8 @@ public class FourPointVertexTests
         var spec = new MlpSpec(2, 64, 1, new Tanh(), 1.3, 0.2);
         var k1 = Nngp.InputKernel(Matrix.FromRows([[1.0, 1.0]]), 1.3, 0.2);
         var layers = FourPointVertex.SingleInput(new(new Tanh(), 1.3, 0.2), 1.0, 2);
-        // Written out: K̂ = σ_b² + σ_w²Σφ(z_j)²/n with z_j iid N(0, K¹), so κ = 3Var(K̂)/E[K̂]² = 3σ_w⁴Var(φ²)/(n(σ_b² + σ_w²E[φ²])²).
+        // Written out: K̂ = σ_b² + σ_w²Σφ(z_j)²/n with z_j iid N(0, K¹), so κ = 3Var(K̂)/E[K̂]² = 3σ_w⁴Var(φ²)/(n(σ_b²
+        // + σ_w²E[φ²])²).
         var tanh = new Tanh();
         double q = k1[0, 0];
         double e2 = LearningMechanics.Numerics.GaussHermite.Expect(z => Math.Pow(Math.Tanh(z), 2), q, 200);

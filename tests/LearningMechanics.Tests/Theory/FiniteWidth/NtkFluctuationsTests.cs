@@ -13,8 +13,9 @@ public class NtkFluctuationsTests
     [Fact]
     public void ReluAtCriticalityMatchesTheHandSolvedRecursions()
     {
-        // ReLU, C_W = 2, C_b = 0: K constant, χ∥ = χ⊥ = 1, h = 0, g = K/2, ⟨σ⁴⟩ = 3K²/2, ⟨σ²σ′²⟩ = K/2, ⟨σ′⁴⟩ = 1/2, so
-        // Θ^ℓ = ℓK, V′ = V + 5K², F′ = F + 2KΘ, B′ = B + 2Θ², D′ = D + V′ + KΘ, A′ = A − V′ + 2D′ + Θ².
+        // ReLU, C_W = 2, C_b = 0: K constant, χ∥ = χ⊥ = 1, h = 0, g = K/2, ⟨σ⁴⟩ = 3K²/2, ⟨σ²σ′²⟩ = K/2,
+        // ⟨σ′⁴⟩ = 1/2, so Θ^ℓ = ℓK, V′ = V + 5K², F′ = F + 2KΘ, B′ = B + 2Θ², D′ = D + V′ + KΘ, A′ = A −
+        // V′ + 2D′ + Θ².
         const double k = 1.3;
         var layers = NtkFluctuations.SingleInput(new(new Relu(), 2, 0), k / 2, 12);
         double theta = k;
@@ -111,6 +112,7 @@ public class NtkFluctuationsTests
         double shift = q.H1 / n;
         double tolerance = 4 * se + Math.Abs(shift) * q.RelativeVariance(n);
         Assert.True(tolerance < Math.Abs(shift), "the test must be able to tell H¹ from 0");
-        Assert.True(Math.Abs(mean - q.Mean(n)) <= tolerance, $"E[Θ̂] = {mean} ± {se}; predicted Θ + H¹/n = {q.Mean(n)} (Θ = {q.Theta})");
+        Assert.True(Math.Abs(mean - q.Mean(n)) <= tolerance, $"E[Θ̂] = {mean} ± {se}; predicted Θ + H¹/n = {q.Mean(n)} (Θ = " +
+            $"{q.Theta})");
     }
 }

@@ -59,11 +59,12 @@ public class OptimalAspectRatioTests
 
     /// <remarks>
     /// The recursion B.26 re-derived: with z′ = γz + u, u | layer ℓ ~ N(0, Ĝ), Ĝ = C_b + C_W·(1/n)Σσ_j², the covariance of
-    /// z′_i² and z′_k² is γ⁴Cov(z_i², z_k²) + 2γ²Cov(z_i², Ĝ) + Var(Ĝ), which gives χ∥²V + C_W²(⟨σ⁴⟩ − g²) + 4γ²(χ∥ − γ²)K².
-    /// Here it is checked against residual networks: dense(n)-[res(relu-dense(n),1,γ)]×m-dense(1), output kurtosis.
+    /// z′_i² and z′_k² is γ⁴Cov(z_i², z_k²) + 2γ²Cov(z_i², Ĝ) + Var(Ĝ), which gives χ∥²V + C_W²(⟨σ⁴⟩ − g²) +
+    /// 4γ²(χ∥ − γ²)K². Here it is checked against residual networks: dense(n)-[res(relu-dense(n),1,γ)]×m-dense(1), output
+    /// kurtosis.
     /// </remarks>
-    [Fact(Skip = "Fails at 4·SE + κ₁²/6: measured κ = 1.67 ± 0.11 vs 0.99 at n = 48, 0.588 ± 0.038 vs 0.329 at n = 144 (ratio ≈ 1.8, " +
-        "not shrinking with n): the residual vertex recursion or its readout is off by a constant factor; the old tolerance " +
+    [Fact(Skip = "Fails at 4·SE + κ₁²/6: measured κ = 1.67 ± 0.11 vs 0.99 at n = 48, 0.588 ± 0.038 vs 0.329 at n = 144 (ratio " +
+        "≈ 1.8, not shrinking with n): the residual vertex recursion or its readout is off by a constant factor; the old tolerance " +
         "4·SE + κ₁² hid it. Open for the Theory owner.")]
     public void ResidualVertexRecursionPredictsTheKurtosisOfResidualNetworks()
     {

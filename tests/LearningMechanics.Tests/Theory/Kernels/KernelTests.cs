@@ -71,7 +71,8 @@ public class KernelTests
     [Fact]
     public void ReluNearlyOppositeInputsKeepRelativeAccuracy()
     {
-        // δ = π − θ small: E = √(k11k22)(sin δ − δ cos δ)/(2π) ≈ √(k11k22)·δ³/(6π); compare with the leading two series terms.
+        // δ = π − θ small: E = √(k11k22)(sin δ − δ cos δ)/(2π) ≈ √(k11k22)·δ³/(6π); compare with the leading two
+        // series terms.
         foreach (double delta in new[] { 1e-2, 1e-3, 1e-5 })
         {
             double c = -Math.Cos(delta);

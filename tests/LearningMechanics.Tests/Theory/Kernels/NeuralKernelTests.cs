@@ -69,8 +69,8 @@ public class NeuralKernelTests
     [Fact]
     public void NtkOfAnMlpFollowsTheSeedRecursionWrittenOut()
     {
-        // Θ¹ = K¹, Θ^{ℓ+1} = K^{ℓ+1} + σ_w²·E[φ′φ′](K^ℓ)·Θ^ℓ (Jacot et al. 2018; Roberts & Yaida 2022, eq. 9.5), by hand for two
-        // inputs and two hidden layers.
+        // Θ¹ = K¹, Θ^{ℓ+1} = K^{ℓ+1} + σ_w²·E[φ′φ′](K^ℓ)·Θ^ℓ (Jacot et al. 2018; Roberts & Yaida 2022, eq. 9.5), by
+        // hand for two inputs and two hidden layers.
         var x = Matrix.FromRows([[1.0, 0.5, -0.3], [0.2, -1.0, 0.8]]);
         double sw2 = 1.7;
         double sb2 = 0.2;
