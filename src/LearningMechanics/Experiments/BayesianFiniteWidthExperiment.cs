@@ -257,7 +257,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
 
     private static Fits Judge(ExperimentOutput output, Setup p, string act, List<Claim> samplerChecks, List<Row> mine)
     {
-        output.Claims.Add(ScalingFits.Worst(samplerChecks));
+        output.Claims.Add(ScalingFits.Decisive(samplerChecks));
         var keys = mine.Select(r => (r.Test, r.Component)).Distinct().ToList();
         List<Claim> Fit(DeclaredClaim claim, Func<Row, double> value, Func<Row, double> se, Func<Row, double> predicted) =>
             keys.Select(k =>
@@ -269,12 +269,12 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
             }).ToList();
         var corr = Fit(Correction.With(("act", act), ("depth", p.Depth), ("count", keys.Count)), r => r.Exact - r.Gp, r => r.ExactSe,
             r => r.Coefficient);
-        output.Claims.Add(ScalingFits.Worst(corr));
+        output.Claims.Add(ScalingFits.Decisive(corr));
         var wire = Fit(Wiring.With(("act", act), ("count", keys.Count)), r => r.Wiring, r => r.WiringSe, r => r.WiringCoefficient);
-        output.Claims.Add(ScalingFits.Worst(wire));
+        output.Claims.Add(ScalingFits.Decisive(wire));
         var variance = Fit(VarianceCorrection.With(("act", act), ("count", keys.Count)), r => r.ExactVar - r.GpSd * r.GpSd,
             r => r.ExactVarSe, r => r.VarCoefficient);
-        output.Claims.Add(ScalingFits.Worst(variance));
+        output.Claims.Add(ScalingFits.Decisive(variance));
         ReportImprovement(output, p, act, mine);
         return new Fits(corr, wire, variance);
     }

@@ -192,7 +192,7 @@ public sealed class EigenlearningExperiment : IExperiment
             competitor: i <= mid.N ? 1 : 0)).ToList();
         // A failing mode decides; with none, the mode that rejects the cutoff most strongly (modes far from κ agree with both).
         output.Claims.Add(perMode.Any(c => c.Verdict != Verdict.Pass && c.Verdict != Verdict.NotDiscriminating)
-            ? ScalingFits.Worst(perMode)
+            ? ScalingFits.Decisive(perMode)
             : perMode.MaxBy(c => Math.Abs(c.Competitor!.Value - c.Measured!.Value) / c.Tolerance!.Value)!);
         // (3) The conservation law Σ L_i = n (δ = 0), on the measured learnabilities of every mode.
         if (p.Ridge == 0)

@@ -136,7 +136,7 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
                 $"worst of {mine.Count} (depth, width) points, each against the Gaussian null: ℓ = {r.Depth}, n = {r.Width}; " +
                 $"tolerance 4·SE + model error κ·(V/K²)/n = {model:G3} (next order in 1/n).", competitor: 0);
         }
-        return ScalingFits.Worst(mine.Select(At));
+        return ScalingFits.Decisive(mine.Select(At));
     }
 
     /// <summary>

@@ -229,7 +229,7 @@ public sealed class LazyVsRichExperiment : IExperiment
                 $"α = {alphas[i]}; mean ratio of test MSEs over {ratios.Length} networks; tolerance 4·SE + 1/α; competitor: the rich " +
                 $"end α = {alphas[rich]} (docs/claims.md, lazy-vs-rich).", competitor: s.Mse[rich] / s.KMse[i]);
         });
-        output.Claims.Add(ScalingFits.Worst(sub));
+        output.Claims.Add(ScalingFits.Decisive(sub));
     }
 
     /// <summary>The smallest α at which the smooth-plus-flip prediction is made (below, the smooth part's next order matters).</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
 using LearningMechanics.Lab;
@@ -33,7 +34,7 @@ public sealed class NtkFluctuationsExperiment : IExperiment
         new("acts", "activations (at their critical σ_w², σ_b² = 0)", "relu,tanh", "relu,tanh"),
         new("widths", "hidden widths n", "32,64,128", "32,64,128,256"),
         new("depths", "hidden layers (the output layer is L = depth + 1)", "2,4,8", "2,4,8,16,32"),
-        new("nets", "networks per (width, depth)", "4000", "20000"),
+        new("nets", "networks per (width, depth)", "16000", "40000"),
         new("max_rel_var", "largest predicted relative variance at which the 1/n expansion is tested", "0.25", "0.25"),
     ];
 
@@ -52,13 +53,6 @@ public sealed class NtkFluctuationsExperiment : IExperiment
         Competitor = "no NTK–output correlation at finite width (the infinite-width factorisation): Cov = 0",
     };
 
-    private static readonly ClaimDeclaration Mean = new("mean-{act}",
-        "{act}: the NTK's mean is Θ + H¹/n, with the 1/n correction H¹ derived from the recursions (worst (n, L) shown)", Reference,
-        ClaimRule.TwoSided, "4·SE + |H¹/n| × predicted relative variance (the next order)")
-    {
-        Competitor = "no 1/n shift of the mean: E[Θ̂] = Θ, the frozen NTK",
-    };
-
     private static readonly ClaimDeclaration WidthSlope = new("width-slope-{act}",
         "{act}: at L = {depth} the NTK's relative variance falls as 1/n", Reference, ClaimRule.TwoSided,
         "4·SE of the slope + 0.1, the next order in L/n")
@@ -66,7 +60,7 @@ public sealed class NtkFluctuationsExperiment : IExperiment
         Competitor = "a 1/√n rate (slope −1/2)",
     };
 
-    public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Variance, Cross, Mean, WidthSlope];
+    public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Variance, Cross, WidthSlope];
 
     /// <summary>Random stream of the input; the ensembles use streams 0, 1, … (activation × width × depth).</summary>
     private const ulong InputStream = ulong.MaxValue;
@@ -162,7 +156,7 @@ public sealed class NtkFluctuationsExperiment : IExperiment
         // Next-order model error: the relative correction is of the size of the leading relative variance itself.
         Claim VarianceAt(Row r, string? note = null) =>
             variance.Compare(r.PredVar, r.Var, r.VarSe, 4 * r.VarSe + r.PredVar * r.PredRelVar, note, HaninNicaVariance(r));
-        var wv = Worst(valid, r => VarianceAt(r));
+        var wv = Decisive(valid, r => VarianceAt(r));
         output.Claims.Add(VarianceAt(wv,
             $"n = {wv.Width}, L = {wv.Depth}; {p.Nets} networks; tolerance 4·SE + the next order (relative size {wv.PredRelVar:G2}); " +
             $"Hanin–Nica relative variance {HaninNicaRelative(wv):G3} vs the recursion's {wv.PredRelVar:G3}; " +
@@ -170,14 +164,16 @@ public sealed class NtkFluctuationsExperiment : IExperiment
         var cross = Cross.With(("act", act));
         Claim CrossAt(Row r, string? note = null) =>
             cross.Compare(r.PredCov, r.Cov, r.CovSe, 4 * r.CovSe + Math.Abs(r.PredCov) * r.PredRelVar, note, 0);
-        var wc = Worst(valid, r => CrossAt(r));
+        var wc = Decisive(valid, r => CrossAt(r));
         output.Claims.Add(CrossAt(wc, $"n = {wc.Width}, L = {wc.Depth}; tolerance 4·SE + the next order."));
-        var mean = Mean.With(("act", act));
-        Claim MeanAt(Row r, string? note = null) => mean.Compare(r.PredMean, r.Mean, r.MeanSe,
-            4 * r.MeanSe + Math.Abs(r.PredMean - r.Theta) * r.PredRelVar, note, r.Theta);
-        var wm = Worst(valid, r => MeanAt(r));
-        output.Claims.Add(MeanAt(wm, $"n = {wm.Width}, L = {wm.Depth}; frozen Θ = {wm.Theta:G5}, H¹/n = {wm.PredMean - wm.Theta:G3}; " +
-            "tolerance 4·SE + |H¹/n|·(relative variance) (next order)."));
+        // The mean's 1/n shift H¹/n (0 for ReLU at criticality, ≈ 5·10⁻⁴ of Θ for tanh) lies far below 4·SE of any affordable
+        // ensemble, so it is reported (table "ensembles", theta_mean vs theta_mean_predicted), not claimed.
+        var shift = valid.MaxBy(r => Math.Abs(r.PredMean - r.Theta) / r.MeanSe)!;
+        var ci = CultureInfo.InvariantCulture;
+        output.Facts[$"ntk_mean_shift_{act}"] =
+            string.Create(ci, $"largest predicted shift H¹/n in SE units: n = {shift.Width}, L = {shift.Depth}, ") +
+            string.Create(ci, $"H¹/n = {shift.PredMean - shift.Theta:G3}, measured E[Θ̂] − Θ = {shift.Mean - shift.Theta:G3} ") +
+            string.Create(ci, $"± {shift.MeanSe:G2} (below resolution: reported, not claimed)");
         // Width scaling at the shallowest depth: relative variance ∝ 1/n (Jacot et al. 2018; Roberts & Yaida 2022, ch. 8).
         int d0 = mine.Min(r => r.Depth);
         var atDepth = mine.Where(r => r.Depth == d0).OrderBy(r => r.Width).ToList();
@@ -192,11 +188,11 @@ public sealed class NtkFluctuationsExperiment : IExperiment
     /// <summary>The competitor's variance: the Hanin–Nica relative variance times the predicted mean squared.</summary>
     private static double HaninNicaVariance(Row r) => HaninNicaRelative(r) * r.PredMean * r.PredMean;
 
-    /// <summary>The row whose claim is furthest from its prediction (<see cref="ScalingFits.Worst"/>).</summary>
-    private static Row Worst(List<Row> rows, Func<Row, Claim> claim)
+    /// <summary>The row whose claim decides (<see cref="ScalingFits.Decisive"/>).</summary>
+    private static Row Decisive(List<Row> rows, Func<Row, Claim> claim)
     {
         var claims = rows.Select(claim).ToList();
-        return rows[claims.IndexOf(ScalingFits.Worst(claims))];
+        return rows[ScalingFits.DecisiveIndex(claims)];
     }
 
     private static void Report(ExperimentOutput output, Setup p, IReadOnlyList<NtkLayer>[] theory, List<Row> rows)

@@ -132,7 +132,7 @@ public sealed class NtkLimitExperiment : IExperiment
 
     private static void Judge(ExperimentOutput output, Setup p, string act, Matrix thetaInf, Matrix nngp, List<Row> rows)
     {
-        output.Claims.Add(DecisivePoint.Of(Pairs.Select(pair =>
+        output.Claims.Add(ScalingFits.Decisive(Pairs.Select(pair =>
         {
             var (i, j) = pair;
             var pr = rows.Where(r => r.Act == act && r.I == i && r.J == j).ToList();

@@ -42,21 +42,41 @@ public static class ScalingFits
     }
 
     /// <summary>
-    /// The sub-claim that decides a claim made at several points ((n, L) pairs, input pairs): an inconclusive one first,
-    /// then a failed or refuted one, then one that is not discriminating, then a pass; among equals the one that uses the
-    /// largest share of its own tolerance, |predicted − measured|/tolerance (so a failing point can never hide behind a
-    /// passing one with a larger |Δ|/SE but a wider tolerance).
+    /// The sub-claim that decides a claim made at several points (layers, (n, L) pairs, input pairs), each judged against
+    /// the competing hypothesis: an inconclusive point first, then a failed or refuted one (a failing point always decides);
+    /// otherwise the worst of the points whose tolerance rules the competitor out; only when no point can tell the two
+    /// apart is the claim not discriminating. Among equals, the point that uses the largest share of its own tolerance,
+    /// |predicted − measured|/tolerance, so a failing point can never hide behind a passing one with a larger |Δ|/SE.
     /// </summary>
-    public static Claim Worst(IEnumerable<Claim> claims) => claims
-        .OrderByDescending(c => c.Verdict switch
+    public static Claim Decisive(IEnumerable<Claim> points)
+    {
+        var all = points.ToList();
+        var decisive = all[DecisiveIndex(all)];
+        if (all.Count < 2) return decisive;
+        int discriminating = all.Count(c => c.Verdict != Verdict.NotDiscriminating);
+        return decisive with
         {
-            Verdict.Inconclusive => 3,
-            Verdict.Fail or Verdict.Refuted => 2,
-            Verdict.NotDiscriminating => 1,
-            _ => 0,
-        })
-        .ThenByDescending(ShareOfTolerance)
-        .FirstOrDefault() ?? throw new ArgumentException("No claims to choose from.");
+            Note = $"{decisive.Note} Judged at the worst of the {discriminating} of {all.Count} points that discriminate from " +
+                "the competitor (a failing point always decides).",
+        };
+    }
+
+    /// <summary>Index of the point <see cref="Decisive"/> chooses.</summary>
+    public static int DecisiveIndex(IReadOnlyList<Claim> points)
+    {
+        if (points.Count == 0) throw new ArgumentException("No claims to choose from.");
+        bool anyDiscriminating = points.Any(c => c.Verdict != Verdict.NotDiscriminating);
+        return Enumerable.Range(0, points.Count)
+            .Where(i => !anyDiscriminating || points[i].Verdict != Verdict.NotDiscriminating)
+            .OrderByDescending(i => points[i].Verdict switch
+            {
+                Verdict.Inconclusive => 2,
+                Verdict.Fail or Verdict.Refuted => 1,
+                _ => 0,
+            })
+            .ThenByDescending(i => ShareOfTolerance(points[i]))
+            .First();
+    }
 
     private static double ShareOfTolerance(Claim c)
     {

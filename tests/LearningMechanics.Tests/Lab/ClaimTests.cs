@@ -71,17 +71,32 @@ public class ClaimTests
     }
 
     [Fact]
-    public void TheWorstPointIsAFailingOneEvenWhenAPassingOneIsMoreStandardErrorsAway()
+    public void TheDecisivePointIsAFailingOneEvenWhenAPassingOneIsMoreStandardErrorsAway()
     {
         // (n, L) = A passes: 10 SE off but within its model error; B fails: 3 SE off with a 2-SE tolerance.
         var passing = Claim.Compare("a", "s", "src", 1.0, 2.0, 0.1, 1.5);
         var failing = Claim.Compare("b", "s", "src", 1.0, 1.3, 0.1, 0.2);
-        Assert.Same(failing, ScalingFits.Worst([passing, failing]));
+        Assert.Equal(1, ScalingFits.DecisiveIndex([passing, failing]));
+        Assert.Equal(Verdict.Fail, ScalingFits.Decisive([passing, failing]).Verdict);
         var inconclusive = Claim.Compare("c", "s", "src", 1.0, double.NaN, 0.1, 0.2);
-        Assert.Same(inconclusive, ScalingFits.Worst([passing, failing, inconclusive]));
+        Assert.Equal(2, ScalingFits.DecisiveIndex([passing, failing, inconclusive]));
         // Among passes, the one using the largest share of its tolerance.
         var close = Claim.Compare("d", "s", "src", 1.0, 1.19, 0.05, 0.2);
-        Assert.Same(close, ScalingFits.Worst([passing with { Measured = 1.1 }, close]));
+        Assert.Equal(1, ScalingFits.DecisiveIndex([passing with { Measured = 1.1 }, close]));
+    }
+
+    [Fact]
+    public void APointThatCannotDiscriminateDoesNotDecideWhenAnotherOneRulesTheCompetitorOut()
+    {
+        // Point a: the competitor 1.05 lies inside its tolerance (not discriminating); point b rules its competitor 2 out.
+        var blind = Claim.Compare("a", "s", "src", 1.0, 1.0, 0.1, 0.4, rival: new Rival("null", 1.05));
+        var sharp = Claim.Compare("b", "s", "src", 1.0, 1.1, 0.05, 0.2, rival: new Rival("null", 2));
+        Assert.Equal(Verdict.NotDiscriminating, blind.Verdict);
+        var decisive = ScalingFits.Decisive([blind, sharp]);
+        Assert.Equal(Verdict.Pass, decisive.Verdict);
+        Assert.Contains("1 of 2 points", decisive.Note);
+        // Only when no point discriminates is the claim not discriminating.
+        Assert.Equal(Verdict.NotDiscriminating, ScalingFits.Decisive([blind, blind with { Measured = 0.9 }]).Verdict);
     }
 
     [Fact]
