@@ -144,6 +144,9 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
     /// <summary>The 1/n expansion for the full targets and, per component i, with every other component switched off.</summary>
     private sealed record Prediction(PosteriorExpansion Full, PosteriorExpansion[] Alone);
 
+    /// <summary>Largest predicted correction, as a share of its scale at width n, at which the 1/n expansion is tested.</summary>
+    private const double MaxRelativeCorrection = 0.25;
+
     private sealed record Row(string Act, int Width, int Test, int Component, double Exact, double ExactSe, double Ess, double Gp,
         double GpSd, double Coefficient, double Metric, double Vertex, double Wiring, double WiringSe, double WiringCoefficient,
         double ExactVar, double ExactVarSe, double VarCoefficient);
@@ -259,22 +262,33 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
     {
         output.Claims.Add(ScalingFits.Decisive(samplerChecks));
         var keys = mine.Select(r => (r.Test, r.Component)).Distinct().ToList();
-        List<Claim> Fit(DeclaredClaim claim, Func<Row, double> value, Func<Row, double> se, Func<Row, double> predicted) =>
-            keys.Select(k =>
+        // A (test input, component) tests the expansion only where the predicted correction at the smallest width is at most
+        // MaxRelativeCorrection of its scale (the GP posterior sd, or variance): where it is larger the 1/n series is far from
+        // its asymptotic regime and the fit over the widths is biased by the orders it leaves out.
+        List<Claim> Fit(DeclaredClaim claim, Func<Row, double> value, Func<Row, double> se, Func<Row, double> predicted,
+            Func<Row, double> scale)
+        {
+            var points = new List<Claim>();
+            foreach (var k in keys)
             {
                 var g = mine.Where(r => (r.Test, r.Component) == k).OrderBy(r => r.Width).ToList();
-                return ScalingFits.Intercept(claim, g.Select(r => (double)r.Width).ToArray(), g.Select(r => r.Width * value(r)).ToArray(),
-                    g.Select(r => r.Width * se(r)).ToArray(), $"test input {k.Test}, component {k.Component}", predicted(g[0]),
-                    competitor: 0);
-            }).ToList();
-        var corr = Fit(Correction.With(("act", act), ("depth", p.Depth), ("count", keys.Count)), r => r.Exact - r.Gp, r => r.ExactSe,
-            r => r.Coefficient);
-        output.Claims.Add(ScalingFits.Decisive(corr));
-        var wire = Fit(Wiring.With(("act", act), ("count", keys.Count)), r => r.Wiring, r => r.WiringSe, r => r.WiringCoefficient);
-        output.Claims.Add(ScalingFits.Decisive(wire));
+                if (Math.Abs(predicted(g[0])) > MaxRelativeCorrection * g[0].Width * scale(g[0])) continue;
+                points.Add(ScalingFits.Intercept(claim, g.Select(r => (double)r.Width).ToArray(),
+                    g.Select(r => r.Width * value(r)).ToArray(), g.Select(r => r.Width * se(r)).ToArray(),
+                    $"test input {k.Test}, component {k.Component}", predicted(g[0]), competitor: 0));
+            }
+            output.Claims.Add(points.Count > 0
+                ? ScalingFits.Decisive(points)
+                : claim.Inconclusive(null, $"At every test input × component the predicted correction exceeds " +
+                    $"{MaxRelativeCorrection} of its scale at the smallest width; use larger widths."));
+            return points;
+        }
+        var corr = Fit(Correction.With(("act", act), ("depth", p.Depth), ("count", keys.Count)), r => r.Exact - r.Gp,
+            r => r.ExactSe, r => r.Coefficient, r => r.GpSd);
+        var wire = Fit(Wiring.With(("act", act), ("count", keys.Count)), r => r.Wiring, r => r.WiringSe,
+            r => r.WiringCoefficient, r => r.GpSd);
         var variance = Fit(VarianceCorrection.With(("act", act), ("count", keys.Count)), r => r.ExactVar - r.GpSd * r.GpSd,
-            r => r.ExactVarSe, r => r.VarCoefficient);
-        output.Claims.Add(ScalingFits.Decisive(variance));
+            r => r.ExactVarSe, r => r.VarCoefficient, r => r.GpSd * r.GpSd);
         ReportImprovement(output, p, act, mine);
         return new Fits(corr, wire, variance);
     }

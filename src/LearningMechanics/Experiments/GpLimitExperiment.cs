@@ -87,7 +87,8 @@ public sealed class GpLimitExperiment : IExperiment
     };
 
     private static readonly ClaimDeclaration KurtosisExact = new("kurtosis-exact-{act}",
-        "{act}: output excess kurtosis equals its exact finite-width value at every width and depth where one is known",
+        "{act}: output excess kurtosis equals its exact finite-width value at every width ≥ fit_min and depth where one is known " +
+        "(below it K̂ is so heavy-tailed that the delta-method SE of κ̂ from a few thousand networks is unreliable)",
         "Roberts & Yaida 2022, §4.2 (one hidden layer), eq. 3.25 (deep linear; (1 + 5/n)^ℓ for ReLU)", ClaimRule.TwoSided,
         "4·SE + 1e-12 (rounding) at the (depth, width) point furthest from its prediction in SE, among the points that rule out "
         + "the Gaussian competitor (a failing point always decides)")
@@ -242,7 +243,8 @@ public sealed class GpLimitExperiment : IExperiment
                 fitRows.Select(r => (double)r.Width).ToArray(), fitRows.Select(r => r.Kappa).ToArray(), fitRows.Select(r => r.Se).ToArray(),
                 -1, (p.Depth - 1) / (double)p.FitMin,
                 "(L−1)/n_min, the relative size of the next (ℓ/n)² term at the smallest fitted width", competitor: -0.5));
-            output.Claims.Add(ExactKurtosisClaim(name, kurt.Where(r => r.Act == name && double.IsFinite(r.Exact)).ToList()));
+            output.Claims.Add(ExactKurtosisClaim(name,
+                kurt.Where(r => r.Act == name && double.IsFinite(r.Exact) && r.Width >= p.FitMin).ToList()));
             output.Claims.Add(NormalityClaim(p, name, sims[a][^1].Z[0], Math.Sqrt(kOut[0, 0]), Math.Sqrt(linear[a][0, 0])));
         }
     }
