@@ -103,6 +103,19 @@ public abstract class Activation
         return GaussLegendre.ExpectNormal(z => f(s * z));
     }
 
+    /// <summary>
+    /// E[g(z)²·He₄(z/√k)] for z ~ N(0, k), He₄(u) = u⁴ − 6u² + 3: by Price's theorem twice, 4k²·d²E[g²]/dk², the second
+    /// derivative the NLO metric and the NTK mean's 1/n shift need (Roberts &amp; Yaida 2022, eq. 5.111). 0 at k ≤ 0.
+    /// </summary>
+    public double ExpectHe4(Func<double, double> g, double k) => k > 0
+        ? Expect(z =>
+        {
+            double r = z * z / k;
+            double v = g(z);
+            return v * v * (r * r - 6 * r + 3);
+        }, k)
+        : 0;
+
     protected void RequireDifferentiable()
     {
         if (!IsDifferentiable)

@@ -154,4 +154,20 @@ public class QuadratureMonteCarloTests
         Assert.True(Math.Abs(Statistics.Mean(prod) - act.PairExpectation(k11, k12, k22)) <= 4 * Statistics.StandardError(prod));
         Assert.True(Math.Abs(Statistics.Mean(dprod) - act.DerivativePairExpectation(k11, k12, k22)) <= 4 * Statistics.StandardError(dprod));
     }
+
+    [Theory]
+    [InlineData("tanh", 0.7)]
+    [InlineData("erf", 1.3)]
+    [InlineData("gelu", 0.9)]
+    [InlineData("relu", 1.1)]
+    public void He4MomentIsTheSecondDerivativeOfTheSquaredMoment(string name, double k)
+    {
+        // ⟨φ²·He₄(z/√k)⟩ = 4k²·d²E[φ²]/dk² (Price's theorem twice): against a central second difference of E[φ²].
+        var act = Activation.Parse(name);
+        double h = 1e-3 * k;
+        double second = (act.Moment(2, k + h) - 2 * act.Moment(2, k) + act.Moment(2, k - h)) / (h * h);
+        double expected = 4 * k * k * second;
+        Assert.True(Math.Abs(act.ExpectHe4(act.Apply, k) - expected) <= 1e-5 * (1 + Math.Abs(expected)),
+            $"{name}: ⟨φ²He₄⟩ = {act.ExpectHe4(act.Apply, k)} vs 4k²g″ = {expected}");
+    }
 }

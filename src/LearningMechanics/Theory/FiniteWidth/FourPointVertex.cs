@@ -56,14 +56,7 @@ public static class FourPointVertex
             double vNext = chi * chi * v + sw2 * sw2 * (s4 - s2 * s2) + 4 * g2 * (chi - g2) * k * k;
             if (gamma == 0)
             {
-                double j = k > 0
-                    ? sw2 * act.Expect(z =>
-                    {
-                        double r = z * z / k;
-                        double f = act.Apply(z);
-                        return f * f * (r * r - 6 * r + 3);
-                    }, k)
-                    : 0;
+                double j = sw2 * act.ExpectHe4(act.Apply, k);
                 g1 = chi * g1 + (k > 0 ? j * v / (8 * k * k) : 0);
             }
             k = sb2 + sw2 * s2 + g2 * k; v = vNext;

@@ -166,14 +166,7 @@ public static class MultiInputVertex
                     J[p] = [(aa, Criticality.ChiParallel(new(act, 1, 0), kk))];
                     // g″(K) = ⟨σ²·He₄(z/√K)⟩/(4K²) (Price twice), the j(K) of Roberts & Yaida 2022, eq. 5.111 per unit C_W
                     // over 8K²·½.
-                    double g2 = kk > 0
-                        ? act.Expect(z =>
-                        {
-                            double r = z * z / kk;
-                            double f = act.Apply(z);
-                            return f * f * (r * r - 6 * r + 3);
-                        }, kk) / (4 * kk * kk)
-                        : 0;
+                    double g2 = kk > 0 ? act.ExpectHe4(act.Apply, kk) / (4 * kk * kk) : 0;
                     H[p] = ([aa], new[,] { { g2 } });
                 }
                 else

@@ -86,18 +86,8 @@ public static class NtkFluctuations
             double bNext = chiPerp * chiPerp * b + cw * cw * p4 * theta * theta;
             double aNext = chiPerp * chiPerp * a - vNext + 2 * dNext + 4 * h * chiPerp * theta * d
                 + theta * theta * (cw * cw * p4 - chiPerp * chiPerp + 2 * h * h * v);
-            double he4S = act.Expect(z =>
-            {
-                double r = z * z / kk;
-                double s = act.Apply(z);
-                return s * s * (r * r - 6 * r + 3);
-            }, kk);
-            double he4P = act.Expect(z =>
-            {
-                double r = z * z / kk;
-                double p = act.Derivative(z);
-                return p * p * (r * r - 6 * r + 3);
-            }, kk);
+            double he4S = act.ExpectHe4(act.Apply, kk);
+            double he4P = act.ExpectHe4(act.Derivative, kk);
             h1 = chiPerp * h1 + chiPar * g1 + 2 * h * theta * g1 + 2 * h * (d + 2 * f) + v / (8 * kk * kk) * cw * (he4S + theta * he4P);
             theta = sb2 + cw * g + chiPerp * theta;
             a = aNext; b = bNext; d = dNext; f = fNext;
