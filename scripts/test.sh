@@ -3,7 +3,9 @@
 # "N passed, N failed, N skipped" read from the test results.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh python3-torch || exit 1  # python3-torch: the reference training in TorchReferenceTests
+# python3-torch: the reference training in TorchReferenceTests; slurm-wlm and munge: the single-node cluster that
+# scripts/slurm-local.sh starts for SlurmSweepTests (and stops again).
+bash scripts/install.sh python3-torch slurm-wlm munge || exit 1
 rm -rf TestResults
 dotnet test LearningMechanics.slnx -c Release --logger "trx;LogFileName=tests.trx" --results-directory TestResults
 rc=$?

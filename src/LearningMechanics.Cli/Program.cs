@@ -39,6 +39,7 @@ namespace LearningMechanics.Cli
             root.Subcommands.Add(TrainCommand.Build());
             root.Subcommands.Add(SpectraCommand.Build());
             root.Subcommands.Add(CoordCheckCommand.Build());
+            root.Subcommands.Add(SweepCommand.Build());
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -152,5 +152,42 @@ public sealed class ResultsDb : IDisposable
         return list;
     }
 
+    /// <summary>
+    /// Stores a sweep task's result in <c>sweep_results</c>, keyed by (sweep, task hash): storing it again replaces the
+    /// row, so collecting a sweep twice adds nothing twice.
+    /// </summary>
+    public void UpsertSweepResult(string sweep, string hash, int index, ulong seed, string valuesJson, string status, string metricsJson)
+    {
+        Exec("""
+            CREATE TABLE IF NOT EXISTS sweep_results (
+              sweep TEXT NOT NULL, hash TEXT NOT NULL, task_index INTEGER NOT NULL, seed INTEGER NOT NULL, values_json TEXT NOT NULL,
+              status TEXT NOT NULL, metrics_json TEXT NOT NULL, PRIMARY KEY (sweep, hash));
+            """);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = """
+            INSERT OR REPLACE INTO sweep_results (sweep, hash, task_index, seed, values_json, status, metrics_json)
+            VALUES ($s, $h, $i, $seed, $v, $st, $m)
+            """;
+        cmd.Parameters.AddWithValue("$s", sweep);
+        cmd.Parameters.AddWithValue("$h", hash);
+        cmd.Parameters.AddWithValue("$i", index);
+        cmd.Parameters.AddWithValue("$seed", (long)seed);
+        cmd.Parameters.AddWithValue("$v", valuesJson);
+        cmd.Parameters.AddWithValue("$st", status);
+        cmd.Parameters.AddWithValue("$m", metricsJson);
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Number of stored results of a sweep (0 when no sweep was ever collected here).</summary>
+    public long SweepResultCount(string sweep)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'sweep_results'";
+        if (Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) return 0;
+        cmd.CommandText = "SELECT COUNT(*) FROM sweep_results WHERE sweep = $s";
+        cmd.Parameters.AddWithValue("$s", sweep);
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
     public void Dispose() => conn.Dispose();
 }

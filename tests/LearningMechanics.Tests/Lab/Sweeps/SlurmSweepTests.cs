@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LearningMechanics.Lab.Sweeps;
+using static LearningMechanics.Tests.Lab.Sweeps.SweepExecutorTests;
+
+namespace LearningMechanics.Tests.Lab.Sweeps;
+
+/// <summary>
+/// A real single-node Slurm cluster from Debian's packages (scripts/slurm-local.sh start … stop): an 8-task sweep as a job
+/// array, one task cancelled mid-run with scancel, then status, resume and collect. Skipped on a machine without Slurm,
+/// failed under CI=true (scripts/slurm-local.sh installs it there).
+/// </summary>
+public sealed class SlurmSweepTests : IDisposable
+{
+    private static string Script =>
+        Path.Combine(FindRepositoryRoot(AppContext.BaseDirectory), "scripts", "slurm-local.sh");
+
+    private bool started;
+
+    private static string FindRepositoryRoot(string from)
+    {
+        for (var d = new DirectoryInfo(from); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "scripts", "slurm-local.sh"))) return d.FullName;
+        throw new InvalidOperationException("scripts/slurm-local.sh not found above the test folder.");
+    }
+
+    private static (int Code, string Output) Bash(params string[] args)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output + err.Result);
+    }
+
+    private static bool HasSbatch() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, "sbatch")));
+
+    public void Dispose()
+    {
+        if (started) Bash(Script, "stop");
+    }
+
+    [SkippableFact]
+    public void AnArraySweepSurvivesACancelledTaskAndResumesToTheLocalResults()
+    {
+        // Locally without Slurm: skipped; under CI the start script installs the packages, so the test always runs there.
+        ReferencePeers.Require(HasSbatch() || ReferencePeers.InCi, "Slurm (sbatch) is not installed");
+        var (code, output) = Bash(Script, "start");
+        Assert.True(code == 0, $"scripts/slurm-local.sh start failed:\n{output}");
+        started = true;
+        Environment.SetEnvironmentVariable("SLURM_CONF", Path.Combine(
+            Environment.GetEnvironmentVariable("LMECH_SLURM_DIR") ?? "/tmp/lmech-slurm", "slurm.conf"));
+        Environment.SetEnvironmentVariable("LMECH_EXE", LmechExe);
+
+        string dir = NewDir();
+        string reference = NewDir();
+        string file = dir + ".json";
+        try
+        {
+            File.WriteAllText(file, Sweep(steps: 3000));   // a few seconds per task: long enough to cancel one mid-run
+            Assert.Equal(0, Run("sweep", "plan", file, "--out", dir));
+            var plan = SweepPlan.Read(dir);
+            Assert.Equal(8, plan.Tasks.Count);
+            Assert.Equal(0, LearningMechanics.Cli.Lmech.Execute(["sweep", "run", dir, "--executor", "slurm", "--max-parallel", "2"]));
+            Assert.Single(Directory.GetFiles(new SweepLayout(dir).Slurm, "*.sbatch"));
+
+            // Cancel the first task seen running, through its array task id.
+            string running = new SweepLayout(dir).Running;
+            string? job = null;
+            WaitUntil(() =>
+            {
+                foreach (var f in Directory.GetFiles(running))
+                {
+                    try
+                    {
+                        using var d = JsonDocument.Parse(File.ReadAllText(f));
+                        job = d.RootElement.GetProperty("slurm_job").GetString();
+                        if (!string.IsNullOrEmpty(job)) return true;
+                    }
+                    catch (Exception e) when (e is IOException or JsonException) { }
+                }
+                return false;
+            }, 120, "a running array task");
+            Assert.Equal(0, Bash("-c", $"scancel {job}").Code);
+            WaitUntil(() => SlurmExecutor.Queued() is { Count: 0 }, 300, "the array to finish");
+
+            var after = SweepStatus.Of(dir, plan, SlurmExecutor.Queued());
+            var failed = Assert.Single(after, s => s.State == TaskState.Failed);
+            Assert.Contains("interrupted", failed.Reason);
+            Assert.Equal(plan.Tasks.Count - 1, SweepStatus.Count(after, TaskState.Done));
+
+            Assert.Equal(0, LearningMechanics.Cli.Lmech.Execute(["sweep", "resume", dir, "--executor", "slurm", "--max-parallel", "2"]));
+            WaitUntil(() => SlurmExecutor.Queued() is { Count: 0 }, 300, "the resumed task");
+            Assert.Equal(plan.Tasks.Count, SweepStatus.Count(SweepStatus.Of(dir, plan, SlurmExecutor.Queued()), TaskState.Done));
+
+            RunLocally(reference, dir);
+            AssertCompleteAndIdentical(dir, reference);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("LMECH_EXE", null);
+            File.Delete(file);
+            foreach (var d in new[] { dir, reference }) if (Directory.Exists(d)) Directory.Delete(d, true);
+        }
+    }
+}
