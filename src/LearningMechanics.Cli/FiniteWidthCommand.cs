@@ -74,6 +74,8 @@ internal static class FiniteWidthCommand
         double sw2 = sw2Opt ?? OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma);
         if (!(sw2 > 0) || !double.IsFinite(sw2)) throw new BadInputException($"--sw2 {sw2} must be a positive number.");
         var layers = FourPointVertex.SingleInput(new(act, sw2, sb2), inputNorm, depth + 1, gamma);
+        // The book's B.26 for comparison: it misses the residual memory term (docs/notes/residual-vertex.md).
+        var book = gamma != 0 ? FourPointVertex.SingleInput(new(act, sw2, sb2), inputNorm, depth + 1, gamma, book: true) : null;
         // NTK fluctuations (Roberts & Yaida 2022, eqs. 9.13–9.16) where φ′ exists; NNGP-only activations (sign, step) have none,
         // and Roberts & Yaida give them for plain MLPs only.
         var ntk = act.IsDifferentiable && gamma == 0 ? NtkFluctuations.SingleInput(new(act, sw2, sb2), inputNorm, depth + 1) : null;
@@ -128,6 +130,11 @@ internal static class FiniteWidthCommand
                         ["layer"] = l.Layer, ["K"] = l.K, ["V"] = l.V, ["G1"] = J(l.G1), ["V_over_nK2"] = l.NormalisedVertex / width,
                         ["excess_kurtosis"] = l.ExcessKurtosis(width),
                     };
+                    if (book is not null)
+                    {
+                        row["V_book_B26"] = book[i].V;
+                        row["excess_kurtosis_book_B26"] = book[i].ExcessKurtosis(width);
+                    }
                     if (ntk is not null)
                     {
                         var q = ntk[i];
@@ -184,8 +191,10 @@ internal static class FiniteWidthCommand
             ? "NTK: E[Θ̂] = Θ + H¹/n, Var(Θ̂) = (A + 2B)/n and Cov(Θ̂, z²) = (D + 2F)/n (Roberts & Yaida 2022, eqs. 9.13–9.16 " +
                 "and the derived H¹, NTK parameterisation)."
             : gamma != 0
-                ? $"Residual MLP: every step is z′ = γz + Wσ(z) + b with γ = {gamma:G4} (Roberts & Yaida 2022, eqs. B.12, B.15, " +
-                    "B.26); NTK fluctuations are given for plain MLPs only."
+                ? $"Residual MLP: every step is z′ = γz + Wσ(z) + b with γ = {gamma:G4} (Roberts & Yaida 2022, eqs. B.12, B.15); " +
+                    "V is B.26 plus the memory term it misses (docs/notes/residual-vertex.md). The book's B.26 alone gives " +
+                    $"V = {book![^1].V:G5} and excess kurtosis {book[^1].ExcessKurtosis(width):G4} at the output layer. " +
+                    "NTK fluctuations are given for plain MLPs only."
                 : "No NTK: the activation has no derivative.")));
         if (pair is not null)
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
@@ -218,7 +227,9 @@ internal static class FiniteWidthCommand
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"Optimal aspect ratio (Roberts & Yaida 2022, App. {(gamma != 0 ? "B, eqs. B.29/B.35/B.36" : "A")}, ν = {nu:G4}): " +
                 $"r* = {rPairs:G4} for pairs of neurons (eq. A.72, m₁ = m₂ = 1), {rs:G4} for the two halves of a width-{width} layer " +
-                $"(eq. A.73); this network has L/n = {(double)depth / width:G3}.")));
+                $"(eq. A.73); this network has L/n = {(double)depth / width:G3}.") +
+                (gamma != 0 ? " With γ ≠ 0 this ν is the book's (the slope of B.26); the memory term raises it for ReLU-like φ " +
+                    "(docs/notes/residual-vertex.md), so the book's r* is too large there." : "")));
         return Lmech.Ok;
     }
 

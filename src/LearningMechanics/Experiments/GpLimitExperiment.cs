@@ -57,7 +57,7 @@ public sealed class GpLimitExperiment : IExperiment
         new("fit_min", "smallest width used in the 1/n fits", "32", "32"),
         new("nlo_widths", "widths of the NLO-metric fit (exact Gaussian-chain draws of the output variance)", "16,32,64,128,256",
             "16,32,64,128,256,512"),
-        new("nlo_nets", "draws per width of the NLO-metric fit", "250000", "1000000"),
+        new("nlo_nets", "draws per width of the NLO-metric fit", "250000", "500000"),
     ];
 
     private static readonly ClaimDeclaration Covariance = new("cov-{act}",

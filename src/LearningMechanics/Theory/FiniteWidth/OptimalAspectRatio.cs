@@ -16,7 +16,9 @@ public static class OptimalAspectRatio
     /// ν of eqs. A.69–A.70 for φ at criticality, V^{(L)}/(nK²) ≈ νL/n; with residual connections of identity scale γ
     /// (Roberts &amp; Yaida 2022, App. B, at the shifted criticality C_W(γ) ∝ 1 − γ²): ν(γ) = (1 − γ²)[(1 −
     /// γ²)(3A₄/A₂² − 1) + 4γ²] for the scale-invariant class (eq. B.29) and (2/3)(1 − γ⁴) for the K* = 0 class (eq. B.35).
-    /// Throws for other activations.
+    /// Throws for other activations. For γ ≠ 0 these are the book's values, the slope of B.26, which misses the memory term of
+    /// residual networks (docs/notes/residual-vertex.md): for ReLU the measured slope is 6.43 ± 0.04 at γ² = 0.25, where
+    /// this gives 3.56, so residual connections raise ν for ReLU instead of lowering it.
     /// </summary>
     public static double Nu(Activation act, double gamma = 0)
     {
