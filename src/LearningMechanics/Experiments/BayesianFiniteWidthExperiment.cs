@@ -56,6 +56,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
         new("calib_test", "calibration task: held-out test points", "500", "2000"),
         new("calib_dim", "calibration task: input dimension", "8", "8"),
         new("calib_noise", "calibration task: label noise sd (teacher outputs have sd ≈ 0.5)", "0.1", "0.1"),
+        new("calib_tasks", "calibration task: independent teacher regressions averaged (≥ 3)", "16", "16"),
     ];
 
     private static readonly ClaimDeclaration Sampler = new("sampler-{act}",
@@ -316,36 +317,63 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
             FormattableString.Invariant($"~L/n = {(p.Depth + 1.0) / nMid:G2}.");
     }
 
-    /// <summary>Calibration of the infinite-width posterior (Lee et al. 2018) on a teacher regression task.</summary>
+    /// <summary>
+    /// Calibration of the infinite-width posterior (Lee et al. 2018) on <c>calib_tasks</c> independent teacher regressions
+    /// (teacher, inputs, noise and split drawn afresh for each). The coverage of one task scatters far beyond its binomial SE
+    /// (sd ≈ 0.04 over tasks against 0.013: the teacher and the fitted scale and noise are shared by its test points), so the
+    /// claim is the mean coverage over the tasks, with the SE of that mean and a Student-t tolerance at the gallery's
+    /// two-sided 4σ rate (6.3·10⁻⁵) for its tasks − 1 degrees of freedom. The first task is plotted and tabulated.
+    /// </summary>
     private static void Calibrate(Settings s, int depth, Rng calibRng, ExperimentOutput output)
     {
         int calibTrain = s.GetInt("calib_train", 2);
         int calibTest = s.GetInt("calib_test", 10);
         int calibDim = s.GetInt("calib_dim", 1);
+        int tasks = s.GetInt("calib_tasks", 3);
         double calibNoise = s.GetDouble("calib_noise", 0);
-        var calibX = Inputs.ToSphere(Synthetic.GaussianInputs(calibTrain + calibTest, calibDim, calibRng.Split(CalibrationInputStream)));
-        var task = Teacher.Label(calibX, "dense(32)-tanh-dense(1)", calibRng.Split(CalibrationTeacherStream), calibNoise);
-        var (calibTrainSet, calibTestSet) = (task.Take(calibTrain), task.Subset([.. Enumerable.Range(calibTrain, calibTest)]));
-        output.Facts["calibration_task"] = $"teacher dense(32)-tanh-dense(1) on the sphere in d = {calibDim}, " +
-            $"label noise sd {calibNoise}; {calibTrain} training, {calibTest} held-out points";
-        var calibration = new List<(string Act, CalibrationResult R)>();
-        foreach (var calibAct in s.GetList("calib_acts").Select(Activation.Parse))
+        if (tasks < 3) throw new BadInputException($"Setting calib_tasks={tasks} must be ≥ 3 (the SE comes from their spread).");
+        output.Facts["calibration_task"] = $"{tasks} teachers dense(32)-tanh-dense(1) on the sphere in d = {calibDim}, " +
+            $"label noise sd {calibNoise}; {calibTrain} training, {calibTest} held-out points each";
+        var acts = s.GetList("calib_acts").Select(Activation.Parse).ToArray();
+        var results = acts.Select(_ => new CalibrationResult[tasks]).ToArray();
+        for (int t = 0; t < tasks; t++)
         {
-            var sp = new MlpSpec(calibDim, 512, depth, calibAct, Criticality.CriticalWeightVariance(calibAct), 0).Validated();
-            var r = NngpCalibration.Run(sp.ToNetworkSpec(), calibTrainSet, calibTestSet);
-            calibration.Add((sp.Activation.Name, r));
-            int at90 = Array.IndexOf(r.Nominal, 0.9);
-            double cov = r.CoverageGp[at90];
-            double se = Math.Sqrt(0.9 * 0.1 / r.Test);
-            double overConfident = 2 * AndersonDarling.NormalCdf(1.6448536269514722 / 2) - 1;
-            output.Claims.Add(NngpCoverage.With(("act", sp.Activation.Name), ("depth", depth)).Compare(0.9, cov, se, 4 * se,
-                $"{r.Test} held-out targets; fitted s² = {r.Scale:G3}, noise variance {r.NoiseVariance:G3}; " +
-                $"mean NLL: NNGP {r.NllGp:G4} ± {r.NllGpSe:G2}, NTK-GP ensemble of trained networks {r.NllEnsemble:G4} ± " +
-                $"{r.NllEnsembleSe:G2} (difference SE {r.NllDifferenceSe:G2}; reported, not a criterion); " +
-                $"ensemble coverage at 90 %: {r.CoverageEnsemble[at90]:G3}; tolerance 4·binomial SE.", overConfident));
+            var rng = calibRng.Split((ulong)t);
+            var calibX = Inputs.ToSphere(Synthetic.GaussianInputs(calibTrain + calibTest, calibDim, rng.Split(CalibrationInputStream)));
+            var task = Teacher.Label(calibX, "dense(32)-tanh-dense(1)", rng.Split(CalibrationTeacherStream), calibNoise);
+            var (train, test) = (task.Take(calibTrain), task.Subset([.. Enumerable.Range(calibTrain, calibTest)]));
+            for (int a = 0; a < acts.Length; a++)
+            {
+                var sp = new MlpSpec(calibDim, 512, depth, acts[a], Criticality.CriticalWeightVariance(acts[a]), 0).Validated();
+                results[a][t] = NngpCalibration.Run(sp.ToNetworkSpec(), train, test);
+            }
         }
-        ReportCalibration(output, calibration);
+        double tQuantile = MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, tasks - 1, 1 - FalseFailRate / 2);
+        double overConfident = 2 * AndersonDarling.NormalCdf(1.6448536269514722 / 2) - 1;
+        for (int a = 0; a < acts.Length; a++)
+        {
+            var r = results[a];
+            int at90 = Array.IndexOf(r[0].Nominal, 0.9);
+            var coverage = r.Select(x => x.CoverageGp[at90]).ToArray();
+            double se = Statistics.StandardError(coverage);
+            output.Claims.Add(NngpCoverage.With(("act", acts[a].Name), ("depth", depth)).Compare(0.9, Statistics.Mean(coverage), se,
+                tQuantile * se,
+                Note(tasks, r, coverage, tQuantile, at90), overConfident));
+        }
+        ReportCalibration(output, [.. acts.Select((act, a) => (act.Name, results[a][0]))]);
     }
+
+    private static string Note(int tasks, CalibrationResult[] r, double[] coverage, double t, int at90) =>
+        FormattableString.Invariant($"mean over {tasks} tasks of {r[0].Test} held-out targets (coverages ") +
+        string.Join(", ", coverage.Select(c => c.ToString("F3", System.Globalization.CultureInfo.InvariantCulture))) +
+        FormattableString.Invariant($"); tolerance t·SE with t = {t:G3} ({tasks - 1} degrees of freedom, two-sided rate 6.3e-5); ") +
+        FormattableString.Invariant($"task 0: fitted s² = {r[0].Scale:G3}, noise variance {r[0].NoiseVariance:G3}, mean NLL NNGP ") +
+        FormattableString.Invariant($"{r[0].NllGp:G4} ± {r[0].NllGpSe:G2}, NTK-GP ensemble {r[0].NllEnsemble:G4} ± ") +
+        FormattableString.Invariant($"{r[0].NllEnsembleSe:G2} (reported, not a criterion); mean ensemble coverage at 90 %: ") +
+        FormattableString.Invariant($"{r.Average(x => x.CoverageEnsemble[at90]):G3}.");
+
+    /// <summary>The gallery's false-fail rate per claim: two-sided 4σ, 2·(1 − Φ(4)).</summary>
+    private const double FalseFailRate = 6.334e-5;
 
     private static void ReportCalibration(ExperimentOutput output, List<(string Act, CalibrationResult R)> calibration)
     {
