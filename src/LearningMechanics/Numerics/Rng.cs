@@ -49,6 +49,7 @@ public sealed class Rng
     public double NextGaussian() => Ziggurat.Sample(ref state);
 
     /// <summary>Fills <paramref name="dst"/> with iid N(0, σ²) draws.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void FillGaussian(Span<double> dst, double sigma = 1.0)
     {
         var s = state;   // the hot loop works on a local copy of the state
