@@ -98,7 +98,8 @@ internal static class FiniteWidthCommand
         if (critical)
             try
             {
-                nu = OptimalAspectRatio.Nu(act, gamma);
+                // With γ ≠ 0: the corrected recursion's slope where it is derived (scale-invariant φ), else the book's.
+                nu = gamma != 0 && act.IsScaleInvariant ? OptimalAspectRatio.ResidualNu(act, gamma) : OptimalAspectRatio.Nu(act, gamma);
                 rStar = OptimalAspectRatio.RStar(nu.Value, width);
                 rPairs = OptimalAspectRatio.RStar(nu.Value, 1, 1);
             }
@@ -228,8 +229,10 @@ internal static class FiniteWidthCommand
                 $"Optimal aspect ratio (Roberts & Yaida 2022, App. {(gamma != 0 ? "B, eqs. B.29/B.35/B.36" : "A")}, ν = {nu:G4}): " +
                 $"r* = {rPairs:G4} for pairs of neurons (eq. A.72, m₁ = m₂ = 1), {rs:G4} for the two halves of a width-{width} layer " +
                 $"(eq. A.73); this network has L/n = {(double)depth / width:G3}.") +
-                (gamma != 0 ? " With γ ≠ 0 this ν is the book's (the slope of B.26); the memory term raises it for ReLU-like φ " +
-                    "(docs/notes/residual-vertex.md), so the book's r* is too large there." : "")));
+                (gamma == 0 ? "" : act.IsScaleInvariant
+                    ? FormattableString.Invariant($" ν is the corrected recursion's large-depth slope; the book's B.29 gives ") +
+                        FormattableString.Invariant($"{OptimalAspectRatio.Nu(act, gamma):G4} (docs/notes/residual-vertex.md).")
+                    : " With γ ≠ 0 this ν is the book's B.35; the memory term's share is not derived for this class.")));
         return Lmech.Ok;
     }
 

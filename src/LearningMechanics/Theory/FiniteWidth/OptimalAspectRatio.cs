@@ -34,6 +34,35 @@ public static class OptimalAspectRatio
             $"Activation '{act.Name}' is in neither the scale-invariant nor the K* = 0 class; Roberts & Yaida 2022 give no ν for it.");
     }
 
+    /// <summary>
+    /// ν(γ) of the corrected residual recursion (B.26 + the memory term, docs/notes/residual-vertex.md §5) for scale-invariant
+    /// φ at C_W(γ): ν = ν_B.26(γ) + 2(1 − γ²)²/A₂² Σ_{k≥1}[C(γ^k) − 2A₂²γ^{2k}], C(ρ) = ⟨σ(u)²σ(v)²⟩_ρ −
+    /// A₂² at unit variances and correlation ρ, A₂ = ⟨σ²⟩. Equals <see cref="Nu"/> at γ = 0 and for the linear network.
+    /// </summary>
+    public static double ResidualNu(Activation act, double gamma)
+    {
+        if (!act.IsScaleInvariant)
+            throw new BadInputException(
+                $"The corrected residual ν is derived for scale-invariant activations only; '{act.Name}' is not one.");
+        double nu = Nu(act, gamma);
+        double g2 = gamma * gamma;
+        double a2 = act.Moment(2, 1);
+        double Square(double z)
+        {
+            double s = act.Apply(z);
+            return s * s;
+        }
+        double memory = 0;
+        double rho = 1;
+        for (int k = 1; k < 10_000; k++)
+        {
+            rho *= gamma;
+            if (Math.Abs(rho) < 1e-14) break;
+            memory += Numerics.GaussLegendre.ExpectPairKinked(Square, Square, 1, rho, 1) - a2 * a2 - 2 * a2 * a2 * rho * rho;
+        }
+        return nu + 2 * (1 - g2) * (1 - g2) / (a2 * a2) * memory;
+    }
+
     /// <summary>The critical C_W of a residual MLP with identity scale γ (σ_b² = 0): (1 − γ²)/A₂ or (1 − γ²)/σ′(0)²
     /// (eqs. B.20–B.21).</summary>
     public static double ResidualCriticalWeightVariance(Activation act, double gamma) =>
