@@ -116,6 +116,20 @@ public abstract class Activation
         }, k)
         : 0;
 
+    /// <summary>
+    /// E[φ(x)²φ(y)²] for (x, y) ~ N(0, [[k11, k12], [k12, k22]]) by the kink-aware pair rule: the correlation of two
+    /// layers' φ² in a residual network's memory term (docs/notes/residual-vertex.md).
+    /// </summary>
+    public double ExpectSquaredPair(double k11, double k12, double k22)
+    {
+        double Square(double z)
+        {
+            double v = Apply(z);
+            return v * v;
+        }
+        return GaussLegendre.ExpectPairKinked(Square, Square, k11, k12, k22);
+    }
+
     protected void RequireDifferentiable()
     {
         if (!IsDifferentiable)

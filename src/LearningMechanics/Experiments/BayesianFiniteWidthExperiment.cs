@@ -348,7 +348,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
                 results[a][t] = NngpCalibration.Run(sp.ToNetworkSpec(), train, test);
             }
         }
-        double tQuantile = MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, tasks - 1, 1 - FalseFailRate / 2);
+        double tQuantile = MathNet.Numerics.Distributions.StudentT.InvCDF(0, 1, tasks - 1, 1 - Claim.FalseFailRate / 2);
         double overConfident = 2 * AndersonDarling.NormalCdf(1.6448536269514722 / 2) - 1;
         for (int a = 0; a < acts.Length; a++)
         {
@@ -372,8 +372,6 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
         FormattableString.Invariant($"{r[0].NllEnsembleSe:G2} (reported, not a criterion); mean ensemble coverage at 90 %: ") +
         FormattableString.Invariant($"{r.Average(x => x.CoverageEnsemble[at90]):G3}.");
 
-    /// <summary>The gallery's false-fail rate per claim: two-sided 4σ, 2·(1 − Φ(4)).</summary>
-    private const double FalseFailRate = 6.334e-5;
 
     private static void ReportCalibration(ExperimentOutput output, List<(string Act, CalibrationResult R)> calibration)
     {

@@ -116,9 +116,6 @@ public sealed class GpLimitExperiment : IExperiment
     /// <summary>Random streams of the NLO-metric draws: activation a, width index w uses root.Split(NloStream + a, w).</summary>
     private const ulong NloStream = 1UL << 41;
 
-    /// <summary>The two-sided 4σ false-rejection rate, 2·(1 − Φ(4)) = 6.3e-5.</summary>
-    private const double FalseRejectionRate = 6.334e-5;
-
     private static readonly (int I, int J)[] Pairs = ConditionalKernelEnsemble.Pairs(4);
 
     private static readonly string[] InputNames = ["x0", "x1 (cos 0.95)", "x2 (⊥ x0)", "x3 = −x0"];
@@ -331,12 +328,12 @@ public sealed class GpLimitExperiment : IExperiment
     {
         var (a2, pValue) = AndersonDarling.TestNormal(zs, 0, sd);
         int m = zs.Length;
-        double critical = Bisect(t => FalseRejectionRate - (1 - AndersonDarling.Cdf(t, m)), 1, 30);
+        double critical = Bisect(t => Claim.FalseFailRate - (1 - AndersonDarling.Cdf(t, m)), 1, 30);
         double competitor = 1 + m * WeightedCramerVonMises(sdLinear / sd);
         double smallest = Bisect(s => 1 + m * WeightedCramerVonMises(s) - critical, 1, 4);
         return Normality.With(("act", act), ("depth", p.Depth), ("width", p.Widths[^1])).Compare(1.0, a2, 0.76, critical - 1.0,
             $"A² = {a2:G4}, p = {pValue:G3} over {m} networks; under the null E[A²] = 1 (SD 0.76), reject when A² > {critical:G4} " +
-            $"(p < {FalseRejectionRate:G2}); the test detects a Gaussian whose SD is ≥ {smallest:G3}× the predicted one.",
+            $"(p < {Claim.FalseFailRate:G2}); the test detects a Gaussian whose SD is ≥ {smallest:G3}× the predicted one.",
             competitor: competitor);
     }
 

@@ -59,6 +59,9 @@ public readonly record struct Rival(string Hypothesis, double Prediction);
 public sealed record Claim(string Id, string Statement, string Source, double? Predicted, double? Measured,
     double? StdErr, double? Tolerance, Verdict Verdict, string? Note = null, ClaimRule Rule = ClaimRule.TwoSided)
 {
+    /// <summary>The gallery's false-fail probability per claim: two-sided 4σ, 2·(1 − Φ(4)) = 6.3·10⁻⁵.</summary>
+    public const double FalseFailRate = 6.334e-5;
+
     /// <summary>The competing hypothesis's prediction of the measured quantity (null when none is stated).</summary>
     public double? Competitor { get; init; }
 

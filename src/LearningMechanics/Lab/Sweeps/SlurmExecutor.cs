@@ -122,8 +122,6 @@ public static class SlurmExecutor
         return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
     }
 
-    public static void Cancel(string job) => Exec("scancel", [job], 30);
-
     private static string Quote(string s) =>
         s.All(c => char.IsAsciiLetterOrDigit(c) || "/._-+=:,".Contains(c)) ? s : $"'{s.Replace("'", "'\\''")}'";
 

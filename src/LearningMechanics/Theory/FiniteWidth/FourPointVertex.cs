@@ -86,11 +86,6 @@ public static class FourPointVertex
     private static double Memory(Activation act, double cw, double gamma, double k, double g, double gPrime,
         List<(double K, double G, double GPrime, double Chi)> history)
     {
-        double Square(double z)
-        {
-            double s = act.Apply(z);
-            return s * s;
-        }
         double delta = 0;
         double x = 1;
         double power = 1;
@@ -100,7 +95,7 @@ public static class FourPointVertex
             if (Math.Abs(power * x) < 1e-13) break;
             var h = history[p];
             double c = power * h.K;
-            double e2 = Numerics.GaussLegendre.ExpectPairKinked(Square, Square, k, c, h.K);
+            double e2 = act.ExpectSquaredPair(k, c, h.K);
             delta += x * (e2 - g * h.G - 2 * c * c * gPrime * h.GPrime);
             x *= h.Chi;
         }

@@ -47,18 +47,13 @@ public static class OptimalAspectRatio
         double nu = Nu(act, gamma);
         double g2 = gamma * gamma;
         double a2 = act.Moment(2, 1);
-        double Square(double z)
-        {
-            double s = act.Apply(z);
-            return s * s;
-        }
         double memory = 0;
         double rho = 1;
         for (int k = 1; k < 10_000; k++)
         {
             rho *= gamma;
             if (Math.Abs(rho) < 1e-14) break;
-            memory += Numerics.GaussLegendre.ExpectPairKinked(Square, Square, 1, rho, 1) - a2 * a2 - 2 * a2 * a2 * rho * rho;
+            memory += act.ExpectSquaredPair(1, rho, 1) - a2 * a2 - 2 * a2 * a2 * rho * rho;
         }
         return nu + 2 * (1 - g2) * (1 - g2) / (a2 * a2) * memory;
     }

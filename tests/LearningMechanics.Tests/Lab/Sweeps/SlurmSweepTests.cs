@@ -35,9 +35,6 @@ public sealed class SlurmSweepTests : IDisposable
         return (p.ExitCode, output + err.Result);
     }
 
-    private static bool HasSbatch() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, "sbatch")));
-
     public void Dispose()
     {
         if (started) Bash(Script, "stop");
@@ -47,7 +44,7 @@ public sealed class SlurmSweepTests : IDisposable
     public void AnArraySweepSurvivesACancelledTaskAndResumesToTheLocalResults()
     {
         // Locally without Slurm: skipped; under CI the start script installs the packages, so the test always runs there.
-        ReferencePeers.Require(HasSbatch() || ReferencePeers.InCi, "Slurm (sbatch) is not installed");
+        ReferencePeers.Require(SlurmExecutor.Available() || ReferencePeers.InCi, "Slurm (sbatch) is not installed");
         var (code, output) = Bash(Script, "start");
         Assert.True(code == 0, $"scripts/slurm-local.sh start failed:\n{output}");
         started = true;
