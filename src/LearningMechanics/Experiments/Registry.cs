@@ -11,6 +11,7 @@ public static class Registry
         new CriticalityExperiment(),
         new NtkLimitExperiment(),
         new FiniteWidthVertexExperiment(),
+        new ResidualVertexExperiment(),
         new EigenlearningExperiment(),
         new LazyTrainingExperiment(),
         new LazyVsRichExperiment(),

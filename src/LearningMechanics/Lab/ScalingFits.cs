@@ -14,15 +14,22 @@ public static class ScalingFits
     public static Claim Intercept(DeclaredClaim claim, double[] n, double[] dev, double[] se, string context, double predicted = 0,
         double? competitor = null)
     {
+        if (n.Length < 3) return claim.Inconclusive(predicted, $"Need ≥ 3 widths in the fit, have {n.Length}.");
+        var fit = Extrapolate(n, dev, se);
+        return claim.Compare(predicted, fit.A, fit.SeA, 4 * fit.SeA,
+            $"{context}; fitted 1/n coefficient b = {fit.B:G3} ± {fit.SeB:G2}; reduced χ² = {fit.ReducedChiSquare:G3}; " +
+            $"widths {n.Min()}…{n.Max()}; tolerance 4·SE.", competitor);
+    }
+
+    /// <summary>Weighted fit y(n) = a + b/n + c/n² (a + b/n with three widths) and its n → ∞ value a with SE; ≥ 3 widths.</summary>
+    public static WidthExtrapolation Extrapolate(double[] n, double[] y, double[] se)
+    {
         int p = n.Length >= 4 ? 3 : n.Length == 3 ? 2 : 0;
-        if (p == 0) return claim.Inconclusive(predicted, $"Need ≥ 3 widths in the fit, have {n.Length}.");
+        if (p == 0) throw new ArgumentException($"Need ≥ 3 widths in the fit, have {n.Length}.", nameof(n));
         var design = new Matrix(n.Length, p);
         for (int r = 0; r < n.Length; r++) for (int c = 0; c < p; c++) design[r, c] = Math.Pow(1 / n[r], c);
-        var (beta, cov, chi2) = Statistics.WeightedLeastSquares(design, dev, se.Select(v => Math.Max(v, 1e-12)).ToArray());
-        double seA = Math.Sqrt(cov[0, 0]);
-        return claim.Compare(predicted, beta[0], seA, 4 * seA,
-            $"{context}; fitted 1/n coefficient b = {beta[1]:G3} ± {Math.Sqrt(cov[1, 1]):G2}; reduced χ² = {chi2:G3}; " +
-            $"widths {n.Min()}…{n.Max()}; tolerance 4·SE.", competitor);
+        var (beta, cov, chi2) = Statistics.WeightedLeastSquares(design, y, se.Select(v => Math.Max(v, 1e-12)).ToArray());
+        return new WidthExtrapolation(beta[0], Math.Sqrt(cov[0, 0]), beta[1], Math.Sqrt(cov[1, 1]), chi2);
     }
 
     /// <summary>
@@ -85,3 +92,6 @@ public static class ScalingFits
         return c.Tolerance is > 0 ? gap / c.Tolerance.Value : gap > 0 ? double.PositiveInfinity : 0;
     }
 }
+
+/// <summary>A width extrapolation y(n) ≈ a + b/n (+ c/n²): the limit <see cref="A"/> and the 1/n coefficient <see cref="B"/>.</summary>
+public readonly record struct WidthExtrapolation(double A, double SeA, double B, double SeB, double ReducedChiSquare);

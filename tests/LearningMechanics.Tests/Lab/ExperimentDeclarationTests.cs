@@ -18,6 +18,7 @@ public partial class ExperimentDeclarationTests
         ["criticality"] = new() { ["width"] = "32", ["depth"] = "8", ["nets"] = "8", ["acts"] = "relu,tanh" },
         ["ntk-limit"] = new() { ["widths"] = "8,16,32", ["depth"] = "1", ["nets"] = "20", ["acts"] = "relu" },
         ["finite-width-vertex"] = new() { ["widths"] = "8,16", ["depth"] = "3", ["nets"] = "50" },
+        ["residual-vertex"] = new() { ["widths"] = "8,16,32", ["depth"] = "4", ["nets"] = "256", ["acts"] = "relu", ["gammas"] = "0.5" },
         ["eigenlearning"] = new()
         {
             ["modes"] = "64", ["ns"] = "16,32,48", ["draws"] = "4", ["pool"] = "64", ["pool_ns"] = "16,32",
