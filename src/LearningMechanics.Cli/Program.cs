@@ -49,6 +49,7 @@ namespace LearningMechanics.Cli
             }
             try { return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
             catch (BadInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return BadInput; }
+            catch (UnitsFailedException e) { Console.Error.WriteLine($"error: {e.Message}"); return NotEvaluated; }
             catch (OperationCanceledException)
             {
                 Console.Error.WriteLine("error: cancelled; results finished before were saved.");
@@ -88,10 +89,21 @@ namespace LearningMechanics.Cli
                 Description = "override a setting, key=value (repeatable)",
                 AllowMultipleArgumentsPerToken = false,
             };
-            var cmd = new Command("run", "Run an experiment: prediction, measurement, verdicts, report.")
+            var unit = new Option<string?>("--unit")
             {
-                id, quick, full, seed, outDir, set,
+                Description = "measure one unit of a grid experiment into OUT/<id>/unit.json (what --executor starts)",
             };
+            var sweepDir = new Option<string?>("--sweep-dir")
+            {
+                Description = "with --executor: the sweep folder of the units (default OUT/<id>/units-<hash>)",
+            };
+            var executor = new ExecutorOptions(null);
+            var cmd = new Command("run", "Run an experiment: prediction, measurement, verdicts, report. With --executor local|slurm " +
+                "a grid experiment's units run as separate processes or Slurm array tasks, then are judged here.")
+            {
+                id, quick, full, seed, outDir, set, unit, sweepDir,
+            };
+            executor.AddTo(cmd);
             cmd.SetAction(p =>
             {
                 if (p.GetValue(quick) && p.GetValue(full)) throw new BadInputException("--quick and --full exclude each other.");
@@ -100,14 +112,25 @@ namespace LearningMechanics.Cli
                 var experiments = which.Equals("all", StringComparison.OrdinalIgnoreCase) ? Registry.All : [Registry.Get(which)];
                 var overrides = Settings.ParsePairs(p.GetValue(set) ?? []);
                 string dir = p.GetValue(outDir)!;
+                if (p.GetValue(unit) is { } key)
+                    return MeasureUnit(experiments, key, new RunOptions(mode, p.GetValue(seed), dir, overrides));
+                string? kind = executor.Kind(p);
+                if (kind == "slurm") Lab.Sweeps.SlurmExecutor.RequireSbatch();
                 // Validate every experiment's settings and the folder before any work starts.
                 foreach (var e in experiments)
                     Runner.Prepare(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count)));
                 int code = Ok;
                 foreach (var e in experiments)
                 {
+                    var progress = new ConsoleProgress(e.Id);
+                    IUnitRunner? units = null;
+                    if (kind is not null && e is IGridExperiment)
+                        units = new Lab.Sweeps.SweepUnitRunner(new Lab.Sweeps.UnitExecutor(kind, executor.Jobs(p), executor.Slurm(p),
+                            SweepCommand.LmechCommand(), p.GetValue(sweepDir)), dir, progress);
+                    else if (kind is not null)
+                        Console.WriteLine($"{e.Id} is not a grid experiment: it runs in this process.");
                     var run = Runner.Run(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count),
-                        new ConsoleProgress(e.Id)));
+                        progress, Units: units));
                     PrintClaims(run);
                     if (run.Count(Verdict.Inconclusive) > 0) code = NotEvaluated;
                 }
@@ -115,6 +138,28 @@ namespace LearningMechanics.Cli
                 return code;
             });
             return cmd;
+        }
+
+        /// <summary>
+        /// <c>lmech run ID --unit KEY</c>: one unit of a grid experiment, its measurement written atomically to
+        /// <c>OUT/ID/unit.json</c> (the sweep task runner reads it from there).
+        /// </summary>
+        private static int MeasureUnit(IReadOnlyList<IExperiment> experiments, string key, RunOptions options)
+        {
+            if (experiments.Count != 1 || experiments[0] is not IGridExperiment grid)
+                throw new BadInputException("--unit needs one grid experiment. Grid experiments: " +
+                    string.Join(", ", Registry.All.OfType<IGridExperiment>().Select(e => e.Id)) + ".");
+            var settings = Runner.Prepare(grid, options);
+            var context = new RunContext(options.Mode, options.Seed, settings, new ConsoleProgress($"{grid.Id} {key}"));
+            var measurement = grid.Measure(context, key);
+            string path = Path.Combine(options.OutDir, grid.Id, Lab.Sweeps.SweepTaskRunner.UnitFile);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            Lab.Sweeps.SweepLayout.WriteAtomically(path, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["experiment"] = grid.Id, ["unit"] = key, ["seed"] = options.Seed, ["mode"] = options.Mode.ToString().ToLowerInvariant(),
+                ["measurement"] = measurement,
+            }));
+            return Ok;
         }
 
         /// <summary>With 'run all', a --set applies to the experiments that declare the key; alone, every key must be known.</summary>

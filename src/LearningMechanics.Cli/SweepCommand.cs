@@ -48,23 +48,14 @@ internal static class SweepCommand
     private static Command Execute(string name, string description, bool includeFailed)
     {
         var dir = DirArgument();
-        var executor = new Option<string>("--executor") { Description = "local or slurm", DefaultValueFactory = _ => "local" };
-        var jobs = new Option<int>("--jobs")
-            { Description = "local: tasks at once (one thread each)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var partition = new Option<string?>("--partition") { Description = "slurm: partition" };
-        var maxParallel = new Option<int>("--max-parallel")
-            { Description = "slurm: array tasks running at once (%k)", DefaultValueFactory = _ => 16 };
-        var time = new Option<string?>("--time") { Description = "slurm: time limit per task, e.g. 01:00:00" };
-        var mem = new Option<string?>("--mem") { Description = "slurm: memory per task, e.g. 4G" };
-        var cpus = new Option<int>("--cpus") { Description = "slurm: CPUs per task", DefaultValueFactory = _ => 1 };
-        var cmd = new Command(name, description) { dir, executor, jobs, partition, maxParallel, time, mem, cpus };
+        var options = new ExecutorOptions("local");
+        var cmd = new Command(name, description) { dir };
+        options.AddTo(cmd);
         cmd.SetAction(p =>
         {
             string d = p.GetValue(dir)!;
             var plan = SweepPlan.Read(d);
-            string kind = p.GetValue(executor)!.Trim().ToLowerInvariant();
-            if (kind is not ("local" or "slurm"))
-                throw new BadInputException($"--executor '{kind}' is not allowed. Allowed: local, slurm.");
+            string kind = options.Kind(p)!;
             var states = SweepStatus.Of(d, plan, kind == "slurm" ? SlurmExecutor.Queued() : null);
             var todo = states.Where(s => s.State == TaskState.Pending || (includeFailed && s.State == TaskState.Failed))
                 .Select(s => s.Task.Index).ToList();
@@ -74,13 +65,12 @@ internal static class SweepCommand
             if (todo.Count == 0) return Lmech.Ok;
             if (kind == "slurm")
             {
-                var ids = SlurmExecutor.Submit(d, plan, todo, new SlurmOptions(p.GetValue(partition), p.GetValue(maxParallel),
-                    p.GetValue(time), p.GetValue(mem), p.GetValue(cpus)), LmechCommand());
+                var ids = SlurmExecutor.Submit(d, plan, todo, options.Slurm(p), LmechCommand());
                 Console.WriteLine($"Submitted {todo.Count} tasks as Slurm job array(s) {string.Join(", ", ids)}; " +
                     $"'lmech sweep status {d}' follows them.");
                 return Lmech.Ok;
             }
-            int failed = LocalExecutor.Run(d, plan, todo, p.GetValue(jobs), LmechCommand(), new ConsoleProgress($"sweep {plan.Name}"));
+            int failed = LocalExecutor.Run(d, plan, todo, options.Jobs(p), LmechCommand(), new ConsoleProgress($"sweep {plan.Name}"));
             var after = SweepStatus.Of(d, plan);
             Console.WriteLine($"Sweep '{plan.Name}': {SweepStatus.Summary(after)}.");
             PrintFailures(after);
@@ -165,4 +155,39 @@ internal static class SweepCommand
             ? [path, dll]
             : [path];
     }
+}
+
+/// <summary>The executor options shared by <c>lmech sweep run|resume</c> and <c>lmech run --executor</c>.</summary>
+/// <param name="defaultKind">The executor when --executor is not given (null: none, the run stays in this process).</param>
+internal sealed class ExecutorOptions(string? defaultKind)
+{
+    private readonly Option<string?> executor = new("--executor")
+        { Description = "local or slurm", DefaultValueFactory = _ => defaultKind };
+    private readonly Option<int> jobs = new("--jobs")
+        { Description = "local: tasks at once (one thread each)", DefaultValueFactory = _ => Environment.ProcessorCount };
+    private readonly Option<string?> partition = new("--partition") { Description = "slurm: partition" };
+    private readonly Option<int> maxParallel = new("--max-parallel")
+        { Description = "slurm: array tasks running at once (%k)", DefaultValueFactory = _ => 16 };
+    private readonly Option<string?> time = new("--time") { Description = "slurm: time limit per task, e.g. 01:00:00" };
+    private readonly Option<string?> mem = new("--mem") { Description = "slurm: memory per task, e.g. 4G" };
+    private readonly Option<int> cpus = new("--cpus") { Description = "slurm: CPUs per task", DefaultValueFactory = _ => 1 };
+
+    public void AddTo(Command cmd)
+    {
+        foreach (var o in new Option[] { executor, jobs, partition, maxParallel, time, mem, cpus }) cmd.Options.Add(o);
+    }
+
+    /// <summary>"local", "slurm" or null (none given and no default); anything else is bad input.</summary>
+    public string? Kind(ParseResult p)
+    {
+        string? kind = p.GetValue(executor)?.Trim().ToLowerInvariant();
+        if (kind is not (null or "local" or "slurm"))
+            throw new BadInputException($"--executor '{kind}' is not allowed. Allowed: local, slurm.");
+        return kind;
+    }
+
+    public int Jobs(ParseResult p) => p.GetValue(jobs);
+
+    public SlurmOptions Slurm(ParseResult p) =>
+        new(p.GetValue(partition), p.GetValue(maxParallel), p.GetValue(time), p.GetValue(mem), p.GetValue(cpus));
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using LearningMechanics.Architecture;
 using LearningMechanics.Lab;
 using LearningMechanics.Measurement.Ensembles;
@@ -13,7 +14,7 @@ namespace LearningMechanics.Experiments;
 /// O(n) samples of residual networks (<see cref="ResidualChain"/>), against the book's recursion B.26 and the corrected one
 /// (B.26 + the memory term, docs/notes/residual-vertex.md), and the sign of dν/dγ² near γ = 0.
 /// </summary>
-public sealed class ResidualVertexExperiment : IExperiment
+public sealed class ResidualVertexExperiment : IGridExperiment
 {
     public string Id => "residual-vertex";
     public string Title => "Residual networks at finite width: the book's vertex recursion against exact Monte Carlo";
@@ -51,8 +52,8 @@ public sealed class ResidualVertexExperiment : IExperiment
     };
 
     private static readonly ClaimDeclaration NuShift = new("nu-shift-relu",
-        "ReLU: a residual scale γ² = {g2:G3} raises the vertex's depth slope d(V/K²)/dℓ above the plain MLP's by the corrected " +
-            "recursion's amount (residual connections raise ν at small γ)",
+        "ReLU: the depth slope of V/K² at γ² = {g2:G3} minus the plain MLP's equals the corrected recursion's shift (positive over " +
+            "deep enough layers: residual connections raise ν at small γ)",
         "docs/notes/residual-vertex.md §5; against Roberts & Yaida 2022, eq. B.29", ClaimRule.TwoSided,
         "4·SE of the difference of the two extrapolated slopes")
     {
@@ -99,11 +100,35 @@ public sealed class ResidualVertexExperiment : IExperiment
         }
     }
 
-    public ExperimentOutput Run(RunContext ctx)
+    public ExperimentOutput Run(RunContext ctx) => Grid.Run(this, ctx);
+
+    /// <summary>One unit per (configuration, width): an ensemble of <c>nets</c> networks.</summary>
+    public IReadOnlyList<string> Units(RunContext ctx)
+    {
+        var p = Setup.From(ctx.Settings);
+        return [.. p.Configs.SelectMany(c => p.Widths.Select(n => Key(c, n)))];
+    }
+
+    private static string Key(Config c, int width) => string.Create(CultureInfo.InvariantCulture, $"{c.Name},n={width}");
+
+    public JsonElement Measure(RunContext ctx, string unit)
+    {
+        var p = Setup.From(ctx.Settings);
+        for (int c = 0; c < p.Configs.Length; c++)
+            for (int w = 0; w < p.Widths.Length; w++)
+            {
+                var cfg = p.Configs[c];
+                if (Key(cfg, p.Widths[w]) != unit) continue;
+                return Grid.ToJson(ResidualChain.Sample(cfg.Init, cfg.Gamma, 1, p.Widths[w], p.Depth, p.Nets,
+                    new Rng(ctx.Seed).Split((ulong)c, (ulong)w), stage: unit, progress: ctx.Progress, cancellation: ctx.Cancellation));
+            }
+        throw new BadInputException($"Unit '{unit}' is not a unit of {Id} with these settings.");
+    }
+
+    public ExperimentOutput Judge(RunContext ctx, IReadOnlyDictionary<string, JsonElement> measurements)
     {
         var p = Setup.From(ctx.Settings);
         var output = new ExperimentOutput();
-        var root = new Rng(ctx.Seed);
         var points = new List<Point>();
         var raw = new List<(string Cfg, int Depth, int Width, double Value, double Se)>();
         var slopes = new Dictionary<string, Point>();
@@ -113,9 +138,7 @@ public sealed class ResidualVertexExperiment : IExperiment
             var cfg = p.Configs[c];
             var corrected = FourPointVertex.SingleInput(cfg.Init, 1, p.Depth, cfg.Gamma);
             var book = FourPointVertex.SingleInput(cfg.Init, 1, p.Depth, cfg.Gamma, book: true);
-            var draws = p.Widths.Select((n, w) => ResidualChain.Sample(cfg.Init, cfg.Gamma, 1, n, p.Depth, p.Nets,
-                root.Split((ulong)c, (ulong)w), stage: $"{cfg.Name}, n = {n}", progress: ctx.Progress,
-                cancellation: ctx.Cancellation)).ToArray();
+            var draws = p.Widths.Select(n => Grid.FromJson<ResidualChainDraws>(measurements[Key(cfg, n)])).ToArray();
             double[] ns = p.Widths.Select(n => (double)n).ToArray();
             Point Fit(int depth, int from, Func<ResidualChainDraws, (double Value, double Se)> estimate)
             {

@@ -1,8 +1,9 @@
 namespace LearningMechanics.Lab;
 
-/// <summary>Everything an experiment gets for a run.</summary>
+/// <summary>Everything an experiment gets for a run; <paramref name="Units"/>: where a grid experiment's units run (null: in
+/// this process).</summary>
 public sealed record RunContext(RunMode Mode, ulong Seed, Settings Settings, IProgress<ProgressInfo>? Progress = null,
-    CancellationToken Cancellation = default);
+    CancellationToken Cancellation = default, IUnitRunner? Units = null);
 
 /// <summary>What an experiment returns: claims with verdicts, raw series (equal-length columns), plots.</summary>
 public sealed class ExperimentOutput

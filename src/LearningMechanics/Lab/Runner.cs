@@ -7,7 +7,7 @@ namespace LearningMechanics.Lab;
 /// <summary>How to run an experiment: mode, seed, output folder, <c>--set</c> overrides, progress sink.</summary>
 public sealed record RunOptions(RunMode Mode = RunMode.Quick, ulong Seed = 42, string OutDir = "lmech-results",
     IReadOnlyDictionary<string, string>? Overrides = null, IProgress<ProgressInfo>? Progress = null,
-    CancellationToken Cancellation = default);
+    CancellationToken Cancellation = default, IUnitRunner? Units = null);
 
 /// <summary>
 /// Runs gallery experiments and stores everything they produce: <c>DIR/&lt;id&gt;/result.json</c>, one CSV per
@@ -31,7 +31,8 @@ public static class Runner
         var settings = Prepare(experiment, options);
         var started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
-        var output = experiment.Run(new RunContext(options.Mode, options.Seed, settings, options.Progress, options.Cancellation));
+        var output = experiment.Run(new RunContext(options.Mode, options.Seed, settings, options.Progress, options.Cancellation,
+            options.Units));
         double elapsed = clock.Elapsed.TotalSeconds;
         var config = new Dictionary<string, string>(settings.Values);
         foreach (var (k, v) in output.Facts) config[k] = v;

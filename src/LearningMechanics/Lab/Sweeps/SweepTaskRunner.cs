@@ -42,7 +42,8 @@ public static class SweepTaskRunner
         string? reason = null;
         try { code = execute([.. task.Args, "--out", runDir]); }
         catch (Exception e) { code = 1; reason = $"{e.GetType().Name}: {e.Message}"; }
-        string resultJson = Path.Combine(runDir, task.Args[0] == "train" ? "train" : task.Args[1], "result.json");
+        string resultJson = Path.Combine(runDir, task.Args[0] == "train" ? "train" : task.Args[1],
+            IsUnit(task) ? UnitFile : "result.json");
         if (code is 0 or 1 && File.Exists(resultJson))
         {
             try
@@ -70,6 +71,12 @@ public static class SweepTaskRunner
         return code == 0 ? 1 : code;
     }
 
+    /// <summary>What <c>lmech run ID --unit KEY --out DIR</c> writes into <c>DIR/ID/</c>: the unit's measurement.</summary>
+    public const string UnitFile = "unit.json";
+
+    /// <summary>A unit of a grid experiment (<see cref="SweepUnitRunner"/>) rather than a whole run.</summary>
+    private static bool IsUnit(SweepTask task) => task.Args[0] == "run" && task.Args.Contains("--unit");
+
     /// <summary>"jobid_taskid" inside a Slurm array task, "" elsewhere.</summary>
     private static string SlurmJob() =>
         Environment.GetEnvironmentVariable("SLURM_ARRAY_JOB_ID") is { Length: > 0 } a
@@ -83,7 +90,8 @@ public static class SweepTaskRunner
     /// <summary>
     /// The metrics of a finished run. <c>train</c>: the numeric and text fields of its config (status, final_train_loss,
     /// steps_taken, …) plus final_loss and min_loss of its loss series. <c>run</c>: per claim, <c>&lt;id&gt;</c> = the measured
-    /// value and <c>&lt;id&gt;.verdict</c>. Named metrics the run lacks are an error naming the ones it has.
+    /// value and <c>&lt;id&gt;.verdict</c>; a grid unit (<c>run --unit</c>): <c>measurement</c>. Named metrics the run lacks are an
+    /// error naming the ones it has.
     /// </summary>
     public static SweepResult Extract(SweepTask task, string resultJson, IReadOnlyList<string> wanted)
     {
@@ -104,6 +112,11 @@ public static class SweepTaskRunner
                 all["min_loss"] = Element(loss.Min());
             }
             status = all.TryGetValue("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : "completed";
+        }
+        else if (IsUnit(task))
+        {
+            all["measurement"] = root.GetProperty("measurement").Clone();
+            status = "ran";
         }
         else
         {

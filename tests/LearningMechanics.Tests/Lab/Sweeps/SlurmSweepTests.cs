@@ -103,4 +103,39 @@ public sealed class SlurmSweepTests : IDisposable
             foreach (var d in new[] { dir, reference }) if (Directory.Exists(d)) Directory.Delete(d, true);
         }
     }
+
+    /// <summary>
+    /// <c>lmech run residual-vertex --executor slurm</c>: six units as one job array, waited for, judged exactly as in
+    /// process; running the command again submits nothing (every unit is kept).
+    /// </summary>
+    [SkippableFact]
+    public void AGridExperimentRunsAsAJobArrayAndIsJudgedExactlyAsInProcess()
+    {
+        ReferencePeers.Require(SlurmExecutor.Available() || ReferencePeers.InCi, "Slurm (sbatch) is not installed");
+        var (code, output) = Bash(Script, "start");
+        Assert.True(code == 0, $"scripts/slurm-local.sh start failed:\n{output}");
+        started = true;
+        Environment.SetEnvironmentVariable("SLURM_CONF", Path.Combine(
+            Environment.GetEnvironmentVariable("LMECH_SLURM_DIR") ?? "/tmp/lmech-slurm", "slurm.conf"));
+        string reference = NewDir();
+        string dir = NewDir();
+        try
+        {
+            string expected = GridRunTests.InProcessResult(reference);
+            string[] args = ["run", "residual-vertex", .. GridRunTests.Small, "--executor", "slurm", "--max-parallel", "3", "--out", dir];
+            Assert.Equal(0, Run(args));
+            Assert.Equal(expected, GridRunTests.Judgement(dir));
+            string units = Assert.Single(Directory.GetDirectories(Path.Combine(dir, "residual-vertex"), "units-*"));
+            var layout = new SweepLayout(units);
+            Assert.Single(Directory.GetFiles(layout.Slurm, "*.sbatch"));
+            Assert.Equal(6, Directory.GetFiles(layout.Results).Length);
+            Assert.Equal(0, Run(args));
+            Assert.Single(Directory.GetFiles(layout.Slurm, "*.sbatch"));   // nothing submitted again
+            Assert.Equal(expected, GridRunTests.Judgement(dir));
+        }
+        finally
+        {
+            foreach (var d in new[] { reference, dir }) if (Directory.Exists(d)) Directory.Delete(d, true);
+        }
+    }
 }
