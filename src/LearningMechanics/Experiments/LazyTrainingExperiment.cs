@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
 using LearningMechanics.Lab;
@@ -25,7 +26,7 @@ namespace LearningMechanics.Experiments;
 /// regression; and a finite network does not diverge below the linearised threshold N/λ_max(Θ̂₀) (above it lies the
 /// catapult phase, Lewkowycz et al. 2020).
 /// </summary>
-public sealed class LazyTrainingExperiment : IExperiment
+public sealed class LazyTrainingExperiment : IGridExperiment
 {
     private const string Reference = "Jacot et al. 2018; Lee et al. 2019; Roberts & Yaida 2022, ch. 10–11";
 
@@ -179,26 +180,69 @@ public sealed class LazyTrainingExperiment : IExperiment
 
     private sealed record PointStats(double Mean, double Se, double Var);
 
-    public ExperimentOutput Run(RunContext ctx)
+    public ExperimentOutput Run(RunContext ctx) => Grid.Run(this, ctx);
+
+    private const string DivergenceUnit = "divergence";
+
+    private static string UnitKey(int width, int net) => string.Create(CultureInfo.InvariantCulture, $"width={width},net={net}");
+
+    /// <summary>One unit per trained network (width, index), and one for the divergence learning rates.</summary>
+    public IReadOnlyList<string> Units(RunContext ctx)
     {
         var p = Setup.From(ctx.Settings);
+        return [.. p.Widths.SelectMany(n => Enumerable.Range(0, p.Nets).Select(r => UnitKey(n, r))), DivergenceUnit];
+    }
+
+    public JsonElement Measure(RunContext ctx, string unit)
+    {
+        var (p, train, test, theory) = Prepare(ctx);
         var root = new Rng(ctx.Seed);
-        var (train, test) = LoadData(ctx.Settings.GetString("data"), p.NTrain, p.NTest, root.Split(DataStream));
+        if (unit == DivergenceUnit) return Grid.ToJson(MeasureDivergence(ctx, p, train, root).Networks);
+        var probe = Matrix.Stack(train.X, test.X);
+        foreach (var (n, wi) in p.Widths.Select((n, i) => (n, i)))
+            for (int r = 0; r < p.Nets; r++)
+                if (UnitKey(n, r) == unit)
+                    return Grid.ToJson(TrainOne(p, train, test, probe, theory, n, r, root.Split((ulong)r, (ulong)wi)));
+        throw new BadInputException($"Unit '{unit}' is not a unit of {Id} with these settings.");
+    }
+
+    public ExperimentOutput Judge(RunContext ctx, IReadOnlyDictionary<string, JsonElement> measurements)
+    {
+        var (p, train, _, theory) = Prepare(ctx);
         var output = new ExperimentOutput();
         output.Facts["data"] = train.Name;
-        var theory = Predict(p, train, test);
         output.Facts["learning_rate"] = theory.Eta.ToString("R", CultureInfo.InvariantCulture);
         output.Facts["max_stable_learning_rate"] = theory.Dynamics.MaxStableLearningRate.ToString("R", CultureInfo.InvariantCulture);
-        var rows = Measure(ctx, p, train, test, theory, root);
+        var rows = p.Widths.SelectMany(n => Enumerable.Range(0, p.Nets).Select(r => Grid.FromJson<Row>(measurements[UnitKey(n, r)])))
+            .ToList();
         var byWidth = p.Widths.Select(n => rows.Where(r => r.Width == n).ToList()).ToList();
         var movement = MovementOf(byWidth);
         JudgeScaling(output, p, movement);
         var perPoint = JudgeWide(output, p, theory, byWidth.TakeLast(WideWidths).SelectMany(w => w).ToList());
         output.Facts["linearisation_distance_widest"] = string.Create(CultureInfo.InvariantCulture,
             $"{movement.Linearisation.Rms[^1]:G4} ± {movement.Linearisation.Se[^1]:G2} (width {p.Widths[^1]}, relative RMS)");
-        JudgeDivergence(ctx, output, p, train, root);
+        JudgeDivergence(output, p, new DivergenceThresholdResult(Grid.FromJson<NetworkDivergence[]>(measurements[DivergenceUnit])));
         Report(output, p, theory, rows, byWidth, movement, perPoint);
         return output;
+    }
+
+    private readonly Lock prepared = new();
+    private (string Key, (Setup, Dataset, Dataset, Prediction) Value)? cache;
+
+    /// <summary>Settings, data and the infinite-width prediction, shared by every unit of one run (cached per seed and
+    /// settings: the units of an in-process run load the data once).</summary>
+    private (Setup P, Dataset Train, Dataset Test, Prediction Theory) Prepare(RunContext ctx)
+    {
+        string key = $"{ctx.Seed};" + string.Join(";", ctx.Settings.Values.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        lock (prepared)
+        {
+            if (cache is { } c && c.Key == key) return c.Value;
+            var p = Setup.From(ctx.Settings);
+            var (train, test) = LoadData(ctx.Settings.GetString("data"), p.NTrain, p.NTest, new Rng(ctx.Seed).Split(DataStream));
+            var value = (p, train, test, Predict(p, train, test));
+            cache = (key, value);
+            return value;
+        }
     }
 
     private static Prediction Predict(Setup p, Dataset train, Dataset test)
@@ -221,22 +265,6 @@ public sealed class LazyTrainingExperiment : IExperiment
         }).ToArray();
         return new Prediction(kTrain, tTrain!, tTestTrain!, dynamics, eta, when, meanTest, varTest, kTestDiag, curveSteps, loss,
             meanPath);
-    }
-
-    private static List<Row> Measure(RunContext ctx, Setup p, Dataset train, Dataset test, Prediction theory, Rng root)
-    {
-        var probe = Matrix.Stack(train.X, test.X);
-        var rows = new List<Row>();
-        long done = 0;
-        long total = (long)p.Widths.Length * p.Nets;
-        foreach (var (n, wi) in p.Widths.Select((n, i) => (n, i)))
-            for (int r = 0; r < p.Nets; r++)
-            {
-                ctx.Cancellation.ThrowIfCancellationRequested();
-                rows.Add(TrainOne(p, train, test, probe, theory, n, r, root.Split((ulong)r, (ulong)wi)));
-                ctx.Progress?.Report(new ProgressInfo($"width {n}", Interlocked.Increment(ref done), total));
-            }
-        return rows;
     }
 
     /// <summary>One network of width n: its movement during training and its distance from its own linearisation.</summary>
@@ -361,12 +389,16 @@ public sealed class LazyTrainingExperiment : IExperiment
     /// against its own η_crit = N/λ_max(Θ̂₀) (<see cref="DivergenceThreshold"/>), mean ratio ± SE over the networks, against
     /// the ReLU catapult edge ≈ 6 and the uv-model bound 2 (<see cref="CatapultPhase"/>).
     /// </summary>
-    private static void JudgeDivergence(RunContext ctx, ExperimentOutput output, Setup p, Dataset train, Rng root)
+    private static DivergenceThresholdResult MeasureDivergence(RunContext ctx, Setup p, Dataset train, Rng root) =>
+        DivergenceThreshold.Ensemble(p.Spec(DivergenceWidth(p)), train, p.Nets, root, LearningRateNetStream, new DivergenceSearch(p.Steps),
+            ctx.Progress, ctx.Cancellation);
+
+    private static int DivergenceWidth(Setup p) => p.Widths[p.Widths.Length / 2];
+
+    private static void JudgeDivergence(ExperimentOutput output, Setup p, DivergenceThresholdResult result)
     {
-        int n = p.Widths[p.Widths.Length / 2];
+        int n = DivergenceWidth(p);
         var search = new DivergenceSearch(p.Steps);
-        var result = DivergenceThreshold.Ensemble(p.Spec(n), train, p.Nets, root, LearningRateNetStream, search, ctx.Progress,
-            ctx.Cancellation);
         output.Facts["divergence_lr_ratio"] = string.Create(CultureInfo.InvariantCulture,
             $"{result.MeanRatio:G4} ± {result.StandardError:G2} (width {n}, {p.Nets} networks)");
         double se = result.StandardError;

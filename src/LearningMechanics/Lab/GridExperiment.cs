@@ -62,12 +62,17 @@ public static class Grid
 
         /// <summary>Each unit's result goes through its JSON text, exactly as a unit from another process does.</summary>
         public IReadOnlyDictionary<string, JsonElement> MeasureAll(IGridExperiment experiment, RunContext context,
-            IReadOnlyList<string> units) =>
-            units.ToDictionary(u => u, u =>
+            IReadOnlyList<string> units)
+        {
+            var measured = new Dictionary<string, JsonElement>();
+            foreach (var u in units)
             {
                 context.Cancellation.ThrowIfCancellationRequested();
                 using var doc = JsonDocument.Parse(experiment.Measure(context, u).GetRawText());
-                return doc.RootElement.Clone();
-            });
+                measured[u] = doc.RootElement.Clone();
+                context.Progress?.Report(new ProgressInfo($"units (last: {u})", measured.Count, units.Count));
+            }
+            return measured;
+        }
     }
 }

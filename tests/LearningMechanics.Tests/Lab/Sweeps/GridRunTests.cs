@@ -67,6 +67,42 @@ public class GridRunTests
         }
     }
 
+    /// <remarks>
+    /// lazy-training's units are training runs (one per width and network, and the divergence search). Through the local
+    /// executor they run with one BLAS thread each, whose summation order differs from the multi-threaded in-process run:
+    /// the verdicts must be the same and every measured value equal to rounding (10⁻¹⁰ relative; seen: 10⁻¹⁴).
+    /// </remarks>
+    [Fact]
+    public void TrainingUnitsThroughTheLocalExecutorGiveTheInProcessVerdicts()
+    {
+        string[] small = ["--seed", "4", "--set", "widths=32,64,128", "--set", "nets=3", "--set", "steps=40", "--set", "n_train=12",
+            "--set", "n_test=4"];
+        var overrides = Enumerable.Range(0, 5).Select(i => small[3 + 2 * i].Split('=')).ToDictionary(kv => kv[0], kv => kv[1]);
+        string reference = NewDir();
+        string dir = NewDir();
+        try
+        {
+            var expected = Runner.Run(Registry.Get("lazy-training"), new RunOptions(RunMode.Quick, 4, reference, overrides)).Output.Claims;
+            Assert.Equal(0, Run(["run", "lazy-training", .. small, "--executor", "local", "--jobs", "2", "--out", dir]));
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "lazy-training", "result.json")));
+            var got = doc.RootElement.GetProperty("claims").EnumerateArray().ToList();
+            Assert.Equal(expected.Select(c => c.Id), got.Select(c => c.GetProperty("id").GetString()));
+            foreach (var (want, c) in expected.Zip(got))
+            {
+                Assert.Equal(want.Verdict.Text(), c.GetProperty("verdict").GetString());
+                double measured = c.GetProperty("measured").GetDouble();
+                Assert.True(Math.Abs(measured - want.Measured!.Value) <= 1e-10 * Math.Abs(want.Measured.Value),
+                    $"{want.Id}: {measured} through the executor, {want.Measured} in process");
+            }
+            string units = Assert.Single(Directory.GetDirectories(Path.Combine(dir, "lazy-training"), "units-*"));
+            Assert.Equal(3 * 3 + 1, SweepPlan.Read(units).Tasks.Count);   // 3 widths × 3 networks, and the divergence search
+        }
+        finally
+        {
+            foreach (var d in new[] { reference, dir }) if (Directory.Exists(d)) Directory.Delete(d, true);
+        }
+    }
+
     [Fact]
     public void BadExecutorAndUnitRequestsExitTwo()
     {
