@@ -232,7 +232,8 @@ internal static class FiniteWidthCommand
                 (gamma == 0 ? "" : act.IsScaleInvariant
                     ? FormattableString.Invariant($" ν is the corrected recursion's large-depth slope; the book's B.29 gives ") +
                         FormattableString.Invariant($"{OptimalAspectRatio.Nu(act, gamma):G4} (docs/notes/residual-vertex.md).")
-                    : " With γ ≠ 0 this ν is the book's B.35; the memory term's share is not derived for this class.")));
+                    : " With γ ≠ 0 this ν is the book's B.35: for the K* = 0 class the memory term changes V/K² by O(1/ℓ), " +
+                      "not its slope (docs/notes/residual-vertex.md §5b).")));
         return Lmech.Ok;
     }
 

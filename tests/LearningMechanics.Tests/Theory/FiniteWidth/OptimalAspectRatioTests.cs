@@ -137,6 +137,24 @@ public class OptimalAspectRatioTests
         if (name == "relu") Assert.True(nu > OptimalAspectRatio.Nu(act), $"ν(γ) = {nu} vs plain {OptimalAspectRatio.Nu(act)}");
     }
 
+    /// <remarks>
+    /// For the K* = 0 class (tanh at criticality, K_ℓ ~ 1/ℓ) the memory term's share of V/K² falls with depth (≈ 1.7/ℓ at
+    /// γ² = 0.5, docs/notes/residual-vertex.md §5b) while V/K² grows linearly, so ν stays the book's B.35. A share that
+    /// changed ν would grow like ℓ; here it must shrink from ℓ = 20 to ℓ = 40 and stay below 1 % of V/K².
+    /// </remarks>
+    [Fact]
+    public void TheMemoryTermLeavesTheSlopeOfTheKStarZeroClassUnchanged()
+    {
+        var act = new Tanh();
+        double gamma = Math.Sqrt(0.5);
+        var init = new Initialization(act, OptimalAspectRatio.ResidualCriticalWeightVariance(act, gamma), 0);
+        var corrected = FourPointVertex.SingleInput(init, 1, 40, gamma);
+        var book = FourPointVertex.SingleInput(init, 1, 40, gamma, book: true);
+        double Share(int l) => corrected[l - 1].NormalisedVertex - book[l - 1].NormalisedVertex;
+        Assert.True(Share(20) > 0 && Share(40) < Share(20), $"memory share {Share(20)} at ℓ = 20, {Share(40)} at ℓ = 40");
+        Assert.True(Share(40) < 0.01 * corrected[39].NormalisedVertex, $"share {Share(40)} of V/K² = {corrected[39].NormalisedVertex}");
+    }
+
     [Theory]
     [InlineData("linear", 0.6)]
     [InlineData("relu", 0)]
