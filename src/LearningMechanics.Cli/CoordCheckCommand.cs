@@ -35,8 +35,9 @@ internal static class CoordCheckCommand
         };
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 42 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var baseWidth = new Option<double?>("--base-width") { Description = "μP's base width n₀ (μP equals SP at n₀)" };
         var cmd = new Command("coord-check", "Coordinate check: activation size per layer vs width after a few steps (μP should be flat).")
-            { arch, widths, param, opt, lr, steps, batch, data, seed, json };
+            { arch, widths, param, opt, lr, steps, batch, data, seed, baseWidth, json };
         cmd.SetAction(p =>
         {
             var ws = p.GetValue(widths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -61,7 +62,7 @@ internal static class CoordCheckCommand
             }
             var rows = CoordinateCheck.Run(p.GetValue(arch)!, ws, ParameterizationNames.Parse(p.GetValue(param)!), set,
                 new OptimizerSettings(OptimizerSettings.ParseKind(p.GetValue(opt)!), p.GetValue(lr)).Validated(), nSteps, p.GetValue(batch),
-                p.GetValue(seed), loss);
+                p.GetValue(seed), loss, baseWidth: p.GetValue(baseWidth));
             var last = rows.Where(r => r.Step == nSteps).ToList();
             if (p.GetValue(json))
             {

@@ -52,6 +52,8 @@ internal static class TrainCommand
         var wd = new Option<double>("--weight-decay")
             { Description = "L2 weight decay λ (adds λθ to the gradient)", DefaultValueFactory = _ => 0.0 };
         var zero = new Option<bool>("--zero-readout") { Description = "initialise the readout to zero (μP option)" };
+        var baseWidth = new Option<double?>("--base-width")
+            { Description = "μP's base width n₀: μP equals SP at width n₀ (Tensor Programs V, Table 3 in width multipliers)" };
         var observe = new Option<string?>("--observe")
             { Description = $"observables to record, comma-separated: {string.Join(", ", TrainingObservables.Names)}" };
         var every = new Option<int>("--observe-every")
@@ -63,14 +65,14 @@ internal static class TrainCommand
         var cmd = new Command("train", "Train a finite network and record its loss and observables.")
             {
                 arch, param, sw2, sb2, opt, lr, steps, batch, loss, x, y, xTest, yTest, labels, data, nTrain, dtype, init, save, outDir,
-                seed, schedule, momentum, wd, zero, observe, every, target, id, json,
+                seed, schedule, momentum, wd, zero, baseWidth, observe, every, target, id, json,
             };
         cmd.SetAction(p =>
         {
             var lossFn = Loss.Parse(p.GetValue(loss)!);
             ulong s = p.GetValue(seed);
             var spec = NetworkSpec.Parse(p.GetValue(arch)!, ParameterizationNames.Parse(p.GetValue(param)!), p.GetValue(sw2),
-                p.GetValue(sb2));
+                p.GetValue(sb2)) with { BaseWidth = p.GetValue(baseWidth) };
             // Class labels are checked against the readout's width (one output per class).
             int? classes = spec.Layers[^1] is Dense readout ? readout.Width : null;
             var (train, test) = LoadData(p.GetValue(data), p.GetValue(x), p.GetValue(y), p.GetValue(xTest), p.GetValue(yTest),

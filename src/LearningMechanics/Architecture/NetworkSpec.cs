@@ -8,6 +8,23 @@ namespace LearningMechanics.Architecture;
 public sealed record NetworkSpec(
     IReadOnlyList<Layer> Layers, Parameterization Param = Parameterization.Ntk, double Sw2 = 1.0, double Sb2 = 0.0)
 {
+    /// <summary>μP's base width n₀: μP equals SP at width n₀ (<see cref="ParameterRule"/>); null for the base-free form and
+    /// the other parameterisations.</summary>
+    public double? BaseWidth
+    {
+        get => baseWidth;
+        init
+        {
+            if (value is { } v && (!(v > 0) || !double.IsFinite(v)))
+                throw new BadInputException($"Base width {v} must be a positive number.");
+            if (value is not null && Param != Parameterization.MuP)
+                throw new BadInputException($"A base width applies to μP only (--param mup), not to {Param.ToText()}.");
+            baseWidth = value;
+        }
+    }
+
+    private readonly double? baseWidth;
+
     public string ToText() => string.Join("-", Layers.Select(l => l.ToText()));
 
     /// <summary>Parses the text form; bad layers, numbers or brackets throw <see cref="BadInputException"/> naming them.</summary>

@@ -23,13 +23,23 @@ public enum ParameterRole { InputWeight, HiddenWeight, ReadoutWeight, HiddenBias
 /// Adam factors 1 except 1/√n for hidden weights.</description></item>
 /// </list>
 /// A zero-initialised readout (μP's recommended option) sets the readout's InitStd to 0.
+/// <para>
+/// μP with a base width n₀ (<see cref="NetworkSpec.BaseWidth"/>, the mup package's base shapes): Tensor Programs V, Table 3,
+/// with every fan-in or fan-out that scales replaced by the width multiplier m = n/n₀, so that μP <i>is</i> SP at n = n₀ and
+/// hyperparameters tuned there carry over. Multipliers 1 and SP's initialisation except the readout, w ~ N(0, σ_w²/(k·m));
+/// SGD factors m (input weights, hidden biases), 1 (hidden weights, readout bias), 1/m (readout weights); Adam factors 1
+/// (input weights, biases) and 1/m (hidden and readout weights).
+/// </para>
 /// </summary>
 public readonly record struct ParameterRule(double Multiplier, double InitStd, double SgdFactor, double AdamFactor)
 {
     /// <summary>The rule for a tensor of <paramref name="role"/> in a layer with the given fan-in and fan-out.</summary>
     /// <param name="width">n: the hidden width the scaling refers to (fan-out for the input layer, fan-in otherwise).</param>
-    public static ParameterRule For(Parameterization p, ParameterRole role, int fanIn, double width, double sw2, double sb2)
+    /// <param name="baseWidth">μP only: the base width n₀ at which μP equals SP (null: the form without one, above).</param>
+    public static ParameterRule For(Parameterization p, ParameterRole role, int fanIn, double width, double sw2, double sb2,
+        double? baseWidth = null)
     {
+        if (baseWidth is { } n0 && p == Parameterization.MuP) return MuPFromBase(role, fanIn, width / n0, sw2, sb2);
         double sw = Math.Sqrt(sw2);
         double sb = Math.Sqrt(sb2);
         double n = width;
@@ -50,6 +60,22 @@ public readonly record struct ParameterRule(double Multiplier, double InitStd, d
             (Parameterization.MeanField, ParameterRole.HiddenBias) => new(sb, 1, n, 1),
             (Parameterization.MeanField, ParameterRole.ReadoutBias) => new(sb, 1, 1, 1),
             _ => throw new ArgumentOutOfRangeException(nameof(p), p, "Unknown parameterisation."),
+        };
+    }
+
+    /// <summary>μP relative to SP at width multiplier m (Yang et al. 2022, Table 3; the class comment).</summary>
+    private static ParameterRule MuPFromBase(ParameterRole role, int fanIn, double m, double sw2, double sb2)
+    {
+        double sw = Math.Sqrt(sw2);
+        double sb = Math.Sqrt(sb2);
+        return role switch
+        {
+            ParameterRole.InputWeight => new(1, sw / Math.Sqrt(fanIn), m, 1),
+            ParameterRole.HiddenWeight => new(1, sw / Math.Sqrt(fanIn), 1, 1 / m),
+            ParameterRole.ReadoutWeight => new(1, sw / Math.Sqrt(fanIn * m), 1 / m, 1 / m),
+            ParameterRole.HiddenBias => new(1, sb, m, 1),
+            ParameterRole.ReadoutBias => new(1, sb, 1, 1),
+            _ => throw new ArgumentOutOfRangeException(nameof(role), role, "Unknown parameter role."),
         };
     }
 

@@ -91,9 +91,9 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
             double width = input ? dense.Width : fanIn;
             var wRole = readout ? ParameterRole.ReadoutWeight : input ? ParameterRole.InputWeight : ParameterRole.HiddenWeight;
             var bRole = readout ? ParameterRole.ReadoutBias : ParameterRole.HiddenBias;
-            var wRule = ParameterRule.For(spec.Param, wRole, fanIn, width, sw2, sb2);
+            var wRule = ParameterRule.For(spec.Param, wRole, fanIn, width, sw2, sb2, spec.BaseWidth);
             if (readout && zeroReadout) wRule = wRule with { InitStd = 0 };
-            var bRule = ParameterRule.For(spec.Param, bRole, fanIn, width, sw2, sb2);
+            var bRule = ParameterRule.For(spec.Param, bRole, fanIn, width, sw2, sb2, spec.BaseWidth);
             var w = new ParameterTensor($"layers.{i}.weight", offset, [dense.Width, fanIn], i, wRole, wRule);
             offset = checked(offset + w.Length);
             var b = new ParameterTensor($"layers.{i}.bias", offset, [dense.Width], i, bRole, bRule);
