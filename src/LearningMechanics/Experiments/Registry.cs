@@ -12,6 +12,7 @@ public static class Registry
         new NtkLimitExperiment(),
         new FiniteWidthVertexExperiment(),
         new ResidualVertexExperiment(),
+        new MupTransferExperiment(),
         new EigenlearningExperiment(),
         new LazyTrainingExperiment(),
         new LazyVsRichExperiment(),

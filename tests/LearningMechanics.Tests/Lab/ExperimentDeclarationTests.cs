@@ -18,6 +18,11 @@ public partial class ExperimentDeclarationTests
         ["criticality"] = new() { ["width"] = "32", ["depth"] = "8", ["nets"] = "8", ["acts"] = "relu,tanh" },
         ["ntk-limit"] = new() { ["widths"] = "8,16,32", ["depth"] = "1", ["nets"] = "20", ["acts"] = "relu" },
         ["finite-width-vertex"] = new() { ["widths"] = "8,16", ["depth"] = "3", ["nets"] = "50" },
+        ["mup-transfer"] = new()
+        {
+            ["widths"] = "16,32,64", ["seeds"] = "2", ["steps"] = "4", ["batch"] = "16", ["n_train"] = "64",
+            ["adam_log2_lr"] = "-8:-5", ["momentum_log2_lr"] = "-4:-1",
+        },
         ["residual-vertex"] = new() { ["widths"] = "8,16,32", ["depth"] = "4", ["nets"] = "256", ["acts"] = "relu", ["gammas"] = "0.5" },
         ["eigenlearning"] = new()
         {

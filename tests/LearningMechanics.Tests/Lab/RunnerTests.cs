@@ -115,6 +115,7 @@ public class RunnerTests : IDisposable
     [InlineData("criticality", "width=64;depth=8;nets=8")]
     [InlineData("ntk-limit", "widths=16,32,64;nets=24;depth=2")]
     [InlineData("finite-width-vertex", "widths=16,32,64;nets=100;depth=3")]
+    [InlineData("mup-transfer", "widths=16,32,64;seeds=2;steps=4;batch=16;n_train=64;adam_log2_lr=-8:-5;momentum_log2_lr=-4:-1")]
     [InlineData("residual-vertex", "widths=16,32,64;nets=256;depth=4;acts=relu,linear;gammas=0.5")]
     [InlineData("eigenlearning", "modes=200;ns=16,32,64;draws=5;pool=200;pool_ns=16,32,64")]
     [InlineData("lazy-training", "widths=32,64,128;nets=3;steps=40;n_train=12;n_test=4")]

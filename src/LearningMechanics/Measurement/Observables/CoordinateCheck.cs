@@ -19,9 +19,10 @@ public static class CoordinateCheck
     /// <param name="archTemplate">architecture text with <c>{n}</c> for the width,
     /// e.g. <c>dense({n})-relu-dense({n})-relu-dense(1)</c>.</param>
     /// <param name="baseWidth">μP's base width n₀ (<see cref="NetworkSpec.BaseWidth"/>), or null.</param>
+    /// <param name="zeroReadout">start the readout at zero (μP's recommended option).</param>
     public static List<Row> Run(string archTemplate, IReadOnlyList<int> widths, Parameterization param, Dataset data,
         OptimizerSettings optimizer, int steps, int batch, ulong seed, Loss? loss = null, double sw2 = 2, double sb2 = 0,
-        double? baseWidth = null)
+        double? baseWidth = null, bool zeroReadout = false)
     {
         if (!archTemplate.Contains("{n}", StringComparison.Ordinal))
             throw new BadInputException($"Architecture template '{archTemplate}' needs a {{n}} placeholder for the width.");
@@ -30,7 +31,8 @@ public static class CoordinateCheck
         foreach (int n in widths)
         {
             string arch = archTemplate.Replace("{n}", n.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            var net = new Network<double>(NetworkSpec.Parse(arch, param, sw2, sb2) with { BaseWidth = baseWidth }, data.InputDim);
+            var net = new Network<double>(NetworkSpec.Parse(arch, param, sw2, sb2) with { BaseWidth = baseWidth }, data.InputDim,
+                zeroReadout);
             net.Initialize(new Rng(seed).Split((ulong)n));
             var initial = Enumerable.Range(0, net.DenseCount)
                 .Select(d => Representations.At(net, probe, net.DenseInputIndex(d) + 1)).ToArray();
