@@ -226,24 +226,15 @@ public sealed class LazyTrainingExperiment : IGridExperiment
         return output;
     }
 
-    private readonly Lock prepared = new();
-    private (string Key, (Setup, Dataset, Dataset, Prediction) Value)? cache;
-
-    /// <summary>Settings, data and the infinite-width prediction, shared by every unit of one run (cached per seed and
-    /// settings: the units of an in-process run load the data once).</summary>
-    private (Setup P, Dataset Train, Dataset Test, Prediction Theory) Prepare(RunContext ctx)
+    private readonly RunCache<(Setup, Dataset, Dataset, Prediction)> prepared = new(ctx =>
     {
-        string key = $"{ctx.Seed};" + string.Join(";", ctx.Settings.Values.OrderBy(kv => kv.Key, StringComparer.Ordinal));
-        lock (prepared)
-        {
-            if (cache is { } c && c.Key == key) return c.Value;
-            var p = Setup.From(ctx.Settings);
-            var (train, test) = LoadData(ctx.Settings.GetString("data"), p.NTrain, p.NTest, new Rng(ctx.Seed).Split(DataStream));
-            var value = (p, train, test, Predict(p, train, test));
-            cache = (key, value);
-            return value;
-        }
-    }
+        var p = Setup.From(ctx.Settings);
+        var (train, test) = LoadData(ctx.Settings.GetString("data"), p.NTrain, p.NTest, new Rng(ctx.Seed).Split(DataStream));
+        return (p, train, test, Predict(p, train, test));
+    });
+
+    /// <summary>Settings, data and the infinite-width prediction, shared by every unit of one run.</summary>
+    private (Setup P, Dataset Train, Dataset Test, Prediction Theory) Prepare(RunContext ctx) => prepared.Get(ctx);
 
     private static Prediction Predict(Setup p, Dataset train, Dataset test)
     {

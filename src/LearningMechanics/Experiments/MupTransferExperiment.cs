@@ -171,22 +171,14 @@ public sealed class MupTransferExperiment : IGridExperiment
         return new RunOutcome(diverged ? null : result.FinalLoss, result.Losses.Count > 0 ? result.Losses[0] : double.NaN, diverged);
     }
 
-    private readonly Lock prepared = new();
-    private (string Key, (Setup, Dataset) Value)? cache;
-
-    /// <summary>Settings and the data subset, cached per seed and settings.</summary>
-    private (Setup P, Dataset Data) Prepare(RunContext ctx)
+    private readonly RunCache<(Setup, Dataset)> prepared = new(ctx =>
     {
-        string key = $"{ctx.Seed};" + string.Join(";", ctx.Settings.Values.OrderBy(kv => kv.Key, StringComparer.Ordinal));
-        lock (prepared)
-        {
-            if (cache is { } c && c.Key == key) return c.Value;
-            var p = Setup.From(ctx.Settings);
-            var value = (p, Pooled(FashionMnist.Load("train", p.NTrain, new Rng(ctx.Seed).Split(DataStream))).Standardized());
-            cache = (key, value);
-            return value;
-        }
-    }
+        var p = Setup.From(ctx.Settings);
+        return (p, Pooled(FashionMnist.Load("train", p.NTrain, new Rng(ctx.Seed).Split(DataStream))).Standardized());
+    });
+
+    /// <summary>Settings and the data subset, shared by every unit of one run.</summary>
+    private (Setup P, Dataset Data) Prepare(RunContext ctx) => prepared.Get(ctx);
 
     /// <summary>2×2 average pooling of the 28×28 images to 14×14 (196 inputs: the grid's cost is dominated by the first
     /// layer otherwise).</summary>

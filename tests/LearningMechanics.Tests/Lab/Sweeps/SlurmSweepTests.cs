@@ -35,6 +35,18 @@ public sealed class SlurmSweepTests : IDisposable
         return (p.ExitCode, output + err.Result);
     }
 
+    /// <summary>Skips without Slurm locally (under CI the start script installs it, so the tests always run there), starts the
+    /// cluster and points the client commands at it.</summary>
+    private void StartCluster()
+    {
+        ReferencePeers.Require(SlurmExecutor.Available() || ReferencePeers.InCi, "Slurm (sbatch) is not installed");
+        var (code, output) = Bash(Script, "start");
+        Assert.True(code == 0, $"scripts/slurm-local.sh start failed:\n{output}");
+        started = true;
+        Environment.SetEnvironmentVariable("SLURM_CONF", Path.Combine(
+            Environment.GetEnvironmentVariable("LMECH_SLURM_DIR") ?? "/tmp/lmech-slurm", "slurm.conf"));
+    }
+
     public void Dispose()
     {
         if (started) Bash(Script, "stop");
@@ -43,13 +55,7 @@ public sealed class SlurmSweepTests : IDisposable
     [SkippableFact]
     public void AnArraySweepSurvivesACancelledTaskAndResumesToTheLocalResults()
     {
-        // Locally without Slurm: skipped; under CI the start script installs the packages, so the test always runs there.
-        ReferencePeers.Require(SlurmExecutor.Available() || ReferencePeers.InCi, "Slurm (sbatch) is not installed");
-        var (code, output) = Bash(Script, "start");
-        Assert.True(code == 0, $"scripts/slurm-local.sh start failed:\n{output}");
-        started = true;
-        Environment.SetEnvironmentVariable("SLURM_CONF", Path.Combine(
-            Environment.GetEnvironmentVariable("LMECH_SLURM_DIR") ?? "/tmp/lmech-slurm", "slurm.conf"));
+        StartCluster();
         Environment.SetEnvironmentVariable("LMECH_EXE", LmechExe);
 
         string dir = NewDir();
@@ -111,12 +117,7 @@ public sealed class SlurmSweepTests : IDisposable
     [SkippableFact]
     public void AGridExperimentRunsAsAJobArrayAndIsJudgedExactlyAsInProcess()
     {
-        ReferencePeers.Require(SlurmExecutor.Available() || ReferencePeers.InCi, "Slurm (sbatch) is not installed");
-        var (code, output) = Bash(Script, "start");
-        Assert.True(code == 0, $"scripts/slurm-local.sh start failed:\n{output}");
-        started = true;
-        Environment.SetEnvironmentVariable("SLURM_CONF", Path.Combine(
-            Environment.GetEnvironmentVariable("LMECH_SLURM_DIR") ?? "/tmp/lmech-slurm", "slurm.conf"));
+        StartCluster();
         string reference = NewDir();
         string dir = NewDir();
         try
