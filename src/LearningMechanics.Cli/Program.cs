@@ -40,6 +40,7 @@ namespace LearningMechanics.Cli
             root.Subcommands.Add(SpectraCommand.Build());
             root.Subcommands.Add(CoordCheckCommand.Build());
             root.Subcommands.Add(SweepCommand.Build());
+            root.Subcommands.Add(LrSweepCommand.Build());
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

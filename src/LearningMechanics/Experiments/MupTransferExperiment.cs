@@ -237,42 +237,14 @@ public sealed class MupTransferExperiment : IGridExperiment
     /// every layer three steps with an update.</summary>
     private const int CoordSteps = 4;
 
-    /// <summary>The optimum of a loss curve over the log₂ grid: a parabola through the grid minimum and its neighbours;
-    /// null at the grid's edge (the optimum lies outside the grid).</summary>
-    private static double? Optimum(int[] lrs, double[] meanLoss)
-    {
-        int i = Array.IndexOf(meanLoss, meanLoss.Min());
-        if (i == 0 || i == lrs.Length - 1) return null;
-        double fm = meanLoss[i - 1], f0 = meanLoss[i], fp = meanLoss[i + 1];
-        double curvature = fm - 2 * f0 + fp;
-        double shift = curvature > 0 ? 0.5 * (fm - fp) / curvature : 0;
-        return lrs[i] + Math.Clamp(shift, -1, 1);
-    }
-
-    /// <summary>Slope of the optimal log₂ η against log₂ n, and the optima, for the mean curves of the given seeds.</summary>
-    private static (double? Slope, double?[] Optima) OptimumFit(Setup p, int[] lrs, double[][][] capped, int[] seeds)
-    {
-        var optima = capped.Select(w => Optimum(lrs, w.Select(l => seeds.Average(s => l[s])).ToArray())).ToArray();
-        if (optima.Any(o => o is null)) return (null, optima);
-        var fit = Statistics.FitLine(p.Widths.Select(n => Math.Log2(n)).ToArray(), optima.Select(o => o!.Value).ToArray(),
-            [.. Enumerable.Repeat(1.0, optima.Length)]);
-        return (fit.Slope, optima);
-    }
-
-    /// <summary>The slope over all seeds with its SE from 200 bootstrap resamples of the seeds, and the optima as text.</summary>
+    /// <summary>The optima's slope against log₂ width with its bootstrap SE (<see cref="LearningRateOptimum"/>), and the optima
+    /// as text.</summary>
     private static (double? Slope, double Se, string Optima) OptimumSlope(Setup p, int[] lrs, double[][][] capped, Rng rng)
     {
-        var (slope, optima) = OptimumFit(p, lrs, capped, [.. Enumerable.Range(0, p.Seeds)]);
+        var (slope, se, optima) = LearningRateOptimum.WithBootstrap(p.Widths.Select(n => Math.Log2(n)).ToArray(),
+            lrs.Select(l => (double)l).ToArray(), capped, p.Seeds, rng);
         static string Text(double? o) => o is { } v ? v.ToString("F2", CultureInfo.InvariantCulture) : "edge";
-        string text = string.Join(", ", p.Widths.Zip(optima).Select(t => $"n = {t.First}: {Text(t.Second)}"));
-        if (slope is null) return (null, double.NaN, text);
-        var reps = new List<double>();
-        for (int b = 0; b < 200; b++)
-        {
-            int[] pick = [.. Enumerable.Range(0, p.Seeds).Select(_ => rng.NextInt(p.Seeds))];
-            if (OptimumFit(p, lrs, capped, pick).Slope is { } v) reps.Add(v);
-        }
-        return (slope, reps.Count > 1 ? Math.Sqrt(Statistics.Variance(reps.ToArray())) : double.NaN, text);
+        return (slope, se, string.Join(", ", p.Widths.Zip(optima).Select(t => $"n = {t.First}: {Text(t.Second)}")));
     }
 
     /// <summary>μP's optimum slope is 0 within 4·SE (bootstrap) + half a grid step over the width range (the finite-width

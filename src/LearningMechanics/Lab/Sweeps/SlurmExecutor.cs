@@ -98,6 +98,21 @@ public static class SlurmExecutor
         return sb.ToString();
     }
 
+    /// <summary>Polls the result files and squeue until no task of <paramref name="plan"/> is queued or running; progress counts
+    /// finished (done or failed) tasks.</summary>
+    public static void Wait(string dir, SweepPlan plan, double pollSeconds, IProgress<ProgressInfo>? progress = null,
+        CancellationToken ct = default)
+    {
+        while (true)
+        {
+            var states = SweepStatus.Of(dir, plan, Queued());
+            int finished = SweepStatus.Count(states, TaskState.Done) + SweepStatus.Count(states, TaskState.Failed);
+            progress?.Report(new ProgressInfo($"slurm: {SweepStatus.Summary(states)}", finished, plan.Tasks.Count));
+            if (!states.Any(s => s.State is TaskState.Queued or TaskState.Running)) return;
+            Task.Delay(TimeSpan.FromSeconds(pollSeconds), ct).Wait(ct);
+        }
+    }
+
     /// <summary>The cluster's MaxArraySize (array indices must be below it); 1001, Slurm's default, when it cannot be read.</summary>
     public static int MaxArraySize()
     {

@@ -39,7 +39,7 @@ public sealed class SweepUnitRunner(UnitExecutor executor, string outDir, IProgr
         else
         {
             if (todo.Count > 0) SlurmExecutor.Submit(dir, plan, todo, executor.Slurm, executor.Lmech);
-            Wait(dir, plan, context.Cancellation);
+            SlurmExecutor.Wait(dir, plan, executor.PollSeconds, progress, context.Cancellation);
         }
         var states = SweepStatus.Of(dir, plan, executor.Kind == "slurm" ? SlurmExecutor.Queued() : null);
         var bad = states.Where(s => s.State != TaskState.Done).ToList();
@@ -71,18 +71,5 @@ public sealed class SweepUnitRunner(UnitExecutor executor, string outDir, IProgr
         if (context.Mode == RunMode.Full) args.Add("--full");
         foreach (var (k, v) in context.Settings.Values.OrderBy(kv => kv.Key, StringComparer.Ordinal)) args.AddRange(["--set", $"{k}={v}"]);
         return [.. args];
-    }
-
-    /// <summary>Polls the result files and squeue until no unit is queued or running; progress counts finished units.</summary>
-    private void Wait(string dir, SweepPlan plan, CancellationToken ct)
-    {
-        while (true)
-        {
-            var states = SweepStatus.Of(dir, plan, SlurmExecutor.Queued());
-            int finished = SweepStatus.Count(states, TaskState.Done) + SweepStatus.Count(states, TaskState.Failed);
-            progress?.Report(new ProgressInfo($"slurm: {SweepStatus.Summary(states)}", finished, plan.Tasks.Count));
-            if (!states.Any(s => s.State is TaskState.Queued or TaskState.Running)) return;
-            Task.Delay(TimeSpan.FromSeconds(executor.PollSeconds), ct).Wait(ct);
-        }
     }
 }
