@@ -166,6 +166,9 @@ internal static class FiniteWidthCommand
                 },
                 ["expansion_parameter"] = epsilon, ["validity"] = validity, ["nu"] = nu,
                 ["optimal_aspect_ratio_neuron_pairs"] = rPairs, ["optimal_aspect_ratio_layer_halves"] = rStar,
+                ["nu_book_B29"] = nu is not null && gamma != 0 && act.IsScaleInvariant ? OptimalAspectRatio.Nu(act, gamma) : null,
+                ["optimal_aspect_ratio_layer_halves_book"] = nu is not null && gamma != 0 && act.IsScaleInvariant
+                    ? OptimalAspectRatio.RStar(OptimalAspectRatio.Nu(act, gamma), width) : null,
                 ["ntk_note"] = ntk is null
                     ? (gamma != 0 ? "NTK fluctuations are given for plain MLPs (γ = 0) only" : $"'{act.Name}' has no derivative: no NTK")
                     : "E[Θ̂] = Θ + H¹/n (H¹ derived, see NtkFluctuations), Var(Θ̂) = (A + 2B)/n, Cov(Θ̂, z²) = (D + 2F)/n " +

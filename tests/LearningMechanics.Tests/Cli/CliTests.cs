@@ -189,6 +189,22 @@ public class FiniteWidthCliTests
             var q = LearningMechanics.Theory.FiniteWidth.NtkFluctuations.SingleInput(critical, 1, 5)[^1];
             Assert.Equal(q.Mean(64), doc.RootElement.GetProperty("layers")[4].GetProperty("ntk_mean").GetDouble(), 1e-12);
         }
+        if (act == "relu")
+        {
+            // --gamma: the corrected recursion and ν, with the book's B.26 and B.29 next to them.
+            var relu = new LearningMechanics.Architecture.Relu();
+            double cw = LearningMechanics.Theory.FiniteWidth.OptimalAspectRatio.ResidualCriticalWeightVariance(relu, 0.6);
+            var init = new LearningMechanics.Architecture.Initialization(relu, cw, 0);
+            var corrected = LearningMechanics.Theory.FiniteWidth.FourPointVertex.SingleInput(init, 1, 5, 0.6)[^1];
+            var book = LearningMechanics.Theory.FiniteWidth.FourPointVertex.SingleInput(init, 1, 5, 0.6, book: true)[^1];
+            var last = doc.RootElement.GetProperty("layers")[4];
+            Assert.Equal(corrected.V, last.GetProperty("V").GetDouble(), 1e-9 * corrected.V);
+            Assert.Equal(book.V, last.GetProperty("V_book_B26").GetDouble(), 1e-9 * book.V);
+            Assert.Equal(LearningMechanics.Theory.FiniteWidth.OptimalAspectRatio.ResidualNu(relu, 0.6),
+                doc.RootElement.GetProperty("nu").GetDouble(), 1e-12);
+            Assert.Equal(LearningMechanics.Theory.FiniteWidth.OptimalAspectRatio.Nu(relu, 0.6),
+                doc.RootElement.GetProperty("nu_book_B29").GetDouble(), 1e-12);
+        }
     }
 }
 
