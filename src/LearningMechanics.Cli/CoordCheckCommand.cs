@@ -3,6 +3,10 @@ using System.Globalization;
 using System.Text.Json;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
+using LearningMechanics.Lab;
+using LearningMechanics.Lab.Observables;
+using LearningMechanics.Lab.Reports;
+using LearningMechanics.Lab.Storage;
 using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Numerics;
 using LearningMechanics.Training;
@@ -36,8 +40,9 @@ internal static class CoordCheckCommand
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 42 };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var baseWidth = new Option<double?>("--base-width") { Description = "μP's base width n₀ (μP equals SP at n₀)" };
+        var outDir = new Option<string?>("--out") { Description = "also write DIR/report.html (plots) and DIR/coordinates.csv" };
         var cmd = new Command("coord-check", "Coordinate check: activation size per layer vs width after a few steps (μP should be flat).")
-            { arch, widths, param, opt, lr, steps, batch, data, seed, baseWidth, json };
+            { arch, widths, param, opt, lr, steps, batch, data, seed, baseWidth, outDir, json };
         cmd.SetAction(p =>
         {
             var ws = p.GetValue(widths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -64,11 +69,19 @@ internal static class CoordCheckCommand
                 new OptimizerSettings(OptimizerSettings.ParseKind(p.GetValue(opt)!), p.GetValue(lr)).Validated(), nSteps, p.GetValue(batch),
                 p.GetValue(seed), loss, baseWidth: p.GetValue(baseWidth));
             var last = rows.Where(r => r.Step == nSteps).ToList();
+            string? report = p.GetValue(outDir) is not { } dir ? null : WriteReport(dir, rows, nSteps, p.GetValue(seed), new()
+            {
+                ["arch"] = p.GetValue(arch)!, ["param"] = p.GetValue(param)!, ["opt"] = p.GetValue(opt)!,
+                ["lr"] = p.GetValue(lr).ToString("R", CultureInfo.InvariantCulture),
+                ["steps"] = nSteps.ToString(CultureInfo.InvariantCulture), ["widths"] = string.Join(",", ws),
+                ["base_width"] = p.GetValue(baseWidth)?.ToString("R", CultureInfo.InvariantCulture) ?? "",
+                ["data"] = p.GetValue(data)!,
+            });
             if (p.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
-                    ["arch"] = p.GetValue(arch)!, ["param"] = p.GetValue(param)!, ["steps"] = nSteps,
+                    ["arch"] = p.GetValue(arch)!, ["param"] = p.GetValue(param)!, ["steps"] = nSteps, ["report"] = report,
                     ["rows"] = rows.Select(r => new Dictionary<string, double>
                     {
                         ["width"] = r.Width, ["step"] = r.Step, ["layer"] = r.Layer, ["rms"] = r.Rms, ["change_rms"] = r.ChangeRms,
@@ -91,8 +104,27 @@ internal static class CoordCheckCommand
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine("Flat columns: width-stable updates (μP). " +
                 "Columns growing with width: the parameterisation is not (e.g. SP at a fixed learning rate).");
+            if (report is not null) Console.WriteLine($"Report: {report}");
             return Lmech.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>DIR/coordinates.csv and DIR/report.html: the coordinate-check figure after step 1 and after the last step.</summary>
+    private static string WriteReport(string dir, List<CoordinateCheck.Row> rows, int steps, ulong seed, Dictionary<string, string> config)
+    {
+        Directory.CreateDirectory(dir);
+        var output = new ExperimentOutput();
+        output.Tables["coordinates"] = SeriesTable.FromRows(rows, ("width", r => r.Width), ("step", r => r.Step),
+            ("layer", r => r.Layer), ("rms", r => r.Rms), ("change_rms", r => r.ChangeRms));
+        foreach (int step in new[] { 1, steps }.Distinct())
+            output.Plots.Add(CoordinateCheckPlot.At(rows, step, $"RMS of Δh after {step} step{(step == 1 ? "" : "s")}",
+                "Flat lines: width-stable updates (μP). Rising lines: the parameterisation is not (e.g. SP at a fixed learning rate)."));
+        var run = new RunRecord($"coord-check-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}", "coord-check", "Coordinate check",
+            "RMS(h_t − h_0) per dense layer against width", "Yang et al. 2022 (Tensor Programs V), §D.1", RunRecord.LibraryVersion,
+            seed, RunMode.Quick, config, output, DateTime.UtcNow, 0, dir);
+        File.WriteAllText(Path.Combine(dir, "coordinates.csv"), CsvWriter.ToCsv(output.Tables["coordinates"]));
+        File.WriteAllText(Path.Combine(dir, "report.html"), HtmlReport.Render(run, ["coordinates.csv"]));
+        return Path.GetFullPath(Path.Combine(dir, "report.html"));
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using LearningMechanics.Architecture;
 using LearningMechanics.Data;
 using LearningMechanics.Lab;
+using LearningMechanics.Lab.Observables;
 using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Networks;
 using LearningMechanics.Numerics;
@@ -344,15 +345,9 @@ public sealed class MupTransferExperiment : IGridExperiment
             ("width", c => c.Row.Width), ("step", c => c.Row.Step), ("layer", c => c.Row.Layer), ("rms", c => c.Row.Rms),
             ("change_rms", c => c.Row.ChangeRms));
         foreach (var param in p.Params)
-        {
-            var mine = coords.Where(c => c.Param == param && c.Row.Step == CoordSteps).ToList();
-            var series = mine.Select(c => c.Row.Layer).Distinct().Order().Select(layer => new SeriesSpec($"layer {layer}",
-                p.Widths.Select(n => Math.Log2(n)).ToArray(),
-                p.Widths.Select(n => mine.Where(c => c.Row.Layer == layer && c.Row.Width == n).Average(c => c.Row.ChangeRms)).ToArray(),
-                SeriesKind.Line)).ToList();
-            output.Plots.Add(new PlotSpec($"Coordinate check, {(param == "mup" ? "μP" : "SP")} (Adam, step {CoordSteps})", "log₂ width",
-                "RMS(h_t − h_0)", series, Caption: $"Mean over seeds of every dense layer's output change after {CoordSteps} Adam " +
-                "steps (zero readout). Flat in width under μP; growing under SP (Yang et al. 2022, Fig. 5)."));
-        }
+            output.Plots.Add(CoordinateCheckPlot.At(coords.Where(c => c.Param == param).Select(c => c.Row), CoordSteps,
+                $"Coordinate check, {(param == "mup" ? "μP" : "SP")} (Adam, step {CoordSteps})",
+                $"Mean over seeds of every dense layer's output change after {CoordSteps} Adam steps (zero readout). Flat in width " +
+                "under μP; growing under SP (Yang et al. 2022, Fig. 5)."));
     }
 }

@@ -155,6 +155,20 @@ public class TrainCliTests : IDisposable
         Assert.Equal(2, CliHarness.Run("coord-check", "--arch", "dense(8)-relu-dense(1)").Code);   // no {n}
     }
 
+    [Fact]
+    public void CoordinateCheckWritesAReportWithABaseWidth()
+    {
+        string outDir = Path.Combine(dir, "cc");
+        var (code, stdout, err) = CliHarness.Run("coord-check", "--arch", "dense({n})-relu-dense({n})-relu-dense(1)", "--widths", "16,32",
+            "--param", "mup", "--base-width", "16", "--opt", "adam", "--lr", "0.01", "--steps", "3", "--out", outDir, "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.True(File.Exists(doc.RootElement.GetProperty("report").GetString()));
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(outDir, "report.html")), "<svg").Count);
+        Assert.Equal(1 + 2 * 4 * 3, File.ReadAllLines(Path.Combine(outDir, "coordinates.csv")).Length);   // header + rows
+        Assert.Equal(2, CliHarness.Run("coord-check", "--arch", "dense({n})-relu-dense(1)", "--param", "sp", "--base-width", "16").Code);
+    }
+
     /// <summary>A weights file for the architecture with the given input dimension (so a data file of another width mismatches).</summary>
     private string Weights(string arch, int inputDim)
     {
