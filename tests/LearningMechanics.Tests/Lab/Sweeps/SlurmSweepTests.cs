@@ -139,4 +139,43 @@ public sealed class SlurmSweepTests : IDisposable
             foreach (var d in new[] { reference, dir }) if (Directory.Exists(d)) Directory.Delete(d, true);
         }
     }
+
+    /// <summary>
+    /// The μP width × learning-rate grid of the gallery goes to the cluster with one flag: a small mup-transfer (52 units:
+    /// SP and μP, Adam, 3 widths × 4 learning rates × 2 seeds, and the coordinate checks) gives the in-process verdicts and
+    /// values (to rounding: a unit's BLAS runs with its own thread count).
+    /// </summary>
+    [SkippableFact]
+    public void TheMuPTransferGridRunsOnTheClusterWithOneFlag()
+    {
+        StartCluster();
+        string[] small = ["--seed", "3", "--set", "widths=16,32,64", "--set", "seeds=2", "--set", "steps=4", "--set", "batch=16",
+            "--set", "n_train=64", "--set", "optimizers=adam", "--set", "adam_log2_lr=-8:-5"];
+        var overrides = Enumerable.Range(0, 7).Select(i => small[3 + 2 * i].Split('=')).ToDictionary(kv => kv[0], kv => kv[1]);
+        string reference = NewDir();
+        string dir = NewDir();
+        try
+        {
+            var expected = LearningMechanics.Lab.Runner.Run(LearningMechanics.Experiments.Registry.Get("mup-transfer"),
+                new LearningMechanics.Lab.RunOptions(LearningMechanics.Lab.RunMode.Quick, 3, reference, overrides)).Output.Claims;
+            // Exit 1 exactly when a claim is inconclusive (with 4 steps an optimum may sit at the grid's edge), as in process.
+            int code = expected.Any(c => c.Verdict == LearningMechanics.Lab.Verdict.Inconclusive) ? 1 : 0;
+            Assert.Equal(code, Run(["run", "mup-transfer", .. small, "--executor", "slurm", "--max-parallel", "4", "--out", dir]));
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "mup-transfer", "result.json")));
+            var got = doc.RootElement.GetProperty("claims").EnumerateArray().ToList();
+            Assert.Equal(expected.Select(c => c.Id), got.Select(c => c.GetProperty("id").GetString()));
+            foreach (var (want, c) in expected.Zip(got))
+            {
+                Assert.Equal(LearningMechanics.Lab.VerdictText.Text(want.Verdict), c.GetProperty("verdict").GetString());
+                if (want.Measured is { } m)
+                    Assert.True(Math.Abs(c.GetProperty("measured").GetDouble() - m) <= 1e-10 * Math.Max(1, Math.Abs(m)), want.Id);
+            }
+            string units = Assert.Single(Directory.GetDirectories(Path.Combine(dir, "mup-transfer"), "units-*"));
+            Assert.Equal(52, Directory.GetFiles(new SweepLayout(units).Results).Length);
+        }
+        finally
+        {
+            foreach (var d in new[] { reference, dir }) if (Directory.Exists(d)) Directory.Delete(d, true);
+        }
+    }
 }
