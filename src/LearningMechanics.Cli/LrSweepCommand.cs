@@ -65,7 +65,8 @@ internal static class LrSweepCommand
             string dir = p.GetValue(outDir)!;
             var plan = SweepPlan.From(spec);
             plan.Write(dir);
-            Run(dir, plan, executor, p);
+            new UnitExecutor(executor.Kind(p)!, executor.Jobs(p), executor.Slurm(p), SweepCommand.LmechCommand())
+                .Complete(dir, plan, new ConsoleProgress("lr-sweep"));
             SweepCollector.Collect(dir);
             return Report(dir, plan, grid, ws, spec.Seeds, p.GetValue(json));
         });
@@ -103,34 +104,19 @@ internal static class LrSweepCommand
             ulong.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong v) ? v
                 : throw new BadInputException($"--seeds: '{s}' is not an integer ≥ 0.")).Distinct()];
 
-    /// <summary>Runs what is missing or failed (local) or submits it and waits (Slurm).</summary>
-    private static void Run(string dir, SweepPlan plan, ExecutorOptions executor, ParseResult p)
-    {
-        string kind = executor.Kind(p)!;
-        var queued = kind == "slurm" ? SlurmExecutor.Queued() : null;
-        var todo = SweepStatus.Of(dir, plan, queued).Where(s => s.State is TaskState.Pending or TaskState.Failed)
-            .Select(s => s.Task.Index).ToList();
-        var progress = new ConsoleProgress("lr-sweep");
-        if (kind == "local") LocalExecutor.Run(dir, plan, todo, executor.Jobs(p), SweepCommand.LmechCommand(), progress);
-        else
-        {
-            if (todo.Count > 0) SlurmExecutor.Submit(dir, plan, todo, executor.Slurm(p), SweepCommand.LmechCommand());
-            SlurmExecutor.Wait(dir, plan, 2, progress);
-        }
-    }
-
     /// <summary>Mean final training loss per (width, learning rate) over seeds, the optimum per width and its slope.</summary>
     private static int Report(string dir, SweepPlan plan, double[] grid, int[] widths, IReadOnlyList<ulong> seeds, bool json)
     {
         var layout = new SweepLayout(dir);
-        var results = plan.Tasks.Select(t => (Task: t, Result: SweepTaskRunner.ReadResult(layout.ResultFile(t.Hash)))).ToList();
-        int missing = results.Count(r => r.Result is null);
+        // Each result read once, found by its (lr, width, seed) values.
+        var results = plan.Tasks.ToDictionary(t => (t.Values["lr"], t.Values.GetValueOrDefault("width", ""), t.Seed),
+            t => SweepTaskRunner.ReadResult(layout.ResultFile(t.Hash)));
+        int missing = results.Values.Count(r => r is null);
         int[] ws = widths.Length > 0 ? widths : [0];
         string Lr(double g) => Math.Pow(2, g).ToString("R", CultureInfo.InvariantCulture);
         double Loss(int w, int i, int s)
         {
-            var r = results.First(q => q.Task.Values["lr"] == Lr(grid[i]) && q.Task.Seed == seeds[s]
-                && (w == 0 || q.Task.Values["width"] == w.ToString(CultureInfo.InvariantCulture))).Result;
+            var r = results[(Lr(grid[i]), w == 0 ? "" : w.ToString(CultureInfo.InvariantCulture), seeds[s])];
             return r is not null && r.Metrics.TryGetValue("final_train_loss", out var v) && v.ValueKind == JsonValueKind.Number
                 ? v.GetDouble() : double.NaN;
         }

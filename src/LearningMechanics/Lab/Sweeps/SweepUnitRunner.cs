@@ -7,7 +7,26 @@ namespace LearningMechanics.Lab.Sweeps;
 /// <param name="Kind">"local" or "slurm".</param>
 /// <param name="Dir">The sweep folder; null: <c>OUT/&lt;id&gt;/units-&lt;hash&gt;</c>, one per (seed, mode, settings).</param>
 public sealed record UnitExecutor(string Kind, int Jobs, SlurmOptions Slurm, IReadOnlyList<string> Lmech, string? Dir = null,
-    double PollSeconds = 2);
+    double PollSeconds = 2)
+{
+    /// <summary>Runs the missing and failed tasks of a planned sweep: here, or submitted as job arrays and waited for (queued and
+    /// running tasks are waited for, never submitted again).</summary>
+    public void Complete(string dir, SweepPlan plan, IProgress<ProgressInfo>? progress = null, CancellationToken ct = default)
+    {
+        if (Kind is not ("local" or "slurm")) throw new BadInputException($"--executor '{Kind}' is not allowed. Allowed: local, slurm.");
+        if (Kind == "slurm") SlurmExecutor.RequireSbatch();
+        var queued = Kind == "slurm" ? SlurmExecutor.Queued() : null;
+        var todo = SweepStatus.Of(dir, plan, queued).Where(s => s.State is TaskState.Pending or TaskState.Failed)
+            .Select(s => s.Task.Index).ToList();
+        if (Kind == "local")
+            LocalExecutor.Run(dir, plan, todo, Jobs, Lmech, progress, ct);
+        else
+        {
+            if (todo.Count > 0) SlurmExecutor.Submit(dir, plan, todo, Slurm, Lmech);
+            SlurmExecutor.Wait(dir, plan, PollSeconds, progress, ct);
+        }
+    }
+}
 
 /// <summary>
 /// Runs a grid experiment's units (<see cref="IGridExperiment"/>) through the sweep engine: one task per unit,
@@ -25,22 +44,10 @@ public sealed class SweepUnitRunner(UnitExecutor executor, string outDir, IProgr
     public IReadOnlyDictionary<string, JsonElement> MeasureAll(IGridExperiment experiment, RunContext context,
         IReadOnlyList<string> units)
     {
-        if (executor.Kind is not ("local" or "slurm"))
-            throw new BadInputException($"--executor '{executor.Kind}' is not allowed. Allowed: local, slurm.");
-        if (executor.Kind == "slurm") SlurmExecutor.RequireSbatch();
         string dir = FolderFor(experiment, context);
         var plan = Plan(experiment, context, units);
         plan.Write(dir);
-        var queued = executor.Kind == "slurm" ? SlurmExecutor.Queued() : null;
-        var todo = SweepStatus.Of(dir, plan, queued).Where(s => s.State is TaskState.Pending or TaskState.Failed)
-            .Select(s => s.Task.Index).ToList();
-        if (executor.Kind == "local")
-            LocalExecutor.Run(dir, plan, todo, executor.Jobs, executor.Lmech, progress, context.Cancellation);
-        else
-        {
-            if (todo.Count > 0) SlurmExecutor.Submit(dir, plan, todo, executor.Slurm, executor.Lmech);
-            SlurmExecutor.Wait(dir, plan, executor.PollSeconds, progress, context.Cancellation);
-        }
+        executor.Complete(dir, plan, progress, context.Cancellation);
         var states = SweepStatus.Of(dir, plan, executor.Kind == "slurm" ? SlurmExecutor.Queued() : null);
         var bad = states.Where(s => s.State != TaskState.Done).ToList();
         if (bad.Count > 0)
