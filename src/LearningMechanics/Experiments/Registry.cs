@@ -13,6 +13,7 @@ public static class Registry
         new FiniteWidthVertexExperiment(),
         new ResidualVertexExperiment(),
         new MupTransferExperiment(),
+        new DeepLinearExperiment(),
         new EigenlearningExperiment(),
         new LazyTrainingExperiment(),
         new LazyVsRichExperiment(),

@@ -24,6 +24,11 @@ public partial class ExperimentDeclarationTests
             ["adam_log2_lr"] = "-8:-5", ["momentum_log2_lr"] = "-4:-1",
         },
         ["residual-vertex"] = new() { ["widths"] = "8,16,32", ["depth"] = "4", ["nets"] = "256", ["acts"] = "relu", ["gammas"] = "0.5" },
+        ["deep-linear"] = new()
+        {
+            ["singular_values"] = "2,1", ["hiddens"] = "8,12,16", ["nets"] = "3", ["lr"] = "0.02", ["init_std"] = "0.01",
+            ["depths"] = "3", ["u0s"] = "0.1,0.01", ["depth_lr"] = "0.02",
+        },
         ["eigenlearning"] = new()
         {
             ["modes"] = "64", ["ns"] = "16,32,48", ["draws"] = "4", ["pool"] = "64", ["pool_ns"] = "16,32",
