@@ -29,6 +29,7 @@ public partial class ExperimentDeclarationTests
             ["singular_values"] = "2,1", ["hiddens"] = "8,12,16", ["nets"] = "3", ["lr"] = "0.02", ["init_std"] = "0.01",
             ["depths"] = "3", ["u0s"] = "0.1,0.01", ["depth_lr"] = "0.02",
         },
+        ["double-descent"] = new() { ["p"] = "20", ["gammas"] = "0.5,2", ["draws"] = "10" },
         ["eigenlearning"] = new()
         {
             ["modes"] = "64", ["ns"] = "16,32,48", ["draws"] = "4", ["pool"] = "64", ["pool_ns"] = "16,32",
