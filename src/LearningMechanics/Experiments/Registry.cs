@@ -14,6 +14,7 @@ public static class Registry
         new ResidualVertexExperiment(),
         new MupTransferExperiment(),
         new DeepLinearExperiment(),
+        new ConservationExperiment(),
         new DoubleDescentExperiment(),
         new EigenlearningExperiment(),
         new LazyTrainingExperiment(),

@@ -24,6 +24,7 @@ public partial class ExperimentDeclarationTests
             ["adam_log2_lr"] = "-8:-5", ["momentum_log2_lr"] = "-4:-1",
         },
         ["residual-vertex"] = new() { ["widths"] = "8,16,32", ["depth"] = "4", ["nets"] = "256", ["acts"] = "relu", ["gammas"] = "0.5" },
+        ["conservation"] = new() { ["width"] = "8", ["n_train"] = "12", ["steps"] = "20", ["batch"] = "4", ["sgd_lr"] = "0.025" },
         ["deep-linear"] = new()
         {
             ["singular_values"] = "2,1", ["hiddens"] = "8,12,16", ["nets"] = "3", ["lr"] = "0.02", ["init_std"] = "0.01",

@@ -16,9 +16,25 @@ public static class Conservation
     /// <summary>One junction between dense layers <see cref="Layer"/> and Layer + 1.</summary>
     public sealed record Junction(int Layer, double[] PerNeuron, Matrix? Balancedness);
 
-    public static List<Junction> Measure(Network<double> net)
+    public static List<Junction> Measure(Network<double> net) =>
+        [.. JunctionLayers(net).Select(j => At(net, j.Layer, j.Linear))];
+
+    /// <summary>
+    /// The exact change of every neuron's ‖w_in,j‖² + b_j² − ‖w_out,·j‖² in one gradient step θ ← θ − η·g, divided by
+    /// η²: ‖g_in,j‖² + g_b,j² − ‖g_out,·j‖², per junction in the order of <see cref="Measure"/>. The first order in η
+    /// vanishes because w·∂L/∂w = v·∂L/∂v for a rescaling symmetry (Kunin et al. 2021; Du et al. 2018), so GD with equal
+    /// learning-rate factors on the two layers changes the quantity by exactly η² times this, and the flow not at all.
+    /// </summary>
+    public static List<double[]> StepChangeOverEta2(Network<double> net, ReadOnlySpan<double> gradient)
     {
-        var result = new List<Junction>();
+        var result = new List<double[]>();
+        foreach (var (l, _) in JunctionLayers(net)) result.Add(Balance(net, l, gradient));
+        return result;
+    }
+
+    private static List<(int Layer, bool Linear)> JunctionLayers(Network<double> net)
+    {
+        var result = new List<(int, bool)>();
         int dense = -1;
         bool homogeneous = false;
         bool linear = false;
@@ -27,7 +43,7 @@ public static class Conservation
             switch (layer)
             {
                 case Dense:
-                    if (dense >= 0 && homogeneous) result.Add(At(net, dense, linear));
+                    if (dense >= 0 && homogeneous) result.Add((dense, linear));
                     dense++; homogeneous = true; linear = true;
                     break;
                 case ActivationLayer a:
@@ -56,14 +72,7 @@ public static class Conservation
         int fanIn = w.Shape[1];
         int fanOut = w2.Shape[0];
         var p = net.Parameters;
-        var c = new double[width];
-        for (int j = 0; j < width; j++)
-        {
-            double s = p[b.Offset + j] * p[b.Offset + j];
-            for (int i = 0; i < fanIn; i++) s += p[w.Offset + j * fanIn + i] * p[w.Offset + j * fanIn + i];
-            for (int k = 0; k < fanOut; k++) s -= p[w2.Offset + k * width + j] * p[w2.Offset + k * width + j];
-            c[j] = s;
-        }
+        var c = Balance(net, l, p);
         Matrix? d = null;
         if (linear)
         {
@@ -79,5 +88,26 @@ public static class Conservation
             for (int i = 0; i < d.Data.Length; i++) d.Data[i] -= o.Data[i];
         }
         return new Junction(l, c, d);
+    }
+
+    /// <summary>‖x_in,j‖² + x_b,j² − ‖x_out,·j‖² for every neuron j between dense layers l and l + 1 of a vector x laid out
+    /// like the parameters (the parameters themselves, or a gradient).</summary>
+    private static double[] Balance(Network<double> net, int l, ReadOnlySpan<double> x)
+    {
+        var w = net.Tensors[2 * l];
+        var b = net.Tensors[2 * l + 1];
+        var w2 = net.Tensors[2 * (l + 1)];
+        int width = w.Shape[0];
+        int fanIn = w.Shape[1];
+        int fanOut = w2.Shape[0];
+        var c = new double[width];
+        for (int j = 0; j < width; j++)
+        {
+            double s = x[b.Offset + j] * x[b.Offset + j];
+            for (int i = 0; i < fanIn; i++) s += x[w.Offset + j * fanIn + i] * x[w.Offset + j * fanIn + i];
+            for (int k = 0; k < fanOut; k++) s -= x[w2.Offset + k * width + j] * x[w2.Offset + k * width + j];
+            c[j] = s;
+        }
+        return c;
     }
 }
