@@ -41,6 +41,7 @@ namespace LearningMechanics.Cli
             root.Subcommands.Add(CoordCheckCommand.Build());
             root.Subcommands.Add(SweepCommand.Build());
             root.Subcommands.Add(LrSweepCommand.Build());
+            root.Subcommands.Add(ScalingFitCommand.Build());
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

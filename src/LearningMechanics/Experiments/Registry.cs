@@ -16,6 +16,7 @@ public static class Registry
         new DeepLinearExperiment(),
         new ConservationExperiment(),
         new DoubleDescentExperiment(),
+        new ScalingLawsExperiment(),
         new EigenlearningExperiment(),
         new LazyTrainingExperiment(),
         new LazyVsRichExperiment(),

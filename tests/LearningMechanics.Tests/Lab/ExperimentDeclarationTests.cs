@@ -31,6 +31,7 @@ public partial class ExperimentDeclarationTests
             ["depths"] = "3", ["u0s"] = "0.1,0.01", ["depth_lr"] = "0.02",
         },
         ["double-descent"] = new() { ["p"] = "20", ["gammas"] = "0.5,2", ["draws"] = "10" },
+        ["scaling-laws"] = new() { ["noise"] = "0.01", ["grid"] = "3", ["bootstrap"] = "3" },
         ["eigenlearning"] = new()
         {
             ["modes"] = "64", ["ns"] = "16,32,48", ["draws"] = "4", ["pool"] = "64", ["pool_ns"] = "16,32",
