@@ -52,6 +52,12 @@ internal static class TrainCommand
         var wd = new Option<double>("--weight-decay")
             { Description = "L2 weight decay λ (adds λθ to the gradient)", DefaultValueFactory = _ => 0.0 };
         var zero = new Option<bool>("--zero-readout") { Description = "initialise the readout to zero (μP option)" };
+        var eps = new Option<double>("--adam-eps") { Description = "Adam's ε", DefaultValueFactory = _ => 1e-8 };
+        var epsPerLayer = new Option<bool>("--adam-eps-per-layer")
+        {
+            Description = "scale Adam's ε per layer with the layer's gradient scale under --param (Everett et al. 2024); " +
+                "--adam-eps is then the value for a width-1 layer",
+        };
         var baseWidth = new Option<double?>("--base-width")
             { Description = "μP's base width n₀: μP equals SP at width n₀ (Tensor Programs V, Table 3 in width multipliers)" };
         var observe = new Option<string?>("--observe")
@@ -65,7 +71,7 @@ internal static class TrainCommand
         var cmd = new Command("train", "Train a finite network and record its loss and observables.")
             {
                 arch, param, sw2, sb2, opt, lr, steps, batch, loss, x, y, xTest, yTest, labels, data, nTrain, dtype, init, save, outDir,
-                seed, schedule, momentum, wd, zero, baseWidth, observe, every, target, id, json,
+                seed, schedule, momentum, wd, zero, eps, epsPerLayer, baseWidth, observe, every, target, id, json,
             };
         cmd.SetAction(p =>
         {
@@ -85,7 +91,8 @@ internal static class TrainCommand
                 throw new BadInputException($"--id '{runId}' must be a plain folder name.");
             var kind = OptimizerSettings.ParseKind(p.GetValue(opt)!);
             var job = new TrainingJob(spec, train, lossFn,
-                new OptimizerSettings(kind, p.GetValue(lr), p.GetValue(momentum), WeightDecay: p.GetValue(wd)).Validated(),
+                new OptimizerSettings(kind, p.GetValue(lr), p.GetValue(momentum), Epsilon: p.GetValue(eps), WeightDecay: p.GetValue(wd),
+                    PerLayerEpsilon: p.GetValue(epsPerLayer)).Validated(),
                 p.GetValue(steps), p.GetValue(batch), LearningRateSchedule.Parse(p.GetValue(schedule)!), dt == "float32", s,
                 p.GetValue(zero), p.GetValue(init), p.GetValue(save), test, TrainingObservables.Parse(p.GetValue(observe)),
                 p.GetValue(every), p.GetValue(outDir)!, runId, p.GetValue(target));

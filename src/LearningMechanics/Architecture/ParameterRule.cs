@@ -30,8 +30,22 @@ public enum ParameterRole { InputWeight, HiddenWeight, ReadoutWeight, HiddenBias
 /// SGD factors m (input weights, hidden biases), 1 (hidden weights, readout bias), 1/m (readout weights); Adam factors 1
 /// (input weights, biases) and 1/m (hidden and readout weights).
 /// </para>
+/// <para>
+/// <see cref="AdamEpsilonFactor"/>: Adam's ε must scale with the layer's gradients, or at large width it swamps √v̂ and the
+/// update underflows (Everett et al. 2024). The factor is the width scaling of the stored tensor's gradient,
+/// n^{−a}·n^{−γ}, with a the tensor's multiplier exponent and γ the exponent of ∂L/∂W for the effective weight, common
+/// to a class of equivalent parameterisations by power counting: in the kernel class (sp, ntk) the backward signal
+/// reaching a hidden layer is O(n^{−½}), so γ = ½ for input and hidden tensors and 0 for the readout; in the μP class
+/// (mup, mf) it is O(n^{−1}), so γ = 1 and 0. Hence sp: n^{−½} (input, hidden, hidden bias), 1 (readout); ntk: n^{−½}
+/// (input, hidden bias, readout), n^{−1} (hidden); mup: n^{−½} (input, hidden bias, readout), n^{−1} (hidden); mf: n^{−1}
+/// (input, hidden bias, readout), n^{−3/2} (hidden); readout biases 1. With a base width: n₀^{−½}/m for input, hidden and
+/// hidden bias, 1 for the readout, which is sp's at m = 1. Under the abc symmetry the stored gradients and these factors
+/// scale alike, so two equivalent forms train identically with any ε (a unit test). Used when
+/// <c>OptimizerSettings.PerLayerEpsilon</c> is set; ε is then the value for a width-1 layer.
+/// </para>
 /// </summary>
-public readonly record struct ParameterRule(double Multiplier, double InitStd, double SgdFactor, double AdamFactor)
+public readonly record struct ParameterRule(double Multiplier, double InitStd, double SgdFactor, double AdamFactor,
+    double AdamEpsilonFactor = 1)
 {
     /// <summary>The rule for a tensor of <paramref name="role"/> in a layer with the given fan-in and fan-out.</summary>
     /// <param name="width">n: the hidden width the scaling refers to (fan-out for the input layer, fan-in otherwise).</param>
@@ -39,13 +53,13 @@ public readonly record struct ParameterRule(double Multiplier, double InitStd, d
     public static ParameterRule For(Parameterization p, ParameterRole role, int fanIn, double width, double sw2, double sb2,
         double? baseWidth = null)
     {
-        if (baseWidth is { } n0 && p == Parameterization.MuP) return MuPFromBase(role, fanIn, width / n0, sw2, sb2);
+        if (baseWidth is { } n0 && p == Parameterization.MuP) return MuPFromBase(role, fanIn, width / n0, n0, sw2, sb2);
         double sw = Math.Sqrt(sw2);
         double sb = Math.Sqrt(sb2);
         double n = width;
         double k = fanIn;
         bool bias = role is ParameterRole.HiddenBias or ParameterRole.ReadoutBias;
-        return (p, role) switch
+        ParameterRule rule = (p, role) switch
         {
             (Parameterization.Standard, _) => new(1, bias ? sb : sw / Math.Sqrt(k), 1, 1),
             (Parameterization.Ntk, _) => bias ? new(sb, 1, 1, 1) : new(sw / Math.Sqrt(k), 1, 1, 1),
@@ -61,19 +75,35 @@ public readonly record struct ParameterRule(double Multiplier, double InitStd, d
             (Parameterization.MeanField, ParameterRole.ReadoutBias) => new(sb, 1, 1, 1),
             _ => throw new ArgumentOutOfRangeException(nameof(p), p, "Unknown parameterisation."),
         };
+        return rule with { AdamEpsilonFactor = Math.Pow(n, -EpsilonExponent(p, role)) };
     }
 
+    /// <summary>a + γ of <see cref="AdamEpsilonFactor"/> for the base-free forms (the class comment).</summary>
+    private static double EpsilonExponent(Parameterization p, ParameterRole role) => (p, role) switch
+    {
+        (_, ParameterRole.ReadoutBias) => 0,
+        (Parameterization.Standard, ParameterRole.ReadoutWeight) => 0,
+        (Parameterization.Standard, _) => 0.5,
+        (Parameterization.Ntk or Parameterization.MuP, ParameterRole.HiddenWeight) => 1,
+        (Parameterization.Ntk or Parameterization.MuP, _) => 0.5,
+        (Parameterization.MeanField, ParameterRole.HiddenWeight) => 1.5,
+        (Parameterization.MeanField, _) => 1,
+        _ => throw new ArgumentOutOfRangeException(nameof(p), p, "Unknown parameterisation."),
+    };
+
     /// <summary>μP relative to SP at width multiplier m (Yang et al. 2022, Table 3; the class comment).</summary>
-    private static ParameterRule MuPFromBase(ParameterRole role, int fanIn, double m, double sw2, double sb2)
+    private static ParameterRule MuPFromBase(ParameterRole role, int fanIn, double m, double n0, double sw2, double sb2)
     {
         double sw = Math.Sqrt(sw2);
         double sb = Math.Sqrt(sb2);
+        // ε factors: sp's at the base width n₀ = n/m, times the μP class's extra 1/m for input, hidden and hidden bias.
+        double eps = Math.Pow(n0, -0.5) / m;
         return role switch
         {
-            ParameterRole.InputWeight => new(1, sw / Math.Sqrt(fanIn), m, 1),
-            ParameterRole.HiddenWeight => new(1, sw / Math.Sqrt(fanIn), 1, 1 / m),
+            ParameterRole.InputWeight => new(1, sw / Math.Sqrt(fanIn), m, 1, eps),
+            ParameterRole.HiddenWeight => new(1, sw / Math.Sqrt(fanIn), 1, 1 / m, eps),
             ParameterRole.ReadoutWeight => new(1, sw / Math.Sqrt(fanIn * m), 1 / m, 1 / m),
-            ParameterRole.HiddenBias => new(1, sb, m, 1),
+            ParameterRole.HiddenBias => new(1, sb, m, 1, eps),
             ParameterRole.ReadoutBias => new(1, sb, 1, 1),
             _ => throw new ArgumentOutOfRangeException(nameof(role), role, "Unknown parameter role."),
         };

@@ -11,10 +11,11 @@ public enum OptimizerKind { Gd, Sgd, Momentum, Adam }
 /// Optimiser settings with PyTorch's conventions (torch.optim.SGD / Adam): weight decay adds λ·θ to the gradient;
 /// momentum keeps b ← μ·b + g (b₀ = g₀) and steps θ ← θ − η·b (Nesterov: θ ← θ − η·(g + μ·b)); Adam keeps
 /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g² and steps θ ← θ − η·m̂/(√v̂ + ε) with bias-corrected m̂,
-/// v̂. GD and SGD differ only in the batch (full data or mini-batches).
+/// v̂. GD and SGD differ only in the batch (full data or mini-batches). <see cref="PerLayerEpsilon"/> scales ε per tensor by
+/// <see cref="ParameterRule.AdamEpsilonFactor"/> (Everett et al. 2024).
 /// </summary>
 public sealed record OptimizerSettings(OptimizerKind Kind, double LearningRate, double Momentum = 0.9, bool Nesterov = false,
-    double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8, double WeightDecay = 0)
+    double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8, double WeightDecay = 0, bool PerLayerEpsilon = false)
 {
     public OptimizerSettings Validated()
     {
@@ -109,7 +110,7 @@ public sealed class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
                         double bc2 = 1 - Math.Pow(s.Beta2, t);
                         T stepSize = T.CreateTruncating(learningRate * tensor.Rule.AdamFactor / bc1);
                         T invSqrtBc2 = T.CreateTruncating(1 / Math.Sqrt(bc2));
-                        T eps = T.CreateTruncating(s.Epsilon);
+                        T eps = T.CreateTruncating(s.PerLayerEpsilon ? s.Epsilon * tensor.Rule.AdamEpsilonFactor : s.Epsilon);
                         for (int i = 0; i < p.Length; i++)
                         {
                             mt[i] = b1 * mt[i] + c1 * gt[i];

@@ -108,6 +108,7 @@ public class TrainCliTests : IDisposable
     [InlineData("missing", "nope.csv")]
     [InlineData("corrupt", "npy")]
     [InlineData("nodata", "--x FILE")]
+    [InlineData("eps", "epsilon -1")]
     public void BadInputExitsWithCodeTwoAndNamesTheProblem(string kind, string named)
     {
         var (x, y) = Data();
@@ -133,6 +134,7 @@ public class TrainCliTests : IDisposable
             case "opt": extra = ["--opt", "rmsprop"]; break;
             case "observe": extra = ["--observe", "hessian-magic"]; break;
             case "dtype": extra = ["--dtype", "float16"]; break;
+            case "eps": extra = ["--opt", "adam", "--adam-eps=-1", "--adam-eps-per-layer"]; break;
             case "missing": x = Path.Combine(dir, "nope.csv"); break;
             case "corrupt": x = Path.Combine(dir, "bad.npy"); File.WriteAllBytes(x, [0x93, (byte)'N', (byte)'U', 1, 2]); break;
         }

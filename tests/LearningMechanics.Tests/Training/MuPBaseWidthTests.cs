@@ -105,6 +105,40 @@ public class MuPBaseWidthTests
         Assert.True(Math.Abs(mup[^1] - mup[data.Count - 1]) > 1e-3 * scale, "the network did not move: the test would be empty");
     }
 
+    /// <remarks>
+    /// With Adam's ε scaled per layer like the stored gradients (<see cref="ParameterRule.AdamEpsilonFactor"/>, Everett et al.
+    /// 2024), the two abc forms stay the same network for any ε: here ε = 10⁻³ (comparable to the gradients), where a global
+    /// ε makes them diverge (the negative control).
+    /// </remarks>
+    [Fact]
+    public void PerLayerEpsilonKeepsTheAbcSymmetryOfAdam()
+    {
+        var data = Data();
+        const string arch = "dense(40)-relu-dense(40)-relu-dense(1)";
+        double[] Run(Parameterization p, bool perLayer) => Trajectory(NetworkSpec.Parse(arch, p, 1, 1),
+            new OptimizerSettings(OptimizerKind.Adam, 0.003, Epsilon: 1e-3, PerLayerEpsilon: perLayer), data, data.X);
+        var mup = Run(Parameterization.MuP, true);
+        var mf = Run(Parameterization.MeanField, true);
+        double scale = mup.Max(Math.Abs);
+        for (int i = 0; i < mup.Length; i++) Assert.True(Math.Abs(mup[i] - mf[i]) <= 1e-10 * scale, $"output {i}: {mup[i]} vs {mf[i]}");
+        var mupGlobal = Run(Parameterization.MuP, false);
+        var mfGlobal = Run(Parameterization.MeanField, false);
+        Assert.True(mupGlobal.Zip(mfGlobal).Max(t => Math.Abs(t.First - t.Second)) > 1e-4 * scale,
+            "with one global ε the forms must differ, else ε does not matter here and the test is empty");
+    }
+
+    /// <summary>At the base width the per-layer ε of μP is SP's, so μP still trains exactly as SP there.</summary>
+    [Fact]
+    public void PerLayerEpsilonOfMuPAtTheBaseWidthIsSp()
+    {
+        var data = Data();
+        const string arch = "dense(48)-relu-dense(48)-relu-dense(1)";
+        var opt = new OptimizerSettings(OptimizerKind.Adam, 0.003, Epsilon: 1e-3, PerLayerEpsilon: true);
+        var sp = Trajectory(NetworkSpec.Parse(arch, Parameterization.Standard, 2, 0.1), opt, data, data.X);
+        var mu = Trajectory(NetworkSpec.Parse(arch, Parameterization.MuP, 2, 0.1) with { BaseWidth = 48 }, opt, data, data.X);
+        Assert.Equal(sp, mu);
+    }
+
     [Fact]
     public void ABaseWidthOutsideMuPIsRejected()
     {
