@@ -29,10 +29,10 @@ public sealed class ConservationExperiment : IExperiment
     public IReadOnlyList<SettingInfo> Settings { get; } =
     [
         new("acts", "activations (positively homogeneous)", "relu,linear", "relu,linear,leaky_relu"),
-        new("width", "hidden width (two hidden layers, NTK parameterisation, σ_w² = 2, σ_b² = 0.1)", "64", "256"),
-        new("n_train", "training points (16-d sphere, tanh teacher)", "64", "256"),
+        new("width", "hidden width (two hidden layers, NTK parameterisation, σ_w² = 2, σ_b² = 0.1)", "64", "128"),
+        new("n_train", "training points (16-d sphere, tanh teacher)", "64", "128"),
         new("lr", "GD learning rate η", "0.05", "0.05"),
-        new("steps", "steps at η (the fixed training time is η·steps)", "400", "2000"),
+        new("steps", "steps at η (the fixed training time is η·steps)", "400", "800"),
         new("lr_factors", "η multipliers for the flow limit (steps scaled to keep η·steps)", "1,0.5,0.25,0.125",
             "1,0.5,0.25,0.125,0.0625"),
         new("batch", "SGD batch size B", "8", "8"),
