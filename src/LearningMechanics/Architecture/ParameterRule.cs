@@ -40,7 +40,8 @@ public enum ParameterRole { InputWeight, HiddenWeight, ReadoutWeight, HiddenBias
 /// (input, hidden bias, readout), n^{−1} (hidden); mup: n^{−½} (input, hidden bias, readout), n^{−1} (hidden); mf: n^{−1}
 /// (input, hidden bias, readout), n^{−3/2} (hidden); readout biases 1. With a base width: n₀^{−½}/m for input, hidden and
 /// hidden bias, 1 for the readout, which is sp's at m = 1. Under the abc symmetry the stored gradients and these factors
-/// scale alike, so two equivalent forms train identically with any ε (a unit test). Used when
+/// scale alike, so two equivalent forms (mup and mf; sp and ntk share γ but are not equivalent) train identically with any ε
+/// (a unit test). The power counting is at initialisation: with a zero readout, the μP signal is O(1/n) from the first step. Used when
 /// <c>OptimizerSettings.PerLayerEpsilon</c> is set; ε is then the value for a width-1 layer.
 /// </para>
 /// </summary>

@@ -70,9 +70,11 @@ public sealed class LinearModes
 
     /// <summary>
     /// The growing part of a two-layer network's initial mode strengths: with a_α = W₁v_α and b_α = W₂ᵀu_α, gradient flow
-    /// grows p = (a + b)/2 as e^{s t/τ} and shrinks q = (a − b)/2 as e^{−s t/τ} while u ≪ s (τȧ = s·b, τḃ = s·a;
-    /// Saxe et al. 2014, eq. 4 linearised), and u = ‖p‖² − ‖q‖². So the logistic u(t) of
-    /// <c>DeepLinearModes.TwoLayerStrength</c> starts from the effective u₀ = ‖p₀‖², not from the initial value of u.
+    /// grows p = (a + b)/2 as e^{s t/τ} and shrinks q = (a − b)/2 as e^{−s t/τ} while ‖a‖², ‖b‖² ≪ s (τȧ = s·b, τḃ
+    /// = s·a; Saxe et al. 2014, eq. 4 linearised), and u = ‖p‖² − ‖q‖². So the logistic u(t) of
+    /// <c>DeepLinearModes.TwoLayerStrength</c> starts from the effective u₀ = ‖p₀‖², not from the initial value of u. This
+    /// and <see cref="InitializeDecoupled"/>'s mode law assume the two layers' effective learning rates are equal
+    /// (multiplier² × learning-rate factor), as in SP, which the experiment uses.
     /// </summary>
     public double[] GrowingStrengths()
     {

@@ -5,15 +5,18 @@ namespace LearningMechanics.Measurement.Observables;
 
 /// <summary>
 /// The expected one-step change of the conserved per-neuron balances (<see cref="Conservation.StepChangeOverEta2"/>) under
-/// SGD with batches of size B drawn uniformly without replacement from N examples, for the mean squared error: since the
-/// change is a quadratic form Q of the gradient, E[Q(g_B)] = Q(g) + (N − B)/(B(N − 1))·(1/N)·Σ_i Q(g_i − g) with g_i the
-/// per-example gradients and g their mean (Kunin et al. 2021 for the noise-driven drift). Buffers are allocated once.
+/// SGD with a batch of size B drawn uniformly without replacement from a pool R of examples, for the mean squared error:
+/// since the change is a quadratic form Q of the gradient, E[Q(g_B)] = Q(ḡ_R) + (|R| − B)/(B(|R| − 1))·(1/|R|)·Σ_{i∈R}
+/// Q(g_i − ḡ_R) with g_i the per-example gradients and ḡ_R their mean over the pool (Kunin et al. 2021 for the
+/// noise-driven drift). With i.i.d. batches R is the whole data set; with epochs reshuffled (the trainer's sampling) it is
+/// the examples the epoch has not used yet, and only then are the realised deviations from this expectation martingale
+/// differences. Buffers are allocated once.
 /// </summary>
 public sealed class MinibatchConservation
 {
     private readonly Network<double> net;
     private readonly Dataset data;
-    private readonly double noiseFactor;
+    private readonly int batch;
     private readonly Network<double>.Workspace ws;
     private readonly double[][] perExample;
     private readonly double[] mean;
@@ -25,7 +28,7 @@ public sealed class MinibatchConservation
         if (batch < 1 || batch > data.Count) throw new BadInputException($"Batch {batch} must lie in 1…{data.Count}.");
         this.net = net;
         this.data = data;
-        noiseFactor = data.Count == 1 ? 0 : (double)(data.Count - batch) / (batch * (data.Count - 1.0));
+        this.batch = batch;
         ws = net.CreateWorkspace(1);
         perExample = [.. Enumerable.Range(0, data.Count).Select(_ => new double[net.ParameterCount])];
         mean = new double[net.ParameterCount];
@@ -34,14 +37,18 @@ public sealed class MinibatchConservation
     }
 
     /// <summary>
-    /// At the current parameters: Q(g) of the full gradient and the noise part (N − B)/(B(N − 1))·(1/N)·Σ_i Q(g_i − g),
-    /// flattened over the junctions; the gradients are those of the mean over outputs of (f − y)², as <c>MseLoss</c>.
+    /// At the current parameters, for batches from <paramref name="pool"/> (default: every example): Q(ḡ_R) of the pool's
+    /// mean gradient and the noise part (|R| − B)/(B(|R| − 1))·(1/|R|)·Σ_{i∈R} Q(g_i − ḡ_R), flattened over the junctions;
+    /// the gradients are those of the mean over outputs of (f − y)², as <c>MseLoss</c>.
     /// </summary>
-    public (double[] Full, double[] Noise) Expected()
+    public (double[] Full, double[] Noise) Expected(IReadOnlyList<int>? pool = null)
     {
-        int n = data.Count;
+        pool ??= [.. Enumerable.Range(0, data.Count)];
+        int n = pool.Count;
+        if (n < batch) throw new ArgumentException($"A pool of {n} examples cannot supply a batch of {batch}.", nameof(pool));
+        double noiseFactor = n == 1 ? 0 : (double)(n - batch) / (batch * (n - 1.0));
         Array.Clear(mean);
-        for (int i = 0; i < n; i++)
+        foreach (int i in pool)
         {
             var f = net.Forward(data.X.Row(i), ws);
             for (int o = 0; o < dOut.Length; o++) dOut[o] = 2 * (f[o] - data.Y[i, o]) / dOut.Length;
@@ -51,7 +58,7 @@ public sealed class MinibatchConservation
         }
         var full = Flatten(Conservation.StepChangeOverEta2(net, mean));
         var noise = new double[full.Length];
-        for (int i = 0; i < n; i++)
+        foreach (int i in pool)
         {
             for (int k = 0; k < mean.Length; k++) centred[k] = perExample[i][k] - mean[k];
             var q = Flatten(Conservation.StepChangeOverEta2(net, centred));
