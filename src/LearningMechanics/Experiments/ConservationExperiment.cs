@@ -84,9 +84,7 @@ public sealed class ConservationExperiment : IExperiment
                 if (!Activation.Parse(a).IsScaleInvariant)
                     throw new BadInputException($"Setting acts: '{a}' is not positively homogeneous; Q is conserved only for those " +
                         "(relu, linear, leaky_relu, abs).");
-            double[] factors = [.. s.GetList("lr_factors").Select(v =>
-                double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && f > 0 && f <= 1 ? f
-                : throw new BadInputException($"Setting lr_factors: '{v}' must be a number in (0, 1]."))];
+            double[] factors = s.GetDoubleList("lr_factors", 0, 1);
             if (factors.Length < 3) throw new BadInputException("Setting lr_factors needs ≥ 3 values for a slope and its curvature.");
             int nTrain = s.GetInt("n_train", 2);
             int batch = s.GetInt("batch", 1);

@@ -86,8 +86,8 @@ public sealed class DeepLinearExperiment : IExperiment
     {
         public static Setup From(Settings s)
         {
-            double[] sv = DoubleList(s, "singular_values");
-            double[] u0s = DoubleList(s, "u0s");
+            double[] sv = s.GetDoubleList("singular_values", 0);
+            double[] u0s = s.GetDoubleList("u0s", 0);
             if (u0s.Length < 2) throw new BadInputException($"Setting u0s needs ≥ 2 values for a slope, got {u0s.Length}.");
             if (u0s.Any(u => !(u > 0) || u >= sv.Min() / 2))
                 throw new BadInputException($"Setting u0s: every u₀ must lie in (0, s_min/2 = {sv.Min() / 2}).");
@@ -102,9 +102,6 @@ public sealed class DeepLinearExperiment : IExperiment
             return h.Length >= 3 ? h : throw new BadInputException($"Setting hiddens needs ≥ 3 widths for the 1/h extrapolation.");
         }
 
-        private static double[] DoubleList(Settings s, string key) => s.GetList(key).Select(v =>
-            double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d > 0 && double.IsFinite(d) ? d
-            : throw new BadInputException($"Setting {key}: '{v}' is not a positive number.")).ToArray();
     }
 
     /// <summary>One two-layer network: each mode's growing initial strength, measured half-time and trajectory.</summary>

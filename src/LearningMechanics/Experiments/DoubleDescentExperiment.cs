@@ -60,9 +60,7 @@ public sealed class DoubleDescentExperiment : IExperiment
         public static Setup From(Settings s)
         {
             int p = s.GetInt("p", 8);
-            double[] gammas = [.. s.GetList("gammas").Select(v =>
-                double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double g) && g > 0 && double.IsFinite(g) ? g
-                : throw new BadInputException($"Setting gammas: '{v}' is not a positive number."))];
+            double[] gammas = s.GetDoubleList("gammas", 0);
             foreach (double g in gammas)
             {
                 int n = N(p, g);

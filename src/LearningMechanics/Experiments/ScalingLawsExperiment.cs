@@ -52,8 +52,8 @@ public sealed class ScalingLawsExperiment : IExperiment
     public ExperimentOutput Run(RunContext ctx)
     {
         var s = ctx.Settings;
-        double[] noise = Numbers(s, "noise");
-        double[] t = Numbers(s, "truth");
+        double[] noise = s.GetDoubleList("noise", 0, minInclusive: true);
+        double[] t = s.GetDoubleList("truth", 0, minInclusive: true);
         if (t.Length != 5) throw new BadInputException($"Setting truth needs five numbers E, A, α, B, β; got {t.Length}.");
         var truth = new ScalingLaw(t[0], t[1], t[2], t[3], t[4]);
         int grid = s.GetInt("grid", 3);
@@ -83,9 +83,6 @@ public sealed class ScalingLawsExperiment : IExperiment
         return output;
     }
 
-    private static double[] Numbers(Settings s, string key) => [.. s.GetList(key).Select(v =>
-        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && double.IsFinite(x) && x >= 0 ? x
-        : throw new BadInputException($"Setting {key}: '{v}' is not a number ≥ 0."))];
 
     /// <summary>A log-spaced grid of (N, D) with losses L(N, D)·e^{σξ}, ξ ~ N(0, 1).</summary>
     private static (double[] N, double[] D, double[] L) Runs(ScalingLaw truth, int grid, double noise, Rng rng)

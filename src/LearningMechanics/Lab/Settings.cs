@@ -61,6 +61,19 @@ public sealed class Settings
             : throw new BadInputException($"Setting {key}: '{p}' is not an integer ≥ {min}.")).ToArray();
     }
 
+    /// <summary>A comma-separated list of finite numbers in (min, max] (or [min, max] when <paramref name="minInclusive"/>),
+    /// e.g. gammas=0.5,2.</summary>
+    public double[] GetDoubleList(string key, double min, double max = double.PositiveInfinity, bool minInclusive = false)
+    {
+        var parts = GetList(key);
+        string range = string.Create(CultureInfo.InvariantCulture,
+            $"{(minInclusive ? "[" : "(")}{min}, {(double.IsPositiveInfinity(max) ? "∞)" : $"{max}]")}");
+        if (parts.Length == 0) throw new BadInputException($"Setting {key} must be a comma-separated list of numbers in {range}.");
+        return [.. parts.Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) &&
+            double.IsFinite(v) && (minInclusive ? v >= min : v > min) && v <= max ? v
+            : throw new BadInputException($"Setting {key}: '{p}' is not a number in {range}."))];
+    }
+
     public string[] GetList(string key) =>
         GetString(key).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
