@@ -141,26 +141,22 @@ public sealed class ConservationExperiment : IExperiment
         return net;
     }
 
-    private static double[] Flatten(List<Conservation.Junction> q) => [.. q.SelectMany(j => j.PerNeuron)];
-
-    private static double[] Flatten(List<double[]> q) => [.. q.SelectMany(j => j)];
-
     /// <summary>Q_j(T) − Q_j(0) for every neuron, and the accumulated prediction from <paramref name="perStep"/>.</summary>
     private static (double[] Measured, double[] Predicted) Train(Network<double> net, Dataset data, TrainingOptions options,
         Action<TrainingState<double>, double[]> perStep)
     {
-        var before = Flatten(Conservation.Measure(net));
+        var before = Conservation.Balances(net);
         var predicted = new double[before.Length];
         var result = new Trainer<double>(net, data, options).Run(state => perStep(state, predicted));
         if (result.Status != TrainingStatus.Completed)
             throw new InvalidOperationException($"Training stopped: {result.StatusText} {result.Note}; lower lr.");
-        var after = Flatten(Conservation.Measure(net));
+        var after = Conservation.Balances(net);
         return ([.. after.Zip(before, (x, y) => x - y)], predicted);
     }
 
     private static Action<TrainingState<double>, double[]> ExactGdStep(Network<double> net) => (state, acc) =>
     {
-        var change = Flatten(Conservation.StepChangeOverEta2(net, state.Gradient));
+        var change = Conservation.StepChangeOverEta2(net, state.Gradient);
         double eta2 = state.LearningRate * state.LearningRate;
         for (int i = 0; i < acc.Length; i++) acc[i] += eta2 * change[i];
     };
@@ -210,7 +206,7 @@ public sealed class ConservationExperiment : IExperiment
         var expectation = new MinibatchConservation(net, data, p.Batch);
         var realised = new List<double[]>();
         var expected = new List<double[]>();
-        var fullPart = new double[Flatten(Conservation.Measure(net)).Length];
+        var fullPart = new double[Conservation.Balances(net).Length];
         // The same training time η·T as GD's.
         int steps = (int)Math.Round(p.Steps * p.Lr / p.SgdLr);
         var options = new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Sgd, p.SgdLr), steps, p.Batch,
@@ -225,7 +221,7 @@ public sealed class ConservationExperiment : IExperiment
             if (state.Step % batchesPerEpoch == 0) used.Clear();
             var (full, noise) = expectation.Expected([.. Enumerable.Range(0, data.Count).Where(i => !used.Contains(i))]);
             used.UnionWith(state.BatchRows);
-            var step = Flatten(Conservation.StepChangeOverEta2(net, state.Gradient));
+            var step = Conservation.StepChangeOverEta2(net, state.Gradient);
             var x = new double[full.Length];
             var e = new double[full.Length];
             for (int j = 0; j < full.Length; j++)

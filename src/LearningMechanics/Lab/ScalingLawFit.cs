@@ -104,9 +104,7 @@ public static class ScalingLawFit
         var ranked = problem.MinimiseAll(HoffmannGrid);
         var fit = ToLaw(ranked[0].X);
         double[][] starts = [.. ranked.Take(5).Select(r => r.X)];
-        var samples = new double[replicates][];
         var laws = new ScalingLaw[replicates];
-        var exponents = new double[replicates];
         int rows = n.Length;
         for (int b = 0; b < replicates; b++)
         {
@@ -114,13 +112,11 @@ public static class ScalingLawFit
             var stream = rng.Split((ulong)b);
             var idx = Enumerable.Range(0, rows).Select(_ => stream.NextInt(rows)).ToArray();
             var sub = new Problem([.. idx.Select(i => n[i])], [.. idx.Select(i => d[i])], [.. idx.Select(i => loss[i])], delta);
-            var law = ToLaw(starts.Select(s => sub.Minimise(s)).MinBy(r => r.Value).X);
-            samples[b] = law.ToArray();
-            laws[b] = law;
-            exponents[b] = law.ParameterExponent;
+            laws[b] = ToLaw(starts.Select(s => sub.Minimise(s)).MinBy(r => r.Value).X);
             progress?.Report(new ProgressInfo("bootstrap", b + 1, replicates));
         }
-        double[] Column(int k) => [.. samples.Select(s => s[k]).Order()];
+        double[] Column(int k) => [.. laws.Select(s => s.ToArray()[k]).Order()];
+        double[] exponents = [.. laws.Select(s => s.ParameterExponent)];
         var lower = Enumerable.Range(0, 5).Select(k => Statistics.Quantile(Column(k), 0.025)).ToArray();
         var upper = Enumerable.Range(0, 5).Select(k => Statistics.Quantile(Column(k), 0.975)).ToArray();
         var se = Enumerable.Range(0, 5).Select(k => Math.Sqrt(Statistics.Variance(Column(k)))).ToArray();

@@ -21,15 +21,21 @@ public static class Conservation
 
     /// <summary>
     /// The exact change of every neuron's ‖w_in,j‖² + b_j² − ‖w_out,·j‖² in one gradient step θ ← θ − η·g, divided by
-    /// η²: ‖g_in,j‖² + g_b,j² − ‖g_out,·j‖², per junction in the order of <see cref="Measure"/>. The first order in η
-    /// vanishes because w·∂L/∂w = v·∂L/∂v for a rescaling symmetry (Kunin et al. 2021; Du et al. 2018), so GD with equal
-    /// learning-rate factors on the two layers changes the quantity by exactly η² times this, and the flow not at all.
+    /// η²: ‖g_in,j‖² + g_b,j² − ‖g_out,·j‖², every neuron of every junction in the order of <see cref="Balances"/>. The
+    /// first order in η vanishes because w·∂L/∂w = v·∂L/∂v for a rescaling symmetry (Kunin et al. 2021; Du et al. 2018), so GD
+    /// with equal learning-rate factors on the two layers changes the quantity by exactly η² times this, and the flow not at all.
     /// </summary>
-    public static List<double[]> StepChangeOverEta2(Network<double> net, ReadOnlySpan<double> gradient)
+    public static double[] StepChangeOverEta2(Network<double> net, ReadOnlySpan<double> gradient) => Concat(net, gradient);
+
+    /// <summary>Every neuron's ‖w_in,j‖² + b_j² − ‖w_out,·j‖², junction after junction as in <see cref="Measure"/>, without
+    /// the balancedness matrices.</summary>
+    public static double[] Balances(Network<double> net) => Concat(net, net.Parameters);
+
+    private static double[] Concat(Network<double> net, ReadOnlySpan<double> x)
     {
-        var result = new List<double[]>();
-        foreach (var (l, _) in JunctionLayers(net)) result.Add(Balance(net, l, gradient));
-        return result;
+        var result = new List<double>();
+        foreach (var (l, _) in JunctionLayers(net)) result.AddRange(Balance(net, l, x));
+        return [.. result];
     }
 
     private static List<(int Layer, bool Linear)> JunctionLayers(Network<double> net)

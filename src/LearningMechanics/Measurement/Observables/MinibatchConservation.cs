@@ -1,5 +1,6 @@
 using LearningMechanics.Data;
 using LearningMechanics.Networks;
+using LearningMechanics.Training;
 
 namespace LearningMechanics.Measurement.Observables;
 
@@ -22,6 +23,8 @@ public sealed class MinibatchConservation
     private readonly double[] mean;
     private readonly double[] centred;
     private readonly double[] dOut;
+
+    private static readonly MseLoss Mse = new();
 
     public MinibatchConservation(Network<double> net, Dataset data, int batch)
     {
@@ -50,22 +53,19 @@ public sealed class MinibatchConservation
         Array.Clear(mean);
         foreach (int i in pool)
         {
-            var f = net.Forward(data.X.Row(i), ws);
-            for (int o = 0; o < dOut.Length; o++) dOut[o] = 2 * (f[o] - data.Y[i, o]) / dOut.Length;
+            Mse.Evaluate<double>(net.Forward(data.X.Row(i), ws), data.Y.Row(i), 1, dOut);
             Array.Clear(perExample[i]);
             net.Backward(ws, dOut, perExample[i]);
             for (int k = 0; k < mean.Length; k++) mean[k] += perExample[i][k] / n;
         }
-        var full = Flatten(Conservation.StepChangeOverEta2(net, mean));
+        var full = Conservation.StepChangeOverEta2(net, mean);
         var noise = new double[full.Length];
         foreach (int i in pool)
         {
             for (int k = 0; k < mean.Length; k++) centred[k] = perExample[i][k] - mean[k];
-            var q = Flatten(Conservation.StepChangeOverEta2(net, centred));
+            var q = Conservation.StepChangeOverEta2(net, centred);
             for (int j = 0; j < q.Length; j++) noise[j] += noiseFactor * q[j] / n;
         }
         return (full, noise);
     }
-
-    private static double[] Flatten(List<double[]> q) => [.. q.SelectMany(j => j)];
 }

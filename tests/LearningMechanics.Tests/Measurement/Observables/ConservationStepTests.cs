@@ -29,7 +29,7 @@ public class ConservationStepTests
         var before = Conservation.Measure(net);
         double[] predicted = [];
         new Trainer<double>(net, data, new TrainingOptions(new MseLoss(), new OptimizerSettings(OptimizerKind.Gd, eta), 1))
-            .Run(state => predicted = [.. Conservation.StepChangeOverEta2(net, state.Gradient).SelectMany(j => j)]);
+            .Run(state => predicted = Conservation.StepChangeOverEta2(net, state.Gradient));
         double[] drift = [.. Conservation.Measure(net).Zip(before).SelectMany(p => p.First.PerNeuron.Zip(p.Second.PerNeuron,
             (a, b) => a - b))];
         Assert.Equal(predicted.Length, drift.Length);
@@ -62,7 +62,7 @@ public class ConservationStepTests
                 new MseLoss().Evaluate<double>(f, batch.Y.Data, 2, dOut);
                 Array.Clear(grad);
                 net.Backward(ws, dOut, grad);
-                var q = Conservation.StepChangeOverEta2(net, grad).SelectMany(j => j).ToArray();
+                var q = Conservation.StepChangeOverEta2(net, grad);
                 for (int j = 0; j < q.Length; j++) average[j] += q[j];
                 batches++;
             }
