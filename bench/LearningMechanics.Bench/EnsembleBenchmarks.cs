@@ -50,31 +50,62 @@ public class EnsembleBenchmarks
         return net.Forward(x, ws)[0, 0];
     }
     /// <summary>
-    /// The same comparison as interleaved rounds (reference, network, reference, …), best time of each over the rounds:
-    /// robust to a machine whose load varies during the run, where BenchmarkDotNet's consecutive blocks are not.
+    /// The same comparison as paired rounds in ABBA order (reference, network, network, reference): each round gives one
+    /// ratio of the network's time to the reference's, measured within milliseconds of each other, so a machine whose
+    /// speed drifts between rounds cancels out. Reported: the median ratio over the rounds and a 95 % bootstrap interval
+    /// of that median (percentile method, 2000 resamples, fixed seed), and the best time of each for scale.
     /// </summary>
-    public static void RunInterleaved(int rounds = 40)
+    public static void RunInterleaved(int rounds = 60)
     {
-        Console.WriteLine($"\nEnsemble draw + forward (4 inputs, ReLU), best of {rounds} interleaved rounds of 20 networks");
-        Console.WriteLine("| width | depth | reference µs | Network µs | ratio |");
-        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine($"\nEnsemble draw + forward (4 inputs, ReLU), {rounds} paired ABBA rounds of 20 networks each");
+        Console.WriteLine("| width | depth | reference µs (best) | Network µs (best) | median ratio | 95 % interval |");
+        Console.WriteLine("|---|---|---|---|---|---|");
         foreach (int depth in new[] { 3, 32 })
             foreach (int n in new[] { 128, 256, 512 })
             {
                 var b = new EnsembleBenchmarks { N = n, Depth = depth };
                 b.Setup();
-                double reference = double.MaxValue;
-                double network = double.MaxValue;
+                Func<double> network = () => b.DrawAndForward();
                 Time(b.ReferenceDrawAndForward);
-                Time(() => b.DrawAndForward());
+                Time(network);
+                var ratios = new double[rounds];
+                double bestReference = double.MaxValue;
+                double bestNetwork = double.MaxValue;
                 for (int r = 0; r < rounds; r++)
                 {
-                    reference = Math.Min(reference, Time(b.ReferenceDrawAndForward));
-                    network = Math.Min(network, Time(() => b.DrawAndForward()));
+                    double ref1 = Time(b.ReferenceDrawAndForward);
+                    double net1 = Time(network);
+                    double net2 = Time(network);
+                    double ref2 = Time(b.ReferenceDrawAndForward);
+                    ratios[r] = (net1 + net2) / (ref1 + ref2);
+                    bestReference = Math.Min(bestReference, Math.Min(ref1, ref2));
+                    bestNetwork = Math.Min(bestNetwork, Math.Min(net1, net2));
                 }
+                var (low, high) = MedianInterval(ratios, new Rng(11));
                 Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"| {n} | {depth} | {reference * 1e6:F0} | {network * 1e6:F0} | {network / reference:F3} |"));
+                    $"| {n} | {depth} | {bestReference * 1e6:F0} | {bestNetwork * 1e6:F0} | {Median(ratios):F3} | {low:F3}–{high:F3} |"));
             }
+    }
+
+    /// <summary>95 % percentile-bootstrap interval of the median (Efron &amp; Tibshirani 1993, ch. 13).</summary>
+    private static (double Low, double High) MedianInterval(double[] values, Rng rng, int resamples = 2000)
+    {
+        var medians = new double[resamples];
+        var sample = new double[values.Length];
+        for (int b = 0; b < resamples; b++)
+        {
+            for (int i = 0; i < sample.Length; i++) sample[i] = values[rng.NextInt(values.Length)];
+            medians[b] = Median(sample);
+        }
+        Array.Sort(medians);
+        return (medians[(int)(0.025 * resamples)], medians[(int)(0.975 * resamples) - 1]);
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        int m = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m]);
     }
 
     /// <summary>Seconds per call, averaged over 20 calls.</summary>
