@@ -58,6 +58,12 @@ internal static class TrainCommand
             Description = "scale Adam's ε per layer with the layer's gradient scale under --param (Everett et al. 2024); " +
                 "--adam-eps is then the value for a width-1 layer",
         };
+        var hiddenFactor = new Option<double>("--hidden-lr-factor")
+        {
+            Description = "multiply the learning rate of the hidden weights (in a residual MLP: the blocks') by this, e.g. " +
+                "depth-μP's L^-1/2 for Adam (Yang et al. 2023) or CompleteP's L^(α−1) (Dey et al. 2025)",
+            DefaultValueFactory = _ => 1.0,
+        };
         var baseWidth = new Option<double?>("--base-width")
             { Description = "μP's base width n₀: μP equals SP at width n₀ (Tensor Programs V, Table 3 in width multipliers)" };
         var observe = new Option<string?>("--observe")
@@ -71,7 +77,7 @@ internal static class TrainCommand
         var cmd = new Command("train", "Train a finite network and record its loss and observables.")
             {
                 arch, param, sw2, sb2, opt, lr, steps, batch, loss, x, y, xTest, yTest, labels, data, nTrain, dtype, init, save, outDir,
-                seed, schedule, momentum, wd, zero, eps, epsPerLayer, baseWidth, observe, every, target, id, json,
+                seed, schedule, momentum, wd, zero, eps, epsPerLayer, hiddenFactor, baseWidth, observe, every, target, id, json,
             };
         cmd.SetAction(p =>
         {
@@ -92,7 +98,7 @@ internal static class TrainCommand
             var kind = OptimizerSettings.ParseKind(p.GetValue(opt)!);
             var job = new TrainingJob(spec, train, lossFn,
                 new OptimizerSettings(kind, p.GetValue(lr), p.GetValue(momentum), Epsilon: p.GetValue(eps), WeightDecay: p.GetValue(wd),
-                    PerLayerEpsilon: p.GetValue(epsPerLayer)).Validated(),
+                    PerLayerEpsilon: p.GetValue(epsPerLayer), HiddenFactor: p.GetValue(hiddenFactor)).Validated(),
                 p.GetValue(steps), p.GetValue(batch), LearningRateSchedule.Parse(p.GetValue(schedule)!), dt == "float32", s,
                 p.GetValue(zero), p.GetValue(init), p.GetValue(save), test, TrainingObservables.Parse(p.GetValue(observe)),
                 p.GetValue(every), p.GetValue(outDir)!, runId, p.GetValue(target));

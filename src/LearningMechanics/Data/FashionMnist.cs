@@ -56,4 +56,18 @@ public static class FashionMnist
         }
         return data;
     }
+
+    /// <summary>2×2 average pooling of the 28×28 images to 14×14: 196 inputs (for grids whose cost the first layer would
+    /// otherwise dominate).</summary>
+    public static Dataset Pooled(Dataset d)
+    {
+        if (d.InputDim != 784) throw new BadInputException($"Pooling needs 28×28 images (784 inputs); '{d.Name}' has {d.InputDim}.");
+        var x = new Matrix(d.Count, 196);
+        for (int i = 0; i < d.Count; i++)
+            for (int r = 0; r < 14; r++)
+                for (int c = 0; c < 14; c++)
+                    x[i, r * 14 + c] = (d.X[i, 56 * r + 2 * c] + d.X[i, 56 * r + 2 * c + 1] + d.X[i, 56 * r + 28 + 2 * c]
+                        + d.X[i, 56 * r + 29 + 2 * c]) / 4;
+        return d with { X = x, Name = d.Name + "-14x14" };
+    }
 }

@@ -178,24 +178,11 @@ public sealed class MupTransferExperiment : IGridExperiment
     private readonly RunCache<(Setup, Dataset)> prepared = new(ctx =>
     {
         var p = Setup.From(ctx.Settings);
-        return (p, Pooled(FashionMnist.Load("train", p.NTrain, new Rng(ctx.Seed).Split(DataStream))).Standardized());
+        return (p, FashionMnist.Pooled(FashionMnist.Load("train", p.NTrain, new Rng(ctx.Seed).Split(DataStream))).Standardized());
     });
 
     /// <summary>Settings and the data subset, shared by every unit of one run.</summary>
     private (Setup P, Dataset Data) Prepare(RunContext ctx) => prepared.Get(ctx);
-
-    /// <summary>2×2 average pooling of the 28×28 images to 14×14 (196 inputs: the grid's cost is dominated by the first
-    /// layer otherwise).</summary>
-    private static Dataset Pooled(Dataset d)
-    {
-        var x = new Matrix(d.Count, 196);
-        for (int i = 0; i < d.Count; i++)
-            for (int r = 0; r < 14; r++)
-                for (int c = 0; c < 14; c++)
-                    x[i, r * 14 + c] = (d.X[i, 56 * r + 2 * c] + d.X[i, 56 * r + 2 * c + 1] + d.X[i, 56 * r + 28 + 2 * c]
-                        + d.X[i, 56 * r + 29 + 2 * c]) / 4;
-        return d with { X = x, Name = d.Name + "-14x14" };
-    }
 
     public ExperimentOutput Judge(RunContext ctx, IReadOnlyDictionary<string, JsonElement> measurements)
     {

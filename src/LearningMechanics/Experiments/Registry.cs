@@ -13,6 +13,8 @@ public static class Registry
         new FiniteWidthVertexExperiment(),
         new ResidualVertexExperiment(),
         new MupTransferExperiment(),
+        new DepthMupExperiment(),
+        new LinearScalingExperiment(),
         new DeepLinearExperiment(),
         new ConservationExperiment(),
         new DoubleDescentExperiment(),

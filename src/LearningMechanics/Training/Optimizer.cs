@@ -12,10 +12,13 @@ public enum OptimizerKind { Gd, Sgd, Momentum, Adam }
 /// momentum keeps b ← μ·b + g (b₀ = g₀) and steps θ ← θ − η·b (Nesterov: θ ← θ − η·(g + μ·b)); Adam keeps
 /// m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g² and steps θ ← θ − η·m̂/(√v̂ + ε) with bias-corrected m̂,
 /// v̂. GD and SGD differ only in the batch (full data or mini-batches). <see cref="PerLayerEpsilon"/> scales ε per tensor by
-/// <see cref="ParameterRule.AdamEpsilonFactor"/> (Everett et al. 2024).
+/// <see cref="ParameterRule.AdamEpsilonFactor"/> (Everett et al. 2024). <see cref="HiddenFactor"/> multiplies the learning rate of
+/// the hidden weights (fan-in and fan-out the width; in a residual MLP, the blocks' weights): depth-μP's Adam rule L^{−1/2}
+/// (Yang et al. 2023) or CompleteP's L^{α−1} (Dey et al. 2025).
 /// </summary>
 public sealed record OptimizerSettings(OptimizerKind Kind, double LearningRate, double Momentum = 0.9, bool Nesterov = false,
-    double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8, double WeightDecay = 0, bool PerLayerEpsilon = false)
+    double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8, double WeightDecay = 0, bool PerLayerEpsilon = false,
+    double HiddenFactor = 1)
 {
     public OptimizerSettings Validated()
     {
@@ -26,6 +29,8 @@ public sealed record OptimizerSettings(OptimizerKind Kind, double LearningRate, 
             throw new BadInputException($"Adam betas ({Beta1}, {Beta2}) must be in [0, 1).");
         if (!(Epsilon > 0)) throw new BadInputException($"Adam epsilon {Epsilon} must be > 0.");
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new BadInputException($"Weight decay {WeightDecay} must be ≥ 0.");
+        if (!(HiddenFactor > 0) || !double.IsFinite(HiddenFactor))
+            throw new BadInputException($"Hidden-layer learning-rate factor {HiddenFactor} must be a positive finite number.");
         return this;
     }
 
@@ -66,7 +71,7 @@ public sealed class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>θ ← θ − η·(update from <paramref name="grad"/>), η = <paramref name="learningRate"/> times the tensor's
-    /// factor.</summary>
+    /// factor (and <see cref="OptimizerSettings.HiddenFactor"/> for hidden weights).</summary>
     public void Step(Span<T> theta, ReadOnlySpan<T> grad, double learningRate)
     {
         if (s.WeightDecay > 0)
@@ -79,17 +84,18 @@ public sealed class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             var p = theta.Slice(tensor.Offset, tensor.Length);
             var gt = grad.Slice(tensor.Offset, tensor.Length);
+            double lrTensor = tensor.Role == ParameterRole.HiddenWeight ? learningRate * s.HiddenFactor : learningRate;
             switch (s.Kind)
             {
                 case OptimizerKind.Gd or OptimizerKind.Sgd:
-                    TensorPrimitives.MultiplyAdd(gt, T.CreateTruncating(-learningRate * tensor.Rule.SgdFactor), p, p);
+                    TensorPrimitives.MultiplyAdd(gt, T.CreateTruncating(-lrTensor * tensor.Rule.SgdFactor), p, p);
                     break;
                 case OptimizerKind.Momentum:
                     {
                         var b = m.AsSpan(tensor.Offset, tensor.Length);
                         if (t == 1) gt.CopyTo(b);
                         else TensorPrimitives.MultiplyAdd(b, T.CreateTruncating(s.Momentum), gt, b);
-                        T lr = T.CreateTruncating(-learningRate * tensor.Rule.SgdFactor);
+                        T lr = T.CreateTruncating(-lrTensor * tensor.Rule.SgdFactor);
                         if (s.Nesterov)
                         {
                             TensorPrimitives.MultiplyAdd(gt, lr, p, p);
@@ -108,7 +114,7 @@ public sealed class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
                         T c2 = T.One - b2;
                         double bc1 = 1 - Math.Pow(s.Beta1, t);
                         double bc2 = 1 - Math.Pow(s.Beta2, t);
-                        T stepSize = T.CreateTruncating(learningRate * tensor.Rule.AdamFactor / bc1);
+                        T stepSize = T.CreateTruncating(lrTensor * tensor.Rule.AdamFactor / bc1);
                         T invSqrtBc2 = T.CreateTruncating(1 / Math.Sqrt(bc2));
                         T eps = T.CreateTruncating(s.PerLayerEpsilon ? s.Epsilon * tensor.Rule.AdamEpsilonFactor : s.Epsilon);
                         for (int i = 0; i < p.Length; i++)

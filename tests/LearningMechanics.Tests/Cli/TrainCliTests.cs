@@ -109,6 +109,7 @@ public class TrainCliTests : IDisposable
     [InlineData("corrupt", "npy")]
     [InlineData("nodata", "--x FILE")]
     [InlineData("eps", "epsilon -1")]
+    [InlineData("hidden", "factor 0")]
     public void BadInputExitsWithCodeTwoAndNamesTheProblem(string kind, string named)
     {
         var (x, y) = Data();
@@ -135,6 +136,7 @@ public class TrainCliTests : IDisposable
             case "observe": extra = ["--observe", "hessian-magic"]; break;
             case "dtype": extra = ["--dtype", "float16"]; break;
             case "eps": extra = ["--opt", "adam", "--adam-eps=-1", "--adam-eps-per-layer"]; break;
+            case "hidden": extra = ["--opt", "adam", "--hidden-lr-factor", "0"]; break;
             case "missing": x = Path.Combine(dir, "nope.csv"); break;
             case "corrupt": x = Path.Combine(dir, "bad.npy"); File.WriteAllBytes(x, [0x93, (byte)'N', (byte)'U', 1, 2]); break;
         }

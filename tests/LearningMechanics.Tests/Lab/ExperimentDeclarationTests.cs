@@ -23,6 +23,16 @@ public partial class ExperimentDeclarationTests
             ["widths"] = "16,32,64", ["seeds"] = "2", ["steps"] = "4", ["batch"] = "16", ["n_train"] = "64",
             ["adam_log2_lr"] = "-8:-5", ["momentum_log2_lr"] = "-4:-1",
         },
+        ["depth-mup"] = new()
+        {
+            ["width"] = "16", ["depths"] = "2,4,8", ["nets"] = "12", ["train_width"] = "8", ["train_depths"] = "1,2,4",
+            ["train_alphas"] = "0.5,1", ["seeds"] = "2", ["steps"] = "4", ["batch"] = "16", ["n_train"] = "64", ["adam_log2_lr"] = "-8:-6",
+        },
+        ["linear-scaling"] = new()
+        {
+            ["batches"] = "2,4,8,16", ["log2_lr"] = "-6:0", ["lr_steps_per_octave"] = "1", ["seeds"] = "2", ["width"] = "8",
+            ["n_train"] = "64", ["probe"] = "32", ["target"] = "1.8", ["max_examples"] = "2000",
+        },
         ["residual-vertex"] = new() { ["widths"] = "8,16,32", ["depth"] = "4", ["nets"] = "256", ["acts"] = "relu", ["gammas"] = "0.5" },
         ["conservation"] = new() { ["width"] = "8", ["n_train"] = "12", ["steps"] = "20", ["batch"] = "4", ["sgd_lr"] = "0.025" },
         ["deep-linear"] = new()

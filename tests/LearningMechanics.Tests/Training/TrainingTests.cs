@@ -107,4 +107,33 @@ public class TrainingTests
         Assert.Contains("row 3", Assert.Throws<BadInputException>(() =>
             new Trainer<double>(net, data with { X = nan }, new TrainingOptions(new MseLoss(), opt, 1))).Message);
     }
+
+    /// <summary>The hidden-weight factor (depth-μP's block rate) scales the steps of the hidden weights alone, for SGD,
+    /// momentum and Adam: every step is linear in its rate, so the hidden tensors move by exactly f times as far.</summary>
+    [Theory]
+    [InlineData(OptimizerKind.Sgd)]
+    [InlineData(OptimizerKind.Momentum)]
+    [InlineData(OptimizerKind.Adam)]
+    public void TheHiddenFactorScalesOnlyTheHiddenWeights(OptimizerKind kind)
+    {
+        var net = new Network<double>(NetworkSpec.Parse("dense(6)-relu-dense(6)-relu-dense(6)-relu-dense(2)"), 3);
+        net.Initialize(new Rng(5));
+        var grad = TestData.RandomMatrix(1, net.ParameterCount, 6).Data;
+        double[] Moves(double factor)
+        {
+            var theta = (double[])net.Parameters.Clone();
+            var opt = new Optimizer<double>(net, new OptimizerSettings(kind, 0.01, HiddenFactor: factor));
+            opt.Step(theta, grad, 0.01);
+            opt.Step(theta, grad, 0.01);
+            return [.. theta.Zip(net.Parameters, (a, b) => a - b)];
+        }
+        var plain = Moves(1);
+        var scaled = Moves(0.25);
+        foreach (var t in net.Tensors)
+            for (int i = t.Offset; i < t.Offset + t.Length; i++)
+                Assert.Equal(t.Role == ParameterRole.HiddenWeight ? 0.25 * plain[i] : plain[i], scaled[i], 1e-15);
+        Assert.Contains(net.Tensors, t => t.Role == ParameterRole.HiddenWeight);
+        Assert.Contains("-1", Assert.Throws<BadInputException>(() =>
+            new Optimizer<double>(net, new OptimizerSettings(kind, 0.01, HiddenFactor: -1))).Message);
+    }
 }
