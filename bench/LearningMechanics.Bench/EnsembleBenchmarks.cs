@@ -53,7 +53,8 @@ public class EnsembleBenchmarks
     /// The same comparison as paired rounds in ABBA order (reference, network, network, reference): each round gives one
     /// ratio of the network's time to the reference's, measured within milliseconds of each other, so a machine whose
     /// speed drifts between rounds cancels out. Reported: the median ratio over the rounds and a 95 % bootstrap interval
-    /// of that median (percentile method, 2000 resamples, fixed seed), and the best time of each for scale.
+    /// of that median (percentile method, 2000 resamples, fixed seed; Efron &amp; Tibshirani 1993, ch. 13), and the best
+    /// time of each for scale.
     /// </summary>
     public static void RunInterleaved(int rounds = 60)
     {
@@ -81,31 +82,11 @@ public class EnsembleBenchmarks
                     bestReference = Math.Min(bestReference, Math.Min(ref1, ref2));
                     bestNetwork = Math.Min(bestNetwork, Math.Min(net1, net2));
                 }
-                var (low, high) = MedianInterval(ratios, new Rng(11));
+                var (low, high) = Statistics.BootstrapCi(ratios, r => Statistics.Median(r), new Rng(11));
+                double median = Statistics.Median(ratios);
                 Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"| {n} | {depth} | {bestReference * 1e6:F0} | {bestNetwork * 1e6:F0} | {Median(ratios):F3} | {low:F3}–{high:F3} |"));
+                    $"| {n} | {depth} | {bestReference * 1e6:F0} | {bestNetwork * 1e6:F0} | {median:F3} | {low:F3}–{high:F3} |"));
             }
-    }
-
-    /// <summary>95 % percentile-bootstrap interval of the median (Efron &amp; Tibshirani 1993, ch. 13).</summary>
-    private static (double Low, double High) MedianInterval(double[] values, Rng rng, int resamples = 2000)
-    {
-        var medians = new double[resamples];
-        var sample = new double[values.Length];
-        for (int b = 0; b < resamples; b++)
-        {
-            for (int i = 0; i < sample.Length; i++) sample[i] = values[rng.NextInt(values.Length)];
-            medians[b] = Median(sample);
-        }
-        Array.Sort(medians);
-        return (medians[(int)(0.025 * resamples)], medians[(int)(0.975 * resamples) - 1]);
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        int m = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m]);
     }
 
     /// <summary>Seconds per call, averaged over 20 calls.</summary>

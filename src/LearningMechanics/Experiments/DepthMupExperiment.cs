@@ -118,16 +118,11 @@ public sealed class DepthMupExperiment : IGridExperiment
             var depths = s.GetIntList("train_depths", 1).Distinct().Order().ToArray();
             if (depths.Length < 3)
                 throw new BadInputException($"Setting train_depths needs ≥ 3 distinct depths (a slope), has {depths.Length}.");
-            var parts = s.GetString("adam_log2_lr").Split(':');
-            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int from)
-                || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int to) || to - from < 2)
-                throw new BadInputException($"Setting adam_log2_lr='{s.GetString("adam_log2_lr")}' must be FROM:TO (integers, log₂) " +
-                    "with at least 3 learning rates, e.g. -10:-4.");
             int nTrain = s.GetInt("n_train", 16);
             int batch = s.GetInt("batch", 1);
             if (batch > nTrain) throw new BadInputException($"Setting batch={batch} must be ≤ n_train={nTrain}.");
             return new Training(s.GetInt("train_width", 4), depths, s.GetDoubleList("train_alphas", 0, 2, minInclusive: true)
-                .Distinct().Order().ToArray(), s.GetInt("controls", 0) != 0, [.. Enumerable.Range(from, to - from + 1)],
+                .Distinct().Order().ToArray(), s.GetInt("controls", 0) != 0, [.. s.GetLog2Grid("adam_log2_lr").Select(v => (int)v)],
                 s.GetInt("seeds", 2), s.GetInt("steps", 1), batch, nTrain);
         }
 
@@ -191,32 +186,17 @@ public sealed class DepthMupExperiment : IGridExperiment
                     foreach (int lr in t.Lrs)
                         for (int seed = 0; seed < t.Seeds; seed++)
                             if (TrainKey(alpha, rule, depth, lr, seed) == unit)
-                                return Grid.ToJson(Train(ResidualMlp(p.Act, t.Width, alpha, depth, FashionMnist.Classes, p.Sw2),
-                                    data.Get(ctx), lr, HiddenFactor(alpha, rule, depth), t,
-                                    new Rng(ctx.Seed).Split(TrainStream + (ulong)seed, (ulong)l)));
+                                return Grid.ToJson(LearningRateRun.Train(
+                                    ResidualMlp(p.Act, t.Width, alpha, depth, FashionMnist.Classes, p.Sw2), data.Get(ctx),
+                                    new OptimizerSettings(OptimizerKind.Adam, Math.Pow(2, lr),
+                                        HiddenFactor: HiddenFactor(alpha, rule, depth)),
+                                    t.Steps, t.Batch, new Rng(ctx.Seed).Split(TrainStream + (ulong)seed, (ulong)l)));
         throw new BadInputException($"Unit '{unit}' is not a unit of {Id} with these settings.");
     }
 
     /// <summary>The Fashion-MNIST subset, loaded once per run.</summary>
     private readonly RunCache<Dataset> data = new(ctx => FashionMnist.Pooled(FashionMnist.Load("train",
         Training.From(ctx.Settings).NTrain, new Rng(ctx.Seed).Split(DataStream))).Standardized());
-
-    /// <summary>A training run's outcome: the full training set's loss after the last step (null when it diverged).</summary>
-    private sealed record RunOutcome(double? FinalLoss, double InitialLoss, bool Diverged);
-
-    /// <summary>One Adam run from a zero readout, cross-entropy; the blocks' weights step with <paramref name="hiddenFactor"/>
-    /// times the base rate 2^log2Lr.</summary>
-    private static RunOutcome Train(NetworkSpec spec, Dataset data, int log2Lr, double hiddenFactor, Training t, Rng rng)
-    {
-        var net = new Network<double>(spec, data.InputDim, zeroReadout: true);
-        net.Initialize(rng.Split(1));
-        var adam = new OptimizerSettings(OptimizerKind.Adam, Math.Pow(2, log2Lr), HiddenFactor: hiddenFactor);
-        var options = new TrainingOptions(new CrossEntropyLoss(), adam, t.Steps, t.Batch, Seed: rng.Split(2).NextUInt64(),
-            DivergenceFactor: 10);
-        var result = new Trainer<double>(net, data, options).Run();
-        bool diverged = result.Status == TrainingStatus.Diverged;
-        return new RunOutcome(diverged ? null : result.FinalLoss, result.Losses.Count > 0 ? result.Losses[0] : double.NaN, diverged);
-    }
 
     /// <summary>Networks drawn and run forward in parallel (one per core, BLAS single-threaded), each from its own stream.</summary>
     private static StreamSample[] Stream(NetworkSpec spec, int depth, Matrix x, int nets, Rng rng, CancellationToken cancel)
@@ -315,7 +295,7 @@ public sealed class DepthMupExperiment : IGridExperiment
             foreach (bool rule in Rules(t, alpha))
             {
                 var loss = t.Depths.Select(d => t.Lrs.Select(lr => Enumerable.Range(0, t.Seeds).Select(seed => Math.Min(Chance,
-                    Grid.FromJson<RunOutcome>(measurements[TrainKey(alpha, rule, d, lr, seed)]).FinalLoss ?? Chance)).ToArray())
+                    Grid.FromJson<LearningRateRun>(measurements[TrainKey(alpha, rule, d, lr, seed)]).FinalLoss ?? Chance)).ToArray())
                     .ToArray()).ToArray();
                 for (int l = 0; l < t.Depths.Length; l++)
                     for (int i = 0; i < t.Lrs.Length; i++)

@@ -78,15 +78,9 @@ public sealed class LinearScalingExperiment : IGridExperiment
                 throw new BadInputException($"Setting batches needs ≥ 4 distinct batch sizes, has {batches.Length}.");
             int nTrain = s.GetInt("n_train", 16);
             if (batches[^1] > nTrain) throw new BadInputException($"Setting batches: B = {batches[^1]} exceeds n_train = {nTrain}.");
-            var parts = s.GetString("log2_lr").Split(':');
-            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int from)
-                || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int to) || to - from < 2)
-                throw new BadInputException($"Setting log2_lr='{s.GetString("log2_lr")}' must be FROM:TO (integers, log₂) with at " +
-                    "least 3 learning rates, e.g. -6:1.");
             int probe = s.GetInt("probe", 2);
             if (probe > nTrain) throw new BadInputException($"Setting probe={probe} must be ≤ n_train={nTrain}.");
-            int per = s.GetInt("lr_steps_per_octave", 1);
-            return new Setup(batches, [.. Enumerable.Range(0, (to - from) * per + 1).Select(k => from + (double)k / per)],
+            return new Setup(batches, s.GetLog2Grid("log2_lr", s.GetInt("lr_steps_per_octave", 1)),
                 s.GetInt("seeds", 2), s.GetInt("width", 1), nTrain, probe, s.GetDouble("target", 0), s.GetInt("max_examples", 1));
         }
 

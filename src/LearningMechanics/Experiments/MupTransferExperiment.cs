@@ -66,9 +66,6 @@ public sealed class MupTransferExperiment : IGridExperiment
     /// <summary>Stream of the data subset; network (seed s, width index w) draws from (s, w).</summary>
     private const ulong DataStream = ulong.MaxValue;
 
-    /// <summary>A training run's outcome: full-training-set loss after the last step (null when it diverged).</summary>
-    private sealed record RunOutcome(double? FinalLoss, double InitialLoss, bool Diverged);
-
     private sealed record Setup(int[] Widths, string[] Params, string[] Optimizers, int[] AdamLrs, int[] MomentumLrs, int Seeds,
         int Steps, int Batch, int NTrain, int CoordLr)
     {
@@ -92,15 +89,7 @@ public sealed class MupTransferExperiment : IGridExperiment
                 batch, nTrain, s.GetInt("coord_log2_lr"));
         }
 
-        private static int[] Range(Settings s, string key)
-        {
-            var parts = s.GetString(key).Split(':');
-            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int from)
-                || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int to) || to - from < 2)
-                throw new BadInputException($"Setting {key}='{s.GetString(key)}' must be FROM:TO (integers, log₂) with at least 3 " +
-                    "learning rates, e.g. -12:-3.");
-            return [.. Enumerable.Range(from, to - from + 1)];
-        }
+        private static int[] Range(Settings s, string key) => [.. s.GetLog2Grid(key).Select(v => (int)v)];
 
         public int[] Lrs(string opt) => opt == "adam" ? AdamLrs : MomentumLrs;
 
@@ -160,19 +149,12 @@ public sealed class MupTransferExperiment : IGridExperiment
         throw new BadInputException($"Unit '{unit}' is not a unit of {Id} with these settings.");
     }
 
-    /// <summary>One run from a zero readout (μP's recommended start, used for SP too so that both agree at the base width); the
-    /// same initialisation and batch order at every learning rate (common random numbers).</summary>
-    private static RunOutcome Train(NetworkSpec spec, Dataset data, string opt, int log2Lr, Setup p, Rng rng)
+    /// <summary>One run from a zero readout (used for SP too, so that both agree at the base width).</summary>
+    private static LearningRateRun Train(NetworkSpec spec, Dataset data, string opt, int log2Lr, Setup p, Rng rng)
     {
-        var net = new Network<double>(spec, data.InputDim, zeroReadout: true);
-        net.Initialize(rng.Split(1));
         double lr = Math.Pow(2, log2Lr);
         var settings = opt == "adam" ? new OptimizerSettings(OptimizerKind.Adam, lr) : new OptimizerSettings(OptimizerKind.Momentum, lr);
-        var options = new TrainingOptions(new CrossEntropyLoss(), settings, p.Steps, p.Batch, Seed: rng.Split(2).NextUInt64(),
-            DivergenceFactor: 10);
-        var result = new Trainer<double>(net, data, options).Run();
-        bool diverged = result.Status == TrainingStatus.Diverged;
-        return new RunOutcome(diverged ? null : result.FinalLoss, result.Losses.Count > 0 ? result.Losses[0] : double.NaN, diverged);
+        return LearningRateRun.Train(spec, data, settings, p.Steps, p.Batch, rng);
     }
 
     private readonly RunCache<(Setup, Dataset)> prepared = new(ctx =>
@@ -198,7 +180,8 @@ public sealed class MupTransferExperiment : IGridExperiment
             {
                 // loss[w][lr][seed]; a diverged run counts at the chance level ln 10 (an untrained classifier).
                 var runs = p.Widths.Select(n => p.Lrs(opt).Select(lr => Enumerable.Range(0, p.Seeds)
-                    .Select(s => Grid.FromJson<RunOutcome>(measurements[TrainKey(param, opt, n, lr, s)])).ToArray()).ToArray()).ToArray();
+                    .Select(s => Grid.FromJson<LearningRateRun>(measurements[TrainKey(param, opt, n, lr, s)])).ToArray()).ToArray())
+                    .ToArray();
                 var capped = runs.Select(w => w.Select(l => l.Select(r => Math.Min(r.FinalLoss ?? Chance, Chance)).ToArray()).ToArray())
                     .ToArray();
                 for (int w = 0; w < p.Widths.Length; w++)
@@ -265,7 +248,7 @@ public sealed class MupTransferExperiment : IGridExperiment
     }
 
     /// <summary>Per width, the largest grid learning rate stable for every seed (no divergence, final loss below the initial).</summary>
-    private static string MaxStable(Setup p, int[] lrs, RunOutcome[][][] runs) =>
+    private static string MaxStable(Setup p, int[] lrs, LearningRateRun[][][] runs) =>
         string.Join(", ", p.Widths.Select((n, w) =>
         {
             int last = -1;

@@ -15,6 +15,7 @@ public static class Registry
         new MupTransferExperiment(),
         new DepthMupExperiment(),
         new LinearScalingExperiment(),
+        new EdgeOfStabilityExperiment(),
         new DeepLinearExperiment(),
         new ConservationExperiment(),
         new DoubleDescentExperiment(),

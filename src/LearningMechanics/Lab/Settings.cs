@@ -74,6 +74,21 @@ public sealed class Settings
             : throw new BadInputException($"Setting {key}: '{p}' is not a number in {range}."))];
     }
 
+    /// <summary>
+    /// A log₂ grid "FROM:TO" of integers (at least two octaves apart), with <paramref name="perOctave"/> points per octave:
+    /// e.g. adam_log2_lr=-12:-3 gives −12, −11, …, −3.
+    /// </summary>
+    public double[] GetLog2Grid(string key, int perOctave = 1)
+    {
+        var parts = GetString(key).Split(':');
+        if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int from)
+            || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int to) || to - from < 2)
+            throw new BadInputException($"Setting {key}='{GetString(key)}' must be FROM:TO (integers, log₂) with at least 3 learning " +
+                "rates, e.g. -12:-3.");
+        if (perOctave < 1) throw new ArgumentOutOfRangeException(nameof(perOctave), $"{perOctave} points per octave.");
+        return [.. Enumerable.Range(0, (to - from) * perOctave + 1).Select(k => from + (double)k / perOctave)];
+    }
+
     public string[] GetList(string key) =>
         GetString(key).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 

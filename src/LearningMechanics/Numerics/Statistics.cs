@@ -55,6 +55,14 @@ public static class Statistics
         return (Quantile(stats, alpha), Quantile(stats, 1 - alpha));
     }
 
+    /// <summary>The median (the mean of the two middle values for an even count).</summary>
+    public static double Median(IEnumerable<double> x)
+    {
+        var sorted = x.Order().ToArray();
+        if (sorted.Length == 0) throw new ArgumentException("Median of an empty sample.");
+        return Quantile(sorted, 0.5);
+    }
+
     /// <summary>Linear-interpolation quantile of an ascending sorted array.</summary>
     public static double Quantile(double[] sorted, double p)
     {

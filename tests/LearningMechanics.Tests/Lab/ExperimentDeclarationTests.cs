@@ -28,6 +28,11 @@ public partial class ExperimentDeclarationTests
             ["width"] = "16", ["depths"] = "2,4,8", ["nets"] = "12", ["train_width"] = "8", ["train_depths"] = "1,2,4",
             ["train_alphas"] = "0.5,1", ["seeds"] = "2", ["steps"] = "4", ["batch"] = "16", ["n_train"] = "64", ["adam_log2_lr"] = "-8:-6",
         },
+        ["edge-of-stability"] = new()
+        {
+            ["gd_lrs"] = "0.5,1", ["momentum_lrs"] = "1", ["steps"] = "100", ["every"] = "5", ["lanczos"] = "6", ["n_train"] = "32",
+            ["width"] = "8", ["blocks"] = "2",
+        },
         ["linear-scaling"] = new()
         {
             ["batches"] = "2,4,8,16", ["log2_lr"] = "-6:0", ["lr_steps_per_octave"] = "1", ["seeds"] = "2", ["width"] = "8",
