@@ -59,11 +59,16 @@ internal static class FiniteWidthCommand
         public bool Requested => XTrain is not null || YTrain is not null || XTest is not null || Out is not null;
     }
 
+    /// <summary>The deepest network the command computes (10⁸ layers ran for minutes before).</summary>
+    private const int MaxDepth = 100_000;
+
     private static int Run(string actName, int depth, int width, double? sw2Opt, double sb2, double inputNorm, double gamma, double? cosine,
         BayesArgs bayes, bool json)
     {
         var act = Activation.Parse(actName);
-        if (depth < 1) throw new BadInputException($"--depth {depth} must be a positive integer.");
+        if (depth < 1 || depth > MaxDepth)
+            throw new BadInputException($"--depth {depth} must be an integer in 1…{MaxDepth} (the recursions run layer by layer, and " +
+                "the 1/n expansion needs L/n ≪ 1 anyway).");
         if (width < 1) throw new BadInputException($"--width {width} must be a positive integer.");
         if (!(sb2 >= 0) || !double.IsFinite(sb2)) throw new BadInputException($"--sb2 {sb2} must be a number ≥ 0.");
         if (!(inputNorm > 0) || !double.IsFinite(inputNorm))

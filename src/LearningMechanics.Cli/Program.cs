@@ -113,6 +113,12 @@ namespace LearningMechanics.Cli
                 string which = p.GetValue(id)!;
                 var experiments = which.Equals("all", StringComparison.OrdinalIgnoreCase) ? Registry.All : [Registry.Get(which)];
                 var overrides = Settings.ParsePairs(p.GetValue(set) ?? []);
+                // With several experiments each takes the settings it knows; one that none of them knows is a typo (a single
+                // experiment's settings name the allowed keys themselves).
+                foreach (var name in experiments.Count > 1 ? [.. overrides.Keys] : Array.Empty<string>())
+                    if (!experiments.Any(e => e.Settings.Any(s => s.Key.Equals(name, StringComparison.OrdinalIgnoreCase))))
+                        throw new BadInputException($"Unknown setting '{name}': no experiment of '{which}' has it (lmech list " +
+                            "shows each experiment's settings).");
                 string dir = p.GetValue(outDir)!;
                 if (p.GetValue(unit) is { } key)
                     return MeasureUnit(experiments, key, new RunOptions(mode, p.GetValue(seed), dir, overrides));

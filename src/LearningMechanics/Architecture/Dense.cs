@@ -25,12 +25,16 @@ public sealed record Dense(int Width, double? Sw2 = null, double? Sb2 = null) : 
     }
 
     /// <summary>Parses <c>dense(width[,sw2=X][,sb2=Y])</c>.</summary>
+    /// <summary>The widest layer accepted (a 10⁶ × 10⁶ weight would be 8 TB; <c>Network</c> also bounds the total).</summary>
+    public const int MaxWidth = 1_000_000;
+
     internal static Dense Parse(LayerText text)
     {
         var parts = text.Arguments().Select(p => p.Trim()).ToList();
         if (parts.Count == 0 || parts[0].Length == 0) throw new BadInputException($"Layer '{text.Item}' needs a width, e.g. dense(512).");
-        if (!int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int width) || width < 1)
-            throw new BadInputException($"Layer '{text.Item}': width '{parts[0]}' must be a positive integer.");
+        if (!int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int width) || width < 1 || width > MaxWidth)
+            throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                $"Layer '{text.Item}': width '{parts[0]}' must be an integer in 1…{MaxWidth:N0}."));
         double? sw2 = null;
         double? sb2 = null;
         foreach (var p in parts.Skip(1))

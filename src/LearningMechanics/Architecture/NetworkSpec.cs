@@ -33,8 +33,19 @@ public sealed record NetworkSpec(
         if (string.IsNullOrWhiteSpace(text)) throw new BadInputException("Empty architecture. Example: dense(512)-relu-dense(1).");
         if (!(sw2 > 0) || !double.IsFinite(sw2)) throw new BadInputException($"σ_w² = {sw2} must be a positive finite number.");
         if (!(sb2 >= 0) || !double.IsFinite(sb2)) throw new BadInputException($"σ_b² = {sb2} must be a non-negative finite number.");
+        int depth = 0;
+        int deepest = 0;
+        foreach (char c in text)
+            if (c == '(') deepest = Math.Max(deepest, ++depth);
+            else if (c == ')') depth--;
+        if (deepest > MaxNesting)
+            throw new BadInputException($"Architecture nests brackets {deepest} deep; at most {MaxNesting} levels are allowed " +
+                "(write a deep residual network as a sequence of blocks, res(...)-res(...)-…).");
         return new NetworkSpec(ParseSequence(text.Trim(), text), param, sw2, sb2);
     }
+
+    /// <summary>The deepest bracket nesting parsed (a recursive parse of 14 000 nested blocks overflowed the stack).</summary>
+    public const int MaxNesting = 32;
 
     internal static List<Layer> ParseSequence(string s, string whole)
     {

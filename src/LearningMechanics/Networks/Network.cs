@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using LearningMechanics.Architecture;
@@ -75,6 +76,9 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public Network<T> SharingParameters(NetworkSpec spec) => new(spec, InputDim, ZeroReadout, Parameters);
 
+    /// <summary>The most parameters a network may have: 4 GB in float64.</summary>
+    public const long MaxParameters = 500_000_000;
+
     /// <summary>The named tensors <c>layers.{i}.weight</c>, <c>layers.{i}.bias</c> of the dense layers, with their rules.</summary>
     private static List<ParameterTensor> LayOut(NetworkSpec spec, int inputDim, bool zeroReadout,
         List<(Dense Layer, int FanIn, bool TopLevel)> denseLayers, out int count)
@@ -94,6 +98,12 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
             var wRule = ParameterRule.For(spec.Param, wRole, fanIn, width, sw2, sb2, spec.BaseWidth);
             if (readout && zeroReadout) wRule = wRule with { InitStd = 0 };
             var bRule = ParameterRule.For(spec.Param, bRole, fanIn, width, sw2, sb2, spec.BaseWidth);
+            long total = (long)offset + (long)dense.Width * fanIn + dense.Width;
+            if (total > MaxParameters)
+                throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                    $"Architecture '{spec.ToText()}' on {inputDim} inputs has more than {MaxParameters:N0} parameters (≥ {total:N0} ") +
+                    string.Create(CultureInfo.InvariantCulture, $"by layer {i}, {total * 8 / 1e9:F1} GB in float64 before any ") +
+                    "workspace); the limit keeps a run from exhausting memory.");
             var w = new ParameterTensor($"layers.{i}.weight", offset, [dense.Width, fanIn], i, wRole, wRule);
             offset = checked(offset + w.Length);
             var b = new ParameterTensor($"layers.{i}.bias", offset, [dense.Width], i, bRole, bRule);

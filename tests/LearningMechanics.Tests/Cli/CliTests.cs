@@ -42,6 +42,7 @@ public class CliTests : IDisposable
     [InlineData(new[] { "run", "gp-limit", "--quick", "--full" }, "--quick", "--full")]
     [InlineData(new[] { "run", "gp-limit", "--seed", "abc" }, "abc", "")]
     [InlineData(new[] { "frobnicate" }, "frobnicate", "")]
+    [InlineData(new[] { "run", "all", "--set", "foo=1" }, "foo", "lmech list")]
     public void BadInputExitsWithCodeTwoAndNamesTheValue(string[] args, string named, string allowed)
     {
         var (code, err) = Run([.. args, "--out", dir]);
@@ -153,6 +154,13 @@ public class FiniteWidthCliTests
             Assert.StartsWith("warning", doc.RootElement.GetProperty("validity").GetString());
         }
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "0").Code);
+        // Issue #20, defects 10 and 16: a depth of 10⁸ ran for minutes, 2³¹ − 1 was reported as "Depth −2147483648".
+        foreach (var huge in new[] { "100000000", "2147483647" })
+        {
+            var refused = CliHarness.Run("finite-width", "--act", "relu", "--depth", huge, "--width", "64");
+            Assert.Equal(2, refused.Code);
+            Assert.Contains($"--depth {huge} must be an integer in 1…100000", refused.Err);
+        }
         // No critical σ_w² to default to.
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "sigmoid", "--depth", "3", "--width", "10").Code);
         Assert.Equal(2, CliHarness.Run("finite-width", "--act", "relu", "--depth", "3", "--width", "10", "--gamma", "1").Code);

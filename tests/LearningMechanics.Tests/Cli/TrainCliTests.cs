@@ -182,4 +182,45 @@ public class TrainCliTests : IDisposable
         LearningMechanics.Lab.Storage.NetworkWeights.Save(net, path);
         return path;
     }
+
+    /// <summary>A float64 C-order .npy file of shape (rows, cols), written byte by byte (NPY format 1.0).</summary>
+    private string Npy(string name, int rows, int cols, Func<int, int, double> value)
+    {
+        Directory.CreateDirectory(dir);
+        string header = $"{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}";
+        header = header.PadRight(((10 + header.Length + 1 + 63) / 64) * 64 - 10 - 1) + "\n";
+        var bytes = new List<byte> { 0x93 };
+        bytes.AddRange("NUMPY"u8.ToArray());
+        bytes.AddRange([1, 0, (byte)(header.Length & 0xFF), (byte)(header.Length >> 8)]);
+        bytes.AddRange(System.Text.Encoding.ASCII.GetBytes(header));
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) bytes.AddRange(BitConverter.GetBytes(value(i, j)));
+        string path = Path.Combine(dir, name);
+        File.WriteAllBytes(path, [.. bytes]);
+        return path;
+    }
+
+    /// <summary>Issue #20's defects 2–5: weights that are not finite, too large to square, or empty exit 2 naming the problem
+    /// (before: dgesdd failures, a hang of over 60 s, NaN tables with exit 0, unwritable JSON, a GEMM error).</summary>
+    [Theory]
+    [InlineData("nan", "NaN at row 0, column 1")]
+    [InlineData("inf", "Infinity at row 0, column 0")]
+    [InlineData("huge", "1E+200 at row 2, column 3")]
+    [InlineData("empty", "empty array (0×3)")]
+    public void HostileWeightMatricesExitTwoNamingTheEntry(string kind, string named)
+    {
+        var rng = new Rng(4);
+        string path = kind switch
+        {
+            "nan" => Npy("w.npy", 8, 4, (i, j) => i == 0 && j == 1 ? double.NaN : rng.NextGaussian()),
+            "inf" => Npy("w.npy", 8, 4, (i, j) => i == 0 && j == 0 ? double.PositiveInfinity : rng.NextGaussian()),
+            "huge" => Npy("w.npy", 10, 6, (i, j) => i == 2 && j == 3 ? 1e200 : rng.NextGaussian()),
+            _ => Npy("w.npy", 0, 3, (_, _) => 0),
+        };
+        foreach (var json in new[] { false, true })
+        {
+            var (code, _, err) = CliHarness.Run(json ? ["spectra", path, "--json"] : ["spectra", path]);
+            Assert.Equal(2, code);
+            Assert.Contains(named, err);
+        }
+    }
 }

@@ -121,6 +121,10 @@ public class DataTests
     [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[-2],\"data_offsets\":[0,16]}}", 16, "negative")]
     [InlineData("[1,2,3]", 0, "JSON object")]
     [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,16]}}", 16, "tensor 'a'")]
+    [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}," +
+        "\"a\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[8,16]}}", 16, "distinct tensor names")]
+    [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[null],\"data_offsets\":[0,16]}}", 16, "null in shape")]
+    [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[null,16]}}", 16, "null in data_offsets")]
     public void CorruptSafetensorsFilesAreRejectedWithTheReason(string header, int dataBytes, string reason)
     {
         var e = Assert.Throws<BadInputException>(() => SafeTensors.Read(Temp(SafetensorsBytes(header, dataBytes))));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using LearningMechanics.Data;
 using LearningMechanics.Numerics;
 
@@ -6,12 +7,28 @@ namespace LearningMechanics.Lab.Storage;
 /// <summary>The user's own data: matrices from .npy or .csv files (hardened readers) and supervised data sets from them.</summary>
 public static class DataFiles
 {
-    public static Matrix ReadMatrix(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    /// <summary>The largest magnitude read: squares and inner products of such values stay finite.</summary>
+    public const double MaxMagnitude = 1e100;
+
+    /// <summary>A matrix from a .npy or .csv file; an empty one, a non-finite value or one beyond ±1e100 is refused.</summary>
+    public static Matrix ReadMatrix(string path)
     {
-        ".npy" => Npy.Read(path),
-        ".csv" or ".txt" or ".tsv" => CsvMatrix.Read(path),
-        _ => throw new BadInputException($"Input '{path}' must be a .npy or .csv file."),
-    };
+        var m = Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".npy" => Npy.Read(path),
+            ".csv" or ".txt" or ".tsv" => CsvMatrix.Read(path),
+            _ => throw new BadInputException($"Input '{path}' must be a .npy or .csv file."),
+        };
+        if (m.Rows == 0 || m.Cols == 0)
+            throw new BadInputException($"{path} holds an empty array ({m.Rows}×{m.Cols}); at least one row and one column are needed.");
+        for (int i = 0; i < m.Rows; i++)
+            for (int j = 0; j < m.Cols; j++)
+                if (!(Math.Abs(m[i, j]) <= MaxMagnitude))
+                    throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                        $"{path} has {m[i, j]} at row {i}, column {j}; values must be finite and of magnitude ≤ 1e100 (larger ones ") +
+                        "overflow the inner products of kernels and spectra).");
+        return m;
+    }
 
     /// <summary>
     /// Inputs from <paramref name="xPath"/>, targets from <paramref name="yPath"/>. With <paramref name="labels"/> the targets

@@ -16,7 +16,9 @@ public sealed record NamedTensor(string Name, string DType, long[] Shape, double
 /// </summary>
 public static class SafeTensors
 {
-    private const long MaxHeader = 100_000_000;
+    /// <summary>The largest header read: 16 MB holds the names, shapes and offsets of ~10⁵ tensors, and bounds the parse's
+    /// memory (a 99 MB JSON header took 3.2 GB).</summary>
+    private const long MaxHeader = 16_000_000;
 
     public static (List<NamedTensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
@@ -33,8 +35,14 @@ public static class SafeTensors
         {
             header = JsonNode.Parse(Encoding.UTF8.GetString(headerBytes).TrimEnd(' ')) as JsonObject
                 ?? throw new JsonException("not an object");
+            // The object's properties are built on first use, where a repeated name throws: make that happen here.
+            _ = header.Count;
         }
-        catch (JsonException e) { throw new BadInputException($"{path}: safetensors header is not a JSON object ({e.Message})."); }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            // JsonNode.Parse reports a duplicate tensor name as an ArgumentException.
+            throw new BadInputException($"{path}: safetensors header is not a JSON object with distinct tensor names ({e.Message}).");
+        }
         long dataStart = 8 + (long)headerLen;
         long dataLen = fs.Length - dataStart;
         var metadata = new Dictionary<string, string>();
@@ -53,11 +61,11 @@ public static class SafeTensors
                 var obj = node as JsonObject ?? throw new FormatException("entry is not an object");
                 string dtype = obj["dtype"]?.GetValue<string>() ?? throw new FormatException("missing dtype");
                 var shape = (obj["shape"] as JsonArray ?? throw new FormatException("missing shape"))
-                    .Select(s => s!.GetValue<long>()).ToArray();
+                    .Select(s => s?.GetValue<long>() ?? throw new FormatException("null in shape")).ToArray();
                 var offs = obj["data_offsets"] as JsonArray ?? throw new FormatException("missing data_offsets");
                 if (offs.Count != 2) throw new FormatException("data_offsets must have 2 entries");
-                long begin = offs[0]!.GetValue<long>();
-                long end = offs[1]!.GetValue<long>();
+                long begin = offs[0]?.GetValue<long>() ?? throw new FormatException("null in data_offsets");
+                long end = offs[1]?.GetValue<long>() ?? throw new FormatException("null in data_offsets");
                 int size = ElementSize(dtype) ?? throw new FormatException($"dtype '{dtype}' is not supported (F64, F32, F16, BF16)");
                 long count = 1;
                 foreach (var d in shape)

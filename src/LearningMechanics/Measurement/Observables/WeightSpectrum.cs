@@ -1,3 +1,4 @@
+using System.Globalization;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.RandomMatrix;
 
@@ -17,12 +18,21 @@ public sealed record WeightSpectrum(
     /// Fits σ² by the mean of the bulk (the MP mean is σ²), iterating: eigenvalues above λ₊(1 + 3·m^{−2/3}) (the edge
     /// plus a few Tracy–Widom widths) are outliers and leave the mean. The KS distance compares the bulk with MP(q, σ²).
     /// </summary>
+    /// <summary>The largest weight magnitude analysed: the eigenvalues s²/n of larger ones could overflow.</summary>
+    public const double MaxMagnitude = 1e150;
+
     public static WeightSpectrum Analyse(string name, Matrix w)
     {
         var a = w.Rows <= w.Cols ? w : w.Transposed();
         int m = a.Rows;
         int n = a.Cols;
         if (m < 2) throw new BadInputException($"Weight matrix '{name}' is {w.Rows}×{w.Cols}; spectra need at least 2 rows and columns.");
+        for (int i = 0; i < w.Rows; i++)
+            for (int j = 0; j < w.Cols; j++)
+                if (!(Math.Abs(w[i, j]) <= MaxMagnitude))
+                    throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                        $"Weight matrix '{name}' has {w[i, j]} at row {i}, column {j}; spectra need finite weights of magnitude ≤ ") +
+                        "1e150 (their squares must stay finite).");
         var (_, s, _) = Lapack.Svd(a);
         var sv = s.OrderByDescending(v => v).ToArray();
         var lambda = sv.Select(v => v * v / n).ToArray();

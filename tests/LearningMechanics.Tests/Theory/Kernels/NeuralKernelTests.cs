@@ -16,7 +16,8 @@ public class NeuralKernelTests
         Assert.Equal(spec.ToText(), NetworkSpec.Parse(spec.ToText()).ToText());
         foreach (var (bad, says) in new[]
         {
-            ("dense(0)-relu", "positive integer"), ("dense(8)-swish2", "Unknown layer"), ("dense(8)-relu-", "empty layer"),
+            ("dense(0)-relu", "integer in 1…"), ("dense(2000000000)-relu-dense(1)", "integer in 1…"),
+            ("dense(8)-swish2", "Unknown layer"), ("dense(8)-relu-", "empty layer"),
             ("dense(8", "unmatched"), ("res(dense(8)-relu)", "must end with a dense"), ("dense(8,foo=1)", "not allowed"),
             ("dense(8))", "unmatched"), ("", "Empty"),
         })
@@ -24,6 +25,13 @@ public class NeuralKernelTests
             var e = Assert.Throws<BadInputException>(() => NetworkSpec.Parse(bad));
             Assert.Contains(says, e.Message);
         }
+        // Issue #20, defects 8 and 9: 14 000 nested blocks overflowed the stack; two 46 341-wide layers overflowed an int.
+        string nested = "dense(4)-" + string.Concat(Enumerable.Repeat("res(", 14_000)) + "relu-dense(4)" +
+            string.Concat(Enumerable.Repeat(",0.5)", 14_000)) + "-dense(1)";
+        Assert.Contains("at most 32 levels", Assert.Throws<BadInputException>(() => NetworkSpec.Parse(nested)).Message);
+        Assert.Contains("500,000,000 parameters", Assert.Throws<BadInputException>(() =>
+            new LearningMechanics.Networks.Network<double>(NetworkSpec.Parse("dense(46341)-relu-dense(46341)-relu-dense(1)"), 4))
+            .Message);
     }
 
     [Fact]
