@@ -17,14 +17,10 @@ public sealed record Dataset(Matrix X, Matrix Y, int[]? Labels = null, int Class
     {
         if (X.Rows != Y.Rows) throw new BadInputException($"Inputs have {X.Rows} rows but targets have {Y.Rows}; they must match.");
         if (X.Rows == 0) throw new BadInputException("The data set is empty.");
-        for (int i = 0; i < X.Data.Length; i++)
-            if (!double.IsFinite(X.Data[i]))
-                throw new BadInputException(
-                    $"Input value at row {i / X.Cols}, column {i % X.Cols} is {X.Data[i]}; inputs must be finite.");
-        for (int i = 0; i < Y.Data.Length; i++)
-            if (!double.IsFinite(Y.Data[i]))
-                throw new BadInputException(
-                    $"Target value at row {i / Y.Cols}, column {i % Y.Cols} is {Y.Data[i]}; targets must be finite.");
+        if (X.FirstInvalid() is { } x)
+            throw new BadInputException($"Input value at row {x.Row}, column {x.Col} is {x.Value}; inputs must be finite.");
+        if (Y.FirstInvalid() is { } y)
+            throw new BadInputException($"Target value at row {y.Row}, column {y.Col} is {y.Value}; targets must be finite.");
         return this;
     }
 

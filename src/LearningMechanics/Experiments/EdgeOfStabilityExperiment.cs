@@ -140,11 +140,13 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
         var steps = new List<int>();
         var sharpness = new List<double>();
         var lanczos = new Rng(seed).Split(LanczosStream);
+        // One Hessian (its copy of the data and its workspaces) per run; it reads the network's current parameters.
+        var hessian = new Hessian(net, d, loss);
         void Record(TrainingState<double> state)
         {
             if (state.Step % p.Every != 0) return;
             steps.Add(state.Step);
-            sharpness.Add(new Hessian(state.Network, d, loss).Sharpness(p.Lanczos, lanczos.Split((ulong)state.Step)));
+            sharpness.Add(hessian.Sharpness(p.Lanczos, lanczos.Split((ulong)state.Step)));
         }
         var result = new Trainer<double>(net, d, new TrainingOptions(loss, opt, p.Steps, DivergenceFactor: 1e4)).Run(Record, 1);
         return new RunTrace([.. steps], [.. sharpness], [.. result.Losses], result.Status == TrainingStatus.Diverged);

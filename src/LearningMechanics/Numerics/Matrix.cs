@@ -46,6 +46,16 @@ public sealed class Matrix
 
     public Matrix Clone() => new(Rows, Cols, (double[])Data.Clone());
 
+    /// <summary>The first entry in row-major order that is not finite or exceeds <paramref name="maxMagnitude"/> in magnitude
+    /// (null when there is none): the one place a reader of user data names the bad value.</summary>
+    public (int Row, int Col, double Value)? FirstInvalid(double maxMagnitude = double.MaxValue)
+    {
+        for (int i = 0; i < Data.Length; i++)
+            if (!(Math.Abs(Data[i]) <= maxMagnitude))
+                return (i / Cols, i % Cols, Data[i]);
+        return null;
+    }
+
     /// <summary>Rows start…start + count − 1 as a new matrix.</summary>
     public Matrix RowRange(int start, int count)
     {

@@ -21,12 +21,10 @@ public static class DataFiles
         };
         if (m.Rows == 0 || m.Cols == 0)
             throw new BadInputException($"{path} holds an empty array ({m.Rows}×{m.Cols}); at least one row and one column are needed.");
-        for (int i = 0; i < m.Rows; i++)
-            for (int j = 0; j < m.Cols; j++)
-                if (!(Math.Abs(m[i, j]) <= MaxMagnitude))
-                    throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
-                        $"{path} has {m[i, j]} at row {i}, column {j}; values must be finite and of magnitude ≤ 1e100 (larger ones ") +
-                        "overflow the inner products of kernels and spectra).");
+        if (m.FirstInvalid(MaxMagnitude) is { } bad)
+            throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                $"{path} has {bad.Value} at row {bad.Row}, column {bad.Col}; values must be finite and of magnitude ≤ 1e100 (larger ") +
+                "ones overflow the inner products of kernels and spectra).");
         return m;
     }
 

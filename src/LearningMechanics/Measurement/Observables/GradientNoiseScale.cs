@@ -12,36 +12,29 @@ namespace LearningMechanics.Measurement.Observables;
 /// </summary>
 public sealed class GradientNoiseScale
 {
-    private readonly Network<double> net;
-    private readonly Dataset data;
-    private readonly Loss loss;
-    private readonly Network<double>.Workspace ws;
+    private readonly int count;
+    private readonly PerExampleGradient perExample;
     private readonly double[] g;
     private readonly double[] sum;
-    private readonly double[] dOut;
 
     public GradientNoiseScale(Network<double> net, Dataset data, Loss loss)
     {
         if (data.Count < 2) throw new BadInputException($"The gradient noise scale needs ≥ 2 examples, got {data.Count}.");
-        this.net = net;
-        this.data = data;
-        this.loss = loss;
-        ws = net.CreateWorkspace(1);
+        count = data.Count;
+        perExample = new PerExampleGradient(net, data, loss);
         g = new double[net.ParameterCount];
         sum = new double[net.ParameterCount];
-        dOut = new double[net.OutputDim];
     }
 
     /// <summary>(B_simple, tr Σ, |G|²) at the network's current parameters.</summary>
     public (double BSimple, double TraceSigma, double GradNorm2) Measure()
     {
-        int n = data.Count;
+        int n = count;
         Array.Clear(sum);
         double squares = 0;
         for (int i = 0; i < n; i++)
         {
-            loss.Evaluate<double>(net.Forward(data.X.Row(i), ws), data.Y.Row(i), 1, dOut);
-            net.Backward(ws, dOut, g);
+            perExample.Into(i, g);
             for (int k = 0; k < g.Length; k++) { sum[k] += g[k]; squares += g[k] * g[k]; }
         }
         double norm2 = 0;

@@ -18,11 +18,10 @@ public sealed class MinibatchConservation
     private readonly Network<double> net;
     private readonly Dataset data;
     private readonly int batch;
-    private readonly Network<double>.Workspace ws;
+    private readonly PerExampleGradient gradient;
     private readonly double[][] perExample;
     private readonly double[] mean;
     private readonly double[] centred;
-    private readonly double[] dOut;
 
     private static readonly MseLoss Mse = new();
 
@@ -32,11 +31,10 @@ public sealed class MinibatchConservation
         this.net = net;
         this.data = data;
         this.batch = batch;
-        ws = net.CreateWorkspace(1);
+        gradient = new PerExampleGradient(net, data, Mse);
         perExample = [.. Enumerable.Range(0, data.Count).Select(_ => new double[net.ParameterCount])];
         mean = new double[net.ParameterCount];
         centred = new double[net.ParameterCount];
-        dOut = new double[net.OutputDim];
     }
 
     /// <summary>
@@ -53,9 +51,7 @@ public sealed class MinibatchConservation
         Array.Clear(mean);
         foreach (int i in pool)
         {
-            Mse.Evaluate<double>(net.Forward(data.X.Row(i), ws), data.Y.Row(i), 1, dOut);
-            Array.Clear(perExample[i]);
-            net.Backward(ws, dOut, perExample[i]);
+            gradient.Into(i, perExample[i]);
             for (int k = 0; k < mean.Length; k++) mean[k] += perExample[i][k] / n;
         }
         var full = Conservation.StepChangeOverEta2(net, mean);

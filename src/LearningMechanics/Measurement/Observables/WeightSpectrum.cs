@@ -27,12 +27,10 @@ public sealed record WeightSpectrum(
         int m = a.Rows;
         int n = a.Cols;
         if (m < 2) throw new BadInputException($"Weight matrix '{name}' is {w.Rows}×{w.Cols}; spectra need at least 2 rows and columns.");
-        for (int i = 0; i < w.Rows; i++)
-            for (int j = 0; j < w.Cols; j++)
-                if (!(Math.Abs(w[i, j]) <= MaxMagnitude))
-                    throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
-                        $"Weight matrix '{name}' has {w[i, j]} at row {i}, column {j}; spectra need finite weights of magnitude ≤ ") +
-                        "1e150 (their squares must stay finite).");
+        if (w.FirstInvalid(MaxMagnitude) is { } bad)
+            throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                $"Weight matrix '{name}' has {bad.Value} at row {bad.Row}, column {bad.Col}; spectra need finite weights of ") +
+                "magnitude ≤ 1e150 (their squares must stay finite).");
         var (_, s, _) = Lapack.Svd(a);
         var sv = s.OrderByDescending(v => v).ToArray();
         var lambda = sv.Select(v => v * v / n).ToArray();
