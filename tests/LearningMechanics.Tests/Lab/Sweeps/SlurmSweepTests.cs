@@ -67,7 +67,7 @@ public sealed class SlurmSweepTests : IDisposable
             Assert.Equal(0, Run("sweep", "plan", file, "--out", dir));
             var plan = SweepPlan.Read(dir);
             Assert.Equal(8, plan.Tasks.Count);
-            Assert.Equal(0, LearningMechanics.Cli.Lmech.Execute(["sweep", "run", dir, "--executor", "slurm", "--max-parallel", "2"]));
+            Assert.Equal(0, Run(["sweep", "run", dir, "--executor", "slurm", "--max-parallel", "2"]));
             Assert.Single(Directory.GetFiles(new SweepLayout(dir).Slurm, "*.sbatch"));
 
             // Cancel the first task seen running, through its array task id.
@@ -95,7 +95,7 @@ public sealed class SlurmSweepTests : IDisposable
             Assert.Contains("interrupted", failed.Reason);
             Assert.Equal(plan.Tasks.Count - 1, SweepStatus.Count(after, TaskState.Done));
 
-            Assert.Equal(0, LearningMechanics.Cli.Lmech.Execute(["sweep", "resume", dir, "--executor", "slurm", "--max-parallel", "2"]));
+            Assert.Equal(0, Run(["sweep", "resume", dir, "--executor", "slurm", "--max-parallel", "2"]));
             WaitUntil(() => SlurmExecutor.Queued() is { Count: 0 }, 300, "the resumed task");
             Assert.Equal(plan.Tasks.Count, SweepStatus.Count(SweepStatus.Of(dir, plan, SlurmExecutor.Queued()), TaskState.Done));
 

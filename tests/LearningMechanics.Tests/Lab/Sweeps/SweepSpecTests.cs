@@ -83,7 +83,7 @@ public class SweepSpecTests
         try
         {
             File.WriteAllText(file, """{ "command": "train", "axes": { "lr": "fast" } }""");
-            Assert.Equal(Lmech.BadInput, Lmech.Execute(["sweep", "plan", file, "--out", file + ".d"]));
+            Assert.Equal(Lmech.BadInput, SweepExecutorTests.Run("sweep", "plan", file, "--out", file + ".d"));
             Assert.False(Directory.Exists(file + ".d"));
         }
         finally { File.Delete(file); }
