@@ -118,9 +118,10 @@ public abstract class Activation
 
     /// <summary>
     /// E[φ(x)²φ(y)²] for (x, y) ~ N(0, [[k11, k12], [k12, k22]]) by the kink-aware pair rule: the correlation of two
-    /// layers' φ² in a residual network's memory term (docs/notes/residual-vertex.md).
+    /// layers' φ² in a residual network's memory term (docs/notes/residual-vertex.md). Activations with a closed form
+    /// override it; the quadrature stays their cross-check (ActivationTests).
     /// </summary>
-    public double ExpectSquaredPair(double k11, double k12, double k22)
+    public virtual double ExpectSquaredPair(double k11, double k12, double k22)
     {
         double Square(double z)
         {
@@ -238,6 +239,18 @@ internal static class ArcCosine
         }
         else g = Math.Sqrt((1 - c) * (1 + c)) + delta * c;
         return norm * g / (2 * Math.PI);
+    }
+
+    /// <summary>
+    /// E[relu(u)²relu(v)²] = k11k22·J₂(θ)/(2π), J₂ = 3 sin θ cos θ + (π − θ)(1 + 2cos²θ): the degree-2 arc-cosine kernel
+    /// (Cho &amp; Saul 2009, §2: their k₂ = ‖x‖²‖y‖²J₂/π for w ~ N(0, I), halved because relu keeps one side).
+    /// </summary>
+    public static double Degree2(double k11, double k12, double k22)
+    {
+        var (norm, c, theta) = Angle(k11, k12, k22);
+        if (norm == 0) return 0;
+        double sin = Math.Sqrt((1 - c) * (1 + c));
+        return norm * norm * (3 * sin * c + (Math.PI - theta) * (1 + 2 * c * c)) / (2 * Math.PI);
     }
 
     /// <summary>Degree-0 arc-cosine kernel E[1{u&gt;0}1{v&gt;0}] = (π − θ)/(2π) (Cho &amp; Saul 2009).</summary>

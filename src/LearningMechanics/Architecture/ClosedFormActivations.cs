@@ -20,6 +20,7 @@ public sealed class Relu : Activation
     public override double DerivativePairExpectation(double k11, double k12, double k22) => ArcCosine.Degree0(k11, k12, k22);
     public override (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22) =>
         ArcCosine.Both(k11, k12, k22);
+    public override double ExpectSquaredPair(double k11, double k12, double k22) => ArcCosine.Degree2(k11, k12, k22);
 
     /// <summary>E[relu(z)^p] = k^{p/2}·2^{p/2−1}Γ((p+1)/2)/√π for z ~ N(0, k).</summary>
     public override double Moment(int p, double k) =>
@@ -50,6 +51,15 @@ public sealed class LeakyRelu(double alpha) : Activation
         double s = (1 - Alpha) * (1 - Alpha);
         return (s * a1 + Alpha * k12, Alpha + s * a0);
     }
+
+    /// <summary>φ² = α²z² + (1 − α²)relu(z)² and E[u²relu(v)²] = E[u²v²]/2 (the law is even), so
+    /// E[φ(u)²φ(v)²] = α²·W + (1 − α²)²·A₂ with W = k11k22 + 2k12² (Wick) and A₂ the degree-2 arc-cosine
+    /// kernel.</summary>
+    public override double ExpectSquaredPair(double k11, double k12, double k22)
+    {
+        double a2 = Alpha * Alpha;
+        return a2 * Linear.FourthMoment(k11, k12, k22) + (1 - a2) * (1 - a2) * ArcCosine.Degree2(k11, k12, k22);
+    }
 }
 
 /// <summary>|z| = relu(z) + relu(−z): E[|u||v|] = 2A₁(k12) + 2A₁(−k12); φ′ = sign, E[sign·sign] = (2/π)arcsin c.</summary>
@@ -65,6 +75,7 @@ public sealed class Abs : Activation
     public override double PairExpectation(double k11, double k12, double k22) =>
         2 * (ArcCosine.Degree1(k11, k12, k22) + ArcCosine.Degree1(k11, -k12, k22));
     public override double DerivativePairExpectation(double k11, double k12, double k22) => ArcCosine.SignSign(k11, k12, k22);
+    public override double ExpectSquaredPair(double k11, double k12, double k22) => Linear.FourthMoment(k11, k12, k22);
 }
 
 /// <summary>Error function: Williams 1997, E[erf(u)erf(v)] = (2/π)·arcsin(2k12/√((1+2k11)(1+2k22)));
@@ -119,6 +130,10 @@ public sealed class Linear : Activation
     public override double PairExpectation(double k11, double k12, double k22) => k12;
     public override double DerivativePairExpectation(double k11, double k12, double k22) => 1;
     public override double Moment(int p, double k) => Polynomial.GaussianMoment(p) * Math.Pow(k, p / 2.0);
+    public override double ExpectSquaredPair(double k11, double k12, double k22) => FourthMoment(k11, k12, k22);
+
+    /// <summary>E[u²v²] = k11k22 + 2k12² (Wick's theorem).</summary>
+    public static double FourthMoment(double k11, double k12, double k22) => k11 * k22 + 2 * k12 * k12;
 }
 
 /// <summary>sign(z): E[sign u sign v] = (2/π)·arcsin c. Not differentiable: NNGP only.</summary>

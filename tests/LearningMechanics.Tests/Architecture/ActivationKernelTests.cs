@@ -47,6 +47,28 @@ public class ActivationKernelTests
             $"{dNumeric}");
     }
 
+    /// <summary>The closed forms of E[φ(u)²φ(v)²] (Wick; the degree-2 arc-cosine kernel) against the kink-aware quadrature
+    /// of φ², including c = ±1 and anti-correlated pairs.</summary>
+    [Theory]
+    [InlineData("relu")]
+    [InlineData("leaky_relu(0.2)")]
+    [InlineData("leaky_relu(-0.7)")]
+    [InlineData("abs")]
+    [InlineData("linear")]
+    public void SquaredPairClosedFormsAgreeWithQuadrature(string name)
+    {
+        var act = Activation.Parse(name);
+        double Square(double z) => act.Apply(z) * act.Apply(z);
+        double[][] triples = [[1.0, 0.3, 0.8], [0.5, -0.45, 0.6], [2.0, 2.0, 2.0], [1.3, 0.0, 0.7], [0.9, -0.9, 0.9], [3.1, 2.2, 1.7]];
+        foreach (var t in triples)
+        {
+            double closed = act.ExpectSquaredPair(t[0], t[1], t[2]);
+            double numeric = KinkAware(Square, Square, t[0], t[1], t[2]);
+            Assert.True(Math.Abs(closed - numeric) <= 1e-10 * Math.Abs(numeric), $"E[φ²φ²] {name} at ({string.Join(", ", t)}): " +
+                $"closed {closed} vs quadrature {numeric}");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(TestData.QuadratureActivations), MemberType = typeof(TestData))]
     public void QuadratureActivationsConvergeAndTheirErrorEstimateIsHonest(string name)
