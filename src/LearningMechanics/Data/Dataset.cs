@@ -58,12 +58,15 @@ public sealed record Dataset(Matrix X, Matrix Y, int[]? Labels = null, int Class
     public Dataset Take(int count) => count >= Count ? this : Subset(Enumerable.Range(0, count).ToArray());
 
     /// <summary>A random subset of <paramref name="count"/> rows drawn without replacement.</summary>
-    public Dataset Sample(int count, Rng rng)
+    public Dataset Sample(int count, Rng rng) => count >= Count ? this : Subset(SampleRows(Count, count, rng));
+
+    /// <summary><paramref name="count"/> &lt; <paramref name="total"/> distinct row indices in random order (the first
+    /// <paramref name="count"/> steps of a Fisher–Yates shuffle).</summary>
+    public static int[] SampleRows(int total, int count, Rng rng)
     {
-        if (count >= Count) return this;
-        var perm = Enumerable.Range(0, Count).ToArray();
-        for (int i = 0; i < count; i++) { int j = i + rng.NextInt(Count - i); (perm[i], perm[j]) = (perm[j], perm[i]); }
-        return Subset(perm[..count]);
+        var perm = Enumerable.Range(0, total).ToArray();
+        for (int i = 0; i < count; i++) { int j = i + rng.NextInt(total - i); (perm[i], perm[j]) = (perm[j], perm[i]); }
+        return perm[..count];
     }
 
     /// <summary>

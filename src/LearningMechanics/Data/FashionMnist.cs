@@ -38,23 +38,27 @@ public static class FashionMnist
         if (!File.Exists(images) || !File.Exists(labels))
             throw new BadInputException($"Fashion-MNIST files not found in '{dir}'. " +
                 "Install them with: apt-get install dataset-fashion-mnist (or set LMECH_FASHION_MNIST).");
-        var img = Idx.Read(images);
+        var img = Idx.ReadRaw(images);
         var lab = Idx.Read(labels);
         if (img.Dims.Length != 3 || lab.Dims.Length != 1 || img.Dims[0] != lab.Dims[0])
             throw new BadInputException($"Fashion-MNIST files have inconsistent shapes: images [{string.Join(",", img.Dims)}], " +
                 $"labels [{string.Join(",", lab.Dims)}].");
         int n = img.Dims[0];
-        int d = img.Dims[1] * img.Dims[2];
-        var x = new Matrix(n, d, img.Data);
-        for (int i = 0; i < x.Data.Length; i++) x.Data[i] /= 255.0;
-        var y = lab.Data.Select(v => (int)v).ToArray();
-        var data = Dataset.Classification(x, y, Classes, $"fashion-mnist-{split}");
-        if (count is { } c)
+        if (count is < 1) throw new BadInputException($"Subset size {count} must be ≥ 1.");
+        // Only the chosen rows are decoded (the whole training split as doubles is 376 MB); the rows and their order are
+        // those of Dataset.Take and Dataset.Sample on the full split.
+        int[] rows = count is not { } c || c >= n ? [.. Enumerable.Range(0, n)]
+            : rng is null ? [.. Enumerable.Range(0, c)] : Dataset.SampleRows(n, c, rng);
+        int d = img.RowLength;
+        var x = new Matrix(rows.Length, d);
+        for (int i = 0; i < rows.Length; i++)
         {
-            if (c < 1) throw new BadInputException($"Subset size {c} must be ≥ 1.");
-            data = rng is null ? data.Take(c) : data.Sample(c, rng);
+            var row = x.Row(i);
+            img.Decode((long)rows[i] * d, row);
+            for (int j = 0; j < d; j++) row[j] /= 255.0;
         }
-        return data;
+        var y = rows.Select(r => (int)lab.Data[r]).ToArray();
+        return Dataset.Classification(x, y, Classes, $"fashion-mnist-{split}");
     }
 
     /// <summary>2×2 average pooling of the 28×28 images to 14×14: 196 inputs (for grids whose cost the first layer would

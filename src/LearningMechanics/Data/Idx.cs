@@ -19,7 +19,66 @@ public static class Idx
         public long Count => Data.LongLength;
     }
 
-    public static Array Read(string path)
+    /// <summary>An IDX file's dimensions and undecoded big-endian data (<see cref="ElementSize"/> bytes an element); rows
+    /// are decoded on demand, so a subset of a large file never costs a double per element of the whole.</summary>
+    public sealed class Raw(int[] dims, byte type, byte[] bytes)
+    {
+        public int[] Dims { get; } = dims;
+        public long Count => bytes.LongLength / ElementSize;
+        public int ElementSize { get; } = Size(type);
+
+        /// <summary>Elements per row: the product of all dimensions but the first.</summary>
+        public int RowLength => Dims.Skip(1).Aggregate(1, (a, b) => a * b);
+
+        /// <summary>Decodes elements start…start + destination.Length − 1 into <paramref name="destination"/>.</summary>
+        public void Decode(long start, Span<double> destination)
+        {
+            var raw = bytes.AsSpan((int)(start * ElementSize), destination.Length * ElementSize);
+            switch (type)
+            {
+                case 0x08:
+                    for (int i = 0; i < destination.Length; i++) destination[i] = raw[i];
+                    break;
+                case 0x09:
+                    for (int i = 0; i < destination.Length; i++) destination[i] = (sbyte)raw[i];
+                    break;
+                default:
+                    for (int i = 0; i < destination.Length; i++)
+                    {
+                        var e = raw.Slice(i * ElementSize, ElementSize);
+                        destination[i] = type switch
+                        {
+                            0x0B => BinaryPrimitives.ReadInt16BigEndian(e),
+                            0x0C => BinaryPrimitives.ReadInt32BigEndian(e),
+                            0x0D => BinaryPrimitives.ReadSingleBigEndian(e),
+                            _ => BinaryPrimitives.ReadDoubleBigEndian(e),
+                        };
+                    }
+                    break;
+            }
+        }
+
+        /// <summary>All elements decoded.</summary>
+        public Array ToArray()
+        {
+            var data = new double[Count];
+            Decode(0, data);
+            return new Array(Dims, data);
+        }
+    }
+
+    private static int Size(byte type) => type switch
+    {
+        0x08 or 0x09 => 1,
+        0x0B => 2,
+        0x0C or 0x0D => 4,
+        _ => 8,
+    };
+
+    public static Array Read(string path) => ReadRaw(path).ToArray();
+
+    /// <summary>Reads and checks the file like <see cref="Read(string)"/> but leaves the data undecoded.</summary>
+    public static Raw ReadRaw(string path)
     {
         FileStream file;
         try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read); }
@@ -39,7 +98,7 @@ public static class Idx
         }
     }
 
-    private static Array Read(Stream s, string path)
+    private static Raw Read(Stream s, string path)
     {
         var head = new byte[4];
         if (ReadFully(s, head) < 4 || head[0] != 0 || head[1] != 0)
@@ -78,22 +137,7 @@ public static class Idx
         if (buffer.Length < bytes)
             throw new BadInputException(
                 $"{path}: IDX data is truncated ({buffer.Length} of {bytes} bytes for dimensions [{string.Join(", ", dims)}]).");
-        var raw = buffer.GetBuffer().AsSpan(0, (int)bytes);
-        var data = new double[count];
-        for (long i = 0; i < count; i++)
-        {
-            var e = raw.Slice((int)(i * size), size);
-            data[i] = head[2] switch
-            {
-                0x08 => e[0],
-                0x09 => (sbyte)e[0],
-                0x0B => BinaryPrimitives.ReadInt16BigEndian(e),
-                0x0C => BinaryPrimitives.ReadInt32BigEndian(e),
-                0x0D => BinaryPrimitives.ReadSingleBigEndian(e),
-                _ => BinaryPrimitives.ReadDoubleBigEndian(e),
-            };
-        }
-        return new Array(dims, data);
+        return new Raw(dims, head[2], buffer.ToArray());
     }
 
     private static int ReadFully(Stream s, byte[] buf)
