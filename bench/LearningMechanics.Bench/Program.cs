@@ -4,7 +4,7 @@ using BenchmarkDotNet.Running;
 using LearningMechanics.Bench;
 
 // Usage: dotnet run -c Release --project bench/LearningMechanics.Bench -- WHICH, WHICH one of
-//   gemm|coretype|ensemble|ensemble-interleaved|chain|training|training-bdn|hessian|all
+//   gemm|coretype|ensemble|ensemble-interleaved|chain|training|training-bdn|hessian|kernel|all
 var which = args.Length > 0 ? args[0] : "all";
 var quick = Job.Default.WithWarmupCount(3).WithIterationCount(10).WithLaunchCount(1);
 
@@ -39,3 +39,6 @@ if (which is "hessian" or "all")
     BenchmarkRunner.Run<HessianBenchmarks>(DefaultConfig.Instance.AddJob(quick));
     HessianBenchmarks.LanczosMillion();
 }
+
+if (which is "kernel" or "all")
+    KernelBenchmarks.RunWithReference();

@@ -57,9 +57,8 @@ internal static class KernelCommand
         {
             if ((long)n * m <= InMemoryEntries)
             {
-                var (k, t) = NeuralKernels.Compute(spec, x, x2,
+                var result = NeuralKernels.ComputeOne(spec, x, x2,
                     new KernelOptions(Ntk: ntk, Progress: json ? null : new ConsoleProgress("kernel")));
-                var result = ntk ? t! : k;
                 if (x2 is null && n <= PsdCheckMaxRows) minEigen = NeuralKernels.RequirePositiveSemidefinite(result, kind);
                 sink.WriteRows(result.Data, n);
             }

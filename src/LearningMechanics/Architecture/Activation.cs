@@ -70,6 +70,27 @@ public abstract class Activation
     public virtual (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22) =>
         (PairExpectation(k11, k12, k22), DerivativePairExpectation(k11, k12, k22));
 
+    /// <summary>
+    /// The activation's kernel step for a row of pairs sharing the first input (variance <paramref name="v1"/>): k_j ←
+    /// E[φ(u)φ(v)] and, when <paramref name="t"/> is not empty (the NTK), t_j ← t_j·E[φ′(u)φ′(v)], with (u, v) of
+    /// variances (v1, v2_j) and covariance k_j. Each pair is ordered by variance first, so that K(x, x′) and K(x′, x) are
+    /// bit-identical (quadrature conditions on the first variable). Activations with a vectorised closed form override it.
+    /// </summary>
+    public virtual void KernelRow(double v1, ReadOnlySpan<double> v2, Span<double> k, Span<double> t)
+    {
+        for (int j = 0; j < k.Length; j++)
+        {
+            var (a, b) = v1 <= v2[j] ? (v1, v2[j]) : (v2[j], v1);
+            if (t.IsEmpty) k[j] = PairExpectation(a, k[j], b);
+            else
+            {
+                var (e, ed) = PairAndDerivativeExpectation(a, k[j], b);
+                t[j] *= ed;
+                k[j] = e;
+            }
+        }
+    }
+
     /// <summary>E[φ(u)φ(v)] by Gauss–Hermite quadrature of the given order, whatever closed form exists.</summary>
     public double Quadrature(double k11, double k12, double k22, int order) => GaussHermite.Expect2(Apply, Apply, k11, k12, k22, order);
 
@@ -195,75 +216,4 @@ public abstract class Activation
     /// <summary>A user-supplied activation with its derivative; its kernels are computed by quadrature.</summary>
     public static Activation Custom(string name, Func<double, double> phi, Func<double, double>? derivative = null, bool smooth = true) =>
         new CustomActivation(name, phi, derivative, smooth);
-}
-
-/// <summary>Correlation helpers shared by the arc-cosine family.</summary>
-internal static class ArcCosine
-{
-    /// <summary>(√(k11k22), c, θ) with c = k12/√(k11k22) clamped to [−1, 1] and θ = arccos c.</summary>
-    public static (double Norm, double C, double Theta) Angle(double k11, double k12, double k22)
-    {
-        double norm = Math.Sqrt(k11 * k22);
-        // Identical inputs get c = 1 exactly: the kernels have infinite slope at c = 1, so one ulp below would cost √ε.
-        double c = norm == 0 ? 0 : k12 == k11 && k12 == k22 ? 1 : Math.Clamp(k12 / norm, -1, 1);
-        return (norm, c, Math.Acos(c));
-    }
-
-    /// <summary>
-    /// Degree-1 arc-cosine kernel E[relu(u)relu(v)] = √(k11k22)·(sin θ + (π − θ)cos θ)/(2π) (Cho &amp; Saul 2009).
-    /// Near θ = π, sin δ − δ cos δ (δ = π − θ) is summed as its series to avoid cancellation.
-    /// </summary>
-    public static double Degree1(double k11, double k12, double k22)
-    {
-        var (norm, c, theta) = Angle(k11, k12, k22);
-        return FromAngle(norm, c, theta);
-    }
-
-    /// <summary>Degrees 1 and 0 from one angle computation.</summary>
-    public static (double Degree1, double Degree0) Both(double k11, double k12, double k22)
-    {
-        var (norm, c, theta) = Angle(k11, k12, k22);
-        return norm == 0 ? (0, 0) : (FromAngle(norm, c, theta), (Math.PI - theta) / (2 * Math.PI));
-    }
-
-    private static double FromAngle(double norm, double c, double theta)
-    {
-        if (norm == 0) return 0;
-        // δ = π − θ; for c near −1 take arccos(−c) directly, which keeps δ's relative accuracy for the series.
-        double delta = c < -0.9 ? Math.Acos(-c) : Math.PI - theta;
-        double g;
-        if (delta < 0.1)
-        {
-            double d2 = delta * delta;
-            g = delta * d2 * (1.0 / 3 - d2 * (1.0 / 30 - d2 * (1.0 / 840 - d2 / 45360)));
-        }
-        else g = Math.Sqrt((1 - c) * (1 + c)) + delta * c;
-        return norm * g / (2 * Math.PI);
-    }
-
-    /// <summary>
-    /// E[relu(u)²relu(v)²] = k11k22·J₂(θ)/(2π), J₂ = 3 sin θ cos θ + (π − θ)(1 + 2cos²θ): the degree-2 arc-cosine kernel
-    /// (Cho &amp; Saul 2009, §2: their k₂ = ‖x‖²‖y‖²J₂/π for w ~ N(0, I), halved because relu keeps one side).
-    /// </summary>
-    public static double Degree2(double k11, double k12, double k22)
-    {
-        var (norm, c, theta) = Angle(k11, k12, k22);
-        if (norm == 0) return 0;
-        double sin = Math.Sqrt((1 - c) * (1 + c));
-        return norm * norm * (3 * sin * c + (Math.PI - theta) * (1 + 2 * c * c)) / (2 * Math.PI);
-    }
-
-    /// <summary>Degree-0 arc-cosine kernel E[1{u&gt;0}1{v&gt;0}] = (π − θ)/(2π) (Cho &amp; Saul 2009).</summary>
-    public static double Degree0(double k11, double k12, double k22)
-    {
-        var (norm, _, theta) = Angle(k11, k12, k22);
-        return norm == 0 ? 0 : (Math.PI - theta) / (2 * Math.PI);
-    }
-
-    /// <summary>E[sign(u)sign(v)] = (2/π)·arcsin(c) = 1 − 2θ/π.</summary>
-    public static double SignSign(double k11, double k12, double k22)
-    {
-        var (norm, _, theta) = Angle(k11, k12, k22);
-        return norm == 0 ? 0 : 1 - 2 * theta / Math.PI;
-    }
 }

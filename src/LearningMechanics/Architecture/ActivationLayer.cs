@@ -59,28 +59,12 @@ public sealed record ActivationLayer(Activation Activation) : Layer
     /// <summary>K′ = E[φ(u)φ(v)], Θ′ = E[φ′(u)φ′(v)]·Θ (the derivative expectation only when the NTK is computed).</summary>
     internal sealed class Step(Activation phi, bool ntk) : KernelStep
     {
-        private void Apply(ref double k, ref double t, double v1, double v2)
-        {
-            // E[φ(u)φ(v)] is symmetric in the pair; a canonical order makes K(x, x′) and K(x′, x) bit-identical
-            // (quadrature conditions on the first variable).
-            if (v1 > v2) (v1, v2) = (v2, v1);
-            if (ntk)
-            {
-                var (e, ed) = phi.PairAndDerivativeExpectation(v1, k, v2);
-                t *= ed;
-                k = e;
-            }
-            else k = phi.PairExpectation(v1, k, v2);
-        }
-
         public override void Pair(ref double k, ref double t, double v1, double v2, double m1, double m2, Span<double> stack, ref int sp) =>
-            Apply(ref k, ref t, v1, v2);
+            phi.KernelRow(v1, new ReadOnlySpan<double>(in v2), new Span<double>(ref k), ntk ? new Span<double>(ref t) : default);
 
         public override void Row(double v1, double m1, ReadOnlySpan<double> v2, ReadOnlySpan<double> m2, Span<double> k, Span<double> t,
-            double[][] stack, ref int sp)
-        {
-            for (int j = 0; j < k.Length; j++) Apply(ref k[j], ref t[j], v1, v2[j]);
-        }
+            double[][] stack, ref int sp) =>
+            phi.KernelRow(v1, v2, k, ntk ? t : default);
 
         public override double Mean(double mean, double variance, Stack<double> entryMeans) => phi.Moment(1, variance);
     }

@@ -21,6 +21,8 @@ public sealed class Relu : Activation
     public override (double Value, double Derivative) PairAndDerivativeExpectation(double k11, double k12, double k22) =>
         ArcCosine.Both(k11, k12, k22);
     public override double ExpectSquaredPair(double k11, double k12, double k22) => ArcCosine.Degree2(k11, k12, k22);
+    public override void KernelRow(double v1, ReadOnlySpan<double> v2, Span<double> k, Span<double> t) =>
+        ArcCosine.Row(v1, v2, k, t, 1, 0);
 
     /// <summary>E[relu(z)^p] = k^{p/2}·2^{p/2−1}Γ((p+1)/2)/√π for z ~ N(0, k).</summary>
     public override double Moment(int p, double k) =>
@@ -51,6 +53,9 @@ public sealed class LeakyRelu(double alpha) : Activation
         double s = (1 - Alpha) * (1 - Alpha);
         return (s * a1 + Alpha * k12, Alpha + s * a0);
     }
+
+    public override void KernelRow(double v1, ReadOnlySpan<double> v2, Span<double> k, Span<double> t) =>
+        ArcCosine.Row(v1, v2, k, t, (1 - Alpha) * (1 - Alpha), Alpha);
 
     /// <summary>φ² = α²z² + (1 − α²)relu(z)² and E[u²relu(v)²] = E[u²v²]/2 (the law is even), so
     /// E[φ(u)²φ(v)²] = α²·W + (1 − α²)²·A₂ with W = k11k22 + 2k12² (Wick) and A₂ the degree-2 arc-cosine

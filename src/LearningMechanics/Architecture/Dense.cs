@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using LearningMechanics.Numerics;
 
 namespace LearningMechanics.Architecture;
@@ -155,10 +156,27 @@ public sealed record Dense(int Width, double? Sw2 = null, double? Sb2 = null) : 
         public override void Pair(ref double k, ref double t, double v1, double v2, double m1, double m2, Span<double> stack, ref int sp) =>
             Apply(ref k, ref t);
 
+        /// <summary>Four entries at a time with <see cref="Apply"/>'s operations in its order (bit-identical), then the rest.</summary>
         public override void Row(double v1, double m1, ReadOnlySpan<double> v2, ReadOnlySpan<double> m2, Span<double> k, Span<double> t,
             double[][] stack, ref int sp)
         {
-            for (int j = 0; j < k.Length; j++) Apply(ref k[j], ref t[j]);
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var sw2 = Vector256.Create(Rule.Sw2);
+                var sb2 = Vector256.Create(Rule.Sb2);
+                var weight = Vector256.Create(Rule.WeightTangent);
+                var bias = Vector256.Create(Rule.BiasTangent);
+                for (; j + 4 <= k.Length; j += 4)
+                {
+                    var kPrev = Vector256.Create(k.Slice(j, 4));
+                    var tj = Vector256.Create(t.Slice(j, 4));
+                    var kNext = sw2 * kPrev + sb2;
+                    kNext.CopyTo(k.Slice(j, 4));
+                    (Rule.TangentIsOutputKernel ? sw2 * tj + kNext : sw2 * tj + weight * kPrev + bias).CopyTo(t.Slice(j, 4));
+                }
+            }
+            for (; j < k.Length; j++) Apply(ref k[j], ref t[j]);
         }
 
         public override double Mean(double mean, double variance, Stack<double> entryMeans) => 0;

@@ -57,8 +57,7 @@ public static unsafe class Blas
         if (!OpenBlas.BlasAvailable) { ManagedBlas.Syrk(n, k, alpha, a, lda, beta, c, ldc); return; }
         fixed (double* pa = a) fixed (double* pc = c)
             OpenBlas.cblas_dsyrk(OpenBlas.RowMajor, OpenBlas.Lower, OpenBlas.NoTrans, n, k, alpha, pa, lda, beta, pc, ldc);
-        for (int i = 0; i < n; i++)
-            for (int j = i + 1; j < n; j++) c[i * ldc + j] = c[j * ldc + i];
+        Matrix.Mirror(c, n, ldc, upperToLower: false);
     }
 
     /// <summary>y ← α·op(A)·x + β·y with A m×n row-major.</summary>

@@ -81,6 +81,28 @@ public sealed class Matrix
         return t;
     }
 
+    /// <summary>
+    /// Copies one triangle of the n×n row-major matrix <paramref name="c"/> (leading dimension <paramref name="ldc"/>) onto
+    /// the other: the lower from the upper when <paramref name="upperToLower"/>, else the upper from the lower. Tile by
+    /// tile (32×32), so both the rows read and the rows written stay in cache.
+    /// </summary>
+    public static void Mirror(Span<double> c, int n, int ldc, bool upperToLower)
+    {
+        const int tile = 32;
+        for (int bi = 0; bi < n; bi += tile)
+            for (int bj = bi; bj < n; bj += tile)
+            {
+                int iEnd = Math.Min(bi + tile, n);
+                int jEnd = Math.Min(bj + tile, n);
+                for (int i = bi; i < iEnd; i++)
+                    for (int j = Math.Max(bj, i + 1); j < jEnd; j++)
+                    {
+                        if (upperToLower) c[j * ldc + i] = c[i * ldc + j];
+                        else c[i * ldc + j] = c[j * ldc + i];
+                    }
+            }
+    }
+
     /// <summary>op(A)·op(B) through <see cref="Blas.Gemm(Transpose, Transpose, int, int, int, double, ReadOnlySpan{double}, int,
     /// ReadOnlySpan{double}, int, double, Span{double}, int)"/>.</summary>
     public static Matrix Multiply(Matrix a, Matrix b, Transpose ta = Transpose.No, Transpose tb = Transpose.No)

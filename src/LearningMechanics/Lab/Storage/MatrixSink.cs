@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace LearningMechanics.Lab.Storage;
@@ -19,6 +20,7 @@ public sealed class MatrixSink : IDisposable
     private readonly long rows;
     private readonly long cols;
     private long written;
+    private float[]? chunk;
     private bool committed;
 
     public MatrixSink(string path, long rows, long cols, bool float32 = false)
@@ -46,14 +48,21 @@ public sealed class MatrixSink : IDisposable
         if (written + count > rows) throw new InvalidOperationException($"Writing {written + count} rows into a {rows}-row matrix.");
         if (npy)
         {
-            int size = float32 ? 4 : 8;
-            var buf = new byte[(long)count * cols * size];
-            for (long i = 0; i < count * cols; i++)
+            // NPY data are little-endian ('<f8', '<f4'): on a little-endian machine the doubles go out as they are, in
+            // chunks; float32 is converted a chunk at a time into one reused buffer.
+            var data = block[..checked((int)(count * cols))];
+            if (!BitConverter.IsLittleEndian) WriteBigEndianHost(data);
+            else if (!float32) stream.Write(MemoryMarshal.AsBytes(data));
+            else
             {
-                if (float32) BinaryPrimitives.WriteSingleLittleEndian(buf.AsSpan((int)(i * 4)), (float)block[(int)i]);
-                else BinaryPrimitives.WriteDoubleLittleEndian(buf.AsSpan((int)(i * 8)), block[(int)i]);
+                chunk ??= new float[1 << 16];
+                for (int i = 0; i < data.Length; i += chunk.Length)
+                {
+                    var part = data.Slice(i, Math.Min(chunk.Length, data.Length - i));
+                    for (int j = 0; j < part.Length; j++) chunk[j] = (float)part[j];
+                    stream.Write(MemoryMarshal.AsBytes(chunk.AsSpan(0, part.Length)));
+                }
             }
-            stream.Write(buf);
         }
         else
         {
@@ -76,6 +85,17 @@ public sealed class MatrixSink : IDisposable
     }
 
     /// <summary>Checks that every row was written and moves the file into place.</summary>
+    private void WriteBigEndianHost(ReadOnlySpan<double> data)
+    {
+        var buf = new byte[float32 ? 4 : 8];
+        foreach (double v in data)
+        {
+            if (float32) BinaryPrimitives.WriteSingleLittleEndian(buf, (float)v);
+            else BinaryPrimitives.WriteDoubleLittleEndian(buf, v);
+            stream.Write(buf);
+        }
+    }
+
     public void Commit()
     {
         if (written != rows) throw new InvalidOperationException($"Only {written} of {rows} rows were written.");

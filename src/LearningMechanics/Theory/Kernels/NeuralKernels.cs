@@ -59,9 +59,9 @@ public static class NeuralKernels
         return (finals.Select(f => f.K).ToArray(), ntk ? finals.Select(f => f.T).ToArray() : null);
     }
 
-    /// <summary>Per-thread buffers of a row: the residual stack and a Θ row for NNGP-only runs.</summary>
-    private static (double[] T, double[][] Stack) RowBuffers(CompiledNetwork net, int length) =>
-        (new double[length], [.. Enumerable.Range(0, 2 * net.MaxNesting).Select(_ => new double[length])]);
+    /// <summary>Per-thread buffers of a row: the residual stack, and K and Θ rows for the kernels not kept.</summary>
+    private static (double[] K, double[] T, double[][] Stack) RowBuffers(CompiledNetwork net, int length) =>
+        (new double[length], new double[length], [.. Enumerable.Range(0, 2 * net.MaxNesting).Select(_ => new double[length])]);
 
     /// <summary>What the symmetric paths share: checked inputs, the compiled network, the traces and the Gram matrix x·x′/d.</summary>
     private static (CompiledNetwork Net, double[][] Traces, Matrix Gram) PrepareSymmetric(NetworkSpec spec, Matrix x, bool ntk,
@@ -77,31 +77,49 @@ public static class NeuralKernels
 
     private static (Matrix Nngp, Matrix? Ntk) ComputeSymmetric(NetworkSpec spec, Matrix x, KernelOptions options)
     {
+        var (k, t) = Triangle(spec, x, keepNngp: true, options);
+        return (k!, t);
+    }
+
+    /// <summary>
+    /// The kernels of x against itself as the upper triangle, mirrored (exact: every entry is symmetric bit for bit).
+    /// Row i computes its part j ≥ i in place over the Gram matrix x·x′/d (the diagonal from the trace's own x·x/d) when
+    /// the NNGP is kept, else in a per-thread row; rows interleaved over threads balance the triangular work.
+    /// </summary>
+    private static (Matrix? Nngp, Matrix? Ntk) Triangle(NetworkSpec spec, Matrix x, bool keepNngp, KernelOptions options)
+    {
         var (net, traces, gram) = PrepareSymmetric(spec, x, options.Ntk, options.Cancellation);
         int n = x.Rows;
-        var k = new Matrix(n, n);
+        var k = keepNngp ? gram : null;
         var t = options.Ntk ? new Matrix(n, n) : null;
         long done = 0;
         var byOp = net.ByOp(traces);
-        // Rows interleaved over threads balance the triangular work. Row i computes its upper part j ≥ i in place (the
-        // base kernel x·x′/d first, the diagonal from the trace's own x·x/d), then mirrors it.
         Parallel.For(0, n, Parallelism.Options(options.Cancellation), () => RowBuffers(net, n), (i, _, buf) =>
         {
-            var kRow = k.Data.AsSpan(i * n + i, n - i);
+            var kRow = k is null ? buf.K.AsSpan(0, n - i) : k.Data.AsSpan(i * n + i, n - i);
             var tRow = t is null ? buf.T.AsSpan(0, n - i) : t.Data.AsSpan(i * n + i, n - i);
-            gram.Data.AsSpan(i * n + i, n - i).CopyTo(kRow);
+            if (k is null) gram.Data.AsSpan(i * n + i, n - i).CopyTo(kRow);
             kRow[0] = traces[i][0];
             net.Row(traces[i], byOp, i, kRow, tRow, buf.Stack);
-            for (int j = i + 1; j < n; j++)
-            {
-                k[j, i] = k[i, j];
-                if (t is not null) t[j, i] = t[i, j];
-            }
             long now = Interlocked.Increment(ref done);
             if (now % 64 == 0 || now == n) options.Progress?.Report(new ProgressInfo("kernel rows", now, n));
             return buf;
         }, _ => { });
+        if (k is not null) Matrix.Mirror(k.Data, n, n, upperToLower: true);
+        if (t is not null) Matrix.Mirror(t.Data, n, n, upperToLower: true);
         return (k, t);
+    }
+
+    /// <summary>
+    /// The one kernel matrix that <paramref name="options"/> asks for: the NTK when <see cref="KernelOptions.Ntk"/>, else the
+    /// NNGP. For x against itself the NNGP is then not kept beside the NTK (a third of the memory).
+    /// </summary>
+    public static Matrix ComputeOne(NetworkSpec spec, Matrix x1, Matrix? x2 = null, KernelOptions? options = null)
+    {
+        options ??= new KernelOptions();
+        if (x2 is null) return options.Ntk ? Triangle(spec, x1, keepNngp: false, options).Ntk! : Triangle(spec, x1, true, options).Nngp!;
+        var (k, t) = Compute(spec, x1, x2, options);
+        return options.Ntk ? t! : k;
     }
 
     /// <summary>

@@ -31,6 +31,24 @@ public class MatrixFileTests : IDisposable
         for (int i = 0; i < 15; i++) Assert.Equal(float32 ? (float)m.Data[i] : m.Data[i], back.Data[i]);
     }
 
+    /// <summary>Blocks larger than the float32 conversion chunk (65 536 values), written in unequal pieces.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LargeBlocksRoundTrip(bool float32)
+    {
+        var m = new Matrix(400, 401);
+        new Rng(2).FillGaussian(m.Data);
+        using (var sink = new MatrixSink(P("big.npy"), 400, 401, float32))
+        {
+            sink.WriteRows(m.Data.AsSpan(0, 7 * 401), 7);
+            sink.WriteRows(m.Data.AsSpan(7 * 401), 393);
+            sink.Commit();
+        }
+        var back = Npy.Read(P("big.npy"));
+        for (int i = 0; i < m.Data.Length; i++) Assert.Equal(float32 ? (float)m.Data[i] : m.Data[i], back.Data[i]);
+    }
+
     [Fact]
     public void AnUncommittedSinkLeavesNothingBehind()
     {

@@ -24,14 +24,14 @@ public class LrSweepTests
         string dir = NewDir();
         try
         {
-            string[] args = ["lr-sweep", "--arch", "dense({n})-relu-dense(1)", "--widths", "16,32", "--lrs=-9:-1", "--seeds", "1,2",
-                "--opt", "sgd", "--data", "teacher", "--steps", "30", "--batch", "16", "--train", "n-train=64", "--jobs", "2",
-                "--out", dir, "--json"];
+            string[] args = ["lr-sweep", "--arch", "dense({n})-relu-dense(1)", "--widths", "16,32", "--lrs=-9:-1", "--lr-step", "2",
+                "--seeds", "1,2", "--opt", "sgd", "--data", "teacher", "--steps", "30", "--batch", "16", "--train", "n-train=64", "--jobs",
+                "2", "--out", dir, "--json"];
             var (code, output, errors) = RunWithOutput(args);
             Assert.True(code == 0, output + errors);
             using var doc = JsonDocument.Parse(output);
             var root = doc.RootElement;
-            Assert.Equal(9, root.GetProperty("log2_lrs").GetArrayLength());
+            Assert.Equal(5, root.GetProperty("log2_lrs").GetArrayLength());
             var means = root.GetProperty("mean_final_train_loss").EnumerateArray().Select(w => w.EnumerateArray()
                 .Select(v => v.GetDouble()).ToArray()).ToArray();
             Assert.Equal(2, means.Length);

@@ -63,10 +63,11 @@ public sealed class SlurmSweepTests : IDisposable
         string file = dir + ".json";
         try
         {
-            File.WriteAllText(file, Sweep(steps: 3000));   // a few seconds per task: long enough to cancel one mid-run
+            // A few seconds per task: long enough to cancel one mid-run; 4 tasks on the cluster's 2 cores.
+            File.WriteAllText(file, Sweep(steps: 3000, lrs: "0.1, 0.2"));
             Assert.Equal(0, Run("sweep", "plan", file, "--out", dir));
             var plan = SweepPlan.Read(dir);
-            Assert.Equal(8, plan.Tasks.Count);
+            Assert.Equal(4, plan.Tasks.Count);
             Assert.Equal(0, Run(["sweep", "run", dir, "--executor", "slurm", "--max-parallel", "2"]));
             Assert.Single(Directory.GetFiles(new SweepLayout(dir).Slurm, "*.sbatch"));
 

@@ -14,10 +14,10 @@ public class SweepExecutorTests
     /// <summary>The lmech apphost next to the tests (the Cli project is referenced, so it is copied here).</summary>
     internal static string LmechExe => Path.Combine(AppContext.BaseDirectory, "lmech");
 
-    internal static string Sweep(int steps) => $$"""
+    internal static string Sweep(int steps, string lrs = "0.05, 0.1, 0.2, 0.4") => $$"""
         { "name": "t", "command": "train",
           "base": { "arch": "dense(32)-tanh-dense(1)", "data": "teacher", "n-train": 64, "steps": {{steps}} },
-          "axes": { "lr": [0.05, 0.1, 0.2, 0.4] }, "seeds": [1, 2], "metrics": ["final_train_loss", "min_loss"] }
+          "axes": { "lr": [{{lrs}}] }, "seeds": [1, 2], "metrics": ["final_train_loss", "min_loss"] }
         """;
 
     internal static string NewDir() => Path.Combine(Path.GetTempPath(), $"lmech-sweep-{Guid.NewGuid():N}");

@@ -212,6 +212,31 @@ public class NeuralKernelTests
             }
     }
 
+    /// <summary>The row engine (four entries a lane, ArcCosine.Row and the Dense step's vector loop) against the pair-by-pair
+    /// recursion of <see cref="NeuralKernels.PerLayer"/>, and the single-kernel path against the pair of kernels: bit for bit.
+    /// 23 inputs, so every row has a scalar tail.</summary>
+    [Fact]
+    public void TheVectorisedRowEngineIsThePairRecursionBitForBit()
+    {
+        var spec = NetworkSpec.Parse("dense(32)-relu-dense(32)-res(leaky_relu(0.1)-dense(32),0.5)-relu-dense(1)", sw2: 2, sb2: 0);
+        var x = RandomInputs(23, 5, 3);
+        x.Row(4).Clear();                                   // a zero input: zero variance in every layer
+        x.Row(7).Fill(-1);                                  // and an antipodal pair, c = −1 before the first activation (δ = 0)
+        x.Row(8).Fill(1);
+        var (k, t) = NeuralKernels.Compute(spec, x);
+        var (kPairs, tPairs) = NeuralKernels.PerLayer(spec, x)[^1];
+        var tOnly = NeuralKernels.ComputeOne(spec, x, options: new KernelOptions(Ntk: true));
+        var kOnly = NeuralKernels.ComputeOne(spec, x, options: new KernelOptions(Ntk: false));
+        for (int i = 0; i < 23; i++)
+            for (int j = 0; j < 23; j++)
+            {
+                Assert.Equal(BitConverter.DoubleToInt64Bits(kPairs[i, j]), BitConverter.DoubleToInt64Bits(k[i, j]));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(tPairs[i, j]), BitConverter.DoubleToInt64Bits(t![i, j]));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(t[i, j]), BitConverter.DoubleToInt64Bits(tOnly[i, j]));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(k[i, j]), BitConverter.DoubleToInt64Bits(kOnly[i, j]));
+            }
+    }
+
     [Fact]
     public void BlocksRowTilesAndSymmetryAreConsistent()
     {
