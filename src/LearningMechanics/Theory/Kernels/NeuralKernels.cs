@@ -83,28 +83,42 @@ public static class NeuralKernels
 
     /// <summary>
     /// The kernels of x against itself as the upper triangle, mirrored (exact: every entry is symmetric bit for bit).
-    /// Row i computes its part j ≥ i in place over the Gram matrix x·x′/d (the diagonal from the trace's own x·x/d) when
-    /// the NNGP is kept, else in a per-thread row; rows interleaved over threads balance the triangular work.
+    /// Rows go in blocks of <see cref="KernelOptions.RowBlock"/>: one GEMM gives the block's base kernels x·x′/d for the
+    /// columns j ≥ its first row (no N×N Gram matrix), then row i computes its part j ≥ i (the diagonal from the trace's
+    /// own x·x/d) in place in the kept matrices, else in a per-thread row; rows interleave over threads.
     /// </summary>
     private static (Matrix? Nngp, Matrix? Ntk) Triangle(NetworkSpec spec, Matrix x, bool keepNngp, KernelOptions options)
     {
-        var (net, traces, gram) = PrepareSymmetric(spec, x, options.Ntk, options.Cancellation);
-        int n = x.Rows;
-        var k = keepNngp ? gram : null;
-        var t = options.Ntk ? new Matrix(n, n) : null;
-        long done = 0;
+        ValidateInputs(x, "x");
+        if (options.RowBlock < 1) throw new ArgumentOutOfRangeException(nameof(options), "RowBlock must be ≥ 1.");
+        var net = CompiledNetwork.Compile(spec, x.Cols, options.Ntk);
+        var traces = net.Traces(x, options.Cancellation);
         var byOp = net.ByOp(traces);
-        Parallel.For(0, n, Parallelism.Options(options.Cancellation), () => RowBuffers(net, n), (i, _, buf) =>
+        int n = x.Rows;
+        int d = x.Cols;
+        var k = keepNngp ? new Matrix(n, n) : null;
+        var t = options.Ntk ? new Matrix(n, n) : null;
+        int block = Math.Min(options.RowBlock, Math.Max(n, 1));
+        var gram = new double[(long)block * n];
+        for (int r0 = 0; r0 < n; r0 += block)
         {
-            var kRow = k is null ? buf.K.AsSpan(0, n - i) : k.Data.AsSpan(i * n + i, n - i);
-            var tRow = t is null ? buf.T.AsSpan(0, n - i) : t.Data.AsSpan(i * n + i, n - i);
-            if (k is null) gram.Data.AsSpan(i * n + i, n - i).CopyTo(kRow);
-            kRow[0] = traces[i][0];
-            net.Row(traces[i], byOp, i, kRow, tRow, buf.Stack);
-            long now = Interlocked.Increment(ref done);
-            if (now % 64 == 0 || now == n) options.Progress?.Report(new ProgressInfo("kernel rows", now, n));
-            return buf;
-        }, _ => { });
+            options.Cancellation.ThrowIfCancellationRequested();
+            int rows = Math.Min(block, n - r0);
+            int width = n - r0;
+            Blas.Gemm(Transpose.No, Transpose.Yes, rows, width, d, 1.0 / d, x.Data.AsSpan(r0 * d, rows * d), d,
+                x.Data.AsSpan(r0 * d), d, 0.0, gram, width);
+            Parallel.For(0, rows, Parallelism.Options(options.Cancellation), () => RowBuffers(net, n), (r, _, buf) =>
+            {
+                int i = r0 + r;
+                var kRow = k is null ? buf.K.AsSpan(0, n - i) : k.Data.AsSpan(i * n + i, n - i);
+                var tRow = t is null ? buf.T.AsSpan(0, n - i) : t.Data.AsSpan(i * n + i, n - i);
+                gram.AsSpan(r * width + r, n - i).CopyTo(kRow);
+                kRow[0] = traces[i][0];
+                net.Row(traces[i], byOp, i, kRow, tRow, buf.Stack);
+                return buf;
+            }, _ => { });
+            options.Progress?.Report(new ProgressInfo("kernel rows", r0 + rows, n));
+        }
         if (k is not null) Matrix.Mirror(k.Data, n, n, upperToLower: true);
         if (t is not null) Matrix.Mirror(t.Data, n, n, upperToLower: true);
         return (k, t);
