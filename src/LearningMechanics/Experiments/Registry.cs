@@ -18,6 +18,7 @@ public static class Registry
         new EdgeOfStabilityExperiment(),
         new DeepLinearExperiment(),
         new ConservationExperiment(),
+        new NeuralCollapseExperiment(),
         new DoubleDescentExperiment(),
         new ScalingLawsExperiment(),
         new EigenlearningExperiment(),

@@ -117,11 +117,13 @@ public sealed record Claim(string Id, string Statement, string Source, double? P
 
     /// <summary>
     /// The claim with its competing hypothesis recorded: a pass whose tolerance also accepts the rival's prediction becomes
-    /// <see cref="Verdict.NotDiscriminating"/> (it cannot tell the two apart).
+    /// <see cref="Verdict.NotDiscriminating"/> (it cannot tell the two apart). The rival predicts a value, so for a one-sided
+    /// claim ("at most a level") it is accepted when the measurement lies within the tolerance of that value on either side.
     /// </summary>
     public Claim Against(Rival rival)
     {
-        bool both = Verdict == Verdict.Pass && Measured is { } m && Tolerance is { } tol && Holds(rival.Prediction, m, tol, Rule);
+        bool both = Verdict == Verdict.Pass && Measured is { } m && Tolerance is { } tol
+            && Holds(rival.Prediction, m, tol, ClaimRule.TwoSided);
         return this with
         {
             Competitor = double.IsFinite(rival.Prediction) ? rival.Prediction : null,

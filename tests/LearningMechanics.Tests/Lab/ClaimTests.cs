@@ -45,6 +45,17 @@ public class ClaimTests
         Assert.Equal(Verdict.Fail, failed.Verdict);
     }
 
+    /// <summary>A one-sided claim ("ratio at most ½") against a rival that predicts a value (ratio 1): the rival is accepted
+    /// only when the measurement is within the tolerance of its value, not whenever the measurement is below it.</summary>
+    [Fact]
+    public void AOneSidedClaimDiscriminatesAgainstAPointRival()
+    {
+        var clear = Claim.Compare("nc1", "s", "src", 0.5, 0.3, 0.05, 0.2, rule: ClaimRule.AtMost, rival: new Rival("no collapse", 1));
+        Assert.Equal(Verdict.Pass, clear.Verdict);
+        var noisy = Claim.Compare("nc1", "s", "src", 0.5, 0.45, 0.15, 0.6, rule: ClaimRule.AtMost, rival: new Rival("no collapse", 1));
+        Assert.Equal(Verdict.NotDiscriminating, noisy.Verdict);
+    }
+
     [Fact]
     public void AnExpectedRefutationIsRefutedWithItsEvidence()
     {

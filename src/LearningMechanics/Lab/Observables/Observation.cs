@@ -1,4 +1,5 @@
 using LearningMechanics.Data;
+using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Networks;
 using LearningMechanics.Training;
 
@@ -14,23 +15,5 @@ public sealed record Observation(Network<double> Net, TrainingJob Job, Dataset P
     public void Add(string column, double value) => Table.Add(column, value);
 
     /// <summary>Fraction of the data set whose largest output is at its target's largest entry.</summary>
-    public double Accuracy(Dataset d)
-    {
-        var f = Trainer<double>.Predict(Net, d.X);
-        int right = 0;
-        for (int i = 0; i < d.Count; i++)
-        {
-            var row = f.Row(i);
-            var y = d.Y.Row(i);
-            int a = 0;
-            int b = 0;
-            for (int c = 1; c < row.Length; c++)
-            {
-                if (row[c] > row[a]) a = c;
-                if (y[c] > y[b]) b = c;
-            }
-            if (a == b) right++;
-        }
-        return (double)right / d.Count;
-    }
+    public double Accuracy(Dataset d) => Classification.Accuracy(Trainer<double>.Predict(Net, d.X), d.Y);
 }

@@ -82,7 +82,7 @@ public static class NeuralCollapse
         int mismatch = 0;
         for (int i = 0; i < n; i++)
         {
-            int net = ArgMax(logits.Row(i));
+            int net = Classification.ArgMax(logits.Row(i));
             int ncc = 0;
             double best = double.PositiveInfinity;
             for (int c = 0; c < classes; c++)
@@ -96,7 +96,6 @@ public static class NeuralCollapse
         return new Result(nc1, Math.Sqrt(nc2), Math.Sqrt(nc3), (double)mismatch / n);
     }
 
-    private static int ArgMax(ReadOnlySpan<double> v) { int k = 0; for (int i = 1; i < v.Length; i++) if (v[i] > v[k]) k = i; return k; }
     private static double Frobenius(Matrix m) => Math.Sqrt(m.Data.Sum(v => v * v));
     private static void Scale(Matrix m, double s) { for (int i = 0; i < m.Data.Length; i++) m.Data[i] *= s; }
 }
