@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using LearningMechanics.Experiments;
 using LearningMechanics.Lab;
 using Spectre.Console;
@@ -49,6 +50,11 @@ namespace LearningMechanics.Cli
                 Console.Error.WriteLine("Try 'lmech --help'.");
                 return BadInput;
             }
+            if (NumberFormatError(parsed) is { } numberError)
+            {
+                Console.Error.WriteLine($"error: {numberError}");
+                return BadInput;
+            }
             try { return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
             catch (BadInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return BadInput; }
             catch (UnitsFailedException e) { Console.Error.WriteLine($"error: {e.Message}"); return NotEvaluated; }
@@ -64,6 +70,26 @@ namespace LearningMechanics.Cli
                     $"{e.Message}. Results finished before were saved; set LMECH_DEBUG=1 for details and please report it.");
                 return NotEvaluated;
             }
+        }
+
+        /// <summary>
+        /// A numeric option written with a decimal comma or a digit separator ("0,05", "1,000", "1_000") is refused by name:
+        /// the invariant culture the tool parses in would read "0,05" as 5, silently.
+        /// </summary>
+        private static string? NumberFormatError(ParseResult parsed)
+        {
+            Type[] numeric = [typeof(double), typeof(float), typeof(int), typeof(long), typeof(ulong)];
+            for (var r = parsed.CommandResult; r is not null; r = r.Parent as CommandResult)
+                foreach (var option in r.Children.OfType<OptionResult>())
+                {
+                    var type = Nullable.GetUnderlyingType(option.Option.ValueType) ?? option.Option.ValueType;
+                    if (!numeric.Contains(type)) continue;
+                    foreach (var token in option.Tokens)
+                        if (token.Value.Contains(',') || token.Value.Contains('_'))
+                            return $"{option.Option.Name}: '{token.Value}' is not a number. Write it with a decimal point and no " +
+                                "digit separators (e.g. 0.05, 1000).";
+                }
+            return null;
         }
 
         private static Command ListCommand()

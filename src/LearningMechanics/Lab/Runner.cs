@@ -72,7 +72,9 @@ public static class Runner
         File.WriteAllText(Path.Combine(outDir, "index.html"), HtmlReport.RenderIndex(db.Runs()));
     }
 
-    private static void EnsureWritable(string dir)
+    /// <summary>Creates <paramref name="dir"/> and checks that a file can be written there, before any work is done; otherwise
+    /// a <see cref="BadInputException"/> naming the folder and the option that chose it.</summary>
+    public static void EnsureWritable(string dir, string option = "--out DIR")
     {
         try
         {
@@ -83,7 +85,7 @@ public static class Runner
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BadInputException($"Output folder '{dir}' is not writable ({e.Message}). Choose another with --out DIR.");
+            throw new BadInputException($"Output folder '{dir}' is not writable ({e.Message}). Choose another with {option}.");
         }
     }
 }

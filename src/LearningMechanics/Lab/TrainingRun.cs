@@ -37,6 +37,9 @@ public static class TrainingRun
     {
         var observables = (job.Observe ?? []).Select(TrainingObservables.Create).ToList();
         foreach (var o in observables) o.Check(job);
+        // Nothing is trained before the places the results go are known to be writable.
+        Runner.EnsureWritable(job.OutDir);
+        if (job.SaveWeights is { } saveTo) Runner.EnsureWritable(Path.GetDirectoryName(Path.GetFullPath(saveTo))!, "--save FILE");
         var started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var net = new Network<T>(job.Spec, job.Train.InputDim, job.ZeroReadout);

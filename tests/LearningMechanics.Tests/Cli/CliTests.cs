@@ -52,6 +52,18 @@ public class CliTests : IDisposable
         Assert.False(File.Exists(Path.Combine(dir, "results.db")));
     }
 
+    /// <summary>A decimal comma is refused by name: the invariant culture would otherwise read "0,05" as 5.</summary>
+    [Theory]
+    [InlineData("--lr", "0,05")]
+    [InlineData("--weight-decay", "1,5e-4")]
+    public void ADecimalCommaOrDigitSeparatorInANumberExitsTwo(string option, string value)
+    {
+        var (code, err) = Run("train", "--arch", "dense(8)-relu-dense(1)", "--data", "teacher", option, value, "--out", dir);
+        Assert.Equal(2, code);
+        Assert.Contains($"{option}: '{value}' is not a number", err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "train")));
+    }
+
     [Fact]
     public void UnwritableOutputFolderFailsBeforeAnyWork()
     {
@@ -61,6 +73,14 @@ public class CliTests : IDisposable
         var (code, err) = Run("run", "gp-limit", "--out", Path.Combine(blocker, "sub"));
         Assert.Equal(2, code);
         Assert.Contains("not writable", err);
+        // lmech train too, for its results folder and for --save, before a step is taken (a million steps would take minutes).
+        string[] train = ["train", "--arch", "dense(8)-relu-dense(1)", "--data", "teacher", "--steps", "1000000"];
+        (code, err) = Run([.. train, "--out", Path.Combine(blocker, "sub")]);
+        Assert.Equal(2, code);
+        Assert.Contains("not writable", err);
+        (code, err) = Run([.. train, "--out", Path.Combine(dir, "ok"), "--save", Path.Combine(blocker, "sub", "w.safetensors")]);
+        Assert.Equal(2, code);
+        Assert.Contains("--save FILE", err);
     }
 
     [Fact]
