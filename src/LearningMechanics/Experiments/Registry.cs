@@ -19,6 +19,7 @@ public static class Registry
         new DeepLinearExperiment(),
         new ConservationExperiment(),
         new NeuralCollapseExperiment(),
+        new FeatureAnsatzExperiment(),
         new DoubleDescentExperiment(),
         new ScalingLawsExperiment(),
         new EigenlearningExperiment(),

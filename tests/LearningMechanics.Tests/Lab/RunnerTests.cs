@@ -123,6 +123,7 @@ public class RunnerTests : IDisposable
     [InlineData("bayesian-finite-width", "widths=16,32,64;nets=3000;real_nets=2000;acts=relu,tanh;n_test=2;calib_train=30;calib_test=60")]
     [InlineData("lazy-vs-rich", "alphas=0.3,3,30;width=32;nets=2;n_train=16;n_test=16;max_steps=200;acts=tanh")]
     [InlineData("neural-collapse", "per_class=4;width=32;steps=300;seeds=2;records=6")]
+    [InlineData("feature-ansatz", "d=8;n_train=256;width=32;steps=200;seeds=2")]
     public void EveryExperimentRunsSmallAndItsVerdictsFollowTheRule(string id, string settings)
     {
         var overrides = settings.Split(';').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);

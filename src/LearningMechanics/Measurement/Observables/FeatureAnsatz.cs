@@ -46,6 +46,7 @@ public static class FeatureAnsatz
         return ab / Math.Sqrt(aa * bb);
     }
 
-    private static double Pearson(double[] a, double[] b) =>
+    /// <summary>Pearson correlation of two equally long lists of entries.</summary>
+    public static double Pearson(double[] a, double[] b) =>
         Statistics.Covariance(a, b) / Math.Sqrt(Statistics.Variance(a) * Statistics.Variance(b));
 }
