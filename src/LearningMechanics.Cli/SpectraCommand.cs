@@ -8,57 +8,77 @@ using Spectre.Console;
 namespace LearningMechanics.Cli;
 
 /// <summary>
-/// <c>lmech spectra FILE.safetensors|FILE.npy</c>: for every 2-D tensor, the eigenvalues λ = s²/n of (1/n)WWᵀ, a
+/// <c>lmech spectra FILE.safetensors|FILE.npy|FOLDER</c>: for every 2-D tensor, the eigenvalues λ = s²/n of (1/n)WWᵀ, a
 /// Marchenko–Pastur fit of the bulk, the outliers above its edge and the power-law tail exponent (README.md, "Command line").
-/// Spectra are of the stored tensors as they are in the file (lmech's own files hold raw, pre-multiplier weights).
+/// A folder is read as checkpoints over training (<c>lmech train --save-every</c>): its .safetensors files in name order,
+/// so the bulk and the outliers can be followed over time. Spectra are of the stored tensors as they are in the file
+/// (lmech's own files hold raw, pre-multiplier weights).
 /// </summary>
 internal static class SpectraCommand
 {
     public static Command Build()
     {
-        var file = new Argument<string>("file") { Description = "weights (.safetensors) or one matrix (.npy/.csv)" };
+        var file = new Argument<string>("file")
+            { Description = "weights (.safetensors), one matrix (.npy/.csv), or a folder of .safetensors checkpoints" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var cmd = new Command("spectra", "Weight spectra: Marchenko–Pastur bulk, outliers, power-law tail.") { file, json };
         cmd.SetAction(p =>
         {
             string path = p.GetValue(file)!;
-            var matrices = new List<(string Name, Matrix M)>();
-            if (Path.GetExtension(path).Equals(".safetensors", StringComparison.OrdinalIgnoreCase))
-            {
-                foreach (var t in SafeTensors.Read(path).Tensors.Where(t => t.Shape.Length == 2 && t.Shape[0] >= 2 && t.Shape[1] >= 2))
-                    matrices.Add((t.Name, new Matrix((int)t.Shape[0], (int)t.Shape[1], t.Data)));
-                if (matrices.Count == 0) throw new BadInputException($"{path} holds no 2-D tensor with at least 2 rows and columns.");
-            }
-            else matrices.Add((Path.GetFileNameWithoutExtension(path), DataFiles.ReadMatrix(path)));
-            var spectra = matrices.Select(m => WeightSpectrum.Analyse(m.Name, m.M)).ToList();
+            string[] files = Directory.Exists(path)
+                ? [.. Directory.GetFiles(path, "*.safetensors").Order(StringComparer.Ordinal)]
+                : [path];
+            if (files.Length == 0) throw new BadInputException($"Folder '{path}' holds no .safetensors files.");
+            var checkpoints = files.Select(f => (File: f, Spectra: Analyse(f))).ToList();
             if (p.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                var described = checkpoints.Select(c => new Dictionary<string, object>
                 {
-                    ["file"] = Path.GetFullPath(path),
-                    ["matrices"] = spectra.Select(s => new Dictionary<string, object?>
-                    {
-                        ["name"] = s.Name, ["shape"] = new[] { s.Rows, s.Cols }, ["mp_sigma2"] = Finite(s.Sigma2),
-                        ["bulk_edge"] = Finite(s.BulkEdge),
-                        ["outliers"] = s.Outliers.Select(i => s.Eigenvalues[i]).ToArray(), ["ks_distance"] = Finite(s.KsDistance),
-                        ["tail_alpha"] = Finite(s.TailAlpha), ["tail_alpha_se"] = Finite(s.TailAlphaStdErr),
-                        ["tail_xmin"] = Finite(s.TailXmin), ["tail_count"] = s.TailCount,
-                        ["top_eigenvalues"] = s.Eigenvalues.Take(10).ToArray(),
-                    }).ToList(),
-                }, Lmech.Json));
+                    ["file"] = Path.GetFullPath(c.File), ["matrices"] = c.Spectra.Select(Describe).ToList(),
+                }).ToList();
+                Console.WriteLine(JsonSerializer.Serialize(Directory.Exists(path)
+                    ? new Dictionary<string, object> { ["folder"] = Path.GetFullPath(path), ["checkpoints"] = described }
+                    : described[0], Lmech.Json));
                 return Lmech.Ok;
             }
-            var table = new Spectre.Console.Table()
-                .AddColumns("tensor", "shape", "MP σ²", "bulk edge λ₊", "outliers", "λ_max", "KS to MP", "tail α ± SE");
-            foreach (var s in spectra)
-                table.AddRow(Markup.Escape(s.Name), $"{s.Rows}×{s.Cols}", F(s.Sigma2), F(s.BulkEdge), s.Outliers.Length.ToString(),
-                    F(s.Eigenvalues[0]), F(s.KsDistance), $"{F(s.TailAlpha)} ± {F(s.TailAlphaStdErr)}");
+            var table = new Spectre.Console.Table();
+            if (files.Length > 1) table.AddColumn("checkpoint");
+            table.AddColumns("tensor", "shape", "MP σ²", "bulk edge λ₊", "outliers", "λ_max", "KS to MP", "tail α ± SE");
+            foreach (var (f, spectra) in checkpoints)
+                foreach (var s in spectra)
+                {
+                    string[] cells = [Markup.Escape(s.Name), $"{s.Rows}×{s.Cols}", F(s.Sigma2), F(s.BulkEdge),
+                        s.Outliers.Length.ToString(), F(s.Eigenvalues[0]), F(s.KsDistance), $"{F(s.TailAlpha)} ± {F(s.TailAlphaStdErr)}"];
+                    table.AddRow(files.Length > 1 ? [Markup.Escape(Path.GetFileNameWithoutExtension(f)), .. cells] : cells);
+                }
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine("λ = s²/n for the n-long side; outliers lie above λ₊ plus three Tracy–Widom widths.");
             return Lmech.Ok;
         });
         return cmd;
     }
+
+    /// <summary>The spectra of a file's 2-D tensors (a .npy/.csv file is one matrix).</summary>
+    private static List<WeightSpectrum> Analyse(string path)
+    {
+        var matrices = new List<(string Name, Matrix M)>();
+        if (Path.GetExtension(path).Equals(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            foreach (var t in SafeTensors.Read(path).Tensors.Where(t => t.Shape.Length == 2 && t.Shape[0] >= 2 && t.Shape[1] >= 2))
+                matrices.Add((t.Name, new Matrix((int)t.Shape[0], (int)t.Shape[1], t.Data)));
+            if (matrices.Count == 0) throw new BadInputException($"{path} holds no 2-D tensor with at least 2 rows and columns.");
+        }
+        else matrices.Add((Path.GetFileNameWithoutExtension(path), DataFiles.ReadMatrix(path)));
+        return [.. matrices.Select(m => WeightSpectrum.Analyse(m.Name, m.M))];
+    }
+
+    private static Dictionary<string, object?> Describe(WeightSpectrum s) => new()
+    {
+        ["name"] = s.Name, ["shape"] = new[] { s.Rows, s.Cols }, ["mp_sigma2"] = Finite(s.Sigma2), ["bulk_edge"] = Finite(s.BulkEdge),
+        ["outliers"] = s.Outliers.Select(i => s.Eigenvalues[i]).ToArray(), ["ks_distance"] = Finite(s.KsDistance),
+        ["tail_alpha"] = Finite(s.TailAlpha), ["tail_alpha_se"] = Finite(s.TailAlphaStdErr), ["tail_xmin"] = Finite(s.TailXmin),
+        ["tail_count"] = s.TailCount, ["top_eigenvalues"] = s.Eigenvalues.Take(10).ToArray(),
+    };
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
     private static string F(double v) => v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);

@@ -42,6 +42,12 @@ internal static class TrainCommand
         var dtype = new Option<string>("--dtype") { Description = "float64 or float32", DefaultValueFactory = _ => "float64" };
         var init = new Option<string?>("--init") { Description = "start from these weights (.safetensors)" };
         var save = new Option<string?>("--save") { Description = "save the trained weights (.safetensors)" };
+        var saveEvery = new Option<int>("--save-every")
+        {
+            Description = "also write the weights every k steps (and at the end) to OUT/ID/checkpoints/step-N.safetensors, for " +
+                "lmech spectra FOLDER",
+            DefaultValueFactory = _ => 0,
+        };
         var outDir = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "lmech-results" };
         var seed = new Option<ulong>("--seed")
             { Description = "random seed (initialisation, batches, data)", DefaultValueFactory = _ => 42 };
@@ -78,6 +84,7 @@ internal static class TrainCommand
             {
                 arch, param, sw2, sb2, opt, lr, steps, batch, loss, x, y, xTest, yTest, labels, data, nTrain, dtype, init, save, outDir,
                 seed, schedule, momentum, wd, zero, eps, epsPerLayer, hiddenFactor, baseWidth, observe, every, target, id, json,
+                saveEvery,
             };
         cmd.SetAction(p =>
         {
@@ -101,7 +108,8 @@ internal static class TrainCommand
                     PerLayerEpsilon: p.GetValue(epsPerLayer), HiddenFactor: p.GetValue(hiddenFactor)).Validated(),
                 p.GetValue(steps), p.GetValue(batch), LearningRateSchedule.Parse(p.GetValue(schedule)!), dt == "float32", s,
                 p.GetValue(zero), p.GetValue(init), p.GetValue(save), test, TrainingObservables.Parse(p.GetValue(observe)),
-                p.GetValue(every), p.GetValue(outDir)!, runId, p.GetValue(target));
+                p.GetValue(every), p.GetValue(outDir)!, runId, p.GetValue(target), p.GetValue(saveEvery));
+            if (job.SaveEvery < 0) throw new BadInputException($"--save-every {job.SaveEvery} must be ≥ 0 (0: no checkpoints).");
             if (job.Steps < 0) throw new BadInputException($"--steps {job.Steps} must be ≥ 0.");
             if (job.ObserveEvery < 0) throw new BadInputException($"--observe-every {job.ObserveEvery} must be ≥ 0.");
             var run = TrainingRun.Run(job, p.GetValue(json) ? null : new ConsoleProgress(runId));

@@ -17,7 +17,7 @@ public sealed record TrainingJob(
     int Batch = 0, LearningRateSchedule? Schedule = null, bool Float32 = false, ulong Seed = 42,
     bool ZeroReadout = false, string? InitWeights = null, string? SaveWeights = null, Dataset? Test = null,
     IReadOnlyList<string>? Observe = null, int ObserveEvery = 0, string OutDir = "lmech-results", string Id = "train",
-    double TargetLoss = 0);
+    double TargetLoss = 0, int SaveEvery = 0);
 
 /// <summary>
 /// Trains one network as described by a <see cref="TrainingJob"/> and stores the run like a gallery experiment:
@@ -40,6 +40,12 @@ public static class TrainingRun
         // Nothing is trained before the places the results go are known to be writable.
         Runner.EnsureWritable(job.OutDir);
         if (job.SaveWeights is { } saveTo) Runner.EnsureWritable(Path.GetDirectoryName(Path.GetFullPath(saveTo))!, "--save FILE");
+        string? checkpoints = job.SaveEvery > 0 ? Path.Combine(job.OutDir, job.Id, "checkpoints") : null;
+        if (checkpoints is not null)
+        {
+            if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, true);   // a rerun's checkpoints replace the last run's
+            Runner.EnsureWritable(checkpoints);
+        }
         var started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var net = new Network<T>(job.Spec, job.Train.InputDim, job.ZeroReadout);
@@ -52,8 +58,18 @@ public static class TrainingRun
         var trainer = new Trainer<T>(net, job.Train, options);
         var recorder = new Recorder<T>(net, job, observables);
         int every = job.ObserveEvery > 0 ? job.ObserveEvery : Math.Max(1, job.Steps / 20);
-        var result = trainer.Run(observables.Count > 0 ? s => recorder.Record(s.Step) : null, every, progress, ct);
+        int digits = job.Steps.ToString(CultureInfo.InvariantCulture).Length;
+        void Checkpoint(int step) => NetworkWeights.Save(net,
+            Path.Combine(checkpoints!, $"step-{step.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0')}.safetensors"));
+        // The trainer calls back at multiples of the common divisor (and before the last step, as observables expect).
+        Action<TrainingState<T>>? callback = observables.Count == 0 && checkpoints is null ? null : s =>
+        {
+            if (observables.Count > 0 && (s.Step % every == 0 || s.Step == job.Steps - 1)) recorder.Record(s.Step);
+            if (checkpoints is not null && s.Step % job.SaveEvery == 0) Checkpoint(s.Step);
+        };
+        var result = trainer.Run(callback, checkpoints is null ? every : Gcd(every, job.SaveEvery), progress, ct);
         if (observables.Count > 0 && result.Status != TrainingStatus.Diverged) recorder.Record(result.StepsTaken);
+        if (checkpoints is not null && result.Status != TrainingStatus.Diverged) Checkpoint(result.StepsTaken);
         if (job.SaveWeights is { } save && result.Status != TrainingStatus.Diverged) NetworkWeights.Save(net, save);
 
         var output = new ExperimentOutput();
@@ -76,6 +92,8 @@ public static class TrainingRun
         Runner.Save(run, job.OutDir);
         return run;
     }
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     /// <summary>The run's configuration: the job, the network's size and how training ended.</summary>
     private static void AddFacts(Dictionary<string, string> f, TrainingJob job, int parameters, TrainingResult result)

@@ -11,6 +11,33 @@ public class TrainCliTests : IDisposable
     private readonly string dir = Path.Combine(Path.GetTempPath(), $"lmech-train-{Guid.NewGuid():N}");
     public void Dispose() { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
 
+    /// <summary>--save-every writes θ_t at every k-th step and at the end; the first is the initialisation (the same seed
+    /// trained for 0 steps), the last the trained weights (--save), and lmech spectra reads the folder in step order.</summary>
+    [Fact]
+    public void CheckpointsAreTheWeightsAtTheirStepsAndSpectraFollowsThem()
+    {
+        string[] common = ["train", "--arch", "dense(16)-relu-dense(16)-relu-dense(1)", "--data", "teacher", "--n-train", "32",
+            "--seed", "9", "--json"];
+        string outDir = Path.Combine(dir, "out");
+        string final = Path.Combine(dir, "final.safetensors");
+        string init = Path.Combine(dir, "init.safetensors");
+        Assert.Equal(0, CliHarness.Run([.. common, "--steps", "12", "--save-every", "5", "--save", final, "--out", outDir]).Code);
+        Assert.Equal(0, CliHarness.Run([.. common, "--steps", "0", "--save", init, "--out", Path.Combine(dir, "zero")]).Code);
+        string checkpoints = Path.Combine(outDir, "train", "checkpoints");
+        Assert.Equal(["step-00", "step-05", "step-10", "step-12"],
+            Directory.GetFiles(checkpoints).Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal));
+        Assert.Equal(File.ReadAllBytes(init), File.ReadAllBytes(Path.Combine(checkpoints, "step-00.safetensors")));
+        Assert.Equal(File.ReadAllBytes(final), File.ReadAllBytes(Path.Combine(checkpoints, "step-12.safetensors")));
+        Assert.NotEqual(File.ReadAllBytes(init), File.ReadAllBytes(Path.Combine(checkpoints, "step-05.safetensors")));
+        var (code, stdout, _) = CliHarness.Run("spectra", checkpoints, "--json");
+        Assert.Equal(0, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        var files = doc.RootElement.GetProperty("checkpoints").EnumerateArray().Select(c => Path.GetFileName(c.GetProperty("file")
+            .GetString()!)).ToList();
+        Assert.Equal(["step-00.safetensors", "step-05.safetensors", "step-10.safetensors", "step-12.safetensors"], files);
+        Assert.Equal(2, CliHarness.Run([.. common, "--steps", "3", "--save-every", "-1", "--out", outDir]).Code);
+    }
+
     private string Csv(string name, Matrix m)
     {
         Directory.CreateDirectory(dir);

@@ -20,8 +20,8 @@ public class TrainingObservablesTests : IDisposable
     [Fact]
     public void TheRegistryListsEveryObservableOnceInTheDocumentedOrder()
     {
-        Assert.Equal(["accuracy", "test", "ntk", "sharpness", "trace", "density", "weights", "cka", "nfa", "collapse", "conservation"],
-            TrainingObservables.Names);
+        Assert.Equal(["accuracy", "test", "ntk", "ntk-top", "sharpness", "trace", "density", "weights", "cka", "nfa", "collapse",
+            "conservation"], TrainingObservables.Names);
         foreach (var name in TrainingObservables.Names)
         {
             var a = TrainingObservables.Create(name);
@@ -61,11 +61,16 @@ public class TrainingObservablesTests : IDisposable
         Assert.All(table.Columns, c => Assert.Equal(steps.Length, c.Values.Length));
         string[] expected =
         [
-            "train_accuracy", "test_loss", "test_accuracy", "ntk_distance", "ntk_alignment", "sharpness", "hessian_trace",
+            "train_accuracy", "test_loss", "test_accuracy", "ntk_distance", "ntk_alignment", "ntk_top1", "ntk_top3", "sharpness",
+            "hessian_trace",
             "hessian_trace_se", "hessian_mean_eigenvalue", "layer0_top_sv", "cka_to_init", "nfa_cosine", "nfa_pearson", "nc1", "nc4",
             "conservation_drift",
         ];
         Assert.Empty(expected.Except(columns));
+        // ntk-top: the kernel's three leading eigenvalues, in order and positive (Θ̂ is PSD and, on the 40 probe points, full rank).
+        double[] Col(string name) => (double[])table.Columns.Single(c => c.Name == name).Values;
+        Assert.All(Enumerable.Range(0, steps.Length), i => Assert.True(Col("ntk_top1")[i] >= Col("ntk_top2")[i]
+            && Col("ntk_top2")[i] >= Col("ntk_top3")[i] && Col("ntk_top3")[i] > 0));
         // At the first observation the distances from it are zero.
         Assert.Equal(0, ((double[])table.Columns.Single(c => c.Name == "ntk_distance").Values)[0], 12);
         Assert.Equal(1, ((double[])table.Columns.Single(c => c.Name == "cka_to_init").Values)[0], 12);

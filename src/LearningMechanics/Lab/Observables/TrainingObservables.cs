@@ -11,6 +11,7 @@ public static class TrainingObservables
         () => new AccuracyObservable(),
         () => new TestObservable(),
         () => new NtkObservable(),
+        () => new NtkTopObservable(),
         () => new SharpnessObservable(),
         () => new HessianTraceObservable(),
         () => new HessianDensityObservable(),
