@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using LearningMechanics.Experiments;
 using LearningMechanics.Lab;
+using LearningMechanics.Numerics;
 using Spectre.Console;
 
 using Table = Spectre.Console.Table;
@@ -55,6 +56,7 @@ namespace LearningMechanics.Cli
                 Console.Error.WriteLine($"error: {numberError}");
                 return BadInput;
             }
+            if (Blas.FallbackWarning is { } warning) Console.Error.WriteLine($"warning: {warning}");
             try { return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
             catch (BadInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return BadInput; }
             catch (UnitsFailedException e) { Console.Error.WriteLine($"error: {e.Message}"); return NotEvaluated; }

@@ -14,6 +14,12 @@ public static unsafe class Blas
     /// ReadOnlySpan{double}, int, double, Span{double}, int)"/> uses.</summary>
     public static string Backend => OpenBlas.BlasAvailable ? "openblas" : "managed";
 
+    /// <summary>A warning for the user when OpenBLAS could not be loaded (and the managed path was not chosen with
+    /// <c>LMECH_BLAS=managed</c>); null otherwise.</summary>
+    public static string? FallbackWarning => OpenBlas.BlasAvailable || OpenBlas.ForcedManaged ? null
+        : "libopenblas.so.0 was not found: using the managed BLAS, which gives the same results to rounding but is several times " +
+            "slower. Install it with: apt-get install libopenblas0-pthread liblapacke (or set LMECH_BLAS=managed to silence this).";
+
     /// <summary>C ← α·op(A)·op(B) + β·C with op(A) m×k, op(B) k×n, all row-major with leading dimensions.</summary>
     public static void Gemm(Transpose ta, Transpose tb, int m, int n, int k, double alpha, ReadOnlySpan<double> a, int lda,
         ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc)

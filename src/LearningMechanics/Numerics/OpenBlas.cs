@@ -27,7 +27,7 @@ internal static unsafe partial class OpenBlas
     /// <summary>True when LAPACKE can be loaded (and the managed path is not forced).</summary>
     public static bool LapackAvailable => !ForcedManaged && lapackeLoaded.Value;
 
-    private static bool ForcedManaged =>
+    internal static bool ForcedManaged =>
         string.Equals(Environment.GetEnvironmentVariable("LMECH_BLAS"), "managed", StringComparison.OrdinalIgnoreCase);
 
     private static bool TryLoad(string name)
