@@ -59,6 +59,13 @@ namespace LearningMechanics.Cli
             if (Blas.FallbackWarning is { } warning) Console.Error.WriteLine($"warning: {warning}");
             try { return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
             catch (BadInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return BadInput; }
+            catch (AggregateException e)
+                when (e.Flatten().InnerExceptions is { Count: > 0 } inner && inner.All(x => x is BadInputException))
+            {
+                // Bad input found inside parallel work (e.g. a setting that makes every unit's architecture invalid).
+                foreach (var message in inner.Select(x => x.Message).Distinct()) Console.Error.WriteLine($"error: {message}");
+                return BadInput;
+            }
             catch (UnitsFailedException e) { Console.Error.WriteLine($"error: {e.Message}"); return NotEvaluated; }
             catch (OperationCanceledException)
             {

@@ -102,6 +102,8 @@ internal static class TrainCommand
             string runId = p.GetValue(id)!;
             if (runId.Length == 0 || runId.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || runId is "." or "..")
                 throw new BadInputException($"--id '{runId}' must be a plain folder name.");
+            if (runId.Length > MaxIdLength)
+                throw new BadInputException($"--id is {runId.Length} characters long; at most {MaxIdLength} are allowed.");
             var kind = OptimizerSettings.ParseKind(p.GetValue(opt)!);
             var job = new TrainingJob(spec, train, lossFn,
                 new OptimizerSettings(kind, p.GetValue(lr), p.GetValue(momentum), Epsilon: p.GetValue(eps), WeightDecay: p.GetValue(wd),
@@ -139,11 +141,17 @@ internal static class TrainCommand
         return cmd;
     }
 
+    private const int MaxTrain = 10_000_000;
+
+    /// <summary>Longest --id: the run folder's name, kept well below the file system's 255 bytes with its files inside.</summary>
+    private const int MaxIdLength = 100;
+
     private static (Dataset Train, Dataset? Test) LoadData(string? data, string? x, string? y, string? xTest, string? yTest, bool labels,
         int n, ulong seed, int? classes)
     {
         if (data is not null && (x is not null || y is not null)) throw new BadInputException("Give either --data or --x/--y, not both.");
-        if (n < 1) throw new BadInputException($"--n-train {n} must be ≥ 1.");
+        // The synthetic sets draw 2·n points of 16 inputs each; 10⁷ of them are 2.6 GB.
+        if (n is < 1 or > MaxTrain) throw new BadInputException($"--n-train {n} must be an integer in 1…{MaxTrain:N0}.");
         var rng = new Rng(seed).Split(99);
         if (data is not null)
         {

@@ -43,6 +43,9 @@ public class CliTests : IDisposable
     [InlineData(new[] { "run", "gp-limit", "--seed", "abc" }, "abc", "")]
     [InlineData(new[] { "frobnicate" }, "frobnicate", "")]
     [InlineData(new[] { "run", "all", "--set", "foo=1" }, "foo", "lmech list")]
+    [InlineData(new[] { "run", "gp-limit", "--set", "widths=2000000000" }, "dense(2000000000)", "500,000,000 parameters")]
+    [InlineData(new[] { "train", "--arch", "dense(8)-relu-dense(1)", "--data", "teacher", "--n-train", "1000000000" }, "1000000000",
+        "10,000,000")]
     public void BadInputExitsWithCodeTwoAndNamesTheValue(string[] args, string named, string allowed)
     {
         var (code, err) = Run([.. args, "--out", dir]);
@@ -62,6 +65,15 @@ public class CliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains($"{option}: '{value}' is not a number", err);
         Assert.False(Directory.Exists(Path.Combine(dir, "train")));
+    }
+
+    [Fact]
+    public void ARunIdTooLongForAFolderNameExitsTwo()
+    {
+        var (code, err) = Run("train", "--arch", "dense(8)-relu-dense(1)", "--data", "teacher", "--id", new string('a', 300), "--out",
+            dir);
+        Assert.Equal(2, code);
+        Assert.Contains("--id is 300 characters long", err);
     }
 
     [Fact]

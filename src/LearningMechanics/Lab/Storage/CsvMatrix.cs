@@ -6,7 +6,8 @@ namespace LearningMechanics.Lab.Storage;
 /// <summary>
 /// Numeric matrices as CSV: one row per line, values separated by commas, semicolons, tabs or spaces; an optional
 /// header line (any non-numeric first line) and '#' comment lines are skipped. Every row must have the same number of
-/// finite values; errors name the line and column. Files over 4 GiB are refused.
+/// finite values; errors name the line and column. A line that mixes ';' and ',' (decimal commas) and files over 4 GiB
+/// are refused.
 /// </summary>
 public static class CsvMatrix
 {
@@ -30,6 +31,10 @@ public static class CsvMatrix
             lineNo++;
             var t = line.Trim();
             if (t.Length == 0 || t.StartsWith('#')) continue;
+            // "1,5;2,5" is a decimal comma with semicolon separators, not four values: refused, not guessed.
+            if (t.Contains(';') && t.Contains(','))
+                throw new BadInputException($"{path}, line {lineNo}: '{Shorten(t)}' mixes ';' and ',' (a decimal comma?). Write " +
+                    "numbers with a decimal point (1.5) and separate values with one of ',', ';', tab or space.");
             var parts = t.Split(Separators, StringSplitOptions.RemoveEmptyEntries);
             var parsed = new double[parts.Length];
             bool numeric = true;

@@ -49,6 +49,17 @@ public class MatrixFileTests : IDisposable
         for (int i = 0; i < m.Data.Length; i++) Assert.Equal(float32 ? (float)m.Data[i] : m.Data[i], back.Data[i]);
     }
 
+    /// <summary>A European CSV (decimal commas, semicolon separators) is refused naming the line, not read as twice the
+    /// columns.</summary>
+    [Fact]
+    public void DecimalCommasWithSemicolonsAreRefused()
+    {
+        File.WriteAllText(P("de.csv"), "x;y\n1,5;2,5\n3,5;4,5\n");
+        var e = Assert.Throws<BadInputException>(() => CsvMatrix.Read(P("de.csv")));
+        Assert.Contains("line 2", e.Message);
+        Assert.Contains("decimal comma", e.Message);
+    }
+
     [Fact]
     public void AnUncommittedSinkLeavesNothingBehind()
     {
