@@ -47,6 +47,7 @@ internal static class CriticalityCommand
         if (!(sb2 >= 0) || !double.IsFinite(sb2)) throw new BadInputException($"--sb2 {sb2} must be a number ≥ 0.");
         if (plotPath is not null && !plotPath.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
             throw new BadInputException($"--plot '{plotPath}' must end in .svg.");
+        if (plotPath is not null) Runner.EnsureWritable(Path.GetDirectoryName(Path.GetFullPath(plotPath))!, "--plot FILE");
 
         var report = Criticality.Classify(act);
         var line = Enumerable.Range(0, points).Select(i => sb2Max * i / (points - 1)).Select(b =>

@@ -67,6 +67,20 @@ public class CliTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(dir, "train")));
     }
 
+    /// <summary>σ_w² = 10³⁰⁸ overflows the kernel recursion: bad input with the reason (it was an internal error).</summary>
+    [Fact]
+    public void AKernelRecursionThatOverflowsExitsTwo()
+    {
+        Directory.CreateDirectory(dir);
+        string x = Path.Combine(dir, "x.csv");
+        File.WriteAllText(x, "1,0\n0,1\n");
+        var (code, err) = Run("kernel", "ntk", "--arch", "dense(8)-relu-dense(8)-relu-dense(1)", "--x", x, "--sw2", "1e308", "--out",
+            Path.Combine(dir, "K.npy"));
+        Assert.Equal(2, code);
+        Assert.Contains("overflows float64", err);
+        Assert.False(File.Exists(Path.Combine(dir, "K.npy")));
+    }
+
     [Fact]
     public void ARunIdTooLongForAFolderNameExitsTwo()
     {
@@ -93,6 +107,9 @@ public class CliTests : IDisposable
         (code, err) = Run([.. train, "--out", Path.Combine(dir, "ok"), "--save", Path.Combine(blocker, "sub", "w.safetensors")]);
         Assert.Equal(2, code);
         Assert.Contains("--save FILE", err);
+        (code, err) = Run("criticality", "--act", "tanh", "--plot", Path.Combine(blocker, "sub", "phase.svg"));
+        Assert.Equal(2, code);
+        Assert.Contains("--plot FILE", err);
     }
 
     [Fact]

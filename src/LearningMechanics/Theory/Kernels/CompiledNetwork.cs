@@ -78,7 +78,8 @@ internal sealed class CompiledNetwork
             steps[s].Pair(ref k, ref t, kIn, kIn, m, m, stack, ref sp);
             m = steps[s].Mean(m, kIn, means);
             if (!double.IsFinite(k) || !double.IsFinite(t))
-                throw new ArithmeticException($"Kernel recursion diverged at layer op {s} (K = {k}, Θ = {t}).");
+                throw new BadInputException($"The kernel recursion overflows float64 at layer op {s} (K = {k}, Θ = {t}): the " +
+                    "weight variance, an activation's parameter or the input scale is too large for this depth.");
         }
         tr[3 * steps.Length] = k;
         tr[3 * steps.Length + 1] = m;
