@@ -146,13 +146,8 @@ public sealed class FeatureAnsatzExperiment : IExperiment
         return new Measured(agop0, agop1, sqrt0, sqrt1, loss0, Loss(net, data));
     }
 
-    private static double Loss(Network<double> net, Dataset data)
-    {
-        var f = Trainer<double>.Predict(net, data.X);
-        double s = 0;
-        for (int i = 0; i < data.Count; i++) s += Math.Pow(f[i, 0] - data.Y[i, 0], 2);
-        return s / (2 * data.Count);
-    }
+    private static double Loss(Network<double> net, Dataset data) =>
+        new MseLoss().Value<double>(Trainer<double>.Predict(net, data.X).Data, data.Y.Data, data.Count);
 
     /// <summary>Pearson correlation of the entries of W₁ᵀW₁ with those of the AGOP and of AGOP^½.</summary>
     private static (double Agop, double Sqrt) Correlations(Network<double> net, Matrix x)
