@@ -44,10 +44,16 @@ public static class Runner
         return run;
     }
 
-    /// <summary>Writes a finished run to disk and the database and refreshes the index page.</summary>
+    /// <summary>
+    /// Writes a finished run to disk and the database and refreshes the index page. Runs that finish at the same time in
+    /// one output folder (two lmech processes, or parallel units) take turns through <see cref="Lock"/>: otherwise one
+    /// could move the other's files to history/ between its writing them and recording them, leaving a database row that
+    /// points at another run's report.
+    /// </summary>
     public static void Save(RunRecord run, string outDir)
     {
         Directory.CreateDirectory(run.Directory);
+        using var turn = Lock(outDir);
         using var db = new ResultsDb(Path.Combine(outDir, DatabaseFile));
         string existing = Path.Combine(run.Directory, "result.json");
         if (File.Exists(existing))
@@ -70,6 +76,21 @@ public static class Runner
         File.WriteAllText(Path.Combine(run.Directory, "report.html"), HtmlReport.Render(run, csvFiles));
         db.Insert(run, $"{run.ExperimentId}/report.html");
         File.WriteAllText(Path.Combine(outDir, "index.html"), HtmlReport.RenderIndex(db.Runs()));
+    }
+
+    /// <summary>How long <see cref="Save"/> waits for another process's save into the same folder.</summary>
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>An exclusive lock on <c>DIR/.lmech.lock</c> (FileShare.None, an flock on Linux), held until disposed.</summary>
+    private static FileStream Lock(string outDir)
+    {
+        string path = Path.Combine(outDir, ".lmech.lock");
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (clock.Elapsed < LockTimeout) { Thread.Sleep(20); }
+        }
     }
 
     /// <summary>Creates <paramref name="dir"/> and checks that a file can be written there, before any work is done; otherwise

@@ -136,6 +136,29 @@ public class RunnerTests : IDisposable
         Assert.True(File.Exists(Path.Combine(dir, id, "report.html")));
     }
 
+    /// <summary>
+    /// Saves into one folder take turns: while another process holds the folder's lock (here the test holds it), a save
+    /// waits, and it completes once the lock is released. Without the turns, two lmech runs finishing together could
+    /// move each other's files to history/ before recording them (4 of 9 pairs of processes left a database row pointing
+    /// at the other run's report).
+    /// </summary>
+    [Fact]
+    public async Task ASaveWaitsForAnotherSaveIntoTheSameFolder()
+    {
+        Directory.CreateDirectory(dir);
+        var run = new RunRecord("demo-001", "demo", "t", "s", "src", RunRecord.LibraryVersion, 1, RunMode.Quick,
+            new Dictionary<string, string>(), new ExperimentOutput(), DateTime.UtcNow, 0.1, Path.Combine(dir, "demo"));
+        Task save;
+        using (new FileStream(Path.Combine(dir, ".lmech.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            save = Task.Run(() => Runner.Save(run, dir));
+            Assert.NotSame(save, await Task.WhenAny(save, Task.Delay(500)));   // still waiting after 0.5 s
+            Assert.False(File.Exists(Path.Combine(dir, "demo", "result.json")));
+        }
+        await save.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("demo-001", ResultJson.ReadRunId(Path.Combine(dir, "demo", "result.json")));
+    }
+
     [Fact]
     public void HtmlEscapesUserText()
     {

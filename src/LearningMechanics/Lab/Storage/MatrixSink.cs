@@ -29,6 +29,7 @@ public sealed class MatrixSink : IDisposable
         if (ext is not (".npy" or ".csv")) throw new BadInputException($"Output '{path}' must end in .npy or .csv.");
         this.path = path; npy = ext == ".npy"; this.float32 = float32; this.rows = rows; this.cols = cols;
         temp = path + $".partial-{Environment.ProcessId}";
+        RemoveOrphans(path);
         try
         {
             string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -94,6 +95,27 @@ public sealed class MatrixSink : IDisposable
             else BinaryPrimitives.WriteDoubleLittleEndian(buf, v);
             stream.Write(buf);
         }
+    }
+
+    /// <summary>Deletes <c>PATH.partial-PID</c> files of processes that no longer run (a killed or crashed earlier write to the
+    /// same path, e.g. 10 GB of a streamed kernel); those of running processes are left alone.</summary>
+    private static void RemoveOrphans(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string? dir = Path.GetDirectoryName(full);
+        if (dir is null || !Directory.Exists(dir)) return;
+        string prefix = Path.GetFileName(full) + ".partial-";
+        foreach (var file in Directory.GetFiles(dir, prefix + "*"))
+            if (int.TryParse(Path.GetFileName(file)[prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                && pid != Environment.ProcessId && !ProcessRuns(pid))
+                try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static bool ProcessRuns(int pid)
+    {
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     public void Commit()

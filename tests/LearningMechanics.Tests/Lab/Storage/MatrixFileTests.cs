@@ -60,6 +60,21 @@ public class MatrixFileTests : IDisposable
         Assert.Contains("decimal comma", e.Message);
     }
 
+    /// <summary>A killed run's partial file is removed by the next write to the same path; a running process's is kept.</summary>
+    [Fact]
+    public void OrphanedPartialFilesOfDeadProcessesAreRemoved()
+    {
+        Directory.CreateDirectory(dir);
+        string dead = P("K.npy") + ".partial-2147483646";    // no such process
+        string alive = P("K.npy") + ".partial-1";            // init
+        File.WriteAllText(dead, "half a matrix");
+        File.WriteAllText(alive, "someone else's");
+        using (var sink = new MatrixSink(P("K.npy"), 1, 1)) { sink.WriteRows(new double[1], 1); sink.Commit(); }
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(alive));
+        Assert.True(File.Exists(P("K.npy")));
+    }
+
     [Fact]
     public void AnUncommittedSinkLeavesNothingBehind()
     {
