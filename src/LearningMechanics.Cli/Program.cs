@@ -117,7 +117,7 @@ namespace LearningMechanics.Cli
         private static Command RunCommand()
         {
             var id = new Argument<string>("experiment") { Description = "experiment id (see 'lmech list') or 'all'" };
-            var quick = new Option<bool>("--quick") { Description = "quick mode (default): ≤ 60 s per experiment on 2 cores" };
+            var quick = new Option<bool>("--quick") { Description = "quick mode (default): 5 s to 2 minutes per experiment on 2 cores" };
             var full = new Option<bool>("--full") { Description = "full mode: publication-size ensembles (minutes)" };
             var seed = new Option<ulong>("--seed") { Description = "random seed (fixes every draw)", DefaultValueFactory = _ => 42 };
             var outDir = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "lmech-results" };
@@ -134,11 +134,13 @@ namespace LearningMechanics.Cli
             {
                 Description = "with --executor: the sweep folder of the units (default OUT/<id>/units-<hash>)",
             };
+            var force = new Option<bool>("--force")
+                { Description = "run even when the settings' estimated work is far beyond a lab run (10¹⁴ operations)" };
             var executor = new ExecutorOptions(null);
             var cmd = new Command("run", "Run an experiment: prediction, measurement, verdicts, report. With --executor local|slurm " +
                 "a grid experiment's units run as separate processes or Slurm array tasks, then are judged here.")
             {
-                id, quick, full, seed, outDir, set, unit, sweepDir,
+                id, quick, full, seed, outDir, set, unit, sweepDir, force,
             };
             executor.AddTo(cmd);
             cmd.SetAction(p =>
@@ -161,7 +163,8 @@ namespace LearningMechanics.Cli
                 if (kind == "slurm") Lab.Sweeps.SlurmExecutor.RequireSbatch();
                 // Validate every experiment's settings and the folder before any work starts.
                 foreach (var e in experiments)
-                    Runner.Prepare(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count)));
+                    Runner.Prepare(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count),
+                        Force: p.GetValue(force)));
                 int code = Ok;
                 foreach (var e in experiments)
                 {
@@ -173,7 +176,7 @@ namespace LearningMechanics.Cli
                     else if (kind is not null)
                         Console.WriteLine($"{e.Id} is not a grid experiment: it runs in this process.");
                     var run = Runner.Run(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count),
-                        progress, Units: units));
+                        progress, Units: units, Force: p.GetValue(force)));
                     PrintClaims(run);
                     if (run.Count(Verdict.Inconclusive) > 0) code = NotEvaluated;
                 }

@@ -15,9 +15,7 @@ public sealed record ActivationLayer(Activation Activation) : Layer
 
     internal override void AddFiniteOps<T>(FiniteBuilder<T> b)
     {
-        if (!Activation.IsDifferentiable)
-            throw new BadInputException(
-                $"Activation '{Activation.Name}' has no derivative: a network with it cannot be trained by gradients.");
+        if (!Activation.IsDifferentiable) b.NonDifferentiable ??= Activation.Name;
         b.Add(new Op<T>(Activation), b.Width);
     }
 

@@ -16,6 +16,10 @@ internal sealed class FiniteBuilder<T> where T : unmanaged, IFloatingPointIeee75
     /// <summary>False while the layers of a residual block are being added.</summary>
     public bool TopLevel { get; set; } = true;
 
+    /// <summary>The first activation without a derivative (step, sign), if any: the network runs forward but cannot be
+    /// differentiated.</summary>
+    public string? NonDifferentiable { get; set; }
+
     public FiniteBuilder(int inputDim) => Dims.Add(inputDim);
 
     /// <summary>Width of the last buffer (the input of the next op).</summary>

@@ -49,7 +49,8 @@ public sealed class GpLimitExperiment : IExperiment
         new("widths", "hidden widths n of the ensembles", "8,16,32,64,128,256,512,1024", "8,16,32,64,128,256,512,1024,2048"),
         new("depth", "hidden layers L (every depth 1…L is measured)", "3", "4"),
         new("nets", "networks per width", "3000", "10000"),
-        new("acts", "activations", "relu,erf,tanh", "relu,leaky_relu(0.1),abs,erf,sin,cos,linear,step,tanh"),
+        new("acts", "activations (differentiable: the kurtosis claims need χ∥)", "relu,erf,tanh",
+            "relu,leaky_relu(0.1),abs,erf,sin,cos,linear,tanh"),
         new("d", "input dimension", "16", "16"),
         new("sw2", "σ_w², or 'critical' for each activation's critical value at σ_b² = 0 (1 where it has " +
             "none)", "critical", "critical"),
@@ -136,6 +137,15 @@ public sealed class GpLimitExperiment : IExperiment
                 .ToArray();
             return new Setup(widths, depth, nets, d, fitMin, acts, specs);
         }
+    }
+
+    /// <summary>The ensembles' forward passes: nets × activations × 4 probe inputs × 2 flops per weight, summed over the
+    /// widths (d·n + (L − 1)·n² + n weights); the exact chain of the NLO fit is O(n) per layer and draw, negligible.</summary>
+    public double? EstimatedFlops(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double weights = p.Widths.Sum(n => (double)p.D * n + (p.Depth - 1.0) * n * n + n);
+        return (double)p.Nets * p.Acts.Length * 4 * 2 * weights;
     }
 
     private sealed record CovarianceRow(string Act, int Depth, int Width, int I, int J, double K, double Mean, double Se);

@@ -34,4 +34,8 @@ public interface IExperiment
     IReadOnlyList<SettingInfo> Settings { get; }
     IReadOnlyList<ClaimDeclaration> Claims { get; }
     ExperimentOutput Run(RunContext context);
+
+    /// <summary>Roughly how many floating-point operations a run with these settings needs (null: no estimate). The runner
+    /// refuses runs far beyond a lab run (<see cref="Runner.MaxFlops"/>) unless forced.</summary>
+    double? EstimatedFlops(Settings settings) => null;
 }

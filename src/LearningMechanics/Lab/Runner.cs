@@ -7,7 +7,7 @@ namespace LearningMechanics.Lab;
 /// <summary>How to run an experiment: mode, seed, output folder, <c>--set</c> overrides, progress sink.</summary>
 public sealed record RunOptions(RunMode Mode = RunMode.Quick, ulong Seed = 42, string OutDir = "lmech-results",
     IReadOnlyDictionary<string, string>? Overrides = null, IProgress<ProgressInfo>? Progress = null,
-    CancellationToken Cancellation = default, IUnitRunner? Units = null);
+    CancellationToken Cancellation = default, IUnitRunner? Units = null, bool Force = false);
 
 /// <summary>
 /// Runs gallery experiments and stores everything they produce: <c>DIR/&lt;id&gt;/result.json</c>, one CSV per
@@ -18,10 +18,22 @@ public static class Runner
 {
     public const string DatabaseFile = "results.db";
 
-    /// <summary>Checks settings and the output folder, so bad input fails before any work.</summary>
+    /// <summary>Work beyond which a run is refused unless forced: 10¹⁴ operations, hours at the ≈ 10 GFLOP/s a 2-core machine
+    /// sustains on these workloads (the full gallery needs ≈ 10¹³ per experiment at most).</summary>
+    public const double MaxFlops = 1e14;
+
+    private const double AssumedFlopsPerSecond = 1e10;
+
+    /// <summary>Checks settings, the work they imply and the output folder, so bad input fails before any work.</summary>
     public static Settings Prepare(IExperiment experiment, RunOptions options)
     {
         var settings = new Settings(experiment.Settings, options.Mode, options.Overrides ?? new Dictionary<string, string>());
+        if (!options.Force && experiment.EstimatedFlops(settings) is { } flops && flops > MaxFlops)
+            throw new BadInputException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{experiment.Id} with these settings needs about {flops:G2} floating-point operations, about " +
+                $"{flops / AssumedFlopsPerSecond / 3600:G2} hours at {AssumedFlopsPerSecond / 1e9:G2} GFLOP/s (the limit is " +
+                $"{MaxFlops:G1}). ") +
+                "Reduce the settings, or pass --force to run it anyway.");
         EnsureWritable(options.OutDir);
         return settings;
     }

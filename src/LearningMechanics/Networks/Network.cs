@@ -53,6 +53,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new BadInputException($"Architecture '{spec.ToText()}' must end with a dense readout layer.");
         ops = [.. builder.Ops];
         Dims = [.. builder.Dims];
+        NonDifferentiable = builder.NonDifferentiable;
         OutputDim = Dims[^1];
         Tensors = LayOut(spec, inputDim, zeroReadout, denseLayers, out int count);
         if (sharedParameters is not null && sharedParameters.Length != count)
@@ -68,6 +69,17 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
             dense.Bind(w.Offset, w.Rule.Multiplier, b.Offset, b.Rule.Multiplier);
             d++;
         }
+    }
+
+    /// <summary>The first activation without a derivative (step, sign), if any: such a network is evaluated (ensembles of
+    /// the NNGP limit) but not differentiated.</summary>
+    public string? NonDifferentiable { get; }
+
+    /// <summary>Throws <see cref="BadInputException"/> when an activation has no derivative.</summary>
+    public void RequireDifferentiable()
+    {
+        if (NonDifferentiable is { } name)
+            throw new BadInputException($"Activation '{name}' has no derivative: a network with it cannot be trained by gradients.");
     }
 
     /// <summary>
@@ -193,6 +205,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public void Backward(Workspace ws, ReadOnlySpan<T> dOut, Span<T> grad, bool inputGradient = false)
     {
+        RequireDifferentiable();
         if (!grad.IsEmpty && grad.Length != Parameters.Length)
             throw new ArgumentException($"Gradient buffer has {grad.Length} entries, the network {Parameters.Length}.");
         dOut.CopyTo(ws.G[^1]);

@@ -82,6 +82,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     public Trainer(Network<T> net, Dataset data, TrainingOptions options)
     {
+        net.RequireDifferentiable();
         data.Validated();
         if (data.InputDim != net.InputDim)
             throw new BadInputException($"Inputs have {data.InputDim} features but the architecture expects {net.InputDim}.");
