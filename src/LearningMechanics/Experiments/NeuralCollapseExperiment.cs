@@ -174,10 +174,9 @@ public sealed class NeuralCollapseExperiment : IExperiment
         int every = Math.Max(1, p.Steps / p.Records);
         Record(0);
         var result = new Trainer<double>(net, data, options).Run(s => { if (s.Step > 0) Record(s.Step); }, every);
-        if (result.Status != TrainingStatus.Completed)
-            return new Trajectory([.. steps], [.. accuracy], [.. nc.Select(l => l.ToArray())], $"{result.StatusText} {result.Note}".Trim());
-        if (steps[^1] != result.StepsTaken) Record(result.StepsTaken);
-        return new Trajectory([.. steps], [.. accuracy], [.. nc.Select(l => l.ToArray())]);
+        string? stopped = result.Status == TrainingStatus.Completed ? null : $"{result.StatusText} {result.Note}".Trim();
+        if (stopped is null && steps[^1] != result.StepsTaken) Record(result.StepsTaken);
+        return new Trajectory([.. steps], [.. accuracy], [.. nc.Select(l => l.ToArray())], stopped);
     }
 
     /// <summary>Index of the first record from which the training accuracy stays at 100 % (−1 when it never does before the
