@@ -8,7 +8,8 @@ using Spectre.Console;
 namespace LearningMechanics.Cli;
 
 /// <summary>
-/// <c>lmech spectra FILE.safetensors|FILE.npy|FOLDER</c>: for every 2-D tensor, the eigenvalues λ = s²/n of (1/n)WWᵀ, a
+/// <c>lmech spectra FILE.safetensors|FILE.onnx|FILE.npy|FOLDER</c>: for every 2-D tensor (an ONNX model's Gemm, MatMul and
+/// reshaped Conv weights, <see cref="Onnx"/>), the eigenvalues λ = s²/n of (1/n)WWᵀ, a
 /// Marchenko–Pastur fit of the bulk, the outliers above its edge and the power-law tail exponent (README.md, "Command line").
 /// A folder is read as checkpoints over training (<c>lmech train --save-every</c>): its .safetensors files in name order,
 /// so the bulk and the outliers can be followed over time. Spectra are of the stored tensors as they are in the file
@@ -19,7 +20,7 @@ internal static class SpectraCommand
     public static Command Build()
     {
         var file = new Argument<string>("file")
-            { Description = "weights (.safetensors), one matrix (.npy/.csv), or a folder of .safetensors checkpoints" };
+            { Description = "weights (.safetensors, .onnx), one matrix (.npy/.csv), or a folder of .safetensors checkpoints" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var cmd = new Command("spectra", "Weight spectra: Marchenko–Pastur bulk, outliers, power-law tail.") { file, json };
         cmd.SetAction(p =>
@@ -67,6 +68,12 @@ internal static class SpectraCommand
             foreach (var t in SafeTensors.Read(path).Tensors.Where(t => t.Shape.Length == 2 && t.Shape[0] >= 2 && t.Shape[1] >= 2))
                 matrices.Add((t.Name, new Matrix((int)t.Shape[0], (int)t.Shape[1], t.Data)));
             if (matrices.Count == 0) throw new BadInputException($"{path} holds no 2-D tensor with at least 2 rows and columns.");
+        }
+        else if (Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            foreach (var w in Onnx.ReadWeights(path).Where(w => w.Matrix.Rows >= 2 && w.Matrix.Cols >= 2))
+                matrices.Add((w.Op.Length > 0 ? $"{w.Name} ({w.Op})" : w.Name, w.Matrix));
+            if (matrices.Count == 0) throw new BadInputException($"{path} holds no weight matrix with at least 2 rows and columns.");
         }
         else matrices.Add((Path.GetFileNameWithoutExtension(path), DataFiles.ReadMatrix(path)));
         return [.. matrices.Select(m => WeightSpectrum.Analyse(m.Name, m.M))];

@@ -74,6 +74,9 @@ public sealed class Settings
             : throw new BadInputException($"Setting {key}: '{p}' is not a number in {range}."))];
     }
 
+    /// <summary>The largest |log₂| of a grid's ends: 2^±64 is far beyond any learning rate.</summary>
+    private const int MaxLog2 = 64;
+
     /// <summary>
     /// A log₂ grid "FROM:TO" of integers (at least two octaves apart), with <paramref name="perOctave"/> points per octave:
     /// e.g. adam_log2_lr=-12:-3 gives −12, −11, …, −3.
@@ -82,9 +85,10 @@ public sealed class Settings
     {
         var parts = GetString(key).Split(':');
         if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int from)
-            || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int to) || to - from < 2)
-            throw new BadInputException($"Setting {key}='{GetString(key)}' must be FROM:TO (integers, log₂) with at least 3 learning " +
-                "rates, e.g. -12:-3.");
+            || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int to) || (long)to - from < 2
+            || from < -MaxLog2 || to > MaxLog2)
+            throw new BadInputException($"Setting {key}='{GetString(key)}' must be FROM:TO (integers, log₂, within ±{MaxLog2}) " +
+                "with at least 3 learning rates, e.g. -12:-3.");
         if (perOctave < 1) throw new ArgumentOutOfRangeException(nameof(perOctave), $"{perOctave} points per octave.");
         return [.. Enumerable.Range(0, (to - from) * perOctave + 1).Select(k => from + (double)k / perOctave)];
     }

@@ -11,14 +11,6 @@ namespace LearningMechanics.Tests.Data;
 
 public class DataTests
 {
-    private static byte[] IdxBytes(byte type, int[] dims, byte[] payload)
-    {
-        var b = new List<byte> { 0, 0, type, (byte)dims.Length };
-        foreach (var d in dims) { var x = new byte[4]; BinaryPrimitives.WriteInt32BigEndian(x, d); b.AddRange(x); }
-        b.AddRange(payload);
-        return [.. b];
-    }
-
     private static string Temp(byte[] content, bool gzip = false)
     {
         var path = Path.GetTempFileName();
@@ -37,11 +29,11 @@ public class DataTests
     [InlineData(true)]
     public void IdxRoundTripsUnsignedBytesAndBigEndianFloats(bool gzip)
     {
-        var a = Idx.Read(Temp(IdxBytes(0x08, [2, 3], [0, 1, 2, 250, 254, 255]), gzip));
+        var a = Idx.Read(Temp(FileBytes.Idx(0x08, [2, 3], [0, 1, 2, 250, 254, 255]), gzip));
         Assert.Equal([2, 3], a.Dims);
         Assert.Equal([0.0, 1, 2, 250, 254, 255], a.Data);
         var f = new byte[8]; BinaryPrimitives.WriteDoubleBigEndian(f, -1.25);
-        Assert.Equal(-1.25, Idx.Read(Temp(IdxBytes(0x0E, [1], f), gzip)).Data[0]);
+        Assert.Equal(-1.25, Idx.Read(Temp(FileBytes.Idx(0x0E, [1], f), gzip)).Data[0]);
     }
 
     [Fact]
@@ -49,13 +41,13 @@ public class DataTests
     {
         // Declares 2·10⁸ bytes but holds 3: must fail on the data it has, not allocate 200 MB first.
         long before = GC.GetAllocatedBytesForCurrentThread();
-        var e = Assert.Throws<BadInputException>(() => Idx.Read(Temp(IdxBytes(0x08, [20000, 10000], [1, 2, 3]), gzip: true)));
+        var e = Assert.Throws<BadInputException>(() => Idx.Read(Temp(FileBytes.Idx(0x08, [20000, 10000], [1, 2, 3]), gzip: true)));
         Assert.Contains("truncated", e.Message);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 10_000_000);
-        Assert.Contains("type code", Assert.Throws<BadInputException>(() => Idx.Read(Temp(IdxBytes(0x07, [1], [1])))).Message);
+        Assert.Contains("type code", Assert.Throws<BadInputException>(() => Idx.Read(Temp(FileBytes.Idx(0x07, [1], [1])))).Message);
         Assert.Contains("more than", Assert.Throws<BadInputException>(() =>
-            Idx.Read(Temp(IdxBytes(0x08, [int.MaxValue, int.MaxValue], [])))).Message);
-        Assert.Contains("negative", Assert.Throws<BadInputException>(() => Idx.Read(Temp(IdxBytes(0x08, [-1], [])))).Message);
+            Idx.Read(Temp(FileBytes.Idx(0x08, [int.MaxValue, int.MaxValue], [])))).Message);
+        Assert.Contains("negative", Assert.Throws<BadInputException>(() => Idx.Read(Temp(FileBytes.Idx(0x08, [-1], [])))).Message);
         Assert.Throws<BadInputException>(() => Idx.Read(Temp([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7])));
         Assert.Throws<BadInputException>(() => Idx.Read(Temp([1, 2])));
         Assert.Throws<BadInputException>(() => Idx.Read("/nonexistent/file.idx"));
@@ -103,14 +95,6 @@ public class DataTests
         }
     }
 
-    private static byte[] SafetensorsBytes(string header, int dataBytes)
-    {
-        var h = Encoding.UTF8.GetBytes(header);
-        var b = new byte[8 + h.Length + dataBytes];
-        BinaryPrimitives.WriteUInt64LittleEndian(b, (ulong)h.Length);
-        h.CopyTo(b, 8);
-        return b;
-    }
 
     [Theory]
     [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,24]}}", 16, "outside")]
@@ -127,7 +111,7 @@ public class DataTests
     [InlineData("{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[null,16]}}", 16, "null in data_offsets")]
     public void CorruptSafetensorsFilesAreRejectedWithTheReason(string header, int dataBytes, string reason)
     {
-        var e = Assert.Throws<BadInputException>(() => SafeTensors.Read(Temp(SafetensorsBytes(header, dataBytes))));
+        var e = Assert.Throws<BadInputException>(() => SafeTensors.Read(Temp(FileBytes.Safetensors(header, dataBytes))));
         Assert.Contains(reason, e.Message);
     }
 

@@ -15,8 +15,7 @@ namespace LearningMechanics.Tests.Training;
 /// </summary>
 public class TorchReferenceTests
 {
-    private static readonly Lazy<string?> Python = new(() =>
-        new[] { "/usr/bin/python3", "python3" }.FirstOrDefault(p => Run(p, ["-c", "import torch"]) is not null));
+    private static Lazy<string?> Python => ReferencePeers.TorchPython;
 
     public static IEnumerable<object[]> Cases() =>
     [
@@ -63,7 +62,7 @@ public class TorchReferenceTests
         };
         File.WriteAllText(Path.Combine(dir, "job.json"), JsonSerializer.Serialize(job));
         var script = Path.Combine(AppContext.BaseDirectory, "Reference", "train_torch.py");
-        var output = Run(Python.Value!, [script, dir]) ?? throw new Exception("the torch reference script failed");
+        var output = ReferencePeers.RunPython(Python.Value!, [script, dir]) ?? throw new Exception("the torch reference script failed");
         var torchLosses = JsonSerializer.Deserialize<double[]>(output)!;
         Assert.Equal(result.Losses.Count, torchLosses.Length);
         for (int t = 0; t < torchLosses.Length; t++)
@@ -110,20 +109,5 @@ public class TorchReferenceTests
         using var fs = File.Create(path);
         fs.Write(Npy.Header(m.Rows, m.Cols, false));
         foreach (var v in m.Data) fs.Write(BitConverter.GetBytes(v));
-    }
-
-    private static string? Run(string python, string[] args)
-    {
-        try
-        {
-            var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            string output = p.StandardOutput.ReadToEnd();
-            string err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return p.ExitCode == 0 ? output.Trim() : null;
-        }
-        catch (System.ComponentModel.Win32Exception) { return null; }
     }
 }

@@ -101,15 +101,16 @@ public static class SafeTensors
         return (tensors, metadata);
     }
 
-    private static int? ElementSize(string dtype) => dtype switch { "F64" => 8, "F32" => 4, "F16" or "BF16" => 2, _ => null };
+    internal static int? ElementSize(string dtype) => dtype switch { "F64" => 8, "F32" => 4, "F16" or "BF16" => 2, _ => null };
 
-    private static double[] Decode(string dtype, byte[] b)
+    /// <summary>Little-endian elements of <paramref name="dtype"/> (F64, F32, F16, BF16) as float64.</summary>
+    internal static double[] Decode(string dtype, ReadOnlySpan<byte> b)
     {
         int size = ElementSize(dtype)!.Value;
         var d = new double[b.Length / size];
         for (int i = 0; i < d.Length; i++)
         {
-            var s = b.AsSpan(i * size, size);
+            var s = b.Slice(i * size, size);
             d[i] = dtype switch
             {
                 "F64" => BinaryPrimitives.ReadDoubleLittleEndian(s),

@@ -47,20 +47,7 @@ print(';'.join(','.join(repr(v) for v in row) for row in K) + '|' + ';'.join(','
 
     private static string? RunPython(params string[] args) => Python.Value is { } p ? RunWith(p, args) : null;
 
-    private static string? RunWith(string python, params string[] args)
-    {
-        try
-        {
-            var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(Script);
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            string output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            return p.ExitCode == 0 ? output.Trim() : null;
-        }
-        catch (System.ComponentModel.Win32Exception) { return null; }
-    }
+    private static string? RunWith(string python, params string[] args) => ReferencePeers.RunPython(python, ["-c", Script, .. args]);
 
     [SkippableTheory]
     [InlineData("relu", 2.0, 0.0)]
