@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Runtime.InteropServices;
 using LearningMechanics.Experiments;
 using LearningMechanics.Lab;
 using LearningMechanics.Numerics;
@@ -136,11 +137,16 @@ namespace LearningMechanics.Cli
             };
             var force = new Option<bool>("--force")
                 { Description = "run even when the settings' estimated work is far beyond a lab run (10¹⁴ operations)" };
+            var resume = new Option<bool>("--resume")
+            {
+                Description = "keep an experiment's finished result in OUT (same settings, seed, mode and version) instead of " +
+                    "running it again, e.g. after an interrupted 'run all'",
+            };
             var executor = new ExecutorOptions(null);
             var cmd = new Command("run", "Run an experiment: prediction, measurement, verdicts, report. With --executor local|slurm " +
                 "a grid experiment's units run as separate processes or Slurm array tasks, then are judged here.")
             {
-                id, quick, full, seed, outDir, set, unit, sweepDir, force,
+                id, quick, full, seed, outDir, set, unit, sweepDir, force, resume,
             };
             executor.AddTo(cmd);
             cmd.SetAction(p =>
@@ -166,8 +172,17 @@ namespace LearningMechanics.Cli
                     Runner.Prepare(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count),
                         Force: p.GetValue(force)));
                 int code = Ok;
+                using var interrupt = OnInterrupt(dir);
                 foreach (var e in experiments)
                 {
+                    var options = new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count),
+                        Force: p.GetValue(force));
+                    if (p.GetValue(resume) && Runner.Finished(e, options) is { } kept)
+                    {
+                        Console.WriteLine($"{e.Id}: kept {kept.RunId} (--resume): " + string.Join(", ",
+                            VerdictText.Order.Select(v => $"{kept.Verdicts.Count(k => k == v.Text())} {v.Text()}")) + ".");
+                        continue;
+                    }
                     var progress = new ConsoleProgress(e.Id);
                     IUnitRunner? units = null;
                     if (kind is not null && e is IGridExperiment)
@@ -175,8 +190,7 @@ namespace LearningMechanics.Cli
                             SweepCommand.LmechCommand(), p.GetValue(sweepDir)), dir, progress);
                     else if (kind is not null)
                         Console.WriteLine($"{e.Id} is not a grid experiment: it runs in this process.");
-                    var run = Runner.Run(e, new RunOptions(mode, p.GetValue(seed), dir, OverridesFor(e, overrides, experiments.Count),
-                        progress, Units: units, Force: p.GetValue(force)));
+                    var run = Runner.Run(e, options with { Progress = progress, Units = units });
                     PrintClaims(run);
                     if (run.Count(Verdict.Inconclusive) > 0) code = NotEvaluated;
                 }
@@ -184,6 +198,32 @@ namespace LearningMechanics.Cli
                 return code;
             });
             return cmd;
+        }
+
+        /// <summary>
+        /// SIGINT and SIGTERM end <c>lmech run</c> at once with 130 or 143, but never inside <see cref="Runner.Save"/>: every
+        /// experiment that finished is kept whole (files, database rows, index), and <c>--resume</c> skips it next time.
+        /// </summary>
+        private static IDisposable OnInterrupt(string dir)
+        {
+            void Handle(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                lock (Runner.SaveGate)
+                {
+                    Console.Error.WriteLine($"Interrupted ({context.Signal}): the experiments that finished are kept in {dir}; " +
+                        "'lmech run … --resume' skips them.");
+                    Environment.Exit(context.Signal == PosixSignal.SIGINT ? 130 : 143);
+                }
+            }
+            var registrations = new[] { PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle),
+                PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle) };
+            return new Disposables(registrations);
+        }
+
+        private sealed class Disposables(IDisposable[] items) : IDisposable
+        {
+            public void Dispose() { foreach (var d in items) d.Dispose(); }
         }
 
         /// <summary>

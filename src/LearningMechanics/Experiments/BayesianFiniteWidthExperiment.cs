@@ -104,6 +104,8 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
     public IReadOnlyList<ClaimDeclaration> Claims { get; } =
         [Sampler, Correction, Wiring, VarianceCorrection, NngpCoverage];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Random stream of the inputs; the chain of width index w and activation a uses stream (w, a).</summary>
     private const ulong InputStream = ulong.MaxValue;
 

@@ -67,6 +67,8 @@ public sealed class ConservationExperiment : IExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [GdDrift, FlowLimit, SgdNoise];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Random stream of the data; network of activation a uses stream (NetStream, a).</summary>
     private const ulong DataStream = 0;
 

@@ -84,6 +84,8 @@ public sealed class CriticalityExperiment : IExperiment
     public IReadOnlyList<ClaimDeclaration> Claims { get; } =
         [CorrelationMap, VariancePreserved, VarianceDecay, DepthScale, ChaoticFixedPoint];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Input correlation of the ordered configuration (close to its fixed point c* = 1, inputs at |x|² = K*).</summary>
     private const double OrderedInputCorrelation = 0.9;
 

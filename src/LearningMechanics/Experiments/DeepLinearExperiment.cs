@@ -71,6 +71,8 @@ public sealed class DeepLinearExperiment : IExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [HalfTimes, TimeScale, Plateau];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Random stream of the task; two-layer network r uses stream (NetStream, r), decoupled ones (DepthStream, D).</summary>
     private const ulong TaskStream = 0;
 

@@ -78,6 +78,8 @@ public sealed class DepthMupExperiment : IGridExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Variance, Variation, Transfer];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Stream of ensemble (α index a, depth index l): (EnsembleStream + a, l); network k splits it once more.</summary>
     private const ulong EnsembleStream = 0x5EED;
 

@@ -55,6 +55,8 @@ public sealed class DoubleDescentExperiment : IExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Ridgeless, OptimalRidge];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     private sealed record Setup(int P, double[] Gammas, double R2, double Sigma2, int Draws)
     {
         public static Setup From(Settings s)

@@ -31,11 +31,12 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
     [
-        new("gd_lrs", "learning rates η of full-batch GD", "0.2,0.3,0.4", "0.1,0.15,0.2,0.3,0.4"),
+        new("gd_lrs", "learning rates η of full-batch GD (2/η above the initial sharpness, 4–5.5)", "0.15,0.2,0.3",
+            "0.1,0.15,0.2,0.25,0.3"),
         new("momentum_lrs", "learning rates η of heavy-ball momentum (β below)", "0.4", "0.25,0.4"),
         new("beta", "momentum β", "0.9", "0.9"),
-        new("steps", "optimiser steps per run", "2000", "6000"),
-        new("every", "steps between sharpness measurements", "50", "25"),
+        new("steps", "optimiser steps per run", "3000", "6000"),
+        new("every", "steps between sharpness measurements", "75", "25"),
         new("lanczos", "Lanczos steps per sharpness measurement", "20", "30"),
         new("n_train", "Fashion-MNIST training images (pixels in [0, 1], one-hot targets, all 10 classes)", "500", "2000"),
         new("width", "hidden width of the MLP dense(n)-tanh-dense(n)-tanh-dense(10)", "64", "128"),
@@ -54,8 +55,8 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
         "4·SE of the median over time blocks + 0.15, the stated model error (the sharpness oscillates around the threshold and " +
         "sits at, or just above, it)")
     {
-        Competitor = "the sharpening goes on regardless of η: S/(2/η) keeps rising at its rate before the crossing (classical " +
-            "stability theory: GD with S > 2/η diverges); its value at the median time is the competitor",
+        Competitor = "the sharpening goes on regardless of η: S/(2/η) keeps rising at its rate just before the crossing " +
+            "(classical stability theory: GD with S > 2/η diverges); its value at the median time is the competitor",
     };
 
     private static readonly ClaimDeclaration Scaling = new("gd-scaling",
@@ -74,6 +75,8 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
     };
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [GdEdge, Scaling, MomentumEdge];
+
+    public void Validate(Settings settings) => Setup.From(settings);
 
     /// <summary>Stream of the data subset; every run starts from the same network (stream NetStream) and measures the
     /// sharpness from Lanczos starts of stream (LanczosStream, step).</summary>
@@ -156,24 +159,30 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
     /// blocks, and the competitor's ratio (the pre-crossing trend extrapolated to the median time).</summary>
     private sealed record Edge(double Threshold, int? Crossing, double Ratio, double Se, double Trend, double Initial, int Rises);
 
+    /// <summary>Measurements before the crossing whose chord gives the competitor's sharpening rate.</summary>
+    private const int TrendSpan = 5;
+
     /// <summary>
     /// The edge-of-stability phase is every measurement after the first crossing of the threshold; the median of S/threshold
     /// over it, and its SE as the spread of the medians of <c>blocks</c> equal time blocks / √blocks. The competitor's trend
-    /// is the straight line through S(0) and S at the crossing, evaluated at the phase's median time.
+    /// continues the sharpening at its rate just before the crossing (the chord over the last <see cref="TrendSpan"/>
+    /// measurements: progressive sharpening speeds up, so the chord from S(0) would understate it) to the phase's median time.
+    /// A run whose sharpness starts at or above the threshold (crossing at the first measurement) shows no sharpening.
     /// </summary>
     private static Edge Analyse(RunTrace r, double threshold, int blocks)
     {
         int rises = 0;
         for (int t = 1; t < r.Loss.Length; t++) if (r.Loss[t] > r.Loss[t - 1]) rises++;
         int c = Array.FindIndex(r.Sharpness, s => s >= threshold);
-        if (c < 0 || r.Sharpness.Length - c < 2 * blocks) return new Edge(threshold, null, double.NaN, double.NaN, double.NaN,
-            r.Sharpness[0], rises);
+        if (c <= 0 || r.Sharpness.Length - c < 2 * blocks) return new Edge(threshold, c == 0 ? 0 : null, double.NaN, double.NaN,
+            double.NaN, r.Sharpness[0], rises);
         double[] ratios = [.. r.Sharpness.Skip(c).Select(s => s / threshold)];
         int size = ratios.Length / blocks;
         double[] medians = [.. Enumerable.Range(0, blocks).Select(b => Statistics.Median(ratios.Skip(b * size).Take(size)))];
         double se = Math.Sqrt(Statistics.Variance(medians) / blocks);
         double midTime = r.Steps[c + ratios.Length / 2];
-        double rate = r.Steps[c] > 0 ? (r.Sharpness[c] - r.Sharpness[0]) / r.Steps[c] : 0;
+        int from = Math.Max(0, c - TrendSpan);
+        double rate = (r.Sharpness[c] - r.Sharpness[from]) / (r.Steps[c] - r.Steps[from]);
         return new Edge(threshold, r.Steps[c], Statistics.Median(ratios), se, (r.Sharpness[c] + rate * (midTime - r.Steps[c])) / threshold,
             r.Sharpness[0], rises);
     }
@@ -211,6 +220,10 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
     private static Claim JudgeEdge(DeclaredClaim claim, Edge e, RunTrace r, double? rival, Setup p)
     {
         if (r.Diverged) return claim.Inconclusive(1, "The run diverged: lower the learning rate.");
+        if (e.Crossing == 0)
+            return claim.Inconclusive(1, string.Create(CultureInfo.InvariantCulture,
+                $"The sharpness started at {e.Initial:G4}, already at or above the threshold {e.Threshold:G4}: no sharpening to " +
+                $"judge; lower the learning rate."));
         if (e.Crossing is null)
             return claim.Inconclusive(1, string.Create(CultureInfo.InvariantCulture,
                 $"The sharpness never reached the threshold {e.Threshold:G4} early enough to leave {2 * p.Blocks} measurements " +
@@ -233,7 +246,7 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
     /// ratio / ratio).</summary>
     private static void JudgeScaling(ExperimentOutput output, Setup p, List<(double Lr, Edge E)> edges)
     {
-        var ok = edges.Where(t => t.E.Crossing is not null && t.E.Se > 0).ToList();
+        var ok = edges.Where(t => t.E.Crossing > 0 && t.E.Se > 0).ToList();
         var claim = Scaling.With(("lrs", string.Join(", ", p.GdLrs.Select(v => v.ToString(CultureInfo.InvariantCulture)))));
         if (ok.Count < 2)
         {

@@ -77,6 +77,8 @@ public sealed class EigenlearningExperiment : IExperiment
     public IReadOnlyList<ClaimDeclaration> Claims { get; } =
         [TestMse, Learnability, Conservation, LearningCurveExponent, FashionMnistTestMse];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Random stream of the Fashion-MNIST part; the synthetic training sets use streams (draw, n index).</summary>
     private const ulong FashionMnistStream = ulong.MaxValue;
 

@@ -63,6 +63,8 @@ public sealed class FeatureAnsatzExperiment : IExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Agop, Sqrt, Lazy];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Stated levels: the trained correlations at least 0.95; the lazy change at most 0.1.</summary>
     private const double TrainedLevel = 0.95;
 

@@ -51,6 +51,8 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Vertex, VertexSlope];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     private sealed record Config(string Name, Activation Act, double Sw2, double Sb2, bool Critical);
 
     private sealed record Row(string Cfg, int Depth, int Width, double Kappa, double Se, double Predicted, double VK2);
@@ -62,7 +64,8 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
         public static Setup From(Settings s)
         {
             int[] widths = s.GetIntList("widths", 8).Distinct().Order().ToArray();
-            int depth = s.GetInt("depth", 2);
+            // The depth-slope fit needs two depths ≥ max(2, L/2).
+            int depth = s.GetInt("depth", 3);
             int nets = s.GetInt("nets", 50);
             var off = s.GetString("off_critical").Split(':');
             if (off.Length != 2 || !double.TryParse(off[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double offB) || offB < 0

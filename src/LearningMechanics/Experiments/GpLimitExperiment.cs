@@ -108,6 +108,8 @@ public sealed class GpLimitExperiment : IExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Covariance, NloMetric, KurtosisSlope, KurtosisExact, Normality];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Random stream of the probe inputs (the ensembles use the root's other streams).</summary>
     private const ulong InputStream = ulong.MaxValue;
 

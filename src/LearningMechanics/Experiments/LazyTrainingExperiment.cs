@@ -130,6 +130,8 @@ public sealed class LazyTrainingExperiment : IGridExperiment
         TestMean, TestVariance, TrainLoss, MaxLearningRate,
     ];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Random stream of the data set; network r of width index w uses stream (r, w).</summary>
     private const ulong DataStream = ulong.MaxValue;
 
@@ -312,6 +314,19 @@ public sealed class LazyTrainingExperiment : IGridExperiment
     private static void JudgeScaling(ExperimentOutput output, Setup p, Movement m)
     {
         double[] ns = p.Widths.Select(n => (double)n).ToArray();
+        // A network whose ReLUs all died outputs 0 and has a zero kernel: its relative changes are undefined (x/0).
+        RmsSeries[] all = [m.Ntk, m.Linearisation, m.Hidden, m.Readout, m.Preactivation];
+        int bad = Enumerable.Range(0, ns.Length)
+            .FirstOrDefault(i => all.Any(s => !double.IsFinite(s.Rms[i]) || !double.IsFinite(s.Se[i])), -1);
+        if (bad >= 0)
+        {
+            string why = $"At width {ns[bad]} a network has a zero output or kernel (every ReLU dead), so its relative changes are " +
+                "undefined: raise the smallest width.";
+            output.Claims.AddRange([NtkChangeSlope.With().Inconclusive(-1, why), LinearisationSlope.With().Inconclusive(-1, why),
+                HiddenWeightSlope.With().Inconclusive(-1, why), ReadoutWeightSlope.With().Inconclusive(-0.5, why),
+                PreactivationSlope.With().Inconclusive(-0.5, why)]);
+            return;
+        }
         var ntkFit = Statistics.LogLogSlope(ns, m.Ntk.Rms, m.Ntk.Se);
         output.Claims.Add(NtkChangeSlope.With().Compare(-1, ntkFit.Slope, ntkFit.SlopeStdErr, 4 * ntkFit.SlopeStdErr,
             $"weighted fit over widths {ns[0]}…{ns[^1]} (reduced χ² = {ntkFit.ReducedChiSquare:G3}); tolerance " +

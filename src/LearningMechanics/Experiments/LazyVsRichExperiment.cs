@@ -97,6 +97,8 @@ public sealed class LazyVsRichExperiment : IExperiment
     public IReadOnlyList<ClaimDeclaration> Claims { get; } =
         [KernelMovementSlope, KernelMovementSlopeRelu, KernelMovementFlips, FeatureMovementSlope, LazyTestMse];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>
     /// Random stream of the initialisations: activation k, initialisation r uses its sub-stream (k, r) for every α, so the
     /// claims of different activations do not share weight draws.

@@ -62,6 +62,8 @@ public sealed class LinearScalingExperiment : IGridExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [LinearRule, CriticalBatch];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Stream of the data subset; run (seed s) draws its network and batches from (RunStream + s): the same at
     /// every B and learning rate (common random numbers).</summary>
     private const ulong DataStream = ulong.MaxValue;

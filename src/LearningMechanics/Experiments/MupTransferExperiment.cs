@@ -60,6 +60,8 @@ public sealed class MupTransferExperiment : IGridExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Transfer, CoordCheck];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>The MLP of every run, {n} the width.</summary>
     private const string Architecture = "dense({n})-relu-dense({n})-relu-dense(10)";
 

@@ -71,6 +71,8 @@ public sealed class NeuralCollapseExperiment : IExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Nc1, Nc2, Nc3, Nc4];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Stated levels: NC1 must at least halve; NC2 and NC3 must fall by 10 %; NC4's mismatch at most 2 %.</summary>
     private const double Nc1Level = 0.5;
 

@@ -62,6 +62,8 @@ public sealed class NtkFluctuationsExperiment : IExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Variance, Cross, WidthSlope];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Random stream of the input; the ensembles use streams 0, 1, … (activation × width × depth).</summary>
     private const ulong InputStream = ulong.MaxValue;
 

@@ -51,6 +51,8 @@ public sealed class NtkLimitExperiment : IExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [MeanConverges, VarianceSlope];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     /// <summary>Random stream of the probe inputs; the ensembles use streams 0, 1, … (activation × width).</summary>
     private const ulong InputStream = ulong.MaxValue;
 

@@ -62,6 +62,8 @@ public sealed class ResidualVertexExperiment : IGridExperiment
 
     public IReadOnlyList<ClaimDeclaration> Claims { get; } = [Corrected, Book, NuShift];
 
+    public void Validate(Settings settings) => Setup.From(settings);
+
     private sealed record Config(string Name, Activation Act, double Gamma2)
     {
         public double Gamma => Math.Sqrt(Gamma2);

@@ -28,9 +28,12 @@ public static class VerdictText
     public static string Summary(IEnumerable<Claim> claims)
     {
         var list = claims.ToList();
-        Verdict[] order = [Verdict.Pass, Verdict.Fail, Verdict.Refuted, Verdict.NotDiscriminating, Verdict.Inconclusive];
-        return string.Join(", ", order.Select(v => $"{list.Count(c => c.Verdict == v)} {v.Text()}"));
+        return string.Join(", ", Order.Select(v => $"{list.Count(c => c.Verdict == v)} {v.Text()}"));
     }
+
+    /// <summary>The order in which summaries count the verdicts.</summary>
+    public static IReadOnlyList<Verdict> Order { get; } =
+        [Verdict.Pass, Verdict.Fail, Verdict.Refuted, Verdict.NotDiscriminating, Verdict.Inconclusive];
 }
 
 /// <summary>

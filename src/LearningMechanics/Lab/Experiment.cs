@@ -35,6 +35,10 @@ public interface IExperiment
     IReadOnlyList<ClaimDeclaration> Claims { get; }
     ExperimentOutput Run(RunContext context);
 
+    /// <summary>Checks the settings' values beyond their types (ranges, combinations), throwing a <see cref="BadInputException"/>,
+    /// so that <c>lmech run all</c> refuses bad input before any experiment starts.</summary>
+    void Validate(Settings settings) { }
+
     /// <summary>Roughly how many floating-point operations a run with these settings needs (null: no estimate). The runner
     /// refuses runs far beyond a lab run (<see cref="Runner.MaxFlops"/>) unless forced.</summary>
     double? EstimatedFlops(Settings settings) => null;

@@ -28,6 +28,7 @@ public static class Runner
     public static Settings Prepare(IExperiment experiment, RunOptions options)
     {
         var settings = new Settings(experiment.Settings, options.Mode, options.Overrides ?? new Dictionary<string, string>());
+        experiment.Validate(settings);
         if (!options.Force && experiment.EstimatedFlops(settings) is { } flops && flops > MaxFlops)
             throw new BadInputException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{experiment.Id} with these settings needs about {flops:G2} floating-point operations, about " +
@@ -37,6 +38,29 @@ public static class Runner
         EnsureWritable(options.OutDir);
         return settings;
     }
+
+    /// <summary>
+    /// The finished result of <paramref name="experiment"/> in the output folder with the same settings, seed, mode and lmech
+    /// version (its result.json and report.html both written), or null: what <c>lmech run --resume</c> keeps instead of
+    /// running again.
+    /// </summary>
+    public static ResultHeader? Finished(IExperiment experiment, RunOptions options)
+    {
+        string dir = Path.Combine(options.OutDir, experiment.Id);
+        if (!File.Exists(Path.Combine(dir, "report.html"))) return null;
+        var header = ResultJson.ReadHeader(Path.Combine(dir, "result.json"));
+        var settings = new Settings(experiment.Settings, options.Mode, options.Overrides ?? new Dictionary<string, string>());
+        bool same = header is not null && header.Experiment == experiment.Id && header.Version == RunRecord.LibraryVersion
+            && header.Seed == options.Seed && header.Mode == options.Mode.ToString().ToLowerInvariant()
+            && settings.Values.All(kv => header.Config.TryGetValue(kv.Key, out var v) && v == kv.Value);
+        return same ? header : null;
+    }
+
+    /// <summary>
+    /// Held while <see cref="Save"/> writes a run: an interrupted process (SIGINT, SIGTERM) waits for it before exiting, so a
+    /// finished experiment's files and database rows are either all written or not begun.
+    /// </summary>
+    public static readonly object SaveGate = new();
 
     public static RunRecord Run(IExperiment experiment, RunOptions options)
     {
@@ -63,6 +87,11 @@ public static class Runner
     /// points at another run's report.
     /// </summary>
     public static void Save(RunRecord run, string outDir)
+    {
+        lock (SaveGate) SaveLocked(run, outDir);
+    }
+
+    private static void SaveLocked(RunRecord run, string outDir)
     {
         Directory.CreateDirectory(run.Directory);
         using var turn = Lock(outDir);

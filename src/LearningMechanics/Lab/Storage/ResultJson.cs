@@ -76,6 +76,28 @@ public static class ResultJson
         if (v is { } x && double.IsFinite(x)) w.WriteNumberValue(x); else w.WriteNullValue();
     }
 
+    /// <summary>
+    /// The identity of a finished result.json (experiment, version, run id, seed, mode, config) and its verdicts, or null when
+    /// the file is missing, unreadable or incomplete.
+    /// </summary>
+    public static ResultHeader? ReadHeader(string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var r = doc.RootElement;
+            return new ResultHeader(r.GetProperty("experiment").GetString()!, r.GetProperty("version").GetString()!,
+                r.GetProperty("run_id").GetString()!, r.GetProperty("seed").GetUInt64(), r.GetProperty("mode").GetString()!,
+                r.GetProperty("config").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? ""),
+                [.. r.GetProperty("claims").EnumerateArray().Select(c => c.GetProperty("verdict").GetString() ?? "")]);
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or KeyNotFoundException
+            or InvalidOperationException or FormatException or NullReferenceException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Reads the run id of an existing result.json, or null when the file is missing or unreadable.</summary>
     public static string? ReadRunId(string path)
     {
@@ -87,3 +109,7 @@ public static class ResultJson
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { return null; }
     }
 }
+
+/// <summary>A stored result's identity and verdicts (<see cref="ResultJson.ReadHeader"/>).</summary>
+public sealed record ResultHeader(string Experiment, string Version, string RunId, ulong Seed, string Mode,
+    IReadOnlyDictionary<string, string> Config, IReadOnlyList<string> Verdicts);
