@@ -211,8 +211,13 @@ namespace LearningMechanics.Cli
                 context.Cancel = true;
                 lock (Runner.SaveGate)
                 {
-                    Console.Error.WriteLine($"Interrupted ({context.Signal}): the experiments that finished are kept in {dir}; " +
-                        "'lmech run … --resume' skips them.");
+                    // A closed standard error (the reader gone) must not keep the process alive.
+                    try
+                    {
+                        Console.Error.WriteLine($"Interrupted ({context.Signal}): the experiments that finished are kept in {dir}; " +
+                            "'lmech run … --resume' skips them.");
+                    }
+                    catch (IOException) { }
                     Environment.Exit(context.Signal == PosixSignal.SIGINT ? 130 : 143);
                 }
             }
