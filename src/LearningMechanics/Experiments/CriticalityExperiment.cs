@@ -86,6 +86,15 @@ public sealed class CriticalityExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>Per configuration (at most 3 per activation: critical, ordered, chaotic) and network: drawing the weights and
+    /// propagating two inputs (d = 16).</summary>
+    public double? EstimatedFlops(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double w = WorkEstimate.MlpWeights(16, p.Width, p.Depth);
+        return 3.0 * p.Acts.Length * p.Nets * (WorkEstimate.Draw(w) + WorkEstimate.Forward(w, 2));
+    }
+
     /// <summary>Input correlation of the ordered configuration (close to its fixed point c* = 1, inputs at |x|² = K*).</summary>
     private const double OrderedInputCorrelation = 0.9;
 

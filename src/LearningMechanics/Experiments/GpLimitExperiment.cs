@@ -146,8 +146,7 @@ public sealed class GpLimitExperiment : IExperiment
     public double? EstimatedFlops(Settings settings)
     {
         var p = Setup.From(settings);
-        double weights = p.Widths.Sum(n => (double)p.D * n + (p.Depth - 1.0) * n * n + n);
-        return (double)p.Nets * p.Acts.Length * 4 * 2 * weights;
+        return (double)p.Nets * p.Acts.Length * p.Widths.Sum(n => WorkEstimate.Forward(WorkEstimate.MlpWeights(p.D, n, p.Depth), 4));
     }
 
     private sealed record CovarianceRow(string Act, int Depth, int Width, int I, int J, double K, double Mean, double Se);

@@ -64,6 +64,18 @@ public sealed class NtkFluctuationsExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>Per activation, width, depth and network: drawing the weights and the empirical NTK on one input (d = 16).
+    /// </summary>
+    public double? EstimatedFlops(Settings settings)
+    {
+        var p = Setup.From(settings);
+        return (double)p.Nets * p.Acts.Length * p.Widths.Sum(n => p.Depths.Sum(depth =>
+        {
+            double w = WorkEstimate.MlpWeights(16, n, depth);
+            return WorkEstimate.Draw(w) + WorkEstimate.EmpiricalNtk(w, 1);
+        }));
+    }
+
     /// <summary>Random stream of the input; the ensembles use streams 0, 1, … (activation × width × depth).</summary>
     private const ulong InputStream = ulong.MaxValue;
 

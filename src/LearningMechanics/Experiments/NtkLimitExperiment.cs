@@ -53,6 +53,18 @@ public sealed class NtkLimitExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>Per activation, width and network: drawing the weights and the empirical NTK on the 4 probe inputs (d = 16).
+    /// </summary>
+    public double? EstimatedFlops(Settings settings)
+    {
+        var p = Setup.From(settings);
+        return (double)p.Nets * p.Acts.Length * p.Widths.Sum(n =>
+        {
+            double w = WorkEstimate.MlpWeights(16, n, p.Depth);
+            return WorkEstimate.Draw(w) + WorkEstimate.EmpiricalNtk(w, 4);
+        });
+    }
+
     /// <summary>Random stream of the probe inputs; the ensembles use streams 0, 1, … (activation × width).</summary>
     private const ulong InputStream = ulong.MaxValue;
 

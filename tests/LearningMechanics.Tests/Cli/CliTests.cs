@@ -44,8 +44,11 @@ public class CliTests : IDisposable
     [InlineData(new[] { "frobnicate" }, "frobnicate", "")]
     [InlineData(new[] { "run", "all", "--set", "foo=1" }, "foo", "lmech list")]
     [InlineData(new[] { "run", "all", "--set", "acts=relu,tanh" }, "'tanh' is not positively homogeneous", "relu, linear")]
-    [InlineData(new[] { "run", "ntk-limit", "--set", "widths=2000000000" }, "dense(2000000000)", "500,000,000 parameters")]
+    [InlineData(new[] { "run", "bayesian-finite-width", "--set", "widths=2000000000" }, "dense(2000000000)", "500,000,000 parameters")]
     [InlineData(new[] { "run", "gp-limit", "--set", "nets=100000000" }, "floating-point operations", "--force")]
+    [InlineData(new[] { "run", "ntk-limit", "--set", "nets=1000000000" }, "floating-point operations", "--force")]
+    [InlineData(new[] { "run", "ntk-fluctuations", "--set", "nets=1000000000" }, "floating-point operations", "--force")]
+    [InlineData(new[] { "run", "criticality", "--set", "width=100000" }, "floating-point operations", "--force")]
     [InlineData(new[] { "train", "--arch", "dense(8)-relu-dense(1)", "--data", "teacher", "--n-train", "1000000000" }, "1000000000",
         "10,000,000")]
     public void BadInputExitsWithCodeTwoAndNamesTheValue(string[] args, string named, string allowed)
