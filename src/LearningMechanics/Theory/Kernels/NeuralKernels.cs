@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using LearningMechanics.Architecture;
 using LearningMechanics.Numerics;
 
@@ -60,8 +61,20 @@ public static class NeuralKernels
     }
 
     /// <summary>Per-thread buffers of a row: the residual stack, and K and Θ rows for the kernels not kept.</summary>
-    private static (double[] K, double[] T, double[][] Stack) RowBuffers(CompiledNetwork net, int length) =>
-        (new double[length], new double[length], [.. Enumerable.Range(0, 2 * net.MaxNesting).Select(_ => new double[length])]);
+    /// <summary>
+    /// One worker's row buffers (a K row, a Θ row, the nesting stack), kept across the row blocks of a run: each block's
+    /// Parallel.For rents them per worker and returns them, so a run allocates them once per thread, not once per block.
+    /// </summary>
+    private sealed class RowBufferPool(CompiledNetwork net, int length)
+    {
+        private readonly ConcurrentBag<(double[] K, double[] T, double[][] Stack)> free = [];
+
+        public (double[] K, double[] T, double[][] Stack) Rent() => free.TryTake(out var b)
+            ? b
+            : (new double[length], new double[length], [.. Enumerable.Range(0, 2 * net.MaxNesting).Select(_ => new double[length])]);
+
+        public void Return((double[] K, double[] T, double[][] Stack) b) => free.Add(b);
+    }
 
     /// <summary>What the symmetric paths share: checked inputs, the compiled network, the traces and the Gram matrix x·x′/d.</summary>
     private static (CompiledNetwork Net, double[][] Traces, Matrix Gram) PrepareSymmetric(NetworkSpec spec, Matrix x, bool ntk,
@@ -100,6 +113,7 @@ public static class NeuralKernels
         var t = options.Ntk ? new Matrix(n, n) : null;
         int block = Math.Min(options.RowBlock, Math.Max(n, 1));
         var gram = new double[(long)block * n];
+        var pool = new RowBufferPool(net, n);
         for (int r0 = 0; r0 < n; r0 += block)
         {
             options.Cancellation.ThrowIfCancellationRequested();
@@ -107,7 +121,7 @@ public static class NeuralKernels
             int width = n - r0;
             Blas.Gemm(Transpose.No, Transpose.Yes, rows, width, d, 1.0 / d, x.Data.AsSpan(r0 * d, rows * d), d,
                 x.Data.AsSpan(r0 * d), d, 0.0, gram, width);
-            Parallel.For(0, rows, Parallelism.Options(options.Cancellation), () => RowBuffers(net, n), (r, _, buf) =>
+            Parallel.For(0, rows, Parallelism.Options(options.Cancellation), pool.Rent, (r, _, buf) =>
             {
                 int i = r0 + r;
                 var kRow = k is null ? buf.K.AsSpan(0, n - i) : k.Data.AsSpan(i * n + i, n - i);
@@ -116,7 +130,7 @@ public static class NeuralKernels
                 kRow[0] = traces[i][0];
                 net.Row(traces[i], byOp, i, kRow, tRow, buf.Stack);
                 return buf;
-            }, _ => { });
+            }, pool.Return);
             options.Progress?.Report(new ProgressInfo("kernel rows", r0 + rows, n));
         }
         if (k is not null) Matrix.Mirror(k.Data, n, n, upperToLower: true);
@@ -161,12 +175,13 @@ public static class NeuralKernels
         var gram = new double[(long)block * m];
         var kBuf = new double[(long)block * m];
         var tBuf = options.Ntk ? new double[(long)block * m] : null;
+        var pool = new RowBufferPool(net, m);
         for (int r0 = 0; r0 < n; r0 += block)
         {
             options.Cancellation.ThrowIfCancellationRequested();
             int rows = Math.Min(block, n - r0);
             Blas.Gemm(Transpose.No, Transpose.Yes, rows, m, d, 1.0 / d, x1.Data.AsSpan(r0 * d, rows * d), d, right.Data, d, 0.0, gram, m);
-            Parallel.For(0, rows, Parallelism.Options(options.Cancellation), () => RowBuffers(net, m), (r, _, buf) =>
+            Parallel.For(0, rows, Parallelism.Options(options.Cancellation), pool.Rent, (r, _, buf) =>
             {
                 var a = traces1[r0 + r];
                 var kRow = kBuf.AsSpan(r * m, m);
@@ -176,7 +191,7 @@ public static class NeuralKernels
                 if (x2 is null) kRow[r0 + r] = a[0];
                 net.Row(a, byOp2, 0, kRow, tRow, buf.Stack);
                 return buf;
-            }, _ => { });
+            }, pool.Return);
             sink(r0, rows, kBuf, tBuf);
             options.Progress?.Report(new ProgressInfo("kernel rows", r0 + rows, n));
         }
