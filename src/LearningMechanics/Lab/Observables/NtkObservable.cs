@@ -9,7 +9,6 @@ namespace LearningMechanics.Lab.Observables;
 /// </summary>
 public sealed class NtkObservable : ITrainingObservable
 {
-    private EmpiricalNtk? ntk;
     private Matrix? initial;
 
     public string Name => "ntk";
@@ -18,9 +17,8 @@ public sealed class NtkObservable : ITrainingObservable
 
     public void Record(Observation at)
     {
-        var x = at.Probe.Take(64);
-        ntk ??= new EmpiricalNtk(at.Net, x.Count);
-        var k = ntk.Compute(x.X);
+        var x = at.Ntk.Points;
+        var k = at.ProbeNtk();
         initial ??= k;
         at.Add("ntk_distance", EmpiricalNtk.Distance(initial, k));
         at.Add("ntk_alignment", EmpiricalNtk.Alignment(k, x.Y.Data.Where((_, i) => i % x.OutputDim == 0).ToArray()));

@@ -10,17 +10,13 @@ namespace LearningMechanics.Lab.Observables;
 /// </summary>
 public sealed class NtkTopObservable : ITrainingObservable
 {
-    private EmpiricalNtk? ntk;
-
     public string Name => "ntk-top";
 
     public void Check(TrainingJob job) { }
 
     public void Record(Observation at)
     {
-        var x = at.Probe.Take(64);
-        ntk ??= new EmpiricalNtk(at.Net, x.Count);
-        var (values, _) = Lapack.SymmetricEigen(ntk.Compute(x.X));
+        var (values, _) = Lapack.SymmetricEigen(at.ProbeNtk());
         for (int k = 1; k <= Math.Min(3, values.Length); k++) at.Add($"ntk_top{k}", values[^k]);
     }
 }

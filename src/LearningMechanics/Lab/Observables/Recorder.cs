@@ -16,6 +16,7 @@ internal sealed class Recorder<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly TrainingJob job;
     private readonly IReadOnlyList<ITrainingObservable> observables;
     private readonly Dataset probe;
+    private readonly ProbeNtk probeNtk;
     private readonly ObservableTable table = new();
     private readonly Stopwatch clock = new();
 
@@ -32,6 +33,7 @@ internal sealed class Recorder<T> where T : unmanaged, IFloatingPointIeee754<T>
             : new Network<double>(job.Spec, job.Train.InputDim, job.ZeroReadout);
         // Kernel, Hessian and representation observables use at most 256 training points (the first ones).
         probe = job.Train.Take(256);
+        probeNtk = new ProbeNtk(mirror, probe);
     }
 
     public void Record(int step)
@@ -40,7 +42,7 @@ internal sealed class Recorder<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (!ReferenceEquals(mirror, net))
             for (int i = 0; i < net.Parameters.Length; i++) mirror.Parameters[i] = double.CreateTruncating(net.Parameters[i]);
         table.Add(ObservableTable.StepColumn, step);
-        var at = new Observation(mirror, job, probe, step, table);
+        var at = new Observation(mirror, job, probe, step, table, probeNtk);
         foreach (var o in observables) o.Record(at);
         clock.Stop();
     }
