@@ -16,6 +16,7 @@ public static class Registry
         new DepthMupExperiment(),
         new LinearScalingExperiment(),
         new EdgeOfStabilityExperiment(),
+        new SpectralOutliersExperiment(),
         new DeepLinearExperiment(),
         new ConservationExperiment(),
         new NeuralCollapseExperiment(),

@@ -37,6 +37,23 @@ public static class Statistics
         return s / (x.Length - 1);
     }
 
+    /// <summary>
+    /// Kolmogorov–Smirnov distance sup_x |F_n(x) − F(x)| between the empirical CDF of a sample sorted ascending and a
+    /// continuous CDF F: the largest gap just before or at each sample point.
+    /// </summary>
+    public static double KsDistance(ReadOnlySpan<double> sortedAscending, Func<double, double> cdf)
+    {
+        int n = sortedAscending.Length;
+        if (n == 0) throw new ArgumentException("KS distance of an empty sample.");
+        double d = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double f = cdf(sortedAscending[i]);
+            d = Math.Max(d, Math.Max(Math.Abs(f - (double)i / n), Math.Abs(f - (i + 1.0) / n)));
+        }
+        return d;
+    }
+
     /// <summary>Percentile bootstrap confidence interval of <paramref name="statistic"/> at the given level.</summary>
     public static (double Lower, double Upper) BootstrapCi(double[] sample, Func<double[], double> statistic, Rng rng,
         int resamples = 2000, double level = 0.95)

@@ -40,6 +40,10 @@ public partial class ExperimentDeclarationTests
         },
         ["residual-vertex"] = new() { ["widths"] = "8,16,32", ["depth"] = "4", ["nets"] = "256", ["acts"] = "relu", ["gammas"] = "0.5" },
         ["conservation"] = new() { ["width"] = "8", ["n_train"] = "12", ["steps"] = "20", ["batch"] = "4", ["sgd_lr"] = "0.025" },
+        ["spectral-outliers"] = new()
+        {
+            ["widths"] = "16,24,32", ["n_train"] = "40", ["steps"] = "20", ["seeds"] = "2", ["records"] = "2", ["null_draws"] = "10",
+        },
         ["neural-collapse"] = new() { ["per_class"] = "3", ["width"] = "16", ["steps"] = "200", ["seeds"] = "2", ["records"] = "5" },
         ["feature-ansatz"] = new() { ["d"] = "6", ["n_train"] = "64", ["width"] = "16", ["steps"] = "30", ["seeds"] = "2" },
         ["deep-linear"] = new()

@@ -75,6 +75,9 @@ public class LapackTests
         var (un, sn, vtn) = Lapack.Svd(a);
         var (um, sm, vtm) = ManagedLapack.Svd(a);
         for (int i = 0; i < sn.Length; i++) Assert.Equal(sn[i], sm[i], 1e-10);
+        var values = Lapack.SingularValues(a);
+        Assert.Equal(sn.Length, values.Length);
+        for (int i = 0; i < sn.Length; i++) Assert.Equal(sn[i], values[i], 1e-10);
         foreach (var (u, s, vt) in new[] { (un, sn, vtn), (um, sm, vtm) })
         {
             var us = u.Clone();

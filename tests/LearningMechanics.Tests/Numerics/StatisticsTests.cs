@@ -4,6 +4,18 @@ namespace LearningMechanics.Tests.Numerics;
 
 public class StatisticsTests
 {
+    /// <summary>The KS distance against the uniform CDF, worked by hand: the gaps just before and at each point.</summary>
+    [Fact]
+    public void KsDistanceIsTheLargestGapOfTheEmpiricalCdf()
+    {
+        static double Uniform(double x) => Math.Clamp(x, 0, 1);
+        Assert.Equal(0.5, Statistics.KsDistance([0.5], Uniform), 1e-15);
+        Assert.Equal(0.25, Statistics.KsDistance([0.25, 0.75], Uniform), 1e-15);
+        Assert.Equal(0.8, Statistics.KsDistance([0.1, 0.2], Uniform), 1e-15);
+        Assert.Equal(0.9, Statistics.KsDistance(new[] { 0.9, 0.95, 0.99 }.AsSpan(0, 1), Uniform), 1e-15);
+        Assert.Throws<ArgumentException>(() => Statistics.KsDistance([], Uniform));
+    }
+
     [Fact]
     public void MeanVarianceStandardError()
     {

@@ -49,13 +49,7 @@ public sealed record WeightSpectrum(
         }
         double bulkEdge = sigma2 > 0 ? MarchenkoPastur.Edges(q, sigma2).Upper : 0;
         var bulk = lambda.Skip(outliers).OrderBy(v => v).ToArray();
-        double ks = 0;
-        if (sigma2 > 0)
-            for (int i = 0; i < bulk.Length; i++)
-            {
-                double f = MarchenkoPastur.Cdf(bulk[i], q, sigma2);
-                ks = Math.Max(ks, Math.Max(Math.Abs(f - (double)i / bulk.Length), Math.Abs(f - (i + 1.0) / bulk.Length)));
-            }
+        double ks = sigma2 > 0 ? Statistics.KsDistance(bulk, l => MarchenkoPastur.Cdf(l, q, sigma2)) : 0;
         var (alpha, se, xmin, count) = PowerLawTail(lambda);
         return new WeightSpectrum(name, w.Rows, w.Cols, lambda, sv, sigma2, bulkEdge,
             Enumerable.Range(0, outliers).ToArray(), ks, alpha, se, xmin, count);
