@@ -35,6 +35,7 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
             "0.1,0.15,0.2,0.25,0.3"),
         new("momentum_lrs", "learning rates η of heavy-ball momentum (β below)", "0.4", "0.25,0.4"),
         new("beta", "momentum β", "0.9", "0.9"),
+        new("adam_lrs", "learning rates η of full-batch Adam (β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸)", "0.003", "0.0003,0.003"),
         new("steps", "optimiser steps per run", "2500", "6000"),
         new("every", "steps between sharpness measurements", "100", "25"),
         new("lanczos", "Lanczos steps per sharpness measurement", "20", "30"),
@@ -74,7 +75,23 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
         Competitor = "GD's threshold 2/η without the momentum factor: S/((2 + 2β)/η) = 1/(1 + β)",
     };
 
-    public IReadOnlyList<ClaimDeclaration> Claims { get; } = [GdEdge, Scaling, MomentumEdge];
+    private static readonly ClaimDeclaration AdamEdge = new("adam-lr{lr}",
+        "full-batch Adam (β₁ = {beta1}) at η = {lr}: the preconditioned sharpness λ_max(P⁻¹H) settles at " +
+        "(2 + 2β₁)/((1 − β₁)η) = {threshold:G4}: median of λ_max(P⁻¹H)/threshold after the first crossing = 1",
+        "Cohen et al. 2022", ClaimRule.TwoSided,
+        "4·SE of the median over time blocks + 0.15, the stated model error")
+    {
+        Competitor = "the preconditioned sharpening goes on regardless of η: its rate just before the crossing, continued to the " +
+            "median time (as for GD)",
+    };
+
+    public IReadOnlyList<ClaimDeclaration> Claims { get; } = [GdEdge, Scaling, MomentumEdge, AdamEdge];
+
+    /// <summary>Adam's β₁ (PyTorch's default, Cohen et al. 2022's setting).</summary>
+    private const double AdamBeta1 = 0.9;
+
+    /// <summary>Adam's stability threshold for λ_max(P⁻¹H) (Cohen et al. 2022): 38/η at β₁ = 0.9.</summary>
+    private static double AdamThreshold(double lr) => (2 + 2 * AdamBeta1) / ((1 - AdamBeta1) * lr);
 
     public void Validate(Settings settings) => Setup.From(settings);
 
@@ -86,8 +103,8 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
 
     private const ulong LanczosStream = 2;
 
-    private sealed record Setup(double[] GdLrs, double[] MomentumLrs, double Beta, int Steps, int Every, int Lanczos, int NTrain,
-        int Width, double Sw2, int Blocks)
+    private sealed record Setup(double[] GdLrs, double[] MomentumLrs, double[] AdamLrs, double Beta, int Steps, int Every, int Lanczos,
+        int NTrain, int Width, double Sw2, int Blocks)
     {
         public static Setup From(Settings s)
         {
@@ -98,7 +115,8 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
                     "at least 20 are needed.");
             double beta = s.GetDouble("beta", 0);
             if (beta >= 1) throw new BadInputException($"Setting beta={beta} must lie in [0, 1).");
-            return new Setup(s.GetDoubleList("gd_lrs", 0), s.GetDoubleList("momentum_lrs", 0), beta, steps, every,
+            return new Setup(s.GetDoubleList("gd_lrs", 0), s.GetDoubleList("momentum_lrs", 0), s.GetDoubleList("adam_lrs", 0), beta,
+                steps, every,
                 s.GetInt("lanczos", 2), s.GetInt("n_train", 2), s.GetInt("width", 1), s.GetDouble("sw2", 0), s.GetInt("blocks", 2));
         }
 
@@ -116,7 +134,8 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
     public IReadOnlyList<string> Units(RunContext ctx)
     {
         var p = Setup.From(ctx.Settings);
-        return [.. p.GdLrs.Select(lr => Key("gd", lr)), .. p.MomentumLrs.Select(lr => Key("momentum", lr))];
+        return [.. p.GdLrs.Select(lr => Key("gd", lr)), .. p.MomentumLrs.Select(lr => Key("momentum", lr)),
+            .. p.AdamLrs.Select(lr => Key("adam", lr))];
     }
 
     private readonly RunCache<Dataset> data = new(ctx =>
@@ -130,11 +149,15 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
         foreach (double lr in p.MomentumLrs)
             if (Key("momentum", lr) == unit)
                 return Grid.ToJson(Train(p, data.Get(ctx), new OptimizerSettings(OptimizerKind.Momentum, lr, p.Beta), ctx.Seed));
+        foreach (double lr in p.AdamLrs)
+            if (Key("adam", lr) == unit)
+                return Grid.ToJson(Train(p, data.Get(ctx), new OptimizerSettings(OptimizerKind.Adam, lr, Beta1: AdamBeta1), ctx.Seed));
         throw new BadInputException($"Unit '{unit}' is not a unit of {Id} with these settings.");
     }
 
     /// <summary>Full-batch training from the seed's network; the sharpness of the loss on the whole training set every
-    /// <c>every</c> steps (at the parameters the step is about to move).</summary>
+    /// <c>every</c> steps (at the parameters the step is about to move); for Adam the preconditioned sharpness λ_max(P⁻¹H)
+    /// with P the preconditioner of that step.</summary>
     private static RunTrace Train(Setup p, Dataset d, OptimizerSettings opt, ulong seed)
     {
         var net = new Network<double>(p.Spec, d.InputDim);
@@ -145,11 +168,18 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
         var lanczos = new Rng(seed).Split(LanczosStream);
         // One Hessian (its copy of the data and its workspaces) per run; it reads the network's current parameters.
         var hessian = new Hessian(net, d, loss);
+        var preconditioner = opt.Kind == OptimizerKind.Adam ? new double[net.ParameterCount] : null;
         void Record(TrainingState<double> state)
         {
             if (state.Step % p.Every != 0) return;
             steps.Add(state.Step);
-            sharpness.Add(hessian.Sharpness(p.Lanczos, lanczos.Split((ulong)state.Step)));
+            var rng = lanczos.Split((ulong)state.Step);
+            if (preconditioner is null) sharpness.Add(hessian.Sharpness(p.Lanczos, rng));
+            else
+            {
+                state.Optimizer!.AdamPreconditioner(state.Gradient, preconditioner);
+                sharpness.Add(hessian.PreconditionedSharpness(preconditioner, p.Lanczos, rng));
+            }
         }
         var result = new Trainer<double>(net, d, new TrainingOptions(loss, opt, p.Steps, DivergenceFactor: 1e4)).Run(Record, 1);
         return new RunTrace([.. steps], [.. sharpness], [.. result.Losses], result.Status == TrainingStatus.Diverged);
@@ -169,19 +199,20 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
     /// measurements: progressive sharpening speeds up, so the chord from S(0) would understate it) to the phase's median time.
     /// A run whose sharpness starts at or above the threshold (crossing at the first measurement) shows no sharpening.
     /// </summary>
-    private static Edge Analyse(RunTrace r, double threshold, int blocks)
+    private static Edge Analyse(RunTrace r, double threshold, int blocks, int first = 0)
     {
         int rises = 0;
         for (int t = 1; t < r.Loss.Length; t++) if (r.Loss[t] > r.Loss[t - 1]) rises++;
-        int c = Array.FindIndex(r.Sharpness, s => s >= threshold);
-        if (c <= 0 || r.Sharpness.Length - c < 2 * blocks) return new Edge(threshold, c == 0 ? 0 : null, double.NaN, double.NaN,
-            double.NaN, r.Sharpness[0], rises);
+        if (r.Sharpness.Length <= first) return new Edge(threshold, null, double.NaN, double.NaN, double.NaN, double.NaN, rises);
+        int c = Array.FindIndex(r.Sharpness, first, s => s >= threshold);
+        if (c <= first || r.Sharpness.Length - c < 2 * blocks) return new Edge(threshold, c == first ? 0 : null, double.NaN,
+            double.NaN, double.NaN, r.Sharpness[first], rises);
         double[] ratios = [.. r.Sharpness.Skip(c).Select(s => s / threshold)];
         int size = ratios.Length / blocks;
         double[] medians = [.. Enumerable.Range(0, blocks).Select(b => Statistics.Median(ratios.Skip(b * size).Take(size)))];
         double se = Math.Sqrt(Statistics.Variance(medians) / blocks);
         double midTime = r.Steps[c + ratios.Length / 2];
-        int from = Math.Max(0, c - TrendSpan);
+        int from = Math.Max(first, c - TrendSpan);
         double rate = (r.Sharpness[c] - r.Sharpness[from]) / (r.Steps[c] - r.Steps[from]);
         return new Edge(threshold, r.Steps[c], Statistics.Median(ratios), se, (r.Sharpness[c] + rate * (midTime - r.Steps[c])) / threshold,
             r.Sharpness[0], rises);
@@ -193,6 +224,7 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
         var output = new ExperimentOutput();
         var gd = p.GdLrs.Select(lr => (lr, r: Grid.FromJson<RunTrace>(measurements[Key("gd", lr)]))).ToList();
         var momentum = p.MomentumLrs.Select(lr => (lr, r: Grid.FromJson<RunTrace>(measurements[Key("momentum", lr)]))).ToList();
+        var adam = p.AdamLrs.Select(lr => (lr, r: Grid.FromJson<RunTrace>(measurements[Key("adam", lr)]))).ToList();
         var gdEdges = new List<(double Lr, Edge E)>();
         foreach (var (lr, r) in gd)
         {
@@ -211,7 +243,15 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
             output.Claims.Add(JudgeEdge(claim, e, r, 1 / (1 + p.Beta), p));
             Facts(output, $"momentum.lr{lr.ToString(CultureInfo.InvariantCulture)}", e, r);
         }
-        Report(output, p, gd, momentum);
+        foreach (var (lr, r) in adam)
+        {
+            // Step 0's preconditioner is built from one gradient (P = (1 − β₁)(|g| + ε)): that measurement is left out.
+            var e = Analyse(r, AdamThreshold(lr), p.Blocks, first: 1);
+            var claim = AdamEdge.With(("lr", lr), ("beta1", AdamBeta1), ("threshold", AdamThreshold(lr)));
+            output.Claims.Add(JudgeEdge(claim, e, r, null, p));
+            Facts(output, $"adam.lr{lr.ToString(CultureInfo.InvariantCulture)}", e, r);
+        }
+        Report(output, p, gd, momentum, adam);
         return output;
     }
 
@@ -262,24 +302,32 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
     }
 
     private static void Report(ExperimentOutput output, Setup p, List<(double Lr, RunTrace R)> gd,
-        List<(double Lr, RunTrace R)> momentum)
+        List<(double Lr, RunTrace R)> momentum, List<(double Lr, RunTrace R)> adam)
     {
         var runs = gd.Select(t => ("gd", t.Lr, t.R, 2 / t.Lr))
-            .Concat(momentum.Select(t => ("momentum", t.Lr, t.R, (2 + 2 * p.Beta) / t.Lr))).ToList();
+            .Concat(momentum.Select(t => ("momentum", t.Lr, t.R, (2 + 2 * p.Beta) / t.Lr)))
+            .Concat(adam.Select(t => ("adam", t.Lr, t.R, AdamThreshold(t.Lr)))).ToList();
         output.Tables["sharpness"] = SeriesTable.FromRows(
             [.. runs.SelectMany(u => u.R.Steps.Select((s, i) => (u.Item1, u.Lr, Step: s, S: u.R.Sharpness[i], Threshold: u.Item4)))],
             ("optimizer", v => v.Item1), ("lr", v => v.Lr), ("step", v => v.Step), ("sharpness", v => v.S),
             ("threshold", v => v.Threshold));
-        var series = new List<SeriesSpec>();
-        foreach (var (opt, lr, r, threshold) in runs)
+        List<SeriesSpec> Series(bool adaptive)
         {
-            string name = string.Create(CultureInfo.InvariantCulture, $"{opt}, η = {lr}");
-            series.Add(new SeriesSpec(name, [.. r.Steps.Select(s => (double)s)], r.Sharpness, SeriesKind.Line));
-            series.Add(new SeriesSpec($"{name}: threshold", [0.0, p.Steps], [threshold, threshold], SeriesKind.Line, Dashed: true));
+            var series = new List<SeriesSpec>();
+            foreach (var (opt, lr, r, threshold) in runs.Where(u => (u.Item1 == "adam") == adaptive))
+            {
+                string name = string.Create(CultureInfo.InvariantCulture, $"{opt}, η = {lr}");
+                series.Add(new SeriesSpec(name, [.. r.Steps.Select(s => (double)s)], r.Sharpness, SeriesKind.Line));
+                series.Add(new SeriesSpec($"{name}: threshold", [0.0, p.Steps], [threshold, threshold], SeriesKind.Line, Dashed: true));
+            }
+            return series;
         }
-        output.Plots.Add(new PlotSpec("Sharpness during full-batch training", "step", "sharpness S (top Hessian eigenvalue)", series,
-            Caption: "Dashed: the stability thresholds 2/η (GD) and (2 + 2β)/η (heavy ball). The sharpness rises until it meets its " +
-                "threshold and then hovers there (Cohen et al. 2021)."));
+        output.Plots.Add(new PlotSpec("Sharpness during full-batch training", "step", "sharpness S (top Hessian eigenvalue)",
+            Series(false), Caption: "Dashed: the stability thresholds 2/η (GD) and (2 + 2β)/η (heavy ball). The sharpness rises " +
+                "until it meets its threshold and then hovers there (Cohen et al. 2021)."));
+        if (adam.Count > 0)
+            output.Plots.Add(new PlotSpec("Preconditioned sharpness of full-batch Adam", "step", "λ_max(P⁻¹H)", Series(true),
+                LogY: true, Caption: "Dashed: Adam's threshold (2 + 2β₁)/((1 − β₁)η) = 38/η (Cohen et al. 2022)."));
         output.Plots.Add(new PlotSpec("Training loss", "step", "MSE", [.. runs.Select(u => new SeriesSpec(
             string.Create(CultureInfo.InvariantCulture, $"{u.Item1}, η = {u.Lr}"),
             [.. Enumerable.Range(0, u.R.Loss.Length).Select(i => (double)i)], u.R.Loss, SeriesKind.Line))], LogY: true,

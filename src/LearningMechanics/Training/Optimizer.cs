@@ -70,6 +70,36 @@ public sealed class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         g = s.WeightDecay > 0 ? new T[n] : [];
     }
 
+    /// <summary>
+    /// Adam's diagonal preconditioner for the next step, in the form of Cohen et al. 2022, §2: with
+    /// <paramref name="grad"/> the gradient the step will use, the step is θ ← θ − η·P⁻¹m exactly, P = (1 − β₁^{t+1})·
+    /// diag(√v̂ + ε) divided by each tensor's learning-rate factor, m and v̂ (bias-corrected) the moments updated with that
+    /// gradient. For a frozen P, Adam is heavy-ball momentum on P^{−1/2}HP^{−1/2} with rate (1 − β₁)η, stable while
+    /// λ_max(P⁻¹H) &lt; (2 + 2β₁)/((1 − β₁)η).
+    /// </summary>
+    public void AdamPreconditioner(ReadOnlySpan<T> grad, Span<double> diagonal)
+    {
+        if (s.Kind != OptimizerKind.Adam) throw new InvalidOperationException($"{s.Kind} has no Adam preconditioner.");
+        if (s.WeightDecay > 0) throw new InvalidOperationException("Adam's preconditioner is defined here without weight decay.");
+        double b2 = s.Beta2;
+        double bc1 = 1 - Math.Pow(s.Beta1, t + 1);
+        double bc2 = 1 - Math.Pow(b2, t + 1);
+        foreach (var tensor in tensors)
+        {
+            double factor = (tensor.Role == ParameterRole.HiddenWeight ? s.HiddenFactor : 1) * tensor.Rule.AdamFactor;
+            double eps = s.PerLayerEpsilon ? s.Epsilon * tensor.Rule.AdamEpsilonFactor : s.Epsilon;
+            for (int i = tensor.Offset; i < tensor.Offset + tensor.Length; i++)
+            {
+                double g = double.CreateTruncating(grad[i]);
+                double vNext = b2 * double.CreateTruncating(v[i]) + (1 - b2) * g * g;
+                diagonal[i] = bc1 * (Math.Sqrt(vNext / bc2) + eps) / factor;
+            }
+        }
+    }
+
+    /// <summary>Optimiser steps taken so far.</summary>
+    public int StepsTaken => t;
+
     /// <summary>θ ← θ − η·(update from <paramref name="grad"/>), η = <paramref name="learningRate"/> times the tensor's
     /// factor (and <see cref="OptimizerSettings.HiddenFactor"/> for hidden weights).</summary>
     public void Step(Span<T> theta, ReadOnlySpan<T> grad, double learningRate)

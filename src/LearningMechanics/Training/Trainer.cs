@@ -42,6 +42,8 @@ public sealed class TrainingState<T>(Network<T> network, int[] batchRows) where 
     public IReadOnlyList<int> BatchRows { get; } = batchRows;
     /// <summary>∂loss/∂θ of this batch (stored parameters), before the optimiser step.</summary>
     public T[] Gradient { get; internal set; } = [];
+    /// <summary>The optimiser about to take the step (its state: e.g. Adam's preconditioner).</summary>
+    public Optimizer<T>? Optimizer { get; internal set; }
 }
 
 /// <summary>Outcome of a run: status, loss series (step t: batch loss at θ_t), final full-data loss, timing.</summary>
@@ -113,7 +115,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var rows = new int[batch];
         if (full) Array.Copy(perm, rows, n);
         var rng = new Rng(o.Seed).Split(0x5eed);
-        var state = new TrainingState<T>(net, rows) { Gradient = grad };
+        var state = new TrainingState<T>(net, rows) { Gradient = grad, Optimizer = opt };
         var schedule = o.Schedule ?? LearningRateSchedule.Constant;
         int cursor = n;
         double first = double.NaN;

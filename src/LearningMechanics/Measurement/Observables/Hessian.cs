@@ -102,6 +102,27 @@ public sealed class Hessian
     /// <summary>Sharpness λ_max(H) from <paramref name="steps"/> Lanczos steps.</summary>
     public double Sharpness(int steps, Rng rng) => TopEigenvalues(1, steps, rng)[0];
 
+    /// <summary>
+    /// Preconditioned sharpness λ_max(P⁻¹H) for a positive diagonal P (Cohen et al. 2022): Lanczos on the symmetric
+    /// P^{−1/2}HP^{−1/2}, which has the same eigenvalues.
+    /// </summary>
+    public double PreconditionedSharpness(ReadOnlySpan<double> diagonal, int steps, Rng rng)
+    {
+        if (diagonal.Length != Dimension) throw new ArgumentException($"Preconditioner has {diagonal.Length} entries, not {Dimension}.");
+        var scale = new double[Dimension];
+        for (int i = 0; i < scale.Length; i++)
+            scale[i] = diagonal[i] > 0 ? 1 / Math.Sqrt(diagonal[i])
+                : throw new ArgumentException($"Preconditioner entry {i} is {diagonal[i]}; it must be > 0.");
+        var scaled = new double[Dimension];
+        var r = Lanczos.Run((x, y) =>
+        {
+            for (int i = 0; i < scaled.Length; i++) scaled[i] = scale[i] * x[i];
+            Multiply(scaled, y);
+            for (int i = 0; i < y.Length; i++) y[i] *= scale[i];
+        }, Dimension, steps, rng);
+        return r.Values[^1];
+    }
+
     /// <summary>Hutchinson's estimate of tr H with <paramref name="samples"/> Rademacher probes: (mean, standard error).</summary>
     public (double Trace, double StdErr) HutchinsonTrace(int samples, Rng rng)
     {
