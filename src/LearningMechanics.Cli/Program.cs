@@ -136,7 +136,10 @@ namespace LearningMechanics.Cli
                 Description = "with --executor: the sweep folder of the units (default OUT/<id>/units-<hash>)",
             };
             var force = new Option<bool>("--force")
-                { Description = "run even when the settings' estimated work is far beyond a lab run (10¹⁴ operations)" };
+            {
+                Description = "run even when the settings' estimated work or memory is beyond the limits (10¹⁴ operations, or the " +
+                    "experiment's --full size where larger; 80 % of the machine's memory)",
+            };
             var resume = new Option<bool>("--resume")
             {
                 Description = "keep an experiment's finished result in OUT (same settings, seed, mode and version) instead of " +
@@ -240,7 +243,9 @@ namespace LearningMechanics.Cli
             if (experiments.Count != 1 || experiments[0] is not IGridExperiment grid)
                 throw new BadInputException("--unit needs one grid experiment. Grid experiments: " +
                     string.Join(", ", Registry.All.OfType<IGridExperiment>().Select(e => e.Id)) + ".");
-            var settings = Runner.Prepare(grid, options);
+            // A unit is one part of a run whose work and memory were checked (or forced) when it was started: the whole
+            // run's estimate does not apply to it.
+            var settings = Runner.Prepare(grid, options with { Force = true });
             var context = new RunContext(options.Mode, options.Seed, settings, new ConsoleProgress($"{grid.Id} {key}"));
             var measurement = grid.Measure(context, key);
             string path = Path.Combine(options.OutDir, grid.Id, Lab.Sweeps.SweepTaskRunner.UnitFile);

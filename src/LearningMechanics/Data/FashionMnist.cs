@@ -11,6 +11,15 @@ public static class FashionMnist
 {
     public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
     public const int Classes = 10;
+    /// <summary>Images of the training split.</summary>
+    public const int TrainCount = 60000;
+    /// <summary>Pixels per image (28×28).</summary>
+    public const int Pixels = 784;
+
+    /// <summary>A setting's number of training images, checked against the split's <see cref="TrainCount"/> (a larger
+    /// request would silently get the whole split).</summary>
+    public static int TrainSubset(string setting, int count) => count <= TrainCount ? count
+        : throw new BadInputException($"Setting {setting}={count} exceeds the {TrainCount} Fashion-MNIST training images.");
     public static readonly string[] ClassNames =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 

@@ -125,7 +125,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
     private const ulong CalibrationTeacherStream = 1;
 
     private sealed record Setup(Activation[] Acts, int Depth, int Nets, int RealNets, int NTrain, int NTest, int Outputs, int Dim,
-        int[] Widths, double Noise, double Scale)
+        int[] Widths, double Noise, double Scale, Calibration Calibration)
     {
         public static Setup From(Settings s)
         {
@@ -140,8 +140,54 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
             int[] widths = s.GetIntList("widths", 2).Distinct().Order().ToArray();
             double noise = s.GetDouble("noise", 0);
             double scale = s.GetDouble("target_scale", 0);
-            return new Setup(acts, depth, nets, realNets, na, nb, outputs, d, widths, noise, scale);
+            return new Setup(acts, depth, nets, realNets, na, nb, outputs, d, widths, noise, scale, Calibration.From(s));
         }
+    }
+
+    /// <summary>The calibration task's settings (Lee et al. 2018's teacher regressions).</summary>
+    private sealed record Calibration(Activation[] Acts, int Train, int Test, int Dim, double Noise, int Tasks)
+    {
+        public static Calibration From(Settings s)
+        {
+            int tasks = s.GetInt("calib_tasks", 3);
+            if (tasks < 3) throw new BadInputException($"Setting calib_tasks={tasks} must be ≥ 3 (the SE comes from their spread).");
+            return new Calibration(s.GetList("calib_acts").Select(Activation.Parse).ToArray(), s.GetInt("calib_train", 2),
+                s.GetInt("calib_test", 10), s.GetInt("calib_dim", 1), s.GetDouble("calib_noise", 0), tasks);
+        }
+    }
+
+    /// <summary>
+    /// The exact chain per activation, width and draw (per layer and neuron m Gaussian draws and an m × m update, m the
+    /// train and test inputs; a Cholesky per layer), the importance-weighted posteriors (per test input and component pass,
+    /// an N_A × N_A Cholesky and solves per draw), the real networks at the smallest width (a weight draw and a forward pass
+    /// per activation), and the calibration (per task and activation the kernels, 121 Cholesky factorisations of the
+    /// training kernel for the noise profile, the NTK's eigendecomposition). In memory one chain's kernels (m(m+1)/2 per
+    /// draw), the real networks' output kernels, the posterior's per-draw arrays and per thread a network.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double m = (double)p.NTrain + p.NTest;
+        double pairs = m * (m + 1) / 2;
+        double na = p.NTrain;
+        int acts = p.Acts.Length;
+        double chain = (double)p.Nets * p.Depth * p.Widths.Sum(n => n * (20 * m + 2 * m * m) + WorkEstimate.Cholesky(m));
+        double posterior = (double)p.Nets * p.Widths.Length * p.NTest * (2.0 + p.Outputs)
+            * (WorkEstimate.Cholesky(na) + na * na * p.Outputs + m * p.Outputs);
+        double w0 = WorkEstimate.MlpWeights(p.Dim, p.Widths[0], p.Depth, p.Outputs);
+        double real = (double)p.RealNets * (WorkEstimate.Draw(w0) + acts * (WorkEstimate.Forward(w0, m) + 2 * m * m * p.Widths[0]));
+        var c = p.Calibration;
+        double tr = c.Train;
+        double all = tr + c.Test;
+        double calibration = (double)c.Tasks * (c.Acts.Length * (WorkEstimate.Kernel(all, tr, c.Dim, p.Depth)
+            + 121 * WorkEstimate.Cholesky(tr) + WorkEstimate.Eigen(tr) + 4 * c.Test * tr * tr) + 90 * all * c.Dim);
+        double flops = acts * (chain + posterior) + real + calibration;
+        double bytes = WorkEstimate.Float64 * p.Nets * (pairs + 2 * (p.Outputs + 2.0))
+            + WorkEstimate.Float64 * acts * (double)p.RealNets * (pairs + 1)
+            + WorkEstimate.Threads * (acts * WorkEstimate.Activations(p.Widths[0] * (double)p.Depth, m)
+                + WorkEstimate.Float64 * w0 + 5 * WorkEstimate.Matrix(m, m))
+            + 3 * WorkEstimate.Matrix(tr, tr) + 2 * WorkEstimate.Matrix(c.Test, tr) + 4 * WorkEstimate.Matrix(all, c.Dim + 1);
+        return new ResourceEstimate(flops, bytes);
     }
 
     /// <summary>The 1/n expansion for the full targets and, per component i, with every other component switched off.</summary>
@@ -159,8 +205,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
 
     public ExperimentOutput Run(RunContext ctx)
     {
-        var s = ctx.Settings;
-        var p = Setup.From(s);
+        var p = Setup.From(ctx.Settings);
         var root = new Rng(ctx.Seed);
         var x = Inputs.ToSphere(Synthetic.GaussianInputs(p.NTrain + p.NTest, p.Dim, root.Split(InputStream)));
         var xi = root.Split(TargetStream);
@@ -191,7 +236,7 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
         var fits = p.Acts.Select((act, a) => Judge(output, p, act.Name, samplerChecks[a], rows.Where(r => r.Act == act.Name).ToList()))
             .ToArray();
         clock.Restart();
-        Calibrate(s, p.Depth, root.Split(CalibrationStream), output);
+        Calibrate(p.Calibration, p.Depth, root.Split(CalibrationStream), output);
         output.Timings["calibration_s"] = clock.Elapsed.TotalSeconds;
         Report(output, p, rows, fits);
         return output;
@@ -326,17 +371,16 @@ public sealed class BayesianFiniteWidthExperiment : IExperiment
     /// claim is the mean coverage over the tasks, with the SE of that mean and a Student-t tolerance at the gallery's
     /// two-sided 4σ rate (6.3·10⁻⁵) for its tasks − 1 degrees of freedom. The first task is plotted and tabulated.
     /// </summary>
-    private static void Calibrate(Settings s, int depth, Rng calibRng, ExperimentOutput output)
+    private static void Calibrate(Calibration c, int depth, Rng calibRng, ExperimentOutput output)
     {
-        int calibTrain = s.GetInt("calib_train", 2);
-        int calibTest = s.GetInt("calib_test", 10);
-        int calibDim = s.GetInt("calib_dim", 1);
-        int tasks = s.GetInt("calib_tasks", 3);
-        double calibNoise = s.GetDouble("calib_noise", 0);
-        if (tasks < 3) throw new BadInputException($"Setting calib_tasks={tasks} must be ≥ 3 (the SE comes from their spread).");
+        int calibTrain = c.Train;
+        int calibTest = c.Test;
+        int calibDim = c.Dim;
+        int tasks = c.Tasks;
+        double calibNoise = c.Noise;
         output.Facts["calibration_task"] = $"{tasks} teachers dense(32)-tanh-dense(1) on the sphere in d = {calibDim}, " +
             $"label noise sd {calibNoise}; {calibTrain} training, {calibTest} held-out points each";
-        var acts = s.GetList("calib_acts").Select(Activation.Parse).ToArray();
+        var acts = c.Acts;
         var results = acts.Select(_ => new CalibrationResult[tasks]).ToArray();
         for (int t = 0; t < tasks; t++)
         {

@@ -69,6 +69,25 @@ public sealed class ConservationExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>
+    /// Per activation: the GD run (steps full-batch steps), the flow-limit runs (steps/f steps at each factor f) and the SGD
+    /// run (steps·lr/sgd_lr steps, each also computing the per-example gradients of the epoch's remaining pool, ≈ one
+    /// full-batch gradient), for the 16 → n → n → 1 MLP; in memory the per-example gradients (N × weights) and the SGD run's
+    /// per-step increments (two vectors over the 2n neurons per step).
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double w = WorkEstimate.MlpWeights(16, p.Width, 2);
+        double gdSteps = p.Steps + p.Factors.Sum(f => Math.Round(p.Steps / f));
+        double sgdSteps = Math.Round(p.Steps * p.Lr / p.SgdLr);
+        double flops = p.Acts.Length * (WorkEstimate.Training(w, gdSteps, p.NTrain, 0)
+            + WorkEstimate.Training(w, sgdSteps, p.NTrain + p.Batch, 0));
+        double bytes = WorkEstimate.Matrix(p.NTrain, w) + sgdSteps * 2 * WorkEstimate.Matrix(2, p.Width)
+            + WorkEstimate.TrainedNetwork(w) + WorkEstimate.Activations(2.0 * p.Width + 1, p.NTrain) + WorkEstimate.Matrix(p.NTrain, 17);
+        return new ResourceEstimate(flops, bytes);
+    }
+
     /// <summary>Random stream of the data; network of activation a uses stream (NetStream, a).</summary>
     private const ulong DataStream = 0;
 

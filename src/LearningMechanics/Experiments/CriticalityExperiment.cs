@@ -87,12 +87,17 @@ public sealed class CriticalityExperiment : IExperiment
     public void Validate(Settings settings) => Setup.From(settings);
 
     /// <summary>Per configuration (at most 3 per activation: critical, ordered, chaotic) and network: drawing the weights and
-    /// propagating two inputs (d = 16).</summary>
-    public double? EstimatedFlops(Settings settings)
+    /// propagating two inputs (d = 16); per layer and network two values (q, c) are kept, and each thread holds a network and
+    /// its workspace.</summary>
+    public ResourceEstimate? Estimate(Settings settings)
     {
         var p = Setup.From(settings);
         double w = WorkEstimate.MlpWeights(16, p.Width, p.Depth);
-        return 3.0 * p.Acts.Length * p.Nets * (WorkEstimate.Draw(w) + WorkEstimate.Forward(w, 2));
+        double configs = 3.0 * p.Acts.Length;
+        double flops = configs * p.Nets * (WorkEstimate.Draw(w) + WorkEstimate.Forward(w, 2) + 6.0 * p.Width * p.Depth);
+        double bytes = 2 * WorkEstimate.Float64 * p.Depth * (double)p.Nets
+            + WorkEstimate.Threads * (WorkEstimate.Float64 * w + WorkEstimate.Activations((double)p.Width * p.Depth, 2));
+        return new ResourceEstimate(flops, bytes);
     }
 
     /// <summary>Input correlation of the ordered configuration (close to its fixed point c* = 1, inputs at |x|² = K*).</summary>

@@ -80,6 +80,33 @@ public sealed class DepthMupExperiment : IGridExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>
+    /// The stream ensembles (α × L × networks: drawing the d_in → n → L blocks → 1 network and its forward pass on the inputs,
+    /// one network and workspace per thread) and the training grid (α × rule × L × learning rate × seed runs of the
+    /// 196 → n → L blocks → 10 network on batches, then the loss on the data); in memory the data subset and its copy, and
+    /// the deepest training network with its activations.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        var t = p.Train;
+        double StreamWeights(int depth) => WorkEstimate.MlpWeights(p.DIn, p.Width, depth + 1);
+        double TrainWeights(int depth) => WorkEstimate.MlpWeights(196, t.Width, depth + 1, FashionMnist.Classes);
+        double flops = (double)p.Alphas.Length * p.Nets * p.Depths.Sum(l =>
+            WorkEstimate.Draw(StreamWeights(l)) + WorkEstimate.Forward(StreamWeights(l), p.Inputs));
+        flops += t.Alphas.Sum(a => (double)Rules(t, a).Length) * t.Lrs.Length * t.Seeds
+            * t.Depths.Sum(l => WorkEstimate.Training(TrainWeights(l), t.Steps, t.Batch, t.NTrain));
+        int deepest = p.Depths[^1];
+        int trainDeepest = t.Depths[^1];
+        double bytes = WorkEstimate.Threads * (WorkEstimate.Float64 * StreamWeights(deepest)
+                + WorkEstimate.Activations(3.0 * p.Width * (deepest + 1), p.Inputs))
+            + WorkEstimate.Matrix(p.Inputs, p.DIn) + 2 * WorkEstimate.Float64 * p.Nets * p.Alphas.Length * p.Depths.Length
+            + WorkEstimate.FashionMnistSubset(t.NTrain) + WorkEstimate.Matrix(t.NTrain, 196)
+            + WorkEstimate.TrainedNetwork(TrainWeights(trainDeepest))
+            + WorkEstimate.Activations(3.0 * t.Width * (trainDeepest + 1), Math.Max(t.Batch, 1024));
+        return new ResourceEstimate(flops, bytes);
+    }
+
     /// <summary>Stream of ensemble (α index a, depth index l): (EnsembleStream + a, l); network k splits it once more.</summary>
     private const ulong EnsembleStream = 0x5EED;
 
@@ -120,11 +147,13 @@ public sealed class DepthMupExperiment : IGridExperiment
             var depths = s.GetIntList("train_depths", 1).Distinct().Order().ToArray();
             if (depths.Length < 3)
                 throw new BadInputException($"Setting train_depths needs ≥ 3 distinct depths (a slope), has {depths.Length}.");
-            int nTrain = s.GetInt("n_train", 16);
+            int nTrain = FashionMnist.TrainSubset("n_train", s.GetInt("n_train", 16));
             int batch = s.GetInt("batch", 1);
             if (batch > nTrain) throw new BadInputException($"Setting batch={batch} must be ≤ n_train={nTrain}.");
+            int controls = s.GetInt("controls", 0);
+            if (controls > 1) throw new BadInputException($"Setting controls={controls} must be 0 (no foil) or 1 (the foil too).");
             return new Training(s.GetInt("train_width", 4), depths, s.GetDoubleList("train_alphas", 0, 2, minInclusive: true)
-                .Distinct().Order().ToArray(), s.GetInt("controls", 0) != 0, [.. s.GetLog2Grid("adam_log2_lr").Select(v => (int)v)],
+                .Distinct().Order().ToArray(), controls != 0, [.. s.GetLog2Grid("adam_log2_lr").Select(v => (int)v)],
                 s.GetInt("seeds", 2), s.GetInt("steps", 1), batch, nTrain);
         }
 

@@ -57,6 +57,28 @@ public sealed class DoubleDescentExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>
+    /// Per ratio (n = p/γ samples) and draw: the n × p Gaussian design, XᵀX (2n·p²), for p &gt; n also XXᵀ (2n²·p) and its
+    /// Cholesky, and the p × p Cholesky solves of least squares and ridge; in memory one draw's design, Grams and factors.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double features = p.P;
+        double flops = 0;
+        double bytes = 0;
+        foreach (double gamma in p.Gammas)
+        {
+            double n = Setup.N(p.P, gamma);
+            double draw = 22 * n * features + 2 * n * features * features + 2 * WorkEstimate.Cholesky(features)
+                + (features > n ? 2 * n * n * features + WorkEstimate.Cholesky(n) + 2 * n * features : 0);
+            flops += p.Draws * draw;
+            bytes = Math.Max(bytes, WorkEstimate.Matrix(n, features) + 3 * WorkEstimate.Matrix(features, features)
+                + (features > n ? 2 * WorkEstimate.Matrix(n, n) : 0) + WorkEstimate.Matrix(n + features, 4));
+        }
+        return new ResourceEstimate(flops, bytes);
+    }
+
     private sealed record Setup(int P, double[] Gammas, double R2, double Sigma2, int Draws)
     {
         public static Setup From(Settings s)

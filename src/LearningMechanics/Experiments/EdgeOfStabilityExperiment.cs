@@ -95,6 +95,27 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>
+    /// Every run (one per learning rate): full-batch steps of the 784 → n → n → 10 MLP on the whole training set, and at every
+    /// measurement the Lanczos steps, each an exact Hessian-vector product over the training set (≈ two gradients) plus the
+    /// reorthogonalisation against the previous vectors; in memory the data with the trainer's and the Hessian's copies and
+    /// workspaces, and the Lanczos vectors.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        const int inputs = FashionMnist.Pixels;
+        double w = WorkEstimate.MlpWeights(inputs, p.Width, 2, FashionMnist.Classes);
+        double measurements = p.Steps / p.Every + 1.0;
+        double perRun = WorkEstimate.Training(w, p.Steps, p.NTrain, p.NTrain)
+            + measurements * p.Lanczos * (WorkEstimate.HessianVector(w, p.NTrain) + 4.0 * p.Lanczos * w);
+        double flops = (p.GdLrs.Length + p.MomentumLrs.Length + p.AdamLrs.Length) * perRun;
+        double bytes = WorkEstimate.FashionMnistSubset(p.NTrain) + 2 * WorkEstimate.Matrix(p.NTrain, inputs + FashionMnist.Classes)
+            + 3 * WorkEstimate.Activations(2.0 * p.Width + FashionMnist.Classes, p.NTrain)
+            + WorkEstimate.TrainedNetwork(w) + (p.Lanczos + 2.0) * WorkEstimate.Float64 * w + 40.0 * p.Steps;
+        return new ResourceEstimate(flops, bytes);
+    }
+
     /// <summary>Stream of the data subset; every run starts from the same network (stream NetStream) and measures the
     /// sharpness from Lanczos starts of stream (LanczosStream, step).</summary>
     private const ulong DataStream = ulong.MaxValue;
@@ -115,9 +136,13 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
                     "at least 20 are needed.");
             double beta = s.GetDouble("beta", 0);
             if (beta >= 1) throw new BadInputException($"Setting beta={beta} must lie in [0, 1).");
+            int blocks = s.GetInt("blocks", 2);
+            if (2 * blocks > steps / every)
+                throw new BadInputException($"Setting blocks={blocks} needs ≥ {2 * blocks} sharpness measurements (two per block), " +
+                    $"more than the {steps / every} that steps={steps}, every={every} give.");
             return new Setup(s.GetDoubleList("gd_lrs", 0), s.GetDoubleList("momentum_lrs", 0), s.GetDoubleList("adam_lrs", 0), beta,
-                steps, every,
-                s.GetInt("lanczos", 2), s.GetInt("n_train", 2), s.GetInt("width", 1), s.GetDouble("sw2", 0), s.GetInt("blocks", 2));
+                steps, every, s.GetInt("lanczos", 2), FashionMnist.TrainSubset("n_train", s.GetInt("n_train", 2)), s.GetInt("width", 1),
+                s.GetDouble("sw2", 0), blocks);
         }
 
         public NetworkSpec Spec => NetworkSpec.Parse(string.Create(CultureInfo.InvariantCulture,

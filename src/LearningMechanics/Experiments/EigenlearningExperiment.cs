@@ -91,7 +91,7 @@ public sealed class EigenlearningExperiment : IExperiment
     /// <summary>Sample sizes from which the test MSE and the learning-curve exponent are judged.</summary>
     private const int MinFittedN = 32;
 
-    private sealed record Setup(int Modes, int Draws, double Alpha, double Beta, double Ridge, int[] Ns)
+    private sealed record Setup(int Modes, int Draws, double Alpha, double Beta, double Ridge, int[] Ns, Pool Pool)
     {
         public static Setup From(Settings s)
         {
@@ -102,8 +102,53 @@ public sealed class EigenlearningExperiment : IExperiment
             double ridge = s.GetDouble("ridge", 0);
             int[] ns = s.GetIntList("ns", 2).Distinct().Order().ToArray();
             if (ridge == 0 && ns[^1] >= m) throw new BadInputException($"Ridgeless KRR needs n < modes: n = {ns[^1]}, modes = {m}.");
-            return new Setup(m, draws, alpha, beta, ridge, ns);
+            return new Setup(m, draws, alpha, beta, ridge, ns, Pool.From(s));
         }
+    }
+
+    /// <summary>The Fashion-MNIST part's settings: pool size M (0: no such part), training-set sizes and ridge.</summary>
+    private sealed record Pool(int Size, int[] Ns, double Ridge)
+    {
+        public static Pool From(Settings s)
+        {
+            int pool = s.GetInt("pool", 0);
+            if (pool is > 0 and < 64) throw new BadInputException($"Setting pool={pool} must be 0 or ≥ 64.");
+            FashionMnist.TrainSubset("pool", pool);
+            int[] ns = s.GetIntList("pool_ns", 2).Distinct().Order().ToArray();
+            double ridge = s.GetDouble("pool_ridge", 0);
+            if (pool == 0) return new Pool(0, ns, ridge);
+            if (ns[^1] >= pool)
+                throw new BadInputException($"Setting pool_ns: n = {ns[^1]} must be below the pool size {pool} (distinct points).");
+            if (!(ridge > 0))
+                throw new BadInputException(
+                    "Setting pool_ridge must be > 0: the NTK Gram matrix of image data is too ill-conditioned to solve without it.");
+            return new Pool(pool, ns, ridge);
+        }
+    }
+
+    /// <summary>
+    /// Per sample size n and draw: the n × M features, K = XXᵀ (n²·M), its Cholesky and the M coefficients; then the
+    /// Fashion-MNIST part: the pool's NTK (M_pool² entries through two layers), its eigendecomposition, and per training-set
+    /// size and draw a gather of M_pool·n kernel entries and an n × n solve. In memory each thread's n × M features (twice),
+    /// the learnabilities of every mode and draw, and the pool's kernels and eigenvectors.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double m = p.Modes;
+        double flops = p.Ns.Sum(n => p.Draws * (26 * n * m + (double)n * n * m + WorkEstimate.Cholesky(n)) + 100 * m);
+        double nMax = p.Ns[^1];
+        double bytes = WorkEstimate.Threads * (2 * WorkEstimate.Matrix(nMax, m) + WorkEstimate.Matrix(nMax, nMax))
+            + WorkEstimate.Matrix(m, p.Draws) + 4 * WorkEstimate.Matrix(p.Ns.Length, m);
+        double pool = p.Pool.Size;
+        if (pool > 0)
+        {
+            flops += WorkEstimate.Kernel(pool, pool, FashionMnist.Pixels, 2) + WorkEstimate.Eigen(pool)
+                + p.Pool.Ns.Sum(n => p.Draws * (3 * pool * n + WorkEstimate.Cholesky(n)));
+            bytes += WorkEstimate.FashionMnistSubset(pool) + 4 * WorkEstimate.Matrix(pool, pool)
+                + WorkEstimate.Threads * WorkEstimate.Matrix(pool, p.Pool.Ns[^1] + 2);
+        }
+        return new ResourceEstimate(flops, bytes);
     }
 
     private sealed record Result(int N, double Mse, double Se, double Predicted, double[] Learn, double[] LearnSe,
@@ -250,7 +295,8 @@ public sealed class EigenlearningExperiment : IExperiment
     private static void FashionMnistPart(RunContext ctx, ExperimentOutput output, Rng rng)
     {
         var s = ctx.Settings;
-        int pool = s.GetInt("pool", 0);
+        var settings = Pool.From(s);
+        int pool = settings.Size;
         if (pool == 0) return;
         var claim = FashionMnistTestMse.With();
         if (!FashionMnist.Available())
@@ -259,12 +305,8 @@ public sealed class EigenlearningExperiment : IExperiment
                 "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist, or set LMECH_FASHION_MNIST)."));
             return;
         }
-        if (pool < 64) throw new BadInputException($"Setting pool={pool} must be 0 or ≥ 64.");
-        int[] ns = s.GetIntList("pool_ns", 2).Distinct().Order().ToArray();
-        double ridge = s.GetDouble("pool_ridge", 0);
-        if (!(ridge > 0))
-            throw new BadInputException(
-                "Setting pool_ridge must be > 0: the NTK Gram matrix of image data is too ill-conditioned to solve without it.");
+        int[] ns = settings.Ns;
+        double ridge = settings.Ridge;
         int draws = s.GetInt("draws", 3);
         var data = FashionMnist.Load("train", pool, rng.Split(PoolStream));
         var x = Inputs.ToSphere(data.Standardized().X);

@@ -65,6 +65,24 @@ public sealed class FeatureAnsatzExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>
+    /// Per network (two per seed: rich and lazy): full-batch Adam steps of the d → n → n → 1 MLP on the N points, and twice
+    /// (start, end) the AGOP (a backward pass per output over the data, N·d² for the outer products, the d × d eigen-
+    /// decomposition and square root) and the loss; in memory the data, the network with its full-batch activations and the
+    /// d × d matrices.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double d = p.D;
+        double w = WorkEstimate.MlpWeights(d, p.Width, 2);
+        double measure = WorkEstimate.Training(w, 1, p.NTrain, p.NTrain) + 2 * p.NTrain * d * d + WorkEstimate.Eigen(d) + 2 * d * d * d;
+        double flops = 2.0 * p.Seeds * (WorkEstimate.Training(w, p.Steps, p.NTrain, p.NTrain) + 2 * measure);
+        double bytes = 3 * WorkEstimate.Matrix(p.NTrain, d + 1) + WorkEstimate.TrainedNetwork(w)
+            + WorkEstimate.Activations(2.0 * p.Width + d + 1, p.NTrain) + 5 * WorkEstimate.Matrix(d, d);
+        return new ResourceEstimate(flops, bytes);
+    }
+
     /// <summary>Stated levels: the trained correlations at least 0.95; the lazy change at most 0.1.</summary>
     private const double TrainedLevel = 0.95;
 

@@ -53,6 +53,25 @@ public sealed class FiniteWidthVertexExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>Per width and network: one weight draw shared by the five configurations, each propagating the input (d = 16)
+    /// and its Gram per layer; the conditional kernels of every configuration, depth and network are kept for all widths,
+    /// and each thread holds a network and five workspaces.</summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        int configs = p.Configs.Length;
+        double flops = (double)p.Nets * p.Widths.Sum(n =>
+        {
+            double w = WorkEstimate.MlpWeights(16, n, p.Depth);
+            return WorkEstimate.Draw(w) + configs * (WorkEstimate.Forward(w, 1) + 2.0 * n * p.Depth);
+        });
+        double widest = p.Widths[^1];
+        double bytes = WorkEstimate.Float64 * p.Widths.Length * configs * (p.Depth + 1.0) * p.Nets
+            + WorkEstimate.Threads * (WorkEstimate.Float64 * WorkEstimate.MlpWeights(16, widest, p.Depth)
+                + configs * WorkEstimate.Activations(widest * p.Depth, 1));
+        return new ResourceEstimate(flops, bytes);
+    }
+
     private sealed record Config(string Name, Activation Act, double Sw2, double Sb2, bool Critical);
 
     private sealed record Row(string Cfg, int Depth, int Width, double Kappa, double Se, double Predicted, double VK2);

@@ -123,7 +123,8 @@ public sealed class GpLimitExperiment : IExperiment
 
     private static readonly string[] InputNames = ["x0", "x1 (cos 0.95)", "x2 (⊥ x0)", "x3 = −x0"];
 
-    private sealed record Setup(int[] Widths, int Depth, int Nets, int D, int FitMin, Activation[] Acts, MlpSpec[] Specs)
+    private sealed record Setup(int[] Widths, int Depth, int Nets, int D, int FitMin, Activation[] Acts, MlpSpec[] Specs,
+        int[] NloWidths, int NloNets)
     {
         public static Setup From(Settings s)
         {
@@ -137,16 +138,33 @@ public sealed class GpLimitExperiment : IExperiment
             if (acts.Length == 0) throw new BadInputException($"Setting acts is empty. Allowed: {string.Join(", ", Activation.Names)}.");
             var specs = acts.Select(a => new MlpSpec(d, widths[0], depth, a, WeightVariance(s.GetString("sw2"), a), sb2).Validated())
                 .ToArray();
-            return new Setup(widths, depth, nets, d, fitMin, acts, specs);
+            return new Setup(widths, depth, nets, d, fitMin, acts, specs, NloWidthsOf(s), s.GetInt("nlo_nets", 1000));
         }
     }
 
-    /// <summary>The ensembles' forward passes: nets × activations × 4 probe inputs × 2 flops per weight, summed over the
-    /// widths (d·n + (L − 1)·n² + n weights); the exact chain of the NLO fit is O(n) per layer and draw, negligible.</summary>
-    public double? EstimatedFlops(Settings settings)
+    private static int[] NloWidthsOf(Settings s) => s.GetIntList("nlo_widths", 3).Distinct().Order().ToArray();
+
+    /// <summary>
+    /// Per activation, width and network: drawing the weights and propagating the 4 probe inputs (d·n + (L − 1)·n² + n
+    /// weights), with the conditional kernels of every depth kept ((10·L + 1)·nets values per width) and one network and
+    /// workspace per thread; then the NLO fit's exact chain, ≈ 40 operations per neuron, layer and draw.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
     {
         var p = Setup.From(settings);
-        return (double)p.Nets * p.Acts.Length * p.Widths.Sum(n => WorkEstimate.Forward(WorkEstimate.MlpWeights(p.D, n, p.Depth), 4));
+        double nets = p.Nets;
+        double flops = nets * p.Acts.Length * p.Widths.Sum(n =>
+        {
+            double w = WorkEstimate.MlpWeights(p.D, n, p.Depth);
+            return WorkEstimate.Draw(w) + WorkEstimate.Forward(w, 4);
+        });
+        flops += 40.0 * p.Acts.Length * p.NloNets * p.Depth * p.NloWidths.Sum(n => (double)n);
+        double widest = p.Widths[^1];
+        double bytes = WorkEstimate.Float64 * p.Acts.Length * p.Widths.Length * (Pairs.Length * p.Depth + 1.0) * nets
+            + WorkEstimate.Threads * (WorkEstimate.Float64 * WorkEstimate.MlpWeights(p.D, widest, p.Depth)
+                + WorkEstimate.Activations(widest * p.Depth, 4))
+            + WorkEstimate.Matrix(4, p.D) + WorkEstimate.Float64 * p.NloNets;
+        return new ResourceEstimate(flops, bytes);
     }
 
     private sealed record CovarianceRow(string Act, int Depth, int Width, int I, int J, double K, double Mean, double Se);
@@ -290,7 +308,7 @@ public sealed class GpLimitExperiment : IExperiment
             return;
         }
         var claim = NloMetric.With(("act", act), ("depth", depth));
-        int[] widths = s.GetIntList("nlo_widths", 3).Distinct().Order().ToArray();
+        int[] widths = NloWidthsOf(s);
         int nets = s.GetInt("nlo_nets", 1000);
         var x = new Matrix(1, 1);
         x[0, 0] = 1;   // x·x/d = 1, as in the theory above

@@ -132,6 +132,35 @@ public sealed class LazyTrainingExperiment : IGridExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>
+    /// The infinite-width kernels and GD dynamics (the train and test-train kernels, the eigendecomposition of Θ, 21 points of
+    /// the loss curve); per width and network the empirical NTK on the train and test points twice, the linearisation and
+    /// the full-batch GD steps; the divergence unit: per network up to 16 trials of the same steps at the middle width. In
+    /// memory the widest network in training with its activations on every point, and the kernel matrices.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        string data = settings.GetString("data").Trim().ToLowerInvariant();
+        double d = data == "fashion-mnist" ? FashionMnist.Pixels : 16;
+        double train = p.NTrain;
+        double points = train + p.NTest;
+        double Weights(int n) => WorkEstimate.MlpWeights(d, n, p.Depth);
+        double theory = WorkEstimate.Kernel(train, points, d, p.Depth) + WorkEstimate.Eigen(train) + 100 * train * train * points;
+        double Unit(int n) => 2 * WorkEstimate.EmpiricalNtk(Weights(n), points) + WorkEstimate.Eigen(train)
+            + WorkEstimate.Training(Weights(n), p.Steps, train, 6 * points);
+        const int trials = 16;
+        double divergence = WorkEstimate.EmpiricalNtk(Weights(p.Widths[p.Widths.Length / 2]), train) + WorkEstimate.Eigen(train)
+            + trials * WorkEstimate.Training(Weights(p.Widths[p.Widths.Length / 2]), p.Steps, train, 0);
+        double flops = theory + (double)p.Nets * (p.Widths.Sum(Unit) + divergence);
+        int widest = p.Widths[^1];
+        double bytes = (WorkEstimate.TrainedNetwork(Weights(widest)) + WorkEstimate.Activations((double)widest * p.Depth, points))
+                * Math.Min(p.Nets, WorkEstimate.Threads)
+            + 8 * WorkEstimate.Matrix(points, points) + WorkEstimate.Matrix(points, d)
+            + (double)p.Nets * p.Widths.Length * 32 * (p.NTest + 30.0);
+        return new ResourceEstimate(flops, bytes);
+    }
+
     /// <summary>Random stream of the data set; network r of width index w uses stream (r, w).</summary>
     private const ulong DataStream = ulong.MaxValue;
 

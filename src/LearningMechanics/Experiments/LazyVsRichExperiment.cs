@@ -100,6 +100,25 @@ public sealed class LazyVsRichExperiment : IExperiment
     public void Validate(Settings settings) => Setup.From(settings);
 
     /// <summary>
+    /// Per activation, network and α: the empirical NTK on the train and test points twice, the eigendecomposition of Θ̂₀,
+    /// up to max_steps full-batch GD steps of the 16 → n → 1 network, and the measurements after it (CKA's n-wide Grams, the
+    /// AGOP, the activation flips: a few passes over the points); in memory two networks with their activations on every
+    /// point and the kernel matrices.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double points = (double)p.NTrain + p.NTest;
+        double w = WorkEstimate.MlpWeights(16, p.Width, 1);
+        double perRun = 2 * WorkEstimate.EmpiricalNtk(w, points) + WorkEstimate.Eigen(p.NTrain)
+            + WorkEstimate.Training(w, p.MaxSteps, p.NTrain, 20 * points) + 4.0 * p.NTrain * p.NTrain * p.Width;
+        double flops = (double)p.Acts.Length * p.Nets * p.Alphas.Length * perRun;
+        double bytes = 2 * (WorkEstimate.TrainedNetwork(w) + WorkEstimate.Activations(p.Width + 1.0, points))
+            + 4 * WorkEstimate.Matrix(points, points) + 4 * WorkEstimate.Matrix(points, p.Width) + 2 * WorkEstimate.Matrix(points, 17);
+        return new ResourceEstimate(flops, bytes);
+    }
+
+    /// <summary>
     /// Random stream of the initialisations: activation k, initialisation r uses its sub-stream (k, r) for every α, so the
     /// claims of different activations do not share weight draws.
     /// </summary>

@@ -64,6 +64,28 @@ public sealed class LinearScalingExperiment : IGridExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>
+    /// Every run (B × learning rate × seed) at its most: SGD on max_examples examples of the 196 → n → 10 MLP, the probe's
+    /// loss at its ≈ 8·log₂(steps) checkpoints, and per-example gradients over the training set for the noise scale where the
+    /// target is reached; in memory the data subset, its copy in the trainer and the network in training.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double w = WorkEstimate.MlpWeights(196, p.Width, 1, FashionMnist.Classes);
+        double Run(int batch)
+        {
+            double steps = Math.Max(1, p.MaxExamples / batch);
+            double checks = 8 * Math.Log2(steps) + 1;
+            return WorkEstimate.Training(w, steps, batch, 0) + checks * WorkEstimate.Forward(w, p.Probe)
+                + WorkEstimate.Training(w, p.NTrain, 1, 0);
+        }
+        double flops = (double)p.Lrs.Length * p.Seeds * p.Batches.Sum(Run);
+        double bytes = WorkEstimate.FashionMnistSubset(p.NTrain) + WorkEstimate.Matrix(p.NTrain, 196)
+            + WorkEstimate.TrainedNetwork(w) + WorkEstimate.Activations(p.Width + 10.0, Math.Max(p.Batches[^1], 1024));
+        return new ResourceEstimate(flops, bytes);
+    }
+
     /// <summary>Stream of the data subset; run (seed s) draws its network and batches from (RunStream + s): the same at
     /// every B and learning rate (common random numbers).</summary>
     private const ulong DataStream = ulong.MaxValue;
@@ -78,7 +100,7 @@ public sealed class LinearScalingExperiment : IGridExperiment
             int[] batches = s.GetIntList("batches", 1).Distinct().Order().ToArray();
             if (batches.Length < 4)
                 throw new BadInputException($"Setting batches needs ≥ 4 distinct batch sizes, has {batches.Length}.");
-            int nTrain = s.GetInt("n_train", 16);
+            int nTrain = FashionMnist.TrainSubset("n_train", s.GetInt("n_train", 16));
             if (batches[^1] > nTrain) throw new BadInputException($"Setting batches: B = {batches[^1]} exceeds n_train = {nTrain}.");
             int probe = s.GetInt("probe", 2);
             if (probe > nTrain) throw new BadInputException($"Setting probe={probe} must be ≤ n_train={nTrain}.");

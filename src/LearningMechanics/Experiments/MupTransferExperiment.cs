@@ -62,6 +62,25 @@ public sealed class MupTransferExperiment : IGridExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>
+    /// Every training run (parameterisation × optimiser × width × learning rate × seed: steps on batches of the
+    /// 196 → n → n → 10 MLP, then the loss on the training set) and the coordinate checks (4 Adam steps at every width per
+    /// parameterisation and seed); in memory the data subset, its copy in the trainer and the widest network in training.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        const int inputs = 196;
+        double Weights(int n) => WorkEstimate.MlpWeights(inputs, n, 2, FashionMnist.Classes);
+        double flops = p.Params.Length * p.Optimizers.Sum(o => (double)p.Lrs(o).Length * p.Seeds
+            * p.Widths.Sum(n => WorkEstimate.Training(Weights(n), p.Steps, p.Batch, p.NTrain)));
+        flops += (double)p.Params.Length * p.Seeds * p.Widths.Sum(n => WorkEstimate.Training(Weights(n), CoordSteps, p.Batch, 0));
+        int widest = p.Widths[^1];
+        double bytes = WorkEstimate.FashionMnistSubset(p.NTrain) + WorkEstimate.Matrix(p.NTrain, inputs)
+            + WorkEstimate.TrainedNetwork(Weights(widest)) + WorkEstimate.Activations(2.0 * widest + 10, Math.Max(p.Batch, 1024));
+        return new ResourceEstimate(flops, bytes);
+    }
+
     /// <summary>The MLP of every run, {n} the width.</summary>
     private const string Architecture = "dense({n})-relu-dense({n})-relu-dense(10)";
 
@@ -84,7 +103,7 @@ public sealed class MupTransferExperiment : IGridExperiment
                 if (v is not ("adam" or "momentum"))
                     throw new BadInputException($"Setting optimizers: '{v}' is not allowed. Allowed: adam, momentum.");
             int seeds = s.GetInt("seeds", 2);
-            int nTrain = s.GetInt("n_train", 16);
+            int nTrain = FashionMnist.TrainSubset("n_train", s.GetInt("n_train", 16));
             int batch = s.GetInt("batch", 1);
             if (batch > nTrain) throw new BadInputException($"Setting batch={batch} must be ≤ n_train={nTrain}.");
             return new Setup(widths, ps, opts, Range(s, "adam_log2_lr"), Range(s, "momentum_log2_lr"), seeds, s.GetInt("steps", 1),

@@ -73,6 +73,27 @@ public sealed class NeuralCollapseExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>
+    /// Per network: full-batch steps of the 784 → n → n → n → 10 MLP on the N = 10·per_class examples, and at every record the
+    /// features, Σ_W (N·n² operations), the eigendecomposition of Σ_B (n × n) and the predictions; in memory the drawn pool,
+    /// the network in training with its full-batch activations, and the n × n matrices of the metrics.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double n = p.Width;
+        double examples = (double)p.PerClass * FashionMnist.Classes;
+        double w = WorkEstimate.MlpWeights(FashionMnist.Pixels, n, 3, FashionMnist.Classes);
+        double record = 2 * examples * n * n + WorkEstimate.Eigen(n) + 2 * FashionMnist.Classes * n * n
+            + 2 * WorkEstimate.Forward(w, examples);
+        double flops = p.Seeds * (WorkEstimate.Training(w, p.Steps, examples, 0) + (p.Records + 2.0) * record);
+        double bytes = WorkEstimate.FashionMnistSubset(Math.Min(FashionMnist.TrainCount, 40 * examples))
+            + WorkEstimate.Matrix(examples, FashionMnist.Pixels + FashionMnist.Classes) + WorkEstimate.TrainedNetwork(w)
+            + WorkEstimate.Activations(3 * n + FashionMnist.Classes, examples) + 4 * WorkEstimate.Matrix(n, n)
+            + 2 * WorkEstimate.Matrix(examples, n);
+        return new ResourceEstimate(flops, bytes);
+    }
+
     /// <summary>Stated levels: NC1 must at least halve; NC2 and NC3 must fall by 10 %; NC4's mismatch at most 2 %.</summary>
     private const double Nc1Level = 0.5;
 
@@ -92,6 +113,10 @@ public sealed class NeuralCollapseExperiment : IExperiment
             var p = new Setup(s.GetInt("per_class", 2), s.GetInt("width", 2), s.GetInt("steps", 10), s.GetDouble("lr", 1e-12),
                 s.GetDouble("momentum", 0), s.GetDouble("weight_decay", 0), s.GetInt("seeds", 2), s.GetInt("records", 4));
             if (p.Records > p.Steps) throw new BadInputException($"Setting records={p.Records} must be ≤ steps={p.Steps}.");
+            int most = FashionMnist.TrainCount / FashionMnist.Classes;
+            if (p.PerClass > most)
+                throw new BadInputException($"Setting per_class={p.PerClass} exceeds the {most} training images of each " +
+                    "Fashion-MNIST class.");
             return p;
         }
 

@@ -64,16 +64,23 @@ public sealed class NtkFluctuationsExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
-    /// <summary>Per activation, width, depth and network: drawing the weights and the empirical NTK on one input (d = 16).
+    /// <summary>Per activation, width, depth and network: drawing the weights, the empirical NTK on one input (d = 16) and one
+    /// more forward pass; two values per network are kept, and each thread holds a network, its gradient and workspace.
     /// </summary>
-    public double? EstimatedFlops(Settings settings)
+    public ResourceEstimate? Estimate(Settings settings)
     {
         var p = Setup.From(settings);
-        return (double)p.Nets * p.Acts.Length * p.Widths.Sum(n => p.Depths.Sum(depth =>
+        double flops = (double)p.Nets * p.Acts.Length * p.Widths.Sum(n => p.Depths.Sum(depth =>
         {
             double w = WorkEstimate.MlpWeights(16, n, depth);
-            return WorkEstimate.Draw(w) + WorkEstimate.EmpiricalNtk(w, 1);
+            return WorkEstimate.Draw(w) + WorkEstimate.EmpiricalNtk(w, 1) + WorkEstimate.Forward(w, 1);
         }));
+        double widest = p.Widths[^1];
+        double deepest = p.Depths[^1];
+        double bytes = 2 * WorkEstimate.Float64 * p.Nets
+            + WorkEstimate.Threads * (2 * WorkEstimate.Float64 * WorkEstimate.MlpWeights(16, widest, deepest)
+                + WorkEstimate.Activations(widest * deepest, 1));
+        return new ResourceEstimate(flops, bytes);
     }
 
     /// <summary>Random stream of the input; the ensembles use streams 0, 1, … (activation × width × depth).</summary>

@@ -53,16 +53,22 @@ public sealed class NtkLimitExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
-    /// <summary>Per activation, width and network: drawing the weights and the empirical NTK on the 4 probe inputs (d = 16).
-    /// </summary>
-    public double? EstimatedFlops(Settings settings)
+    /// <summary>Per activation, width and network: drawing the weights and the empirical NTK on the 4 probe inputs (d = 16);
+    /// the 10 kernel entries of every network of one width are kept, and each thread holds a network, its gradient and
+    /// workspace.</summary>
+    public ResourceEstimate? Estimate(Settings settings)
     {
         var p = Setup.From(settings);
-        return (double)p.Nets * p.Acts.Length * p.Widths.Sum(n =>
+        double flops = (double)p.Nets * p.Acts.Length * p.Widths.Sum(n =>
         {
             double w = WorkEstimate.MlpWeights(16, n, p.Depth);
             return WorkEstimate.Draw(w) + WorkEstimate.EmpiricalNtk(w, 4);
         });
+        double widest = p.Widths[^1];
+        double bytes = WorkEstimate.Float64 * Pairs.Length * p.Nets
+            + WorkEstimate.Threads * (2 * WorkEstimate.Float64 * WorkEstimate.MlpWeights(16, widest, p.Depth)
+                + WorkEstimate.Activations(widest * p.Depth, 4));
+        return new ResourceEstimate(flops, bytes);
     }
 
     /// <summary>Random stream of the probe inputs; the ensembles use streams 0, 1, … (activation × width).</summary>

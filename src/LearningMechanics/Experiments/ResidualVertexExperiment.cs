@@ -64,6 +64,17 @@ public sealed class ResidualVertexExperiment : IGridExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>Per configuration, width and network: the exact O(n) chain, ≈ 50 operations per neuron and layer (a Gaussian
+    /// draw, the activation, the sums); each thread holds three width-n buffers, and each unit keeps its batch sums.</summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double flops = 50.0 * p.Configs.Length * p.Nets * p.Depth * p.Widths.Sum(n => (double)n);
+        double bytes = WorkEstimate.Threads * 3 * WorkEstimate.Float64 * p.Widths[^1]
+            + 2 * WorkEstimate.Float64 * p.Configs.Length * p.Widths.Length * ResidualChain.DefaultBatches * p.Depth * 4;
+        return new ResourceEstimate(flops, bytes);
+    }
+
     private sealed record Config(string Name, Activation Act, double Gamma2)
     {
         public double Gamma => Math.Sqrt(Gamma2);

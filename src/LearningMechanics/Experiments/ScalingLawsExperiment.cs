@@ -49,15 +49,45 @@ public sealed class ScalingLawsExperiment : IExperiment
 
     private const double KaplanExponent = 0.73;
 
+    private sealed record Setup(double[] Noise, ScalingLaw Truth, int Grid, int Replicates)
+    {
+        public static Setup From(Settings s)
+        {
+            double[] noise = s.GetDoubleList("noise", 0, minInclusive: true);
+            double[] t = s.GetDoubleList("truth", 0, minInclusive: true);
+            if (t.Length != 5) throw new BadInputException($"Setting truth needs five numbers E, A, α, B, β; got {t.Length}.");
+            return new Setup(noise, new ScalingLaw(t[0], t[1], t[2], t[3], t[4]), s.GetInt("grid", 3), s.GetInt("bootstrap", 2));
+        }
+    }
+
+    public void Validate(Settings settings) => Setup.From(settings);
+
+    /// <summary>L-BFGS iterations assumed per minimisation, each with about two evaluations of the objective, for the estimate.
+    /// </summary>
+    private const double IterationsPerFit = 1000;
+
+    /// <summary>
+    /// Per noise level: the fit from every start of Hoffmann et al.'s grid and the bootstrap refits from five starts each,
+    /// every minimisation ≈ 1000 L-BFGS iterations of two evaluations over the grid² runs (≈ 100 operations per run); in
+    /// memory the runs and the bootstrap's fitted laws.
+    /// </summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double runs = (double)p.Grid * p.Grid;
+        double fits = ScalingLawFit.HoffmannGrid.Count + 5.0 * p.Replicates;
+        double flops = p.Noise.Length * fits * IterationsPerFit * 2 * 100 * runs;
+        double bytes = WorkEstimate.Float64 * (10 * runs + 20.0 * p.Replicates + 10.0 * ScalingLawFit.HoffmannGrid.Count);
+        return new ResourceEstimate(flops, bytes);
+    }
+
     public ExperimentOutput Run(RunContext ctx)
     {
-        var s = ctx.Settings;
-        double[] noise = s.GetDoubleList("noise", 0, minInclusive: true);
-        double[] t = s.GetDoubleList("truth", 0, minInclusive: true);
-        if (t.Length != 5) throw new BadInputException($"Setting truth needs five numbers E, A, α, B, β; got {t.Length}.");
-        var truth = new ScalingLaw(t[0], t[1], t[2], t[3], t[4]);
-        int grid = s.GetInt("grid", 3);
-        int replicates = s.GetInt("bootstrap", 2);
+        var p = Setup.From(ctx.Settings);
+        double[] noise = p.Noise;
+        var truth = p.Truth;
+        int grid = p.Grid;
+        int replicates = p.Replicates;
         var root = new Rng(ctx.Seed);
         var output = new ExperimentOutput();
         var rows = new List<(double Noise, string Parameter, double Truth, double Fit, double Se)>();

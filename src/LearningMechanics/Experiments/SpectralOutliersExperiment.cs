@@ -90,6 +90,31 @@ public sealed class SpectralOutliersExperiment : IExperiment
 
     public void Validate(Settings settings) => Setup.From(settings);
 
+    /// <summary>Training runs (6·weights·batch per step on the full batch), a values-only SVD of the N × N hidden weight per
+    /// record and for the update, and the null's Gaussian matrices; memory: the data, per thread a network with its
+    /// workspaces and three N × N matrices, and the recorded spectra.</summary>
+    public ResourceEstimate? Estimate(Settings settings)
+    {
+        var p = Setup.From(settings);
+        double runs = 2.0 * p.Seeds * p.Widths.Length;
+        double flops = 0;
+        double perThread = 0;
+        foreach (int n in p.Widths)
+        {
+            double w = WorkEstimate.MlpWeights(PooledPixels, n, 2, FashionMnist.Classes);
+            flops += 2.0 * p.Seeds * (WorkEstimate.Training(w, p.Steps, p.NTrain, p.NTrain) + (p.Records + 2) * WorkEstimate.Eigen(n))
+                + p.NullDraws * WorkEstimate.Eigen(n);
+            perThread = Math.Max(perThread, WorkEstimate.TrainedNetwork(w) + WorkEstimate.Activations(2.0 * n + 10, p.NTrain)
+                + 3 * WorkEstimate.Matrix(n, n));
+        }
+        double bytes = WorkEstimate.FashionMnistSubset(p.NTrain) + WorkEstimate.Threads * perThread
+            + runs * (p.Records + 1) * WorkEstimate.Float64 * p.Widths.Average();
+        return new ResourceEstimate(flops, bytes);
+    }
+
+    /// <summary>Inputs after 2×2 pooling: 14 × 14.</summary>
+    private const int PooledPixels = 196;
+
     /// <summary>Index of the hidden N × N weight among the dense layers.</summary>
     private const int Hidden = 1;
 
@@ -108,8 +133,7 @@ public sealed class SpectralOutliersExperiment : IExperiment
             if (widths.Length < 3) throw new BadInputException("Setting widths needs at least 3 distinct widths (the slope fits).");
             if (widths[^1] > MaxWidth)
                 throw new BadInputException($"Setting widths: {widths[^1]} is above {MaxWidth} (a dense SVD per record).");
-            int nTrain = s.GetInt("n_train", 10);
-            if (nTrain > 60000) throw new BadInputException($"Setting n_train = {nTrain}: Fashion-MNIST has 60000 training images.");
+            int nTrain = FashionMnist.TrainSubset("n_train", s.GetInt("n_train", 10));
             int steps = s.GetInt("steps", 1);
             int records = s.GetInt("records", 1);
             if (records > steps) throw new BadInputException($"Setting records = {records} must be ≤ steps = {steps}.");

@@ -39,7 +39,8 @@ public interface IExperiment
     /// so that <c>lmech run all</c> refuses bad input before any experiment starts.</summary>
     void Validate(Settings settings) { }
 
-    /// <summary>Roughly how many floating-point operations a run with these settings needs (null: no estimate). The runner
-    /// refuses runs far beyond a lab run (<see cref="Runner.MaxFlops"/>) unless forced.</summary>
-    double? EstimatedFlops(Settings settings) => null;
+    /// <summary>Roughly the work and the peak memory a run with these settings needs (null: no estimate), so that the runner
+    /// refuses runs far beyond a lab run (<see cref="Runner.MaxFlops"/>, <see cref="Runner.MaxBytes"/>) before they start,
+    /// unless forced.</summary>
+    ResourceEstimate? Estimate(Settings settings) => null;
 }

@@ -19,24 +19,63 @@ public static class Runner
     public const string DatabaseFile = "results.db";
 
     /// <summary>Work beyond which a run is refused unless forced: 10¹⁴ operations, hours at the ≈ 10 GFLOP/s a 2-core machine
-    /// sustains on these workloads (the full gallery needs ≈ 10¹³ per experiment at most).</summary>
+    /// sustains on these workloads (every quick run needs less than 10¹³), or what the experiment's own <c>--full</c> defaults
+    /// need where that is more (<see cref="FlopsLimit"/>).</summary>
     public const double MaxFlops = 1e14;
+
+    /// <summary>
+    /// The work limit of <paramref name="experiment"/>: <see cref="MaxFlops"/>, or the estimate of its <c>--full</c> defaults
+    /// where that is larger. The publication-size grids (the full <c>mup-transfer</c> trains 2 112 networks, ≈ 2·10¹⁵
+    /// operations) take days on 2 cores and are meant for <c>--executor</c>; they run as declared, but nothing beyond both.
+    /// </summary>
+    public static double FlopsLimit(IExperiment experiment) =>
+        experiment.Estimate(new Settings(experiment.Settings, RunMode.Full, new Dictionary<string, string>())) is { Flops: var f }
+            && f > MaxFlops ? f : MaxFlops;
 
     private const double AssumedFlopsPerSecond = 1e10;
 
-    /// <summary>Checks settings, the work they imply and the output folder, so bad input fails before any work.</summary>
+    /// <summary>Share of the available memory a run may plan to hold at once.</summary>
+    public const double MemoryShare = 0.8;
+
+    /// <summary>Memory this process may use: the physical memory or the container's limit, as the garbage collector sees it.
+    /// </summary>
+    public static double AvailableBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <summary>Peak memory beyond which a run is refused unless forced: <see cref="MemoryShare"/> (80 %) of
+    /// <see cref="AvailableBytes"/>, leaving room for the runtime, BLAS buffers and the rest of the machine.</summary>
+    public static double MaxBytes => MemoryShare * AvailableBytes;
+
+    /// <summary>Checks settings, the work and memory they imply and the output folder, so bad input fails before any work.
+    /// </summary>
     public static Settings Prepare(IExperiment experiment, RunOptions options)
     {
         var settings = new Settings(experiment.Settings, options.Mode, options.Overrides ?? new Dictionary<string, string>());
         experiment.Validate(settings);
-        if (!options.Force && experiment.EstimatedFlops(settings) is { } flops && flops > MaxFlops)
-            throw new BadInputException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{experiment.Id} with these settings needs about {flops:G2} floating-point operations, about " +
-                $"{flops / AssumedFlopsPerSecond / 3600:G2} hours at {AssumedFlopsPerSecond / 1e9:G2} GFLOP/s (the limit is " +
-                $"{MaxFlops:G1}). ") +
-                "Reduce the settings, or pass --force to run it anyway.");
+        if (!options.Force && experiment.Estimate(settings) is { } estimate
+            && Refusal(experiment.Id, estimate, FlopsLimit(experiment)) is { } why)
+            throw new BadInputException(why);
         EnsureWritable(options.OutDir);
         return settings;
+    }
+
+    /// <summary>Why a run with this estimate is refused (its work beyond <paramref name="flopsLimit"/>, by default
+    /// <see cref="MaxFlops"/>; its memory beyond <see cref="MaxBytes"/>; or both), or null when it fits. An estimate that is not a
+    /// number is refused too.</summary>
+    public static string? Refusal(string id, ResourceEstimate estimate, double flopsLimit = MaxFlops)
+    {
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        var (flops, bytes) = estimate;
+        var reasons = new List<string>();
+        if (!(flops <= flopsLimit))
+            reasons.Add(string.Create(ci, $"about {flops:G2} floating-point operations, about ") +
+                string.Create(ci, $"{flops / AssumedFlopsPerSecond / 3600:G2} hours at {AssumedFlopsPerSecond / 1e9:G2} GFLOP/s ") +
+                string.Create(ci, $"(the limit is {flopsLimit:G2}{(flopsLimit > MaxFlops ? ", what its --full defaults need" : "")})"));
+        if (!(bytes <= MaxBytes))
+            reasons.Add(string.Create(ci, $"about {bytes / 1e9:0.#} GB of memory at once, more than the {MaxBytes / 1e9:0.#} GB ") +
+                string.Create(ci, $"allowed ({MemoryShare:P0} of the {AvailableBytes / 1e9:0.#} GB available)"));
+        if (reasons.Count == 0) return null;
+        return $"{id} with these settings needs {string.Join(" and ", reasons)}. " +
+            "Reduce the settings, or pass --force to run it anyway.";
     }
 
     /// <summary>

@@ -44,11 +44,19 @@ public class CliTests : IDisposable
     [InlineData(new[] { "frobnicate" }, "frobnicate", "")]
     [InlineData(new[] { "run", "all", "--set", "foo=1" }, "foo", "lmech list")]
     [InlineData(new[] { "run", "all", "--set", "acts=relu,tanh" }, "'tanh' is not positively homogeneous", "relu, linear")]
-    [InlineData(new[] { "run", "bayesian-finite-width", "--set", "widths=2000000000" }, "dense(2000000000)", "500,000,000 parameters")]
+    [InlineData(new[] { "run", "bayesian-finite-width", "--set", "widths=2000000000", "--force" }, "dense(2000000000)",
+        "500,000,000 parameters")]
     [InlineData(new[] { "run", "gp-limit", "--set", "nets=100000000" }, "floating-point operations", "--force")]
     [InlineData(new[] { "run", "ntk-limit", "--set", "nets=1000000000" }, "floating-point operations", "--force")]
     [InlineData(new[] { "run", "ntk-fluctuations", "--set", "nets=1000000000" }, "floating-point operations", "--force")]
     [InlineData(new[] { "run", "criticality", "--set", "width=100000" }, "floating-point operations", "--force")]
+    [InlineData(new[] { "run", "double-descent", "--set", "p=1000000" }, "floating-point operations", "--force")]
+    [InlineData(new[] { "run", "eigenlearning", "--set", "modes=100000000" }, "floating-point operations", "--force")]
+    [InlineData(new[] { "run", "edge-of-stability", "--set", "steps=100000000" }, "floating-point operations", "--force")]
+    [InlineData(new[] { "run", "mup-transfer", "--set", "seeds=400000" }, "floating-point operations", "--force")]
+    [InlineData(new[] { "run", "eigenlearning", "--set", "modes=2000000000", "--set", "ns=2,3,4", "--set", "pool=0" }, "GB of memory",
+        "--force")]
+    [InlineData(new[] { "run", "linear-scaling", "--set", "n_train=100000" }, "n_train=100000", "60000 Fashion-MNIST")]
     [InlineData(new[] { "train", "--arch", "dense(8)-relu-dense(1)", "--data", "teacher", "--n-train", "1000000000" }, "1000000000",
         "10,000,000")]
     public void BadInputExitsWithCodeTwoAndNamesTheValue(string[] args, string named, string allowed)
