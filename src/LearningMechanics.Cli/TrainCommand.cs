@@ -80,11 +80,13 @@ internal static class TrainCommand
             { Description = "stop once the batch loss is at or below this", DefaultValueFactory = _ => 0.0 };
         var id = new Option<string>("--id") { Description = "name of the run folder under --out", DefaultValueFactory = _ => "train" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var force = new Option<bool>("--force")
+            { Description = "train even when the estimated work or memory is beyond the limits (10¹⁴ operations; 80 % of memory)" };
         var cmd = new Command("train", "Train a finite network and record its loss and observables.")
             {
                 arch, param, sw2, sb2, opt, lr, steps, batch, loss, x, y, xTest, yTest, labels, data, nTrain, dtype, init, save, outDir,
                 seed, schedule, momentum, wd, zero, eps, epsPerLayer, hiddenFactor, baseWidth, observe, every, target, id, json,
-                saveEvery,
+                saveEvery, force,
             };
         cmd.SetAction(p =>
         {
@@ -110,7 +112,7 @@ internal static class TrainCommand
                     PerLayerEpsilon: p.GetValue(epsPerLayer), HiddenFactor: p.GetValue(hiddenFactor)).Validated(),
                 p.GetValue(steps), p.GetValue(batch), LearningRateSchedule.Parse(p.GetValue(schedule)!), dt == "float32", s,
                 p.GetValue(zero), p.GetValue(init), p.GetValue(save), test, TrainingObservables.Parse(p.GetValue(observe)),
-                p.GetValue(every), p.GetValue(outDir)!, runId, p.GetValue(target), p.GetValue(saveEvery));
+                p.GetValue(every), p.GetValue(outDir)!, runId, p.GetValue(target), p.GetValue(saveEvery), p.GetValue(force));
             if (job.SaveEvery < 0) throw new BadInputException($"--save-every {job.SaveEvery} must be ≥ 0 (0: no checkpoints).");
             if (job.Steps < 0) throw new BadInputException($"--steps {job.Steps} must be ≥ 0.");
             if (job.ObserveEvery < 0) throw new BadInputException($"--observe-every {job.ObserveEvery} must be ≥ 0.");

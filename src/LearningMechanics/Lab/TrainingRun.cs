@@ -17,7 +17,7 @@ public sealed record TrainingJob(
     int Batch = 0, LearningRateSchedule? Schedule = null, bool Float32 = false, ulong Seed = 42,
     bool ZeroReadout = false, string? InitWeights = null, string? SaveWeights = null, Dataset? Test = null,
     IReadOnlyList<string>? Observe = null, int ObserveEvery = 0, string OutDir = "lmech-results", string Id = "train",
-    double TargetLoss = 0, int SaveEvery = 0);
+    double TargetLoss = 0, int SaveEvery = 0, bool Force = false);
 
 /// <summary>
 /// Trains one network as described by a <see cref="TrainingJob"/> and stores the run like a gallery experiment:
@@ -52,6 +52,7 @@ public static class TrainingRun
         if (net.OutputDim != job.Train.OutputDim)
             throw new BadInputException(
                 $"The architecture has {net.OutputDim} outputs but the targets have {job.Train.OutputDim} columns.");
+        CheckResources(job, net.ParameterCount, net.Dims);
         if (job.InitWeights is { } init) NetworkWeights.Load(net, init);
         else net.Initialize(new Rng(job.Seed).Split(InitStream));
         var options = new TrainingOptions(job.Loss, job.Optimizer, job.Steps, job.Batch, job.Schedule, job.Seed, job.TargetLoss);
@@ -94,6 +95,28 @@ public static class TrainingRun
     }
 
     private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+
+    /// <summary>
+    /// Refuses a job beyond a lab run before any training: a layer buffer (batch × width) longer than an array can be; or, unless
+    /// forced, more than <see cref="Runner.MaxFlops"/> operations (6 per weight and example per step, forward and backward) or
+    /// more memory than <see cref="Runner.MaxBytes"/> (parameters with gradient and optimiser state, the layer buffers of a
+    /// batch and of the full-data evaluation, each with its gradient).
+    /// </summary>
+    private static void CheckResources(TrainingJob job, int parameters, int[] dims)
+    {
+        int n = job.Train.Count;
+        int batch = job.Batch > 0 ? job.Batch : n;
+        long widest = dims.Max();
+        if ((long)n * widest > Array.MaxLength)
+            throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                $"{n} training examples × the widest layer ({widest}) make a layer buffer of {(long)n * widest:N0} values, more ") +
+                string.Create(CultureInfo.InvariantCulture, $"than an array holds ({Array.MaxLength:N0}): use fewer examples or a ") +
+                "narrower network.");
+        double flops = 6.0 * parameters * batch * job.Steps + 2.0 * parameters * n;
+        double bytes = 8.0 * (4.0 * parameters + 2.0 * (batch + n) * dims.Sum(d => (double)d)
+            + (double)n * (job.Train.InputDim + job.Train.OutputDim));
+        if (!job.Force && Runner.Refusal("train", new ResourceEstimate(flops, bytes)) is { } why) throw new BadInputException(why);
+    }
 
     /// <summary>The run's configuration: the job, the network's size and how training ended.</summary>
     private static void AddFacts(Dictionary<string, string> f, TrainingJob job, int parameters, TrainingResult result)

@@ -59,6 +59,10 @@ public class CliTests : IDisposable
     [InlineData(new[] { "run", "linear-scaling", "--set", "n_train=100000" }, "n_train=100000", "60000 Fashion-MNIST")]
     [InlineData(new[] { "train", "--arch", "dense(8)-relu-dense(1)", "--data", "teacher", "--n-train", "1000000000" }, "1000000000",
         "10,000,000")]
+    [InlineData(new[] { "train", "--arch", "dense(30000)-relu-dense(1)", "--data", "teacher", "--n-train", "100000" },
+        "100000 training examples", "narrower network")]
+    [InlineData(new[] { "train", "--arch", "dense(3000)-relu-dense(1)", "--data", "teacher", "--n-train", "100000", "--steps",
+        "100000" }, "floating-point operations", "--force")]
     public void BadInputExitsWithCodeTwoAndNamesTheValue(string[] args, string named, string allowed)
     {
         var (code, err) = Run([.. args, "--out", dir]);
