@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using LearningMechanics.Architecture;
+using LearningMechanics.Lab;
 using LearningMechanics.Lab.Storage;
 using LearningMechanics.Numerics;
 using LearningMechanics.Theory.Kernels;
@@ -32,15 +33,39 @@ internal static class KernelCommand
         var sb2 = new Option<double>("--sb2") { Description = "default bias variance σ_b²", DefaultValueFactory = _ => 0.0 };
         var dtype = new Option<string>("--dtype") { Description = "float64 or float32 output", DefaultValueFactory = _ => "float64" };
         var json = new Option<bool>("--json") { Description = "print one JSON object describing the result" };
+        var force = new Option<bool>("--force")
+            { Description = "compute even when the output is larger than the free disk space or the work beyond 10¹⁴ operations" };
         var cmd = new Command("kernel", "Infinite-width NNGP or NTK kernel matrix of an architecture on your inputs.")
-            { kind, arch, x, x2, output, param, sw2, sb2, dtype, json };
+            { kind, arch, x, x2, output, param, sw2, sb2, dtype, json, force };
         cmd.SetAction(p => Run(p.GetValue(kind)!, p.GetValue(arch)!, p.GetValue(x)!, p.GetValue(x2), p.GetValue(output)!,
-            p.GetValue(param)!, p.GetValue(sw2), p.GetValue(sb2), p.GetValue(dtype)!, p.GetValue(json)));
+            p.GetValue(param)!, p.GetValue(sw2), p.GetValue(sb2), p.GetValue(dtype)!, p.GetValue(json), p.GetValue(force)));
         return cmd;
     }
 
+    /// <summary>
+    /// Refuses, before any work, a kernel whose output does not fit on the output's file system (8 or 4 bytes an entry in NPY,
+    /// about 25 or 15 characters in CSV) or whose work is beyond <see cref="Runner.MaxFlops"/> (per entry about 2d operations
+    /// for the input Gram and 100 per layer of the recursion).
+    /// </summary>
+    private static void CheckResources(NetworkSpec spec, int d, int n, int m, string outPath, bool float32)
+    {
+        double entries = (double)n * m;
+        bool csv = outPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
+        double bytes = entries * (csv ? (float32 ? 15 : 25) : (float32 ? 4 : 8));
+        string full = Path.GetFullPath(outPath);
+        var drive = DriveInfo.GetDrives().Where(v => v.IsReady && full.StartsWith(v.RootDirectory.FullName, StringComparison.Ordinal))
+            .MaxBy(v => v.RootDirectory.FullName.Length);
+        if (drive is not null && bytes > drive.AvailableFreeSpace)
+            throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                $"The {n}×{m} kernel needs about {bytes / 1e9:0.#} GB in {outPath}; {drive.RootDirectory.FullName} has ") +
+                string.Create(CultureInfo.InvariantCulture, $"{drive.AvailableFreeSpace / 1e9:0.#} GB free. Use fewer inputs, ") +
+                "--dtype float32, or pass --force to write it anyway.");
+        double flops = entries * (2.0 * d + 100.0 * spec.Layers.Count);
+        if (Runner.Refusal("kernel", new ResourceEstimate(flops, 0)) is { } why) throw new BadInputException(why);
+    }
+
     private static int Run(string kind, string arch, string xPath, string? x2Path, string outPath, string param, double sw2, double sb2,
-        string dtype, bool json)
+        string dtype, bool json, bool force)
     {
         kind = kind.ToLowerInvariant();
         if (kind is not ("nngp" or "ntk")) throw new BadInputException($"Unknown kernel '{kind}'. Allowed: nngp, ntk.");
@@ -51,6 +76,7 @@ internal static class KernelCommand
         int n = x.Rows;
         int m = (x2 ?? x).Rows;
         bool ntk = kind == "ntk";
+        if (!force) CheckResources(spec, x.Cols, n, m, outPath, dtype == "float32");
         var clock = Stopwatch.StartNew();
         double? minEigen = null;
         using (var sink = new MatrixSink(outPath, n, m, dtype == "float32"))

@@ -72,6 +72,32 @@ public class CliTests : IDisposable
         Assert.False(File.Exists(Path.Combine(dir, "results.db")));
     }
 
+    /// <summary>A kernel larger than the free space of its output's file system is refused before any row (a 300 000-point
+    /// kernel once filled the disk with a .partial file); so is one whose work is beyond 10¹⁴ operations.</summary>
+    [Fact]
+    public void AKernelThatDoesNotFitOrTakesDaysIsRefusedBeforeAnyWork()
+    {
+        Directory.CreateDirectory(dir);
+        string full = Path.GetFullPath(dir);
+        var drive = DriveInfo.GetDrives().Where(v => v.IsReady && full.StartsWith(v.RootDirectory.FullName, StringComparison.Ordinal))
+            .MaxBy(v => v.RootDirectory.FullName.Length)!;
+        int n = (int)Math.Ceiling(Math.Sqrt(drive.AvailableFreeSpace / 8.0)) + 1000;
+        string x = Path.Combine(dir, "x.csv");
+        File.WriteAllLines(x, Enumerable.Range(0, n).Select(i => i % 2 == 0 ? "0.5,1" : "1,-0.25"));
+        string npy = Path.Combine(dir, "k.npy");
+        var (code, err) = Run("kernel", "nngp", "--arch", "dense(8)-relu-dense(1)", "--x", x, "--out", npy);
+        Assert.Equal(2, code);
+        Assert.Contains("GB free", err);
+        Assert.Contains("--force", err);
+        Assert.Empty(Directory.GetFiles(dir, "k.npy*"));
+        File.WriteAllLines(x, Enumerable.Range(0, 40000).Select(i => i % 2 == 0 ? "0.5,1" : "1,-0.25"));
+        string deep = string.Join("-", Enumerable.Repeat("dense(8)-relu", 500)) + "-dense(1)";
+        (code, err) = Run("kernel", "nngp", "--arch", deep, "--x", x, "--out", npy, "--dtype", "float32");
+        Assert.Equal(2, code);
+        Assert.Contains("floating-point operations", err);
+        Assert.Empty(Directory.GetFiles(dir, "k.npy*"));
+    }
+
     /// <summary>A decimal comma is refused by name: the invariant culture would otherwise read "0,05" as 5.</summary>
     [Theory]
     [InlineData("--lr", "0,05")]
