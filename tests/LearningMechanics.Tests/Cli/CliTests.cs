@@ -98,6 +98,23 @@ public class CliTests : IDisposable
         Assert.Empty(Directory.GetFiles(dir, "k.npy*"));
     }
 
+    /// <summary>The finite-width posterior's work grows as (N + 1)⁴ per test input and layer: 8 training inputs through 20 000
+    /// tanh layers (days of quadrature) are refused with the estimate before the layer recursions run.</summary>
+    [Fact]
+    public void AFiniteWidthPosteriorBeyondTheWorkLimitIsRefusedFirst()
+    {
+        Directory.CreateDirectory(dir);
+        string xa = Path.Combine(dir, "xa.csv"), ya = Path.Combine(dir, "ya.csv"), xb = Path.Combine(dir, "xb.csv");
+        File.WriteAllLines(xa, Enumerable.Range(0, 8).Select(i => $"{0.1 * i + 0.05},{1 - 0.2 * i}"));
+        File.WriteAllLines(ya, Enumerable.Range(0, 8).Select(i => $"{i}"));
+        File.WriteAllLines(xb, ["0.2,0.7"]);
+        var (code, err) = Run("finite-width", "--act", "tanh", "--depth", "20000", "--width", "64", "--x-train", xa, "--y-train", ya,
+            "--x-test", xb);
+        Assert.Equal(2, code);
+        Assert.Contains("floating-point operations", err);
+        Assert.Contains("--force", err);
+    }
+
     /// <summary>A decimal comma is refused by name: the invariant culture would otherwise read "0,05" as 5.</summary>
     [Theory]
     [InlineData("--lr", "0,05")]
