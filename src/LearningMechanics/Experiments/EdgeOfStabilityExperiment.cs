@@ -124,6 +124,10 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
 
     private const ulong LanczosStream = 2;
 
+    /// <summary>Lanczos starts of the Gauss–Newton top eigenvalue: stream (GaussNewtonStream, step), apart from the sharpness's.
+    /// </summary>
+    private const ulong GaussNewtonStream = 3;
+
     private sealed record Setup(double[] GdLrs, double[] MomentumLrs, double[] AdamLrs, double Beta, int Steps, int Every, int Lanczos,
         int NTrain, int Width, double Sw2, int Blocks)
     {
@@ -150,7 +154,7 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
     }
 
     /// <summary>One run: the sharpness at the measured steps, the loss at every step (null when it diverged).</summary>
-    private sealed record RunTrace(int[] Steps, double[] Sharpness, double[] Loss, bool Diverged);
+    private sealed record RunTrace(int[] Steps, double[] Sharpness, double[] Loss, bool Diverged, double[]? GaussNewton);
 
     public ExperimentOutput Run(RunContext ctx) => Grid.Run(this, ctx);
 
@@ -190,6 +194,8 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
         var loss = new MseLoss();
         var steps = new List<int>();
         var sharpness = new List<double>();
+        var gaussNewton = new List<double>();
+        var gnStarts = new Rng(seed).Split(GaussNewtonStream);
         var lanczos = new Rng(seed).Split(LanczosStream);
         // One Hessian (its copy of the data and its workspaces) per run; it reads the network's current parameters.
         var hessian = new Hessian(net, d, loss);
@@ -199,6 +205,9 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
             if (state.Step % p.Every != 0) return;
             steps.Add(state.Step);
             var rng = lanczos.Split((ulong)state.Step);
+            // The top Gauss–Newton eigenvalue, (2/(N·k))·λ_max of the empirical NTK on the training set: well separated, so
+            // half the Lanczos steps.
+            gaussNewton.Add(hessian.GaussNewtonTop(Math.Max(5, p.Lanczos / 2), gnStarts.Split((ulong)state.Step)));
             if (preconditioner is null) sharpness.Add(hessian.Sharpness(p.Lanczos, rng));
             else
             {
@@ -207,7 +216,7 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
             }
         }
         var result = new Trainer<double>(net, d, new TrainingOptions(loss, opt, p.Steps, DivergenceFactor: 1e4)).Run(Record, 1);
-        return new RunTrace([.. steps], [.. sharpness], [.. result.Losses], result.Status == TrainingStatus.Diverged);
+        return new RunTrace([.. steps], [.. sharpness], [.. result.Losses], result.Status == TrainingStatus.Diverged, [.. gaussNewton]);
     }
 
     /// <summary>What one run shows: the threshold, the first crossing, the median ratio after it with its SE over time
@@ -257,7 +266,7 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
             gdEdges.Add((lr, e));
             var claim = GdEdge.With(("lr", lr), ("threshold", 2 / lr));
             output.Claims.Add(JudgeEdge(claim, e, r, null, p));
-            Facts(output, $"gd.lr{lr.ToString(CultureInfo.InvariantCulture)}", e, r);
+            Facts(output, $"gd.lr{lr.ToString(CultureInfo.InvariantCulture)}", e, r, p);
         }
         JudgeScaling(output, p, gdEdges);
         foreach (var (lr, r) in momentum)
@@ -266,7 +275,7 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
             var e = Analyse(r, threshold, p.Blocks);
             var claim = MomentumEdge.With(("lr", lr), ("beta", p.Beta), ("threshold", threshold));
             output.Claims.Add(JudgeEdge(claim, e, r, 1 / (1 + p.Beta), p));
-            Facts(output, $"momentum.lr{lr.ToString(CultureInfo.InvariantCulture)}", e, r);
+            Facts(output, $"momentum.lr{lr.ToString(CultureInfo.InvariantCulture)}", e, r, p);
         }
         foreach (var (lr, r) in adam)
         {
@@ -274,7 +283,7 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
             var e = Analyse(r, AdamThreshold(lr), p.Blocks, first: 1);
             var claim = AdamEdge.With(("lr", lr), ("beta1", AdamBeta1), ("threshold", AdamThreshold(lr)));
             output.Claims.Add(JudgeEdge(claim, e, r, null, p));
-            Facts(output, $"adam.lr{lr.ToString(CultureInfo.InvariantCulture)}", e, r);
+            Facts(output, $"adam.lr{lr.ToString(CultureInfo.InvariantCulture)}", e, r, p, preconditioned: true);
         }
         Report(output, p, gd, momentum, adam);
         return output;
@@ -299,8 +308,21 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
             $"rose at {e.Rises} of {r.Loss.Length - 1} steps."), competitor);
     }
 
-    private static void Facts(ExperimentOutput output, string name, Edge e, RunTrace r)
+    /// <summary>Facts of one run, with the top empirical-NTK eigenvalue on the training set, λ_max(Θ̂) = (N·k/2)·λ_max(G)
+    /// (k = 10 outputs), at the first and last measurement and, for GD and the heavy ball, the median of S/λ_max(G) over
+    /// the measurements: how much of the sharpness the Gauss–Newton (NTK) part carries.</summary>
+    private static void Facts(ExperimentOutput output, string name, Edge e, RunTrace r, Setup p, bool preconditioned = false)
     {
+        var ci = CultureInfo.InvariantCulture;
+        // A unit measured by an earlier build (a resumed sweep) has no Gauss–Newton series.
+        if (r.GaussNewton is { Length: > 0 })
+        {
+            double scale = p.NTrain * FashionMnist.Classes / 2.0;
+            output.Facts[$"{name}.ntk_top"] = string.Create(ci, $"{scale * r.GaussNewton[0]:G4} → {scale * r.GaussNewton[^1]:G4}");
+            if (!preconditioned && r.Sharpness.Length == r.GaussNewton.Length)
+                output.Facts[$"{name}.sharpness_over_gauss_newton"] =
+                    Statistics.Median(r.Sharpness.Zip(r.GaussNewton, (a, b) => a / b)).ToString("G4", ci);
+        }
         output.Facts[$"{name}.sharpness_initial"] = e.Initial.ToString("G4", CultureInfo.InvariantCulture);
         output.Facts[$"{name}.first_crossing_step"] = e.Crossing?.ToString(CultureInfo.InvariantCulture) ?? "never";
         output.Facts[$"{name}.loss"] = r.Loss.Length == 0 ? "—" : string.Create(CultureInfo.InvariantCulture,
@@ -333,9 +355,11 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
             .Concat(momentum.Select(t => ("momentum", t.Lr, t.R, (2 + 2 * p.Beta) / t.Lr)))
             .Concat(adam.Select(t => ("adam", t.Lr, t.R, AdamThreshold(t.Lr)))).ToList();
         output.Tables["sharpness"] = SeriesTable.FromRows(
-            [.. runs.SelectMany(u => u.R.Steps.Select((s, i) => (u.Item1, u.Lr, Step: s, S: u.R.Sharpness[i], Threshold: u.Item4)))],
+            [.. runs.SelectMany(u => u.R.Steps.Select((s, i) => (u.Item1, u.Lr, Step: s, S: u.R.Sharpness[i], Threshold: u.Item4,
+                Gn: i < (u.R.GaussNewton?.Length ?? 0) ? u.R.GaussNewton![i] : double.NaN)))],
             ("optimizer", v => v.Item1), ("lr", v => v.Lr), ("step", v => v.Step), ("sharpness", v => v.S),
-            ("threshold", v => v.Threshold));
+            ("threshold", v => v.Threshold), ("gauss_newton_top", v => v.Gn),
+            ("ntk_top", v => v.Gn * p.NTrain * FashionMnist.Classes / 2.0));
         List<SeriesSpec> Series(bool adaptive)
         {
             var series = new List<SeriesSpec>();

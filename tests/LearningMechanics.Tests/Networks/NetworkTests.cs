@@ -104,6 +104,23 @@ public class NetworkTests
         Assert.True(worst <= 1e-6 * Math.Max(1, scale), $"max |FD − R-op| = {worst:G3} (‖Hv‖ = {scale:G3})");
     }
 
+    /// <summary>
+    /// The Gauss–Newton top eigenvalue (R-forward then backward) against the empirical NTK from per-layer contractions, an
+    /// independent route: for the MSE over N points and one output, λ_max(G) = (2/N)·λ_max(Θ̂).
+    /// </summary>
+    [Theory]
+    [InlineData("dense(6)-tanh-dense(5)-tanh-dense(1)", "ntk")]
+    [InlineData("dense(7)-relu-dense(1)", "mup")]
+    public void GaussNewtonTopIsTheEmpiricalNtksTopEigenvalueInLossUnits(string arch, string param)
+    {
+        const int n = 11;
+        var (net, data, loss) = Build(arch, param, "mse", n: n);
+        var hess = new Hessian(net, data, loss);
+        double gn = hess.GaussNewtonTop(hess.Dimension, new Rng(3));
+        double ntk = Lapack.SymmetricEigen(new EmpiricalNtk(net, n).Compute(data.X)).Values.Max();
+        Assert.Equal(2.0 / n * ntk, gn, 1e-9 * gn);
+    }
+
     [Fact]
     public void DenseHessianFromProductsIsSymmetric()
     {

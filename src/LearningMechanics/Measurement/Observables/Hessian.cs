@@ -76,6 +76,31 @@ public sealed class Hessian
         }
     }
 
+    /// <summary>
+    /// gv ← G·v with G = Jᵀ(∇²_f ℓ)J the Gauss–Newton part of the Hessian (J the Jacobian of the outputs in the parameters):
+    /// a forward pass, the R-forward pass Jv, the loss's output Hessian and a backward pass Jᵀ(·). For the MSE
+    /// (1/(N·k))Σ(f − y)², G = (2/(N·k))JᵀJ, whose nonzero eigenvalues are (2/(N·k)) times the empirical NTK's on the data.
+    /// </summary>
+    public void GaussNewtonMultiply(ReadOnlySpan<double> v, Span<double> gv)
+    {
+        if (v.Length != Dimension || gv.Length != Dimension) throw new ArgumentException($"Vectors must have {Dimension} entries.");
+        gv.Clear();
+        foreach (var c in chunks)
+        {
+            double wgt = (double)c.Rows / count;
+            net.Forward(c.X, c.Ws);
+            var rf = net.RForward(c.Ws, v);
+            loss.HessianTimes<double>(c.Ws.Output, c.Y, rf, c.Rows, c.Rd);
+            net.Backward(c.Ws, c.Rd, scratch);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(scratch, wgt, gv, gv);
+        }
+    }
+
+    /// <summary>λ_max of the Gauss–Newton matrix from <paramref name="steps"/> Lanczos steps (see
+    /// <see cref="GaussNewtonMultiply"/>).</summary>
+    public double GaussNewtonTop(int steps, Rng rng) =>
+        Lanczos.Run((x, y) => GaussNewtonMultiply(x, y), Dimension, steps, rng).Values[^1];
+
     /// <summary>The full P × P Hessian from P products with unit vectors (small networks only: tests and diagnostics).</summary>
     public Matrix Full()
     {
