@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using LearningMechanics.Lab;
+using LearningMechanics.Lab.Reports;
 using LearningMechanics.Lab.Storage;
 using LearningMechanics.Measurement.Observables;
 using LearningMechanics.Numerics;
@@ -22,15 +24,25 @@ internal static class SpectraCommand
         var file = new Argument<string>("file")
             { Description = "weights (.safetensors, .onnx), one matrix (.npy/.csv), or a folder of .safetensors checkpoints" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var cmd = new Command("spectra", "Weight spectra: Marchenko–Pastur bulk, outliers, power-law tail.") { file, json };
+        var plot = new Option<string?>("--plot")
+        {
+            Description = "write an .svg plot: each tensor's top eigenvalues over the bulk edge λ₊ (above 1: outliers), per " +
+                "checkpoint of a folder",
+        };
+        var cmd = new Command("spectra", "Weight spectra: Marchenko–Pastur bulk, outliers, power-law tail.") { file, json, plot };
         cmd.SetAction(p =>
         {
             string path = p.GetValue(file)!;
+            string? plotPath = p.GetValue(plot);
+            if (plotPath is not null && !plotPath.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
+                throw new BadInputException($"--plot '{plotPath}' must end in .svg.");
+            if (plotPath is not null) Runner.EnsureWritable(Path.GetDirectoryName(Path.GetFullPath(plotPath))!, "--plot FILE");
             string[] files = Directory.Exists(path)
                 ? [.. Directory.GetFiles(path, "*.safetensors").Order(StringComparer.Ordinal)]
                 : [path];
             if (files.Length == 0) throw new BadInputException($"Folder '{path}' holds no .safetensors files.");
             var checkpoints = files.Select(f => (File: f, Spectra: Analyse(f))).ToList();
+            if (plotPath is not null) File.WriteAllText(plotPath, PlotRenderer.ToSvg(OverTime(checkpoints)));
             if (p.GetValue(json))
             {
                 var described = checkpoints.Select(c => new Dictionary<string, object>
@@ -57,6 +69,35 @@ internal static class SpectraCommand
             return Lmech.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>Top eigenvalues over the fitted bulk edge, λ_k/λ₊ for k = 1…3, of every tensor at every checkpoint (x: the
+    /// checkpoint's training step when its name ends in one, as <c>lmech train --save-every</c> writes them, else its
+    /// index); a dashed line at 1 marks the edge (Lauditi et al. 2026, Figs. 2–3).</summary>
+    private static PlotSpec OverTime(List<(string File, List<WeightSpectrum> Spectra)> checkpoints)
+    {
+        double[] x = [.. checkpoints.Select((c, i) => StepOf(c.File) ?? i)];
+        var series = new List<SeriesSpec>();
+        foreach (string name in checkpoints[0].Spectra.Select(s => s.Name))
+            for (int k = 0; k < 3; k++)
+            {
+                double[] y = [.. checkpoints.Select(c => c.Spectra.FirstOrDefault(s => s.Name == name) is { } s && k < s.Eigenvalues.Length
+                    && s.BulkEdge > 0 ? s.Eigenvalues[k] / s.BulkEdge : double.NaN)];
+                series.Add(new SeriesSpec($"{name} λ{k + 1}", x, y, checkpoints.Count > 1 ? SeriesKind.Line : SeriesKind.Points));
+            }
+        series.Add(new SeriesSpec("bulk edge", [x.Min(), x.Max()], [1.0, 1.0], SeriesKind.Line, Dashed: true));
+        bool steps = checkpoints.All(c => StepOf(c.File) is not null);
+        return new PlotSpec("Top eigenvalues over the Marchenko–Pastur bulk edge", steps ? "training step" : "checkpoint",
+            "λ_k / λ₊", series, LogY: true, Caption: "λ = s²/n for the n-long side; above 1 (the dashed line): outliers.");
+    }
+
+    /// <summary>The step of a checkpoint named step-N.safetensors, or null.</summary>
+    private static double? StepOf(string file)
+    {
+        string stem = Path.GetFileNameWithoutExtension(file);
+        int dash = stem.LastIndexOf('-');
+        return dash >= 0 && int.TryParse(stem.AsSpan(dash + 1), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int step) ? step : null;
     }
 
     /// <summary>The spectra of a file's 2-D tensors (a .npy/.csv file is one matrix).</summary>

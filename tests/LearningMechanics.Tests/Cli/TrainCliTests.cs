@@ -35,6 +35,12 @@ public class TrainCliTests : IDisposable
         var files = doc.RootElement.GetProperty("checkpoints").EnumerateArray().Select(c => Path.GetFileName(c.GetProperty("file")
             .GetString()!)).ToList();
         Assert.Equal(["step-00.safetensors", "step-05.safetensors", "step-10.safetensors", "step-12.safetensors"], files);
+        string svg = Path.Combine(dir, "spectra.svg");
+        Assert.Equal(0, CliHarness.Run("spectra", checkpoints, "--plot", svg).Code);
+        string plot = File.ReadAllText(svg);
+        Assert.Contains("<svg", plot);
+        Assert.Contains("training step", plot);
+        Assert.Equal(2, CliHarness.Run("spectra", checkpoints, "--plot", Path.Combine(dir, "spectra.png")).Code);
         Assert.Equal(2, CliHarness.Run([.. common, "--steps", "3", "--save-every", "-1", "--out", outDir]).Code);
     }
 
