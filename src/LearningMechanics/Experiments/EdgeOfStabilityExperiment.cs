@@ -149,6 +149,9 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
                 s.GetDouble("sw2", 0), blocks);
         }
 
+        /// <summary>λ_max(Θ̂)/λ_max(G) for the MSE over N images and k = 10 outputs: N·k/2.</summary>
+        public double NtkScale => NTrain * FashionMnist.Classes / 2.0;
+
         public NetworkSpec Spec => NetworkSpec.Parse(string.Create(CultureInfo.InvariantCulture,
             $"dense({Width})-tanh-dense({Width})-tanh-dense(10)"), Parameterization.Standard, Sw2, 0);
     }
@@ -317,8 +320,8 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
         // A unit measured by an earlier build (a resumed sweep) has no Gauss–Newton series.
         if (r.GaussNewton is { Length: > 0 })
         {
-            double scale = p.NTrain * FashionMnist.Classes / 2.0;
-            output.Facts[$"{name}.ntk_top"] = string.Create(ci, $"{scale * r.GaussNewton[0]:G4} → {scale * r.GaussNewton[^1]:G4}");
+            output.Facts[$"{name}.ntk_top"] =
+                string.Create(ci, $"{p.NtkScale * r.GaussNewton[0]:G4} → {p.NtkScale * r.GaussNewton[^1]:G4}");
             if (!preconditioned && r.Sharpness.Length == r.GaussNewton.Length)
                 output.Facts[$"{name}.sharpness_over_gauss_newton"] =
                     Statistics.Median(r.Sharpness.Zip(r.GaussNewton, (a, b) => a / b)).ToString("G4", ci);
@@ -359,7 +362,7 @@ public sealed class EdgeOfStabilityExperiment : IGridExperiment
                 Gn: i < (u.R.GaussNewton?.Length ?? 0) ? u.R.GaussNewton![i] : double.NaN)))],
             ("optimizer", v => v.Item1), ("lr", v => v.Lr), ("step", v => v.Step), ("sharpness", v => v.S),
             ("threshold", v => v.Threshold), ("gauss_newton_top", v => v.Gn),
-            ("ntk_top", v => v.Gn * p.NTrain * FashionMnist.Classes / 2.0));
+            ("ntk_top", v => v.Gn * p.NtkScale));
         List<SeriesSpec> Series(bool adaptive)
         {
             var series = new List<SeriesSpec>();

@@ -172,7 +172,7 @@ public sealed class SpectralOutliersExperiment : IExperiment
         public double Distance => Final[0] - Edge;
     }
 
-    public static double Threshold(int width) => Edge * (1 + 3 * Math.Pow(width, -2.0 / 3));
+    public static double Threshold(int width) => MarchenkoPastur.OutlierThreshold(1, 1, width);
 
     public ExperimentOutput Run(RunContext ctx)
     {

@@ -49,7 +49,7 @@ public static class Runner
     /// </summary>
     public static Settings Prepare(IExperiment experiment, RunOptions options)
     {
-        var settings = new Settings(experiment.Settings, options.Mode, options.Overrides ?? new Dictionary<string, string>());
+        var settings = SettingsOf(experiment, options);
         experiment.Validate(settings);
         if (!options.Force && experiment.Estimate(settings) is { } estimate
             && Refusal(experiment.Id, estimate, FlopsLimit(experiment)) is { } why)
@@ -57,6 +57,9 @@ public static class Runner
         EnsureWritable(options.OutDir);
         return settings;
     }
+
+    private static Settings SettingsOf(IExperiment experiment, RunOptions options) =>
+        new(experiment.Settings, options.Mode, options.Overrides ?? new Dictionary<string, string>());
 
     /// <summary>Why a run with this estimate is refused (its work beyond <paramref name="flopsLimit"/>, by default
     /// <see cref="MaxFlops"/>; its memory beyond <see cref="MaxBytes"/>; or both), or null when it fits. An estimate that is not a
@@ -88,7 +91,7 @@ public static class Runner
         string dir = Path.Combine(options.OutDir, experiment.Id);
         if (!File.Exists(Path.Combine(dir, "report.html"))) return null;
         var header = ResultJson.ReadHeader(Path.Combine(dir, "result.json"));
-        var settings = new Settings(experiment.Settings, options.Mode, options.Overrides ?? new Dictionary<string, string>());
+        var settings = SettingsOf(experiment, options);
         bool same = header is not null && header.Experiment == experiment.Id && header.Version == RunRecord.LibraryVersion
             && header.Seed == options.Seed && header.Mode == options.Mode.ToString().ToLowerInvariant()
             && settings.Values.All(kv => header.Config.TryGetValue(kv.Key, out var v) && v == kv.Value);

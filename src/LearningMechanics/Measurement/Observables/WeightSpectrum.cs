@@ -35,13 +35,12 @@ public sealed record WeightSpectrum(
         var sv = s.OrderByDescending(v => v).ToArray();
         var lambda = sv.Select(v => v * v / n).ToArray();
         double q = (double)m / n;
-        double slack = 1 + 3 * Math.Pow(m, -2.0 / 3);
         int outliers = 0;
         double sigma2 = lambda.Average();
         for (int iter = 0; iter < 50; iter++)
         {
             if (!(sigma2 > 0)) break;
-            double edge = MarchenkoPastur.Edges(q, sigma2).Upper * slack;
+            double edge = MarchenkoPastur.OutlierThreshold(q, sigma2, m);
             int k = lambda.Count(l => l > edge);
             if (k == outliers && iter > 0) break;
             outliers = Math.Min(k, m - 2);

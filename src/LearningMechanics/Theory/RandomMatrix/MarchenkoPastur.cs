@@ -16,6 +16,10 @@ public static class MarchenkoPastur
         return (sigma2 * (1 - s) * (1 - s), sigma2 * (1 + s) * (1 + s));
     }
 
+    /// <summary>The outlier threshold for an m × n matrix: the upper edge λ₊ plus a few Tracy–Widom widths,
+    /// λ₊·(1 + 3·m^{−2/3}) (the edge fluctuates on the scale m^{−2/3}: Johnstone 2001).</summary>
+    public static double OutlierThreshold(double q, double sigma2, int m) => Edges(q, sigma2).Upper * (1 + 3 * Math.Pow(m, -2.0 / 3));
+
     public static double Density(double lambda, double q, double sigma2)
     {
         var (lo, hi) = Edges(q, sigma2);
