@@ -72,6 +72,11 @@ internal static class TrainCommand
         };
         var baseWidth = new Option<double?>("--base-width")
             { Description = "μP's base width n₀: μP equals SP at width n₀ (Tensor Programs V, Table 3 in width multipliers)" };
+        var gamma0 = new Option<double>("--gamma0")
+        {
+            Description = "richness γ₀ of a mup/mf network: output ÷ γ₀, learning rates × γ₀² (γ₀ → 0: lazy)",
+            DefaultValueFactory = _ => 1.0,
+        };
         var observe = new Option<string?>("--observe")
             { Description = $"observables to record, comma-separated: {string.Join(", ", TrainingObservables.Names)}" };
         var every = new Option<int>("--observe-every")
@@ -85,7 +90,7 @@ internal static class TrainCommand
         var cmd = new Command("train", "Train a finite network and record its loss and observables.")
             {
                 arch, param, sw2, sb2, opt, lr, steps, batch, loss, x, y, xTest, yTest, labels, data, nTrain, dtype, init, save, outDir,
-                seed, schedule, momentum, wd, zero, eps, epsPerLayer, hiddenFactor, baseWidth, observe, every, target, id, json,
+                seed, schedule, momentum, wd, zero, eps, epsPerLayer, hiddenFactor, baseWidth, gamma0, observe, every, target, id, json,
                 saveEvery, force,
             };
         cmd.SetAction(p =>
@@ -93,7 +98,7 @@ internal static class TrainCommand
             var lossFn = Loss.Parse(p.GetValue(loss)!);
             ulong s = p.GetValue(seed);
             var spec = NetworkSpec.Parse(p.GetValue(arch)!, ParameterizationNames.Parse(p.GetValue(param)!), p.GetValue(sw2),
-                p.GetValue(sb2)) with { BaseWidth = p.GetValue(baseWidth) };
+                p.GetValue(sb2)) with { BaseWidth = p.GetValue(baseWidth), Gamma0 = p.GetValue(gamma0) };
             // Class labels are checked against the readout's width (one output per class).
             int? classes = spec.Layers[^1] is Dense readout ? readout.Width : null;
             var (train, test) = LoadData(p.GetValue(data), p.GetValue(x), p.GetValue(y), p.GetValue(xTest), p.GetValue(yTest),

@@ -25,6 +25,28 @@ public sealed record NetworkSpec(
 
     private readonly double? baseWidth;
 
+    /// <summary>
+    /// Richness γ₀ of the mean-field/μP network (Bordelon &amp; Pehlevan 2022, eq. 1): the output is divided by γ₀ and every
+    /// learning rate but the readout bias's multiplied by γ₀² (GD, SGD, momentum) or γ₀ (Adam), so that the function moves
+    /// at a γ₀-independent speed while the features move ∝ γ₀: γ₀ → 0 is the lazy (kernel) limit, γ₀ = 1 plain μP
+    /// (<see cref="ParameterRule.WithRichness"/>). Only for <c>mup</c> and <c>mf</c> without a base width.
+    /// </summary>
+    public double Gamma0
+    {
+        get => gamma0;
+        init
+        {
+            if (!(value > 0) || !double.IsFinite(value))
+                throw new BadInputException($"Richness γ₀ = {value} must be a positive finite number.");
+            if (value != 1 && Param is not (Parameterization.MuP or Parameterization.MeanField))
+                throw new BadInputException($"Richness γ₀ applies to μP and mean-field networks (--param mup or mf), not to " +
+                    $"{Param.ToText()}; for an output scale under NTK parameterisation see the lazy-vs-rich experiment.");
+            gamma0 = value;
+        }
+    }
+
+    private readonly double gamma0 = 1;
+
     public string ToText() => string.Join("-", Layers.Select(l => l.ToText()));
 
     /// <summary>Parses the text form; bad layers, numbers or brackets throw <see cref="BadInputException"/> naming them.</summary>

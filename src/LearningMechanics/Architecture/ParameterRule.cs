@@ -79,6 +79,19 @@ public readonly record struct ParameterRule(double Multiplier, double InitStd, d
         return rule with { AdamEpsilonFactor = Math.Pow(n, -EpsilonExponent(p, role)) };
     }
 
+    /// <summary>
+    /// The rule with richness γ₀ (Bordelon &amp; Pehlevan 2022, eq. 1; <see cref="NetworkSpec.Gamma0"/>): the readout weight's
+    /// multiplier divided by γ₀, the SGD factor of every tensor but the readout bias multiplied by γ₀² and the Adam factor by γ₀
+    /// (Adam's step does not scale with the gradient). The function's step is then γ₀-independent; the features' ∝ γ₀.
+    /// </summary>
+    public ParameterRule WithRichness(ParameterRole role, double gamma0) => gamma0 == 1 || role == ParameterRole.ReadoutBias ? this
+        : this with
+        {
+            Multiplier = role == ParameterRole.ReadoutWeight ? Multiplier / gamma0 : Multiplier,
+            SgdFactor = SgdFactor * gamma0 * gamma0,
+            AdamFactor = AdamFactor * gamma0,
+        };
+
     /// <summary>a + γ of <see cref="AdamEpsilonFactor"/> for the base-free forms (the class comment).</summary>
     private static double EpsilonExponent(Parameterization p, ParameterRole role) => (p, role) switch
     {

@@ -124,6 +124,7 @@ public static class TrainingRun
         f["arch"] = job.Spec.ToText();
         f["param"] = job.Spec.Param.ToText();
         if (job.Spec.BaseWidth is { } n0) f["base_width"] = Num(n0);
+        if (job.Spec.Gamma0 != 1) f["gamma0"] = Num(job.Spec.Gamma0);
         f["sw2"] = Num(job.Spec.Sw2);
         f["sb2"] = Num(job.Spec.Sb2);
         f["dtype"] = job.Float32 ? "float32" : "float64";

@@ -107,9 +107,9 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
             double width = input ? dense.Width : fanIn;
             var wRole = readout ? ParameterRole.ReadoutWeight : input ? ParameterRole.InputWeight : ParameterRole.HiddenWeight;
             var bRole = readout ? ParameterRole.ReadoutBias : ParameterRole.HiddenBias;
-            var wRule = ParameterRule.For(spec.Param, wRole, fanIn, width, sw2, sb2, spec.BaseWidth);
+            var wRule = ParameterRule.For(spec.Param, wRole, fanIn, width, sw2, sb2, spec.BaseWidth).WithRichness(wRole, spec.Gamma0);
             if (readout && zeroReadout) wRule = wRule with { InitStd = 0 };
-            var bRule = ParameterRule.For(spec.Param, bRole, fanIn, width, sw2, sb2, spec.BaseWidth);
+            var bRule = ParameterRule.For(spec.Param, bRole, fanIn, width, sw2, sb2, spec.BaseWidth).WithRichness(bRole, spec.Gamma0);
             long total = (long)offset + (long)dense.Width * fanIn + dense.Width;
             if (total > MaxParameters)
                 throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
