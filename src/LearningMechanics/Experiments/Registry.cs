@@ -17,6 +17,7 @@ public static class Registry
         new LinearScalingExperiment(),
         new EdgeOfStabilityExperiment(),
         new SpectralOutliersExperiment(),
+        new DmftExperiment(),
         new DeepLinearExperiment(),
         new ConservationExperiment(),
         new NeuralCollapseExperiment(),

@@ -44,6 +44,11 @@ public partial class ExperimentDeclarationTests
         {
             ["widths"] = "16,24,32", ["n_train"] = "40", ["steps"] = "20", ["seeds"] = "2", ["records"] = "2", ["null_draws"] = "10",
         },
+        ["dmft"] = new()
+        {
+            ["widths"] = "16,24,32", ["nets"] = "2", ["points"] = "4", ["dim"] = "3", ["steps"] = "10", ["records"] = "2",
+            ["samples"] = "256", ["replicas"] = "2",
+        },
         ["neural-collapse"] = new() { ["per_class"] = "3", ["width"] = "16", ["steps"] = "200", ["seeds"] = "2", ["records"] = "5" },
         ["feature-ansatz"] = new() { ["d"] = "6", ["n_train"] = "64", ["width"] = "16", ["steps"] = "30", ["seeds"] = "2" },
         ["deep-linear"] = new()

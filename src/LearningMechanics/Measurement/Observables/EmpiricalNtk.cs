@@ -9,6 +9,9 @@ namespace LearningMechanics.Measurement.Observables;
 /// a dense layer z = m_W·W·h + m_b·b with Δ = ∂f/∂z from one backward pass of the batch (rows are per-sample gradients),
 /// ∂f/∂W = m_W·Δ hᵀ and ∂f/∂b = m_b·Δ, so Θ̂ = Σ_layers (Δ Δᵀ) ⊙ (m_W²·H Hᵀ + m_b²). Cost: one forward and one
 /// backward pass plus two SYRKs per layer; no P × (#parameters) matrix. Buffers are allocated once per batch size.
+/// With <c>stepKernel</c> each tensor's term is weighted by its SGD factor (<see cref="Architecture.ParameterRule.SgdFactor"/>:
+/// μP's and mean-field's per-tensor learning rates), giving the kernel of the GD step, f(t+1) − f(t) ≈ −η·Θ·∂L/∂f; the two
+/// coincide for sp and ntk (factors 1).
 /// </summary>
 public sealed class EmpiricalNtk
 {
@@ -19,10 +22,11 @@ public sealed class EmpiricalNtk
     private readonly double[] dd;
     private readonly double[] hh;
     private readonly int batch;
+    private readonly bool stepKernel;
 
-    public EmpiricalNtk(Network<double> net, int batch)
+    public EmpiricalNtk(Network<double> net, int batch, bool stepKernel = false)
     {
-        this.net = net; this.batch = batch;
+        this.net = net; this.batch = batch; this.stepKernel = stepKernel;
         ws = net.CreateWorkspace(batch);
         dOut = new double[batch * net.OutputDim]; grad = new double[net.ParameterCount];
         dd = new double[batch * batch]; hh = new double[batch * batch];
@@ -47,8 +51,9 @@ public sealed class EmpiricalNtk
             int fanOut = w.Shape[0];
             int fanIn = w.Shape[1];
             Blas.Syrk(batch, fanOut, 1.0, ws.Gradients(k + 1), fanOut, 0.0, dd, batch);
-            Blas.Syrk(batch, fanIn, w.Rule.Multiplier * w.Rule.Multiplier, ws.Activations(k), fanIn, 0.0, hh, batch);
-            double mb2 = b.Rule.Multiplier * b.Rule.Multiplier;
+            double sw = stepKernel ? w.Rule.SgdFactor : 1;
+            Blas.Syrk(batch, fanIn, sw * w.Rule.Multiplier * w.Rule.Multiplier, ws.Activations(k), fanIn, 0.0, hh, batch);
+            double mb2 = (stepKernel ? b.Rule.SgdFactor : 1) * b.Rule.Multiplier * b.Rule.Multiplier;
             for (int i = 0; i < dd.Length; i++) theta.Data[i] += dd[i] * (hh[i] + mb2);
         }
         return theta;

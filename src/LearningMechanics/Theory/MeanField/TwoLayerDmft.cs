@@ -95,8 +95,8 @@ public sealed record DmftReplica(double[] Loss, Matrix[] Outputs, Matrix[] Phi, 
 }
 
 /// <summary>
-/// Dynamical mean-field theory of a two-layer network (Bordelon &amp; Pehlevan 2022, §4 and App. D; Mei, Montanari &amp; Nguyen
-/// 2018 for gradient flow): at infinite width the hidden neurons are iid, each an independent copy of the single-site process
+/// Dynamical mean-field theory of a two-layer network (Bordelon &amp; Pehlevan 2022, §4 and App. D; Mei et al. 2018 for
+/// gradient flow): at infinite width the hidden neurons are iid, each an independent copy of the single-site process
 /// a(0) ~ N(0, I_C), h(0) ~ N(0, K⁰) on the P training points, driven by the shared error Δ(t) = y − f(t):
 /// <code>
 ///   a_c(t+1) = a_c(t) + κ·Σ_μ Δ_μc(t)·φ(h_μ(t)),
