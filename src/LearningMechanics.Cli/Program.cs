@@ -39,6 +39,7 @@ namespace LearningMechanics.Cli
             root.Subcommands.Add(CriticalityCommand.Build());
             root.Subcommands.Add(FiniteWidthCommand.Build());
             root.Subcommands.Add(PredictCommand.Build());
+            root.Subcommands.Add(DmftCommand.Build());
             root.Subcommands.Add(TrainCommand.Build());
             root.Subcommands.Add(SpectraCommand.Build());
             root.Subcommands.Add(CoordCheckCommand.Build());

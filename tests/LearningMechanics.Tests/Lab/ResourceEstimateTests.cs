@@ -60,7 +60,6 @@ public class ResourceEstimateTests : IDisposable
         [("spectral-outliers", "lr")] = "a learning rate (too large a one diverges: the run is reported, not larger)",
         [("spectral-outliers", "ntk_lr")] = "a learning rate (too large a one diverges: the run is reported, not larger)",
         [("bayesian-finite-width", "target_scale")] = "the scale of the targets",
-        [("dmft", "lr")] = "a learning rate (too large a one diverges: the run is reported, not larger)",
         [("dmft", "gamma0")] = "the richness γ₀ (a scale, not a size)",
     };
 

@@ -22,6 +22,32 @@ public sealed record TwoLayerProblem(Matrix X, Matrix Y, Activation Activation, 
     public int Points => X.Rows;
     public int Outputs => Y.Cols;
 
+    /// <summary>
+    /// The problem of a two-layer architecture <c>dense(n)-φ-dense(C)</c> under <c>--param mf</c> (or <c>mup</c> with every
+    /// σ_w² = 1 and σ_b² = 0, where the two forms train identically) with its γ₀; the hidden width n is irrelevant (the DMFT is
+    /// its n → ∞ limit). Anything else is refused with the reason.
+    /// </summary>
+    public static TwoLayerProblem FromSpec(NetworkSpec spec, Matrix x, Matrix y, double learningRate, int steps)
+    {
+        if (spec.Layers is not [Dense hidden, ActivationLayer act, Dense readout])
+            throw new BadInputException($"Architecture '{spec.ToText()}': the two-layer DMFT solves dense(n)-φ-dense(C) " +
+                "(one hidden layer, e.g. dense(512)-tanh-dense(1)).");
+        if (readout.Width != y.Cols)
+            throw new BadInputException($"The readout has {readout.Width} outputs but the targets {y.Cols} columns.");
+        double sw2 = hidden.Sw2 ?? spec.Sw2, sb2 = hidden.Sb2 ?? spec.Sb2;
+        double rw2 = readout.Sw2 ?? spec.Sw2, rb2 = readout.Sb2 ?? spec.Sb2;
+        if (rb2 != 0)
+            throw new BadInputException($"Readout σ_b² = {rb2}: the DMFT needs a readout without bias (its O(1) random initial " +
+                "value does not average out at infinite width); write dense(C,sb2=0) or --sb2 0.");
+        bool unitMup = spec.Param == Parameterization.MuP && sw2 == 1 && sb2 == 0 && rw2 == 1 && spec.BaseWidth is null;
+        if (spec.Param != Parameterization.MeanField && !unitMup)
+            throw new BadInputException($"Parameterisation {spec.Param.ToText()}: the DMFT is the limit of the mean-field form " +
+                "(--param mf; μP only with σ_w² = 1, σ_b² = 0 and no base width, where it trains identically). For the lazy " +
+                "limit of ntk or sp networks use lmech predict.");
+        return new TwoLayerProblem(x, y, act.Activation, spec.Gamma0, learningRate, steps) { Sw2 = sw2, Sb2 = sb2, ReadoutSw2 = rw2 }
+            .Validated();
+    }
+
     /// <summary>K⁰ = σ_w²·XXᵀ/D + σ_b²: the covariance of the hidden pre-activations over the P training points.</summary>
     public Matrix InputKernel()
     {
