@@ -4,7 +4,7 @@ using BenchmarkDotNet.Running;
 using LearningMechanics.Bench;
 
 // Usage: dotnet run -c Release --project bench/LearningMechanics.Bench -- WHICH, WHICH one of
-//   gemm|coretype|ensemble|ensemble-interleaved|chain|training|training-bdn|hessian|kernel|all
+//   gemm|coretype|ensemble|ensemble-interleaved|chain|training|training-bdn|hessian|kernel|dmft|all
 var which = args.Length > 0 ? args[0] : "all";
 var quick = Job.Default.WithWarmupCount(3).WithIterationCount(10).WithLaunchCount(1);
 
@@ -42,3 +42,6 @@ if (which is "hessian" or "all")
 
 if (which is "kernel" or "all")
     KernelBenchmarks.RunWithReference();
+
+if (which is "dmft" or "all")
+    BenchmarkRunner.Run<DmftBenchmarks>(DefaultConfig.Instance.AddJob(quick));

@@ -34,7 +34,8 @@ public sealed class DmftExperiment : IExperiment
 
     public IReadOnlyList<SettingInfo> Settings { get; } =
     [
-        new("widths", "hidden widths N (≥ 3: the 1/N extrapolation and the slopes)", "128,256,512,1024", "128,256,512,1024,2048,4096"),
+        new("widths", "hidden widths N (≥ 3: the 1/N extrapolation and the slopes)", "128,256,512,1024,2048",
+            "128,256,512,1024,2048,4096,8192"),
         new("nets", "networks (initialisations) per width and parameterisation", "10", "16"),
         new("points", "training points P (Gaussian inputs, single-index cubic target)", "16", "32"),
         new("dim", "input dimension D", "10", "10"),
